@@ -1,0 +1,113 @@
+//! Roles and permissions. The one table that says which role may do what;
+//! the server checks every route against it (requirement S1, R5.3).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+
+/// A role held by a user account or an API token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// Manages users, roles, organisation units, tokens and settings.
+    Admin,
+    /// Works with intelligence, detections and assessments.
+    Analyst,
+    /// Handles alerts and incidents.
+    Responder,
+    /// Reads everything in scope plus the audit log; changes nothing.
+    Auditor,
+    /// The communications regulator: read-only, across the units it is granted.
+    Regulator,
+}
+
+impl Role {
+    pub const ALL: [Role; 5] = [Role::Admin, Role::Analyst, Role::Responder, Role::Auditor, Role::Regulator];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::Analyst => "analyst",
+            Role::Responder => "responder",
+            Role::Auditor => "auditor",
+            Role::Regulator => "regulator",
+        }
+    }
+
+    /// Whether this role holds `permission`. This match is the whole
+    /// authorisation policy; adding a permission forces a decision per role.
+    pub fn allows(self, permission: Permission) -> bool {
+        use Permission::*;
+        match permission {
+            ReadDirectory => true,
+            ManageUsers | ManageOrgUnits | ManageTokens => self == Role::Admin,
+            ReadAudit => matches!(self, Role::Admin | Role::Auditor),
+        }
+    }
+
+    /// Roles that never change data, whatever permission table says.
+    pub fn is_read_only(self) -> bool {
+        matches!(self, Role::Auditor | Role::Regulator)
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("unknown role {0:?}; expected one of admin, analyst, responder, auditor, regulator")]
+pub struct UnknownRole(pub String);
+
+impl FromStr for Role {
+    type Err = UnknownRole;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Role::ALL.into_iter().find(|r| r.as_str() == s).ok_or_else(|| UnknownRole(s.to_owned()))
+    }
+}
+
+/// Something a route needs beyond being logged in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Permission {
+    /// See users and organisation units within one's scope.
+    ReadDirectory,
+    /// Create, change and disable user accounts.
+    ManageUsers,
+    /// Create, rename, move and delete organisation units.
+    ManageOrgUnits,
+    /// Create and revoke API tokens.
+    ManageTokens,
+    /// Read, filter, export and verify the audit log.
+    ReadAudit,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_through_their_names() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>().ok(), Some(role));
+        }
+        assert!("root".parse::<Role>().is_err());
+    }
+
+    #[test]
+    fn read_only_roles_hold_no_management_permission() {
+        for role in Role::ALL.into_iter().filter(|r| r.is_read_only()) {
+            for p in [Permission::ManageUsers, Permission::ManageOrgUnits, Permission::ManageTokens] {
+                assert!(!role.allows(p), "{role} must not hold {p:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn only_admin_and_auditor_read_the_audit_log() {
+        let readers: Vec<Role> = Role::ALL.into_iter().filter(|r| r.allows(Permission::ReadAudit)).collect();
+        assert_eq!(readers, vec![Role::Admin, Role::Auditor]);
+    }
+}

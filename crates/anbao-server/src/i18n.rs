@@ -1,0 +1,290 @@
+//! Labels in Chinese (the default for a Chinese operator) and English. One
+//! table; a test checks that every key used in the UI exists here with both
+//! languages filled in.
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn parse(s: &str) -> Option<Lang> {
+        match s {
+            "zh" | "zh-CN" | "zh-Hans" => Some(Lang::Zh),
+            "en" | "en-US" | "en-GB" => Some(Lang::En),
+            _ => None,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+    pub fn html_code(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+    pub fn native_name(self) -> &'static str {
+        match self {
+            Lang::Zh => "中文",
+            Lang::En => "English",
+        }
+    }
+}
+
+/// (key, Chinese, English)
+pub const MESSAGES: &[(&str, &str, &str)] = &[
+    ("brand", "安保", "anbao"),
+    (
+        "footer",
+        "anbao · 依据工信部保〔2014〕368号开展网络安全保障",
+        "anbao · cybersecurity assurance under MIIT guidance 2014-368",
+    ),
+    ("nav.main", "主导航", "Main navigation"),
+    ("nav.dashboard", "总览", "Dashboard"),
+    ("nav.users", "用户", "Users"),
+    ("nav.org_units", "组织机构", "Organisation units"),
+    ("nav.tokens", "API 令牌", "API tokens"),
+    ("nav.audit", "审计日志", "Audit log"),
+    ("nav.account", "我的账户", "My account"),
+    ("area.govern", "治理", "Govern"),
+    ("area.detect", "监测", "Detect"),
+    ("area.respond", "响应", "Respond"),
+    ("area.protect", "防护", "Protect"),
+    (
+        "area.govern.desc",
+        "资产与责任、定级备案、符合性评测与风险评估",
+        "assets and responsibility, grading and filing, compliance and risk assessment",
+    ),
+    (
+        "area.detect.desc",
+        "威胁情报、网络侧监测、流量与DDoS监测",
+        "threat intelligence, network-side detection, flow and DDoS monitoring",
+    ),
+    (
+        "area.respond.desc",
+        "告警、事件分级与报告、预警、预案与演练、指挥调度",
+        "alerts, graded incidents and reports, warnings, plans and drills, dispatch",
+    ),
+    (
+        "area.protect.desc",
+        "漏洞与补丁、应用检测、个人信息保护",
+        "vulnerabilities and patches, app vetting, personal-information protection",
+    ),
+    ("mod.org_units", "组织机构", "Organisation units"),
+    ("mod.users", "用户与角色", "Users and roles"),
+    ("mod.audit", "审计日志", "Audit log"),
+    ("mod.assets", "资产与责任台账", "Asset and responsibility registry"),
+    ("mod.grading", "网络单元定级备案", "Network-unit grading and filing"),
+    ("mod.assessments", "符合性评测与风险评估", "Compliance and risk assessments"),
+    ("mod.intel", "威胁情报库与共享", "Threat-intelligence store and sharing"),
+    ("mod.network", "网络侧木马僵尸与钓鱼监测", "Network-side botnet, trojan and phishing detection"),
+    ("mod.flow", "流量监测与DDoS处置", "Flow monitoring and DDoS mitigation"),
+    ("mod.incidents", "事件分级与报告", "Incident grading and reporting"),
+    ("mod.plans", "应急预案与演练", "Emergency plans and drills"),
+    ("mod.dispatch", "应急指挥调度", "Command and dispatch"),
+    ("mod.vuln", "漏洞与补丁管理", "Vulnerability and patch management"),
+    ("mod.apps", "应用商店与APP检测", "App-store and app vetting"),
+    ("mod.pii", "个人信息发现与保护", "Personal-information discovery and protection"),
+    ("status.available", "已提供", "available"),
+    ("status.planned", "规划中", "planned"),
+    ("status.active", "启用", "active"),
+    ("status.disabled", "已停用", "disabled"),
+    ("status.revoked", "已吊销", "revoked"),
+    ("status.locked_until", "锁定至", "locked until"),
+    ("status.on", "已开启", "on"),
+    ("status.off", "未开启", "off"),
+    ("role.admin", "管理员", "Administrator"),
+    ("role.analyst", "分析员", "Analyst"),
+    ("role.responder", "处置员", "Responder"),
+    ("role.auditor", "审计员", "Auditor"),
+    ("role.regulator", "监管方", "Regulator"),
+    ("kind.group", "集团公司", "Group company"),
+    ("kind.province", "省级公司", "Provincial company"),
+    ("kind.city", "地市公司", "City company"),
+    ("kind.department", "部门", "Department"),
+    ("kind.other", "其他", "Other"),
+    ("field.username", "用户名", "User name"),
+    ("field.password", "密码", "Password"),
+    ("field.display_name", "姓名", "Name"),
+    ("field.email", "电子邮箱", "E-mail"),
+    ("field.phone", "电话", "Phone"),
+    ("field.role", "角色", "Role"),
+    ("field.org_unit", "所属单位", "Organisation unit"),
+    ("field.grants", "监管范围", "Granted units"),
+    ("field.status", "状态", "Status"),
+    ("field.search", "搜索用户名或姓名", "Search user name or name"),
+    ("field.initial_password", "初始密码", "Initial password"),
+    ("field.current_password", "当前密码", "Current password"),
+    ("field.new_password", "新密码", "New password"),
+    ("field.totp", "双因素认证", "Two-factor authentication"),
+    ("field.totp_code", "动态验证码", "Authenticator code"),
+    ("field.last_login", "最近登录", "Last login"),
+    ("field.disabled", "停用账户", "Disable account"),
+    ("field.unlock", "解除锁定", "Clear lockout"),
+    ("field.name", "名称", "Name"),
+    ("field.kind", "类型", "Kind"),
+    ("field.code", "编码", "Code"),
+    ("field.parent", "上级单位", "Parent unit"),
+    ("field.prefix", "前缀", "Prefix"),
+    ("field.created", "创建", "Created"),
+    ("field.last_used", "最近使用", "Last used"),
+    ("field.time", "时间", "Time"),
+    ("field.actor", "操作人", "Actor"),
+    ("field.channel", "渠道", "Channel"),
+    ("field.source_ip", "来源地址", "Source address"),
+    ("field.action", "操作", "Action"),
+    ("field.object", "对象", "Object"),
+    ("field.object_type", "对象类型", "Object type"),
+    ("field.object_id", "对象编号", "Object id"),
+    ("field.since", "起始日期", "From date"),
+    ("field.until", "截止日期", "Until date"),
+    ("field.before", "变更前", "Before"),
+    ("field.after", "变更后", "After"),
+    ("filter.any_role", "全部角色", "Any role"),
+    ("action.login", "登录", "Log in"),
+    ("action.logout", "退出", "Log out"),
+    ("action.verify", "验证", "Verify"),
+    ("action.save", "保存", "Save"),
+    ("action.create", "创建", "Create"),
+    ("action.edit", "编辑", "Edit"),
+    ("action.delete", "删除", "Delete"),
+    ("action.revoke", "吊销", "Revoke"),
+    ("action.filter", "筛选", "Filter"),
+    ("action.older", "更早的记录", "Older entries"),
+    ("action.enable_totp", "开启双因素认证", "Turn on two-factor authentication"),
+    ("action.disable_totp", "关闭双因素认证", "Turn off two-factor authentication"),
+    ("confirm.delete", "确定删除？", "Delete this?"),
+    ("confirm.revoke", "确定吊销该令牌？", "Revoke this token?"),
+    ("saved", "已保存", "Saved"),
+    ("deleted", "已删除", "Deleted"),
+    ("page.login", "登录", "Log in"),
+    ("page.totp", "双因素认证", "Two-factor authentication"),
+    ("login.failed", "用户名或密码错误", "Wrong user name or password"),
+    (
+        "login.locked",
+        "登录失败次数过多，账户已锁定，请稍后再试。锁定至",
+        "Too many failed logins; the account is locked until",
+    ),
+    (
+        "login.too_many",
+        "该地址登录失败次数过多，请稍后再试",
+        "Too many failed logins from this address; try again later",
+    ),
+    ("login.csrf", "登录表单已过期，请重新提交", "The login form expired; please submit it again"),
+    ("login.totp_prompt", "请输入身份验证器中的6位动态验证码。", "Enter the 6-digit code from your authenticator app."),
+    ("login.totp_wrong", "验证码错误或已使用", "The code is wrong or was already used"),
+    ("account.profile", "账户信息", "Profile"),
+    ("account.change_password", "修改密码", "Change password"),
+    ("account.must_change", "请尽快修改初始密码。", "Please change your initial password."),
+    ("account.wrong_password", "当前密码错误", "The current password is wrong"),
+    ("account.password_changed", "密码已修改，请重新登录", "Password changed; please log in again"),
+    ("account.totp", "双因素认证", "Two-factor authentication"),
+    ("account.totp_on", "双因素认证已开启。", "Two-factor authentication is on."),
+    ("account.totp_off", "双因素认证未开启。", "Two-factor authentication is off."),
+    ("account.totp_secret", "在身份验证器中添加此密钥：", "Add this key to your authenticator app:"),
+    ("account.totp_enabled", "双因素认证已开启", "Two-factor authentication is on"),
+    ("account.totp_disabled", "双因素认证已关闭", "Two-factor authentication is off"),
+    (
+        "account.token_principal",
+        "当前使用 API 令牌访问，无账户设置。",
+        "You are using an API token; there is no account to manage.",
+    ),
+    ("users.create", "新建用户", "New user"),
+    ("users.created", "用户已创建", "User created"),
+    ("users.edit", "编辑用户", "Edit user"),
+    ("users.reset_password", "重置密码", "Reset password"),
+    ("users.password_reset", "密码已重置，用户下次登录须修改", "Password reset; the user must change it at next login"),
+    ("org.create", "新建组织机构", "New organisation unit"),
+    ("tokens.create", "新建 API 令牌", "New API token"),
+    ("tokens.shown_once", "请立即复制此令牌，它只显示这一次：", "Copy this token now; it is shown only once:"),
+    ("tokens.revoked", "令牌已吊销", "Token revoked"),
+    ("audit.history", "查看变更历史", "Change history"),
+    ("audit.export_csv", "导出 CSV", "Export CSV"),
+    ("audit.export_json", "导出 JSON", "Export JSON"),
+    ("audit.verify", "校验哈希链", "Verify the hash chain"),
+    ("audit.intact", "哈希链完整，已校验条目数", "The hash chain is intact; entries checked"),
+    ("audit.broken", "哈希链已被破坏：", "The hash chain is broken:"),
+    ("dash.active_admins", "启用的管理员", "Active administrators"),
+    ("dash.audit_entries", "审计记录", "Audit entries"),
+    ("dash.activity", "近14天操作", "Activity, last 14 days"),
+    ("dash.activity_caption", "每日审计记录数", "Audit entries per day"),
+    ("dash.recent", "最近操作", "Recent changes"),
+    ("dash.areas", "功能领域", "Areas"),
+    ("error.forbidden", "您的角色无权执行此操作", "Your role does not allow this"),
+    ("error.not_found", "页面不存在", "Page not found"),
+    (
+        "error.csrf",
+        "CSRF 令牌缺失或错误，请刷新页面后重试",
+        "CSRF token missing or wrong; reload the page and try again",
+    ),
+    (
+        "error.csrf_header",
+        "缺少 CSRF 令牌：请发送 X-CSRF-Token 请求头",
+        "CSRF token missing: send the X-CSRF-Token header",
+    ),
+    ("error.too_large", "提交的内容过大", "The submitted form is too large"),
+];
+
+/// The label for `key` in `lang`; the key itself if missing (a test keeps
+/// that from happening).
+pub fn t(lang: Lang, key: &'static str) -> &'static str {
+    match MESSAGES.iter().find(|(k, _, _)| *k == key) {
+        Some((_, zh, en)) => match lang {
+            Lang::Zh => zh,
+            Lang::En => en,
+        },
+        None => key,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_unique_and_both_languages_are_filled() {
+        let mut seen = std::collections::HashSet::new();
+        for (k, zh, en) in MESSAGES {
+            assert!(seen.insert(*k), "duplicate key {k}");
+            assert!(!zh.is_empty() && !en.is_empty(), "{k} lacks a translation");
+        }
+    }
+
+    /// Every `t("…")` key written in the UI sources exists in the table.
+    #[test]
+    fn every_key_used_in_the_ui_exists() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let mut missing = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(dir)];
+        while let Some(p) = stack.pop() {
+            for entry in std::fs::read_dir(&p).expect("read src") {
+                let path = entry.expect("entry").path();
+                if path.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let text = std::fs::read_to_string(&path).expect("read file");
+                for piece in text.split("t(\"").skip(1) {
+                    let key = piece.split('"').next().unwrap_or_default();
+                    if key.contains('.') || MESSAGES.iter().any(|(k, _, _)| *k == key) {
+                        if !MESSAGES.iter().any(|(k, _, _)| *k == key) {
+                            missing.push(format!("{}: {key}", path.display()));
+                        }
+                    }
+                }
+                for piece in text.split("key: \"").skip(1) {
+                    let key = piece.split('"').next().unwrap_or_default();
+                    if !MESSAGES.iter().any(|(k, _, _)| *k == key) {
+                        missing.push(format!("{}: {key}", path.display()));
+                    }
+                }
+            }
+        }
+        assert!(missing.is_empty(), "labels missing from i18n::MESSAGES: {missing:?}");
+    }
+}

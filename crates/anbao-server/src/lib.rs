@@ -1,0 +1,92 @@
+//! anbao's HTTP surface: the JSON API under `/api/v1` (with its OpenAPI
+//! document), the server-rendered web UI, authentication (passwords, TOTP,
+//! sessions, API tokens), authorisation, CSRF protection, security headers,
+//! `/healthz` and Prometheus `/metrics`.
+//!
+//! Every route is declared once in [`routes::table`] with the access rule it
+//! needs; the router is built only from that table, so a route cannot exist
+//! without a rule. Request and response types live here, apart from the
+//! domain types. This crate must not parse packets or intel formats, and
+//! keeps no state in memory that a second node would need to see: sessions,
+//! lockouts and everything else live in the store.
+
+mod api;
+mod assets;
+mod auth;
+mod error;
+mod extract;
+mod headers;
+pub mod i18n;
+mod metrics;
+mod openapi;
+pub mod routes;
+mod ui;
+
+use std::sync::Arc;
+
+use anbao_store::{LoginPolicy, SessionPolicy, Store};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+
+pub use auth::{ClientAddr, Principal};
+pub use error::ApiError;
+pub use i18n::Lang;
+pub use openapi::openapi_json;
+
+/// Largest request body accepted anywhere, in bytes.
+pub const BODY_LIMIT: usize = 1024 * 1024;
+
+/// Server settings that requests depend on.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// Mark cookies `Secure` (set when serving TLS or behind a TLS proxy).
+    pub secure_cookies: bool,
+    /// Language for visitors who have not chosen one.
+    pub default_lang: Lang,
+    pub login: LoginPolicy,
+    pub session: SessionPolicy,
+    /// Shown in the page header, e.g. the operator's name.
+    pub instance_name: String,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            secure_cookies: false,
+            default_lang: Lang::Zh,
+            login: LoginPolicy::default(),
+            session: SessionPolicy::default(),
+            instance_name: String::new(),
+        }
+    }
+}
+
+/// What every handler can reach.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<ServerConfig>,
+    pub metrics: Arc<metrics::Metrics>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: ServerConfig) -> AppState {
+        AppState { store, config: Arc::new(config), metrics: Arc::new(metrics::Metrics::new()) }
+    }
+}
+
+/// The whole application as a router, ready to serve or to test with
+/// `oneshot` requests.
+pub fn router(state: AppState) -> Router {
+    let mut router: Router<AppState> = Router::new();
+    for route in routes::table() {
+        router = router.route(route.path, route.into_method_router());
+    }
+    router
+        .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
+        .layer(axum::middleware::from_fn_with_state(state.config.clone(), headers::security_headers))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}

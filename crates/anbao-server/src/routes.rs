@@ -1,0 +1,134 @@
+//! The route table: every path, its method, what it needs, and whether it
+//! answers as API (JSON, 401) or page (HTML, redirect to login). The router
+//! is built from this table and nothing else, and the authorisation matrix
+//! test walks it.
+
+use anbao_model::Permission;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::MethodRouter;
+
+use crate::{AppState, api, assets, auth, ui};
+
+/// What a route requires of the caller.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, logged in or not.
+    Public,
+    /// Password accepted but the second factor still owed.
+    MfaPending,
+    /// Any logged-in principal.
+    Authenticated,
+    /// A logged-in principal whose role holds this permission.
+    Permission(Permission),
+}
+
+/// How a refusal is answered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Api,
+    Page,
+}
+
+pub struct Route {
+    pub method: Method,
+    pub path: &'static str,
+    pub access: Access,
+    pub kind: Kind,
+    handler: MethodRouter<AppState>,
+}
+
+impl std::fmt::Debug for Route {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {} {:?} {:?}", self.method, self.path, self.access, self.kind)
+    }
+}
+
+impl Route {
+    fn new<H, T>(method: Method, path: &'static str, access: Access, kind: Kind, handler: H) -> Route
+    where
+        H: Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = match method.as_str() {
+            "GET" => axum::routing::get(handler),
+            "POST" => axum::routing::post(handler),
+            "PATCH" => axum::routing::patch(handler),
+            "PUT" => axum::routing::put(handler),
+            "DELETE" => axum::routing::delete(handler),
+            other => unreachable!("route table uses method {other}"),
+        };
+        Route { method, path, access, kind, handler: filter }
+    }
+
+    pub(crate) fn into_method_router(self) -> MethodRouter<AppState> {
+        let rule = auth::Rule { access: self.access, kind: self.kind };
+        self.handler.route_layer(axum::middleware::from_fn_with_state(rule, auth::enforce))
+    }
+}
+
+use Access::{Authenticated, MfaPending, Public};
+use Kind::{Api, Page};
+use Permission::{ManageOrgUnits, ManageTokens, ManageUsers, ReadAudit, ReadDirectory};
+
+fn perm(p: Permission) -> Access {
+    Access::Permission(p)
+}
+
+/// Every route of the application.
+pub fn table() -> Vec<Route> {
+    let (get, post, patch, delete) = (Method::GET, Method::POST, Method::PATCH, Method::DELETE);
+    vec![
+        // Operations.
+        Route::new(get.clone(), "/healthz", Public, Api, api::health::healthz),
+        Route::new(get.clone(), "/metrics", Public, Api, crate::metrics::render),
+        Route::new(get.clone(), "/static/{file}", Public, Page, assets::serve),
+        Route::new(get.clone(), "/favicon.ico", Public, Page, assets::favicon),
+        // Sign-in.
+        Route::new(get.clone(), "/login", Public, Page, ui::login::form),
+        Route::new(post.clone(), "/login", Public, Page, ui::login::submit),
+        Route::new(get.clone(), "/login/totp", MfaPending, Page, ui::login::totp_form),
+        Route::new(post.clone(), "/login/totp", MfaPending, Page, ui::login::totp_submit),
+        Route::new(post.clone(), "/logout", Authenticated, Page, ui::login::logout),
+        Route::new(get.clone(), "/lang", Public, Page, ui::lang::set),
+        // Pages.
+        Route::new(get.clone(), "/", Authenticated, Page, ui::dashboard::page),
+        Route::new(get.clone(), "/areas/{area}", Authenticated, Page, ui::areas::page),
+        Route::new(get.clone(), "/account", Authenticated, Page, ui::account::page),
+        Route::new(post.clone(), "/account/password", Authenticated, Page, ui::account::change_password),
+        Route::new(post.clone(), "/account/totp", Authenticated, Page, ui::account::enable_totp),
+        Route::new(post.clone(), "/account/totp/disable", Authenticated, Page, ui::account::disable_totp),
+        Route::new(get.clone(), "/admin/users", perm(ReadDirectory), Page, ui::users::list),
+        Route::new(post.clone(), "/admin/users", perm(ManageUsers), Page, ui::users::create),
+        Route::new(get.clone(), "/admin/users/{id}", perm(ReadDirectory), Page, ui::users::detail),
+        Route::new(post.clone(), "/admin/users/{id}", perm(ManageUsers), Page, ui::users::update),
+        Route::new(post.clone(), "/admin/users/{id}/password", perm(ManageUsers), Page, ui::users::reset_password),
+        Route::new(get.clone(), "/admin/org-units", perm(ReadDirectory), Page, ui::org_units::list),
+        Route::new(post.clone(), "/admin/org-units", perm(ManageOrgUnits), Page, ui::org_units::create),
+        Route::new(post.clone(), "/admin/org-units/{id}", perm(ManageOrgUnits), Page, ui::org_units::update),
+        Route::new(post.clone(), "/admin/org-units/{id}/delete", perm(ManageOrgUnits), Page, ui::org_units::delete),
+        Route::new(get.clone(), "/admin/tokens", perm(ManageTokens), Page, ui::tokens::list),
+        Route::new(post.clone(), "/admin/tokens", perm(ManageTokens), Page, ui::tokens::create),
+        Route::new(post.clone(), "/admin/tokens/{id}/revoke", perm(ManageTokens), Page, ui::tokens::revoke),
+        Route::new(get.clone(), "/audit", perm(ReadAudit), Page, ui::audit::page),
+        // JSON API.
+        Route::new(get.clone(), "/api/v1/openapi.json", Public, Api, crate::openapi::serve),
+        Route::new(get.clone(), "/api/v1/me", Authenticated, Api, api::me::get),
+        Route::new(get.clone(), "/api/v1/users", perm(ReadDirectory), Api, api::users::list),
+        Route::new(post.clone(), "/api/v1/users", perm(ManageUsers), Api, api::users::create),
+        Route::new(get.clone(), "/api/v1/users/{id}", perm(ReadDirectory), Api, api::users::get),
+        Route::new(patch.clone(), "/api/v1/users/{id}", perm(ManageUsers), Api, api::users::update),
+        Route::new(post.clone(), "/api/v1/users/{id}/password", perm(ManageUsers), Api, api::users::set_password),
+        Route::new(get.clone(), "/api/v1/org-units", perm(ReadDirectory), Api, api::org_units::list),
+        Route::new(post.clone(), "/api/v1/org-units", perm(ManageOrgUnits), Api, api::org_units::create),
+        Route::new(get.clone(), "/api/v1/org-units/{id}", perm(ReadDirectory), Api, api::org_units::get),
+        Route::new(patch.clone(), "/api/v1/org-units/{id}", perm(ManageOrgUnits), Api, api::org_units::update),
+        Route::new(delete.clone(), "/api/v1/org-units/{id}", perm(ManageOrgUnits), Api, api::org_units::delete),
+        Route::new(get.clone(), "/api/v1/tokens", perm(ManageTokens), Api, api::tokens::list),
+        Route::new(post.clone(), "/api/v1/tokens", perm(ManageTokens), Api, api::tokens::create),
+        Route::new(delete.clone(), "/api/v1/tokens/{id}", perm(ManageTokens), Api, api::tokens::revoke),
+        Route::new(get.clone(), "/api/v1/audit", perm(ReadAudit), Api, api::audit::list),
+        Route::new(get.clone(), "/api/v1/audit/export", perm(ReadAudit), Api, api::audit::export),
+        Route::new(get.clone(), "/api/v1/audit/verify", perm(ReadAudit), Api, api::audit::verify),
+    ]
+}

@@ -1,0 +1,273 @@
+//! The server-rendered web UI: a layout with navigation by area (Govern,
+//! Detect, Respond, Protect), Chinese and English labels, and pages that
+//! post plain forms (with the session's CSRF token) and redirect back.
+//! Markup is built with maud, which escapes every interpolated value.
+
+pub mod account;
+pub mod areas;
+pub mod audit;
+pub mod chart;
+pub mod dashboard;
+pub mod lang;
+pub mod login;
+pub mod org_units;
+pub mod tokens;
+pub mod users;
+
+use axum::extract::FromRequestParts;
+use axum::http::StatusCode;
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use maud::{DOCTYPE, Markup, html};
+use serde::Deserialize;
+
+use crate::AppState;
+use crate::auth::{CSRF_FIELD, Principal, cookie};
+use crate::i18n::{Lang, t};
+
+pub const LANG_COOKIE: &str = "anbao_lang";
+
+/// What every page needs to render its frame.
+#[derive(Clone, Debug)]
+pub struct Ctx {
+    pub lang: Lang,
+    pub principal: Option<Principal>,
+    pub instance_name: String,
+    pub path: String,
+}
+
+impl FromRequestParts<AppState> for Ctx {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let lang = cookie(&parts.headers, LANG_COOKIE).and_then(Lang::parse).unwrap_or(state.config.default_lang);
+        Ok(Ctx {
+            lang,
+            principal: parts.extensions.get::<Principal>().cloned(),
+            instance_name: state.config.instance_name.clone(),
+            path: parts.uri.path_and_query().map(|p| p.as_str().to_owned()).unwrap_or_else(|| "/".into()),
+        })
+    }
+}
+
+impl Ctx {
+    pub fn t(&self, key: &'static str) -> &'static str {
+        t(self.lang, key)
+    }
+
+    /// The hidden CSRF field every state-changing form carries.
+    pub fn csrf_field(&self) -> Markup {
+        let token = self.principal.as_ref().map(|p| p.csrf().to_owned()).unwrap_or_default();
+        html! { input type="hidden" name=(CSRF_FIELD) value=(token); }
+    }
+
+    pub fn can(&self, p: anbao_model::Permission) -> bool {
+        self.principal.as_ref().is_some_and(|pr| pr.role.allows(p))
+    }
+}
+
+/// `?ok=` and `?error=` messages carried across a redirect after a form post.
+#[derive(Debug, Default, Deserialize)]
+pub struct Flash {
+    pub ok: Option<String>,
+    pub error: Option<String>,
+}
+
+pub fn flash(f: &Flash) -> Markup {
+    html! {
+        @if let Some(m) = &f.ok { div class="flash ok" role="status" { (m) } }
+        @if let Some(m) = &f.error { div class="flash error" role="alert" { (m) } }
+    }
+}
+
+/// The message to show a person for a store error they can fix (bad
+/// input, conflict, missing record); other errors stay errors (5xx).
+pub fn user_message(e: anbao_store::StoreError) -> Result<String, crate::error::ApiError> {
+    use anbao_store::StoreError;
+    match e {
+        StoreError::Invalid(i) => Ok(i.to_string()),
+        StoreError::Conflict(m) => Ok(m),
+        StoreError::NotFound { what, id } => Ok(format!("{what} {id} not found")),
+        other => Err(other.into()),
+    }
+}
+
+/// Redirect to `to` with a message shown at the top of the page.
+pub fn redirect_with(to: &str, key: &str, message: &str) -> Response {
+    let sep = if to.contains('?') { '&' } else { '?' };
+    Redirect::to(&format!("{to}{sep}{key}={}", urlencode(message))).into_response()
+}
+
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+struct NavItem {
+    href: &'static str,
+    key: &'static str,
+    permission: Option<anbao_model::Permission>,
+}
+
+const NAV: &[NavItem] = &[
+    NavItem { href: "/", key: "nav.dashboard", permission: None },
+    NavItem { href: "/areas/govern", key: "area.govern", permission: None },
+    NavItem { href: "/areas/detect", key: "area.detect", permission: None },
+    NavItem { href: "/areas/respond", key: "area.respond", permission: None },
+    NavItem { href: "/areas/protect", key: "area.protect", permission: None },
+    NavItem { href: "/admin/users", key: "nav.users", permission: Some(anbao_model::Permission::ReadDirectory) },
+    NavItem {
+        href: "/admin/org-units",
+        key: "nav.org_units",
+        permission: Some(anbao_model::Permission::ReadDirectory),
+    },
+    NavItem { href: "/admin/tokens", key: "nav.tokens", permission: Some(anbao_model::Permission::ManageTokens) },
+    NavItem { href: "/audit", key: "nav.audit", permission: Some(anbao_model::Permission::ReadAudit) },
+];
+
+fn is_current(ctx: &Ctx, href: &str) -> bool {
+    let path = ctx.path.split('?').next().unwrap_or("/");
+    if href == "/" { path == "/" } else { path.starts_with(href) }
+}
+
+/// The page frame: header, navigation, language switch, account menu.
+pub fn layout(ctx: &Ctx, title: &str, body: Markup) -> Markup {
+    let other = match ctx.lang {
+        Lang::Zh => Lang::En,
+        Lang::En => Lang::Zh,
+    };
+    html! {
+        (DOCTYPE)
+        html lang=(ctx.lang.html_code()) {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · " (ctx.t("brand")) }
+                link rel="stylesheet" href="/static/app.css";
+                link rel="icon" href="/static/favicon.svg" type="image/svg+xml";
+                script src="/static/app.js" defer {}
+            }
+            body {
+                header class="top" {
+                    a class="brand" href="/" { (ctx.t("brand")) @if !ctx.instance_name.is_empty() { span class="instance" { (ctx.instance_name) } } }
+                    @if let Some(p) = &ctx.principal {
+                        nav class="main" aria-label=(ctx.t("nav.main")) {
+                            @for item in NAV {
+                                @if item.permission.is_none_or(|perm| p.role.allows(perm)) {
+                                    a href=(item.href) data-nav=(item.key) class=[is_current(ctx, item.href).then_some("current")] { (ctx.t(item.key)) }
+                                }
+                            }
+                        }
+                    }
+                    div class="account" {
+                        a class="lang" id="lang-switch" href={ "/lang?set=" (other.code()) "&next=" (urlencode(&ctx.path)) } { (other.native_name()) }
+                        @if let Some(p) = &ctx.principal {
+                            a href="/account" class="who" { (p.display_name) " (" (ctx.t(role_key(p.role))) ")" }
+                            form method="post" action="/logout" class="inline" {
+                                (ctx.csrf_field())
+                                button type="submit" class="link" id="logout" { (ctx.t("action.logout")) }
+                            }
+                        }
+                    }
+                }
+                @if ctx.principal.as_ref().is_some_and(|p| p.must_change_password) {
+                    div class="flash warn" id="must-change-password" { (ctx.t("account.must_change")) " " a href="/account" { (ctx.t("nav.account")) } }
+                }
+                main { h1 { (title) } (body) }
+                footer { (ctx.t("footer")) }
+            }
+        }
+    }
+}
+
+pub fn page(ctx: &Ctx, title: &str, body: Markup) -> Response {
+    Html(layout(ctx, title, body).into_string()).into_response()
+}
+
+/// A minimal error page for refusals that happen before a handler runs,
+/// in the visitor's language.
+pub fn error_page(status: StatusCode, lang: Lang, message_key: &'static str) -> Response {
+    let body = html! {
+        (DOCTYPE)
+        html lang=(lang.html_code()) {
+            head {
+                meta charset="utf-8";
+                title { (status.as_u16()) " · " (t(lang, "brand")) }
+                link rel="stylesheet" href="/static/app.css";
+            }
+            body {
+                header class="top" { a class="brand" href="/" { (t(lang, "brand")) } }
+                main {
+                    h1 { (status.as_u16()) }
+                    p id="error-message" { (t(lang, message_key)) }
+                    p { a href="/" { (t(lang, "nav.dashboard")) } }
+                }
+            }
+        }
+    };
+    (status, Html(body.into_string())).into_response()
+}
+
+/// The visitor's language from the cookie, or the default.
+pub fn lang_of(headers: &axum::http::HeaderMap) -> Lang {
+    cookie(headers, LANG_COOKIE).and_then(Lang::parse).unwrap_or(Lang::Zh)
+}
+
+pub fn role_key(r: anbao_model::Role) -> &'static str {
+    use anbao_model::Role::*;
+    match r {
+        Admin => "role.admin",
+        Analyst => "role.analyst",
+        Responder => "role.responder",
+        Auditor => "role.auditor",
+        Regulator => "role.regulator",
+    }
+}
+
+pub fn kind_key(k: anbao_model::OrgKind) -> &'static str {
+    use anbao_model::OrgKind::*;
+    match k {
+        Group => "kind.group",
+        Province => "kind.province",
+        City => "kind.city",
+        Department => "kind.department",
+        Other => "kind.other",
+    }
+}
+
+/// Formats a timestamp for tables: `2026-11-25 10:38 UTC`.
+pub fn short_time(t: &time::OffsetDateTime) -> String {
+    format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+}
+
+/// `<select>` options for organisation units, indented by depth, limited to
+/// what the principal may see.
+pub fn unit_options(units: &[anbao_model::OrgUnit], scope: &anbao_model::OrgScope, selected: Option<i64>) -> Markup {
+    let mut ordered: Vec<(usize, &anbao_model::OrgUnit)> = Vec::new();
+    fn walk<'a>(
+        units: &'a [anbao_model::OrgUnit],
+        parent: Option<i64>,
+        depth: usize,
+        out: &mut Vec<(usize, &'a anbao_model::OrgUnit)>,
+    ) {
+        for u in units.iter().filter(|u| u.parent_id == parent) {
+            out.push((depth, u));
+            if depth < 32 {
+                walk(units, Some(u.id), depth + 1, out);
+            }
+        }
+    }
+    walk(units, None, 0, &mut ordered);
+    html! {
+        @for (depth, u) in ordered {
+            @if scope.contains(u.id) {
+                option value=(u.id) selected[selected == Some(u.id)] { ("\u{3000}".repeat(depth)) (u.name) }
+            }
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! Landing pages of the four areas. Each lists what the area covers, the
+//! requirement ids it answers, and whether that part is in this build or
+//! still planned, so nobody mistakes a heading for a feature.
+
+use axum::response::Response;
+use maud::html;
+
+use super::Ctx;
+use crate::error::ApiError;
+use crate::extract::Path;
+
+struct Module {
+    key: &'static str,
+    requirements: &'static str,
+    /// Where it lives, if this build has it.
+    href: Option<&'static str>,
+}
+
+fn modules(area: &str) -> Option<(&'static str, &'static [Module])> {
+    const GOVERN: &[Module] = &[
+        Module { key: "mod.org_units", requirements: "S3", href: Some("/admin/org-units") },
+        Module { key: "mod.users", requirements: "R5.3, S3", href: Some("/admin/users") },
+        Module { key: "mod.audit", requirements: "R5.3, S1", href: Some("/audit") },
+        Module { key: "mod.assets", requirements: "R1.3, R1.4, R1.5, R7.1", href: None },
+        Module { key: "mod.grading", requirements: "R1.1", href: None },
+        Module { key: "mod.assessments", requirements: "R1.2, R1.7", href: None },
+    ];
+    const DETECT: &[Module] = &[
+        Module { key: "mod.intel", requirements: "R3.5, R3.6, R6.5, R8.5", href: None },
+        Module { key: "mod.network", requirements: "R3.1–R3.3, R8.1–R8.4", href: None },
+        Module { key: "mod.flow", requirements: "R2.2, R8.2", href: None },
+    ];
+    const RESPOND: &[Module] = &[
+        Module { key: "mod.incidents", requirements: "R2.4, R2.5, R5.4", href: None },
+        Module { key: "mod.plans", requirements: "R2.1, R2.3", href: None },
+        Module { key: "mod.dispatch", requirements: "R2.6", href: None },
+    ];
+    const PROTECT: &[Module] = &[
+        Module { key: "mod.vuln", requirements: "R1.8, R1.9", href: None },
+        Module { key: "mod.apps", requirements: "R6.1–R6.5", href: None },
+        Module { key: "mod.pii", requirements: "R5.1, R5.2", href: None },
+    ];
+    match area {
+        "govern" => Some(("area.govern", GOVERN)),
+        "detect" => Some(("area.detect", DETECT)),
+        "respond" => Some(("area.respond", RESPOND)),
+        "protect" => Some(("area.protect", PROTECT)),
+        _ => None,
+    }
+}
+
+pub async fn page(ctx: Ctx, Path(area): Path<String>) -> Result<Response, ApiError> {
+    let (title, list) = modules(&area).ok_or_else(|| ApiError::not_found("area"))?;
+    let body = html! {
+        ul class="modules" {
+            @for m in list {
+                li class="card" {
+                    @match m.href {
+                        Some(href) => a href=(href) { strong { (ctx.t(m.key)) } },
+                        None => strong { (ctx.t(m.key)) },
+                    }
+                    " " span class="req" { (m.requirements) } " "
+                    @if m.href.is_some() { span class="badge green" { (ctx.t("status.available")) } }
+                    @else { span class="badge" { (ctx.t("status.planned")) } }
+                }
+            }
+        }
+    };
+    Ok(super::page(&ctx, ctx.t(title), body))
+}

@@ -1,0 +1,93 @@
+//! Versioned migrations, applied in order at start-up in one transaction
+//! that first takes a lock: `BEGIN IMMEDIATE` on SQLite (the database write
+//! lock), a transaction-scoped advisory lock on PostgreSQL. Two processes
+//! starting at once therefore never apply the same migration twice.
+
+use sqlx::{Executor, Row};
+
+use crate::{Backend, Result, Store, StoreError};
+
+struct Migration {
+    version: i64,
+    name: &'static str,
+    sqlite: &'static str,
+    postgres: &'static str,
+}
+
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "foundation",
+    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+}];
+
+/// The newest schema version this build knows.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+const ADVISORY_KEY: i64 = 0x616e_6261_6f00; // "anbao\0"
+
+pub(crate) async fn run(store: &Store) -> Result<()> {
+    let backend = store.backend();
+    let mut conn = store.pool().acquire().await?;
+    // Transaction control by statement: sqlx's `begin()` cannot ask SQLite
+    // for an immediate (write-locked) transaction.
+    let begin = match backend {
+        Backend::Sqlite => "BEGIN IMMEDIATE",
+        Backend::Postgres => "BEGIN",
+    };
+    conn.execute(sqlx::raw_sql(begin)).await?;
+    // An async block over the owned connection, not a helper taking
+    // `&mut AnyConnection`: the latter makes `Store::open` not `Send`.
+    let result: Result<()> = async {
+        if backend == Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(ADVISORY_KEY).execute(&mut *conn).await?;
+        }
+        conn.execute(sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations \
+             (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)",
+        ))
+        .await?;
+        let current: i64 = sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get("v")?;
+        if current > latest_version() {
+            return Err(StoreError::SchemaTooNew { found: current, known: latest_version() });
+        }
+        for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+            let sql = match backend {
+                Backend::Sqlite => m.sqlite,
+                Backend::Postgres => m.postgres,
+            };
+            let wrap = |source| StoreError::Migration { version: m.version, name: m.name, source };
+            conn.execute(sqlx::raw_sql(sql)).await.map_err(wrap)?;
+            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
+                .bind(m.version)
+                .bind(m.name)
+                .bind(anbao_model::clock::format_ts(time::OffsetDateTime::now_utc()))
+                .execute(&mut *conn)
+                .await
+                .map_err(wrap)?;
+            tracing::info!(version = m.version, name = m.name, "applied migration");
+        }
+        Ok(())
+    }
+    .await;
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    let finished = conn.execute(sqlx::raw_sql(end)).await;
+    result?;
+    finished?;
+    Ok(())
+}
+
+impl Store {
+    /// The schema version the database is at.
+    pub async fn schema_version(&self) -> Result<i64> {
+        Ok(sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM schema_migrations")
+            .fetch_one(self.pool())
+            .await?
+            .try_get("v")?)
+    }
+}

@@ -1,0 +1,17 @@
+//! Integration tests of the store. Every case runs twice, once on SQLite and
+//! once on PostgreSQL (`<case>_sqlite`, `<case>_postgres`), each time on a
+//! fresh database; see `harness` for how, and for the shared fixtures.
+//!
+//! PostgreSQL must be reachable (`ANBAO_TEST_POSTGRES`, default
+//! `postgres://postgres@127.0.0.1:5432/test`); the PostgreSQL half fails,
+//! rather than skips, when it is not.
+
+#[macro_use]
+mod harness;
+
+mod audit;
+mod integrity;
+mod org_units;
+mod sessions;
+mod tokens;
+mod users;

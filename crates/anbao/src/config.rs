@@ -1,0 +1,210 @@
+//! The configuration file and its environment overrides. Each setting is
+//! described once, in [`SETTINGS`]; the commented `anbao.toml` that
+//! `anbao init` writes is generated from it, and a test keeps it and
+//! [`Config`] in step.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use serde::{Deserialize, Serialize};
+
+/// Every setting of `anbao.toml`. Precedence: built-in default < file <
+/// `ANBAO_<NAME>` environment variable < command-line flag.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address the web UI and API listen on.
+    pub listen: String,
+    /// Directory for the embedded database, evidence files and the secrets file.
+    pub data_dir: PathBuf,
+    /// Database URL. Empty: SQLite at DATA_DIR/anbao.db. For several nodes: postgres://USER@HOST/DB.
+    pub database: String,
+    /// File with the key that seals personal data at rest. Empty: DATA_DIR/secrets.toml.
+    pub secrets_file: String,
+    /// Log level or tracing filter, e.g. "info" or "anbao_server=debug,info".
+    pub log_level: String,
+    /// Log format: "text" or "json".
+    pub log_format: String,
+    /// UI language for visitors who have not chosen one: "zh" or "en".
+    pub language: String,
+    /// Name shown in the page header, e.g. the operator's name.
+    pub instance_name: String,
+    /// PEM certificate chain for HTTPS. Empty: plain HTTP.
+    pub tls_cert: String,
+    /// PEM private key for HTTPS.
+    pub tls_key: String,
+    /// Set when a TLS-terminating proxy is in front, so cookies are marked Secure.
+    pub behind_tls_proxy: bool,
+    /// Minutes without activity before a session ends.
+    pub session_idle_minutes: i64,
+    /// Hours after login when a session ends however active.
+    pub session_max_hours: i64,
+    /// Consecutive failed logins before an account is locked.
+    pub lockout_failures: i64,
+    /// Minutes an account stays locked.
+    pub lockout_minutes: i64,
+    /// Database connections per process.
+    pub db_max_connections: u32,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".into(),
+            data_dir: PathBuf::from("./anbao-data"),
+            database: String::new(),
+            secrets_file: String::new(),
+            log_level: "info".into(),
+            log_format: "text".into(),
+            language: "zh".into(),
+            instance_name: String::new(),
+            tls_cert: String::new(),
+            tls_key: String::new(),
+            behind_tls_proxy: false,
+            session_idle_minutes: 30,
+            session_max_hours: 12,
+            lockout_failures: 5,
+            lockout_minutes: 15,
+            db_max_connections: 16,
+        }
+    }
+}
+
+/// (name, comment) for each setting, in file order. The comments are the
+/// reference documentation of the file.
+pub const SETTINGS: &[(&str, &str)] = &[
+    ("listen", "Address the web UI and API listen on."),
+    ("data_dir", "Directory for the embedded database, evidence files and the secrets file."),
+    (
+        "database",
+        "Database URL. Empty: SQLite at DATA_DIR/anbao.db.\n# For several anbao nodes sharing one database: postgres://USER@HOST/DB",
+    ),
+    (
+        "secrets_file",
+        "File with the key that seals personal data at rest (keep it out of backups of\n# the database, and copy it to every node). Empty: DATA_DIR/secrets.toml.",
+    ),
+    ("log_level", "Log level or tracing filter: error, warn, info, debug, trace, or e.g. \"anbao_server=debug,info\"."),
+    ("log_format", "Log format: \"text\" or \"json\"."),
+    ("language", "UI language for visitors who have not chosen one: \"zh\" or \"en\"."),
+    ("instance_name", "Name shown in the page header beside the brand, e.g. the operator's name. Empty: none."),
+    ("tls_cert", "PEM certificate chain for HTTPS. Empty: plain HTTP."),
+    ("tls_key", "PEM private key for HTTPS."),
+    ("behind_tls_proxy", "Set to true when a TLS-terminating proxy is in front, so cookies are marked Secure."),
+    ("session_idle_minutes", "Minutes without activity before a session ends."),
+    ("session_max_hours", "Hours after login when a session ends however active."),
+    ("lockout_failures", "Consecutive failed logins before an account is locked."),
+    ("lockout_minutes", "Minutes an account stays locked."),
+    ("db_max_connections", "Database connections per process."),
+];
+
+/// The commented file `anbao init` writes, with `config`'s values.
+pub fn render_commented(config: &Config) -> Result<String> {
+    let table = toml::Table::try_from(config).context("serialising configuration")?;
+    let mut out = String::from(
+        "# anbao configuration. Every setting can also be given as an environment\n\
+         # variable ANBAO_<NAME> (e.g. ANBAO_LISTEN), which wins over this file;\n\
+         # command-line flags win over both.\n",
+    );
+    for (name, comment) in SETTINGS {
+        let value = table.get(*name).with_context(|| format!("setting {name} missing from Config"))?;
+        out.push_str(&format!("\n# {comment}\n{name} = {value}\n"));
+    }
+    Ok(out)
+}
+
+/// Reads `path` (if given and present), then applies `ANBAO_*` variables.
+pub fn load(path: Option<&Path>, required: bool, env: &dyn Fn(&str) -> Option<String>) -> Result<Config> {
+    let mut table = toml::Table::try_from(Config::default())?;
+    if let Some(path) = path {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                let file: toml::Table = text.parse().with_context(|| format!("parsing {}", path.display()))?;
+                for (k, v) in file {
+                    if !SETTINGS.iter().any(|(name, _)| *name == k) {
+                        bail!("{}: unknown setting {k:?}", path.display());
+                    }
+                    table.insert(k, v);
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {}
+            Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+    for (name, _) in SETTINGS {
+        let var = format!("ANBAO_{}", name.to_uppercase());
+        let Some(raw) = env(&var) else { continue };
+        let value = match table.get(*name) {
+            Some(toml::Value::Boolean(_)) => toml::Value::Boolean(match raw.as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" | "" => false,
+                other => bail!("{var}={other:?} is not a boolean (true/false)"),
+            }),
+            Some(toml::Value::Integer(_)) => {
+                toml::Value::Integer(raw.parse().with_context(|| format!("{var}={raw:?} is not a whole number"))?)
+            }
+            _ => toml::Value::String(raw),
+        };
+        table.insert((*name).to_owned(), value);
+    }
+    let config: Config = table.try_into().context("invalid configuration")?;
+    Ok(config)
+}
+
+impl Config {
+    pub fn database_url(&self) -> String {
+        if self.database.is_empty() {
+            anbao_store::sqlite_url(&self.data_dir.join("anbao.db"))
+        } else {
+            self.database.clone()
+        }
+    }
+
+    pub fn secrets_path(&self) -> PathBuf {
+        if self.secrets_file.is_empty() {
+            self.data_dir.join("secrets.toml")
+        } else {
+            PathBuf::from(&self.secrets_file)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_commented_file_lists_every_setting_and_reads_back_as_the_defaults() {
+        let text = render_commented(&Config::default()).expect("render");
+        let fields = toml::Table::try_from(Config::default()).expect("table");
+        assert_eq!(fields.len(), SETTINGS.len(), "SETTINGS and Config disagree");
+        for key in fields.keys() {
+            assert!(SETTINGS.iter().any(|(n, _)| n == key), "{key} has no comment in SETTINGS");
+        }
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("anbao.toml");
+        std::fs::write(&path, &text).expect("write");
+        assert_eq!(load(Some(&path), true, &|_| None).expect("load"), Config::default());
+    }
+
+    #[test]
+    fn environment_overrides_the_file_and_bad_values_are_named() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("anbao.toml");
+        std::fs::write(&path, "listen = \"0.0.0.0:9000\"\nlockout_failures = 3\n").expect("write");
+        let env = |k: &str| match k {
+            "ANBAO_LISTEN" => Some("127.0.0.1:7000".to_owned()),
+            "ANBAO_BEHIND_TLS_PROXY" => Some("true".to_owned()),
+            _ => None,
+        };
+        let c = load(Some(&path), true, &env).expect("load");
+        assert_eq!(c.listen, "127.0.0.1:7000");
+        assert_eq!(c.lockout_failures, 3);
+        assert!(c.behind_tls_proxy);
+        let bad = |k: &str| (k == "ANBAO_LOCKOUT_MINUTES").then(|| "soon".to_owned());
+        let err = load(Some(&path), true, &bad).expect_err("must fail");
+        assert!(format!("{err:#}").contains("ANBAO_LOCKOUT_MINUTES"), "{err:#}");
+        std::fs::write(&path, "colour = \"red\"\n").expect("write");
+        let err = load(Some(&path), true, &|_| None).expect_err("unknown key");
+        assert!(format!("{err:#}").contains("colour"), "{err:#}");
+    }
+}

@@ -1,0 +1,147 @@
+//! `anbao serve`: the platform's web UI and API, with embedded SQLite by
+//! default or a shared PostgreSQL database.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use anbao_server::{AppState, Lang, ServerConfig};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+
+use crate::{DataArgs, config::Config, open_store};
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (default 127.0.0.1:8080; port 0 picks a free port).
+    #[arg(long, value_name = "ADDR")]
+    listen: Option<String>,
+    #[command(flatten)]
+    data: DataArgs,
+    /// Load a small demo organisation (units and accounts) so every page has content.
+    #[arg(long)]
+    demo: bool,
+}
+
+pub fn print_admin(password: &str) {
+    println!("created the first administrator account");
+    println!("  user:     admin");
+    println!("  password: {password}");
+    println!("change this password after the first login (Account page)");
+}
+
+pub fn print_admin_stderr(password: &str) {
+    eprintln!("created the first administrator account: user admin, password {password}");
+}
+
+fn init_tracing(c: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_new(&c.log_level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let _ = if c.log_format == "json" { builder.json().try_init() } else { builder.try_init() };
+}
+
+pub async fn run(args: ServeArgs) -> Result<ExitCode> {
+    let mut c = args.data.config()?;
+    if let Some(l) = &args.listen {
+        c.listen = l.clone();
+    }
+    init_tracing(&c);
+    let addr: SocketAddr =
+        c.listen.parse().with_context(|| format!("listen address {:?} is not HOST:PORT", c.listen))?;
+    let store = open_store(&c).await?;
+    tracing::info!(database = %anbao_store::redact_url(&c.database_url()), backend = store.backend().as_str(), "store open");
+    if let Some(password) = store.bootstrap("集团公司").await? {
+        print_admin(&password);
+    }
+    if args.demo {
+        crate::demo::load(&store).await?;
+    }
+    let tls = match (c.tls_cert.is_empty(), c.tls_key.is_empty()) {
+        (true, true) => None,
+        (false, false) => Some((PathBuf::from(&c.tls_cert), PathBuf::from(&c.tls_key))),
+        _ => bail!("set both tls_cert and tls_key, or neither"),
+    };
+    let server_config = ServerConfig {
+        secure_cookies: tls.is_some() || c.behind_tls_proxy,
+        default_lang: Lang::parse(&c.language).with_context(|| format!("language {:?}: use zh or en", c.language))?,
+        login: anbao_store::LoginPolicy {
+            max_failures: c.lockout_failures.max(1),
+            lockout: time::Duration::minutes(c.lockout_minutes.max(1)),
+            ..Default::default()
+        },
+        session: anbao_store::SessionPolicy {
+            idle: time::Duration::minutes(c.session_idle_minutes.max(1)),
+            absolute: time::Duration::hours(c.session_max_hours.max(1)),
+        },
+        instance_name: c.instance_name.clone(),
+    };
+    let state = AppState::new(store.clone(), server_config);
+    let app = anbao_server::router(state).into_make_service_with_connect_info::<SocketAddr>();
+
+    // Expired sessions are removed in the background; any node may do it.
+    let purge_store = store.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            tick.tick().await;
+            if let Err(e) = purge_store.purge_sessions().await {
+                tracing::warn!(error = %e, "purging sessions");
+            }
+        }
+    });
+
+    match tls {
+        None => {
+            let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
+            let local = listener.local_addr()?;
+            println!("anbao listening on http://{local}");
+            println!("log in at http://{local}/login");
+            tracing::info!(%local, "listening");
+            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving HTTP")?;
+        }
+        Some((cert, key)) => {
+            let _ = rustls::crypto::ring::default_provider().install_default();
+            let tls_config = axum_server::tls_rustls::RustlsConfig::from_pem_file(&cert, &key)
+                .await
+                .with_context(|| format!("loading TLS certificate {} and key {}", cert.display(), key.display()))?;
+            let listener = std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
+            let local = listener.local_addr()?;
+            println!("anbao listening on https://{local}");
+            println!("log in at https://{local}/login");
+            let handle = axum_server::Handle::new();
+            let h = handle.clone();
+            tokio::spawn(async move {
+                shutdown_signal().await;
+                h.graceful_shutdown(Some(Duration::from_secs(10)));
+            });
+            axum_server::from_tcp_rustls(listener, tls_config)
+                .handle(handle)
+                .serve(app)
+                .await
+                .context("serving HTTPS")?;
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+    tracing::info!("shutting down");
+}
