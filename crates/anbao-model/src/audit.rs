@@ -73,7 +73,7 @@ pub struct StoredEntry {
 pub enum ChainBreak {
     #[error("entry {seq} was altered: its stored hash does not match its contents")]
     Altered { seq: i64 },
-    #[error("entries {first} to {last} were deleted: the sequence jumps from {prev} to {found}", first = prev + 1, last = found - 1)]
+    #[error("{} deleted: the sequence jumps from {prev} to {found}", deleted_range(*prev, *found))]
     Deleted { prev: i64, found: i64 },
     #[error("entry {seq} was inserted: it repeats or precedes sequence number {expected}")]
     Inserted { seq: i64, expected: i64 },
@@ -81,6 +81,14 @@ pub enum ChainBreak {
         "entry {seq} does not follow entry {prev}: entry {prev} was altered and re-hashed, or entry {seq} was inserted in its place"
     )]
     Relinked { seq: i64, prev: i64 },
+}
+
+fn deleted_range(prev: i64, found: i64) -> String {
+    if found - prev == 2 {
+        format!("entry {} was", prev + 1)
+    } else {
+        format!("entries {} to {} were", prev + 1, found - 1)
+    }
 }
 
 /// Walks entries in sequence order and stops at the first break.
@@ -207,18 +215,18 @@ mod tests {
     #[test]
     fn every_field_is_covered_by_the_hash() {
         let base = chain(1).remove(0);
-        let mutations: Vec<Box<dyn Fn(&mut AuditFields)>> = vec![
-            Box::new(|f| f.at.push('x')),
-            Box::new(|f| f.actor.push('x')),
-            Box::new(|f| f.actor_role.push('x')),
-            Box::new(|f| f.channel.push('x')),
-            Box::new(|f| f.source_ip.push('x')),
-            Box::new(|f| f.action.push('x')),
-            Box::new(|f| f.object_type.push('x')),
-            Box::new(|f| f.object_id.push('x')),
-            Box::new(|f| f.org_unit_id = None),
-            Box::new(|f| f.before.push('x')),
-            Box::new(|f| f.after.push('x')),
+        let mutations: Vec<fn(&mut AuditFields)> = vec![
+            |f| f.at.push('x'),
+            |f| f.actor.push('x'),
+            |f| f.actor_role.push('x'),
+            |f| f.channel.push('x'),
+            |f| f.source_ip.push('x'),
+            |f| f.action.push('x'),
+            |f| f.object_type.push('x'),
+            |f| f.object_id.push('x'),
+            |f| f.org_unit_id = None,
+            |f| f.before.push('x'),
+            |f| f.after.push('x'),
         ];
         for m in mutations {
             let mut f = base.fields.clone();

@@ -6,6 +6,7 @@
 //! databases or async runtime), so every other crate can depend on it and
 //! every rule can be tested as a pure function.
 
+pub mod asset;
 pub mod audit;
 pub mod clock;
 pub mod org;

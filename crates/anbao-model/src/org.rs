@@ -60,10 +60,12 @@ pub struct OrgUnit {
     pub code: String,
 }
 
-/// The set of organisation units a principal may see.
+/// The set of organisation units a principal may see: everything (the
+/// principal sits at the root), or a set of subtrees.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct OrgScope {
-    visible: BTreeSet<i64>,
+pub enum OrgScope {
+    All,
+    Units(BTreeSet<i64>),
 }
 
 impl OrgScope {
@@ -82,19 +84,29 @@ impl OrgScope {
                 stack.extend(children.get(&id).into_iter().flatten().copied());
             }
         }
-        OrgScope { visible }
+        if units.iter().any(|u| u.parent_id.is_none() && visible.contains(&u.id)) {
+            return OrgScope::All;
+        }
+        OrgScope::Units(visible)
     }
 
     pub fn contains(&self, id: i64) -> bool {
-        self.visible.contains(&id)
+        match self {
+            OrgScope::All => true,
+            OrgScope::Units(ids) => ids.contains(&id),
+        }
     }
 
-    pub fn ids(&self) -> impl Iterator<Item = i64> + '_ {
-        self.visible.iter().copied()
+    /// The visible units, or `None` for all of them.
+    pub fn ids(&self) -> Option<Vec<i64>> {
+        match self {
+            OrgScope::All => None,
+            OrgScope::Units(ids) => Some(ids.iter().copied().collect()),
+        }
     }
 
     pub fn is_empty(&self) -> bool {
-        self.visible.is_empty()
+        matches!(self, OrgScope::Units(ids) if ids.is_empty())
     }
 }
 
@@ -117,21 +129,41 @@ pub fn would_create_cycle(units: &[OrgUnit], unit: i64, new_parent: i64) -> bool
     false
 }
 
+/// The tree indexed once, for pages that name many units.
+#[derive(Debug)]
+pub struct OrgTree<'a> {
+    by_id: HashMap<i64, &'a OrgUnit>,
+}
+
+impl<'a> OrgTree<'a> {
+    pub fn new(units: &'a [OrgUnit]) -> OrgTree<'a> {
+        OrgTree { by_id: units.iter().map(|u| (u.id, u)).collect() }
+    }
+
+    /// The chain of names from the root down to `id`, e.g. "集团 / 广东公司 / 网络安全部".
+    pub fn path(&self, id: i64) -> String {
+        let mut names = Vec::new();
+        let mut cursor = Some(id);
+        while let Some(c) = cursor {
+            let Some(u) = self.by_id.get(&c) else { break };
+            names.push(u.name.as_str());
+            if names.len() > self.by_id.len() {
+                break;
+            }
+            cursor = u.parent_id;
+        }
+        names.reverse();
+        names.join(" / ")
+    }
+
+    pub fn get(&self, id: i64) -> Option<&'a OrgUnit> {
+        self.by_id.get(&id).copied()
+    }
+}
+
 /// The chain of names from the root down to `id`, e.g. "集团 / 广东公司 / 网络安全部".
 pub fn path_name(units: &[OrgUnit], id: i64) -> String {
-    let by_id: HashMap<i64, &OrgUnit> = units.iter().map(|u| (u.id, u)).collect();
-    let mut names = Vec::new();
-    let mut cursor = Some(id);
-    while let Some(c) = cursor {
-        let Some(u) = by_id.get(&c) else { break };
-        names.push(u.name.as_str());
-        if names.len() > units.len() {
-            break;
-        }
-        cursor = u.parent_id;
-    }
-    names.reverse();
-    names.join(" / ")
+    OrgTree::new(units).path(id)
 }
 
 #[cfg(test)]
@@ -155,15 +187,17 @@ mod tests {
     #[test]
     fn scope_is_the_subtree() {
         let s = OrgScope::subtrees(&tree(), &[3]);
-        assert_eq!(s.ids().collect::<Vec<_>>(), vec![3, 4]);
+        assert_eq!(s.ids(), Some(vec![3, 4]));
+        assert!(s.contains(4) && !s.contains(2));
         let all = OrgScope::subtrees(&tree(), &[1]);
-        assert_eq!(all.ids().count(), 5);
+        assert_eq!(all, OrgScope::All);
+        assert!(all.contains(99));
     }
 
     #[test]
     fn regulator_grants_union_and_unknown_roots_are_ignored() {
         let s = OrgScope::subtrees(&tree(), &[4, 5, 99]);
-        assert_eq!(s.ids().collect::<Vec<_>>(), vec![4, 5]);
+        assert_eq!(s.ids(), Some(vec![4, 5]));
         assert!(OrgScope::subtrees(&tree(), &[]).is_empty());
     }
 

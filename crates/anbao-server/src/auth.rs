@@ -48,8 +48,6 @@ pub struct Principal {
     pub home_unit: i64,
     /// The organisation units whose data this principal may see.
     pub scope: OrgScope,
-    /// Whether the scope includes the root, i.e. everything.
-    pub scope_is_global: bool,
     pub mfa_pending: bool,
     pub must_change_password: bool,
 }
@@ -77,9 +75,21 @@ impl Principal {
         }
     }
 
+    /// Whether this principal may read `user`: its home unit is in scope.
+    pub fn may_see_user(&self, user: &anbao_store::User) -> bool {
+        self.scope.contains(user.org_unit_id)
+    }
+
+    /// Whether this principal may change `user`: the home unit and every
+    /// unit the account is granted must be in scope, or a provincial admin
+    /// could take over a regulator who reads other provinces.
+    pub fn may_manage_user(&self, user: &anbao_store::User) -> bool {
+        self.may_see_user(user) && user.grants.iter().all(|g| self.scope.contains(*g))
+    }
+
     /// `None` when the principal sees every unit (no filter needed).
     pub fn scope_filter(&self) -> Option<Vec<i64>> {
-        if self.scope_is_global { None } else { Some(self.scope.ids().collect()) }
+        self.scope.ids()
     }
 }
 
@@ -142,9 +152,7 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Princip
         let Some(token) = store.find_token(secret.trim()).await? else {
             return Err(ApiError::unauthenticated_msg("the API token is unknown, revoked or expired"));
         };
-        let units = store.list_org_units().await?;
-        let scope = OrgScope::subtrees(&units, &[token.org_unit_id]);
-        let global = units.iter().any(|u| u.parent_id.is_none() && scope.contains(u.id));
+        let scope = store.scope_of(&[token.org_unit_id]).await?;
         return Ok(Some(Principal {
             credential: Credential::Token { id: token.id },
             user_id: None,
@@ -153,7 +161,6 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Princip
             role: token.role,
             home_unit: token.org_unit_id,
             scope,
-            scope_is_global: global,
             mfa_pending: false,
             must_change_password: false,
         }));
@@ -161,10 +168,8 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Princip
     let Some(raw) = cookie(headers, SESSION_COOKIE) else { return Ok(None) };
     let Some(session) = store.find_session(raw, &state.config.session).await? else { return Ok(None) };
     let user = store.get_user(session.user_id).await?;
-    let units = store.list_org_units().await?;
     let roots = if user.role == Role::Regulator { user.grants.clone() } else { vec![user.org_unit_id] };
-    let scope = OrgScope::subtrees(&units, &roots);
-    let global = units.iter().any(|u| u.parent_id.is_none() && scope.contains(u.id));
+    let scope = store.scope_of(&roots).await?;
     Ok(Some(Principal {
         credential: Credential::Session { raw: raw.to_owned(), csrf: session.csrf_token },
         user_id: Some(user.id),
@@ -173,7 +178,6 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Option<Princip
         role: user.role,
         home_unit: user.org_unit_id,
         scope,
-        scope_is_global: global,
         mfa_pending: session.mfa_pending,
         must_change_password: user.must_change_password,
     }))

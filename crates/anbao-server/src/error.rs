@@ -114,7 +114,7 @@ impl From<FormRejection> for ApiError {
     fn from(r: FormRejection) -> ApiError {
         let text = r.body_text();
         let field = field_of(text.split_once("form body: ").map(|(_, d)| d).unwrap_or(&text));
-        ApiError { status: StatusCode::UNPROCESSABLE_ENTITY, message: text, field }
+        ApiError { status: r.status(), message: text, field }
     }
 }
 

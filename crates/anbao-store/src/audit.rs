@@ -3,11 +3,11 @@
 
 use anbao_model::audit::{AuditFields, ChainBreak, ChainVerifier, GENESIS, StoredEntry, chain_hash};
 use serde::Serialize;
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 
 use crate::sql::{Bind, Sql, id_list};
-use crate::{Actor, Result, Store};
+use crate::{Actor, Result, Store, WriteTx};
 
 /// One entry as read back.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
@@ -65,7 +65,7 @@ impl AuditVerification {
 // One parameter per audit column keeps call sites readable as a record.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn append(
-    tx: &mut Transaction<'static, Any>,
+    tx: &mut WriteTx,
     at: &str,
     actor: &Actor,
     action: &str,

@@ -16,10 +16,10 @@ pub enum StoreError {
     Conflict(String),
     #[error("unsupported database URL {0:?}: use sqlite://PATH or postgres://USER@HOST/DB")]
     UnsupportedUrl(String),
-    #[error("cannot connect to {url}: {source}")]
-    Connect { url: String, source: sqlx::Error },
-    #[error("migration {version} ({name}) failed: {source}")]
-    Migration { version: i64, name: &'static str, source: sqlx::Error },
+    #[error("cannot connect to {url}: {cause}")]
+    Connect { url: String, cause: sqlx::Error },
+    #[error("migration {version} ({name}) failed: {cause}")]
+    Migration { version: i64, name: &'static str, cause: sqlx::Error },
     #[error("the database schema is at version {found}, newer than this anbao knows ({known}); upgrade anbao")]
     SchemaTooNew { found: i64, known: i64 },
     #[error("stored data is corrupt: {0}")]

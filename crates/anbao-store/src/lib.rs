@@ -30,7 +30,7 @@ use std::time::Duration;
 use anbao_model::clock::{format_ts, parse_ts};
 use anbao_model::{Clock, SystemClock, Timestamp};
 use sqlx::any::{AnyPoolOptions, AnyRow};
-use sqlx::{Any, AnyPool, Executor, Row, Transaction};
+use sqlx::{Any, AnyPool, Connection, Executor, Row, Transaction};
 
 pub use audit::{AuditEntry, AuditFilter, AuditVerification};
 pub use error::StoreError;
@@ -142,6 +142,7 @@ pub struct Store {
     backend: Backend,
     sealer: Arc<Sealer>,
     clock: Arc<dyn Clock>,
+    write_gate: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl Store {
@@ -160,14 +161,26 @@ impl Store {
                 })
             });
         }
+        // One direct connection first: a pool reports an unreachable server
+        // only as a timeout after `acquire_timeout`, hiding the real cause.
+        let probe = sqlx::AnyConnection::connect(url)
+            .await
+            .map_err(|cause| StoreError::Connect { url: redact_url(url), cause })?;
+        probe.close().await?;
         let pool =
-            pool_options.connect(url).await.map_err(|source| StoreError::Connect { url: redact_url(url), source })?;
+            pool_options.connect(url).await.map_err(|cause| StoreError::Connect { url: redact_url(url), cause })?;
         if backend == Backend::Sqlite {
             // WAL lets readers proceed while one writer commits; it is a
             // property of the file, set once.
             sqlx::query("PRAGMA journal_mode = WAL").fetch_optional(&pool).await?;
         }
-        let store = Store { pool, backend, sealer: Arc::new(options.sealer), clock: options.clock };
+        let store = Store {
+            pool,
+            backend,
+            sealer: Arc::new(options.sealer),
+            clock: options.clock,
+            write_gate: Arc::new(tokio::sync::Mutex::new(())),
+        };
         migrate::run(&store).await?;
         Ok(store)
     }
@@ -201,11 +214,17 @@ impl Store {
 
     /// Starts a transaction that takes the write lock first, so concurrent
     /// writers (threads or cluster nodes) queue instead of failing, and the
-    /// audit chain they extend stays linear.
-    pub(crate) async fn write_tx(&self) -> Result<Transaction<'static, Any>> {
+    /// audit chain they extend stays linear. On SQLite, writers of this
+    /// process also queue on an async mutex: SQLite's busy handler polls
+    /// with sleeps, which gives long, unfair waits under load.
+    pub(crate) async fn write_tx(&self) -> Result<WriteTx> {
+        let gate = match self.backend {
+            Backend::Sqlite => Some(self.write_gate.clone().lock_owned().await),
+            Backend::Postgres => None,
+        };
         let mut tx = self.pool.begin().await?;
         sqlx::query("UPDATE write_lock SET n = n + 1 WHERE id = 1").execute(&mut *tx).await?;
-        Ok(tx)
+        Ok(WriteTx { tx, _gate: gate })
     }
 
     pub(crate) fn pool(&self) -> &AnyPool {
@@ -220,6 +239,34 @@ impl Store {
     /// e.g. to tamper with the audit log and show that verification notices.
     pub async fn execute_raw(&self, sql: &str) -> Result<u64> {
         Ok(sqlx::raw_sql(sql).execute(&self.pool).await?.rows_affected())
+    }
+}
+
+/// A write transaction (see [`Store::write_tx`]). Derefs to the connection;
+/// dropping it without `commit` rolls back.
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Any>,
+    // Released after the transaction ends (fields drop in order).
+    _gate: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
     }
 }
 

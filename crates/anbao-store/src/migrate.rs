@@ -61,7 +61,7 @@ pub(crate) async fn run(store: &Store) -> Result<()> {
                 Backend::Sqlite => m.sqlite,
                 Backend::Postgres => m.postgres,
             };
-            let wrap = |source| StoreError::Migration { version: m.version, name: m.name, source };
+            let wrap = |cause| StoreError::Migration { version: m.version, name: m.name, cause };
             conn.execute(sqlx::raw_sql(sql)).await.map_err(wrap)?;
             sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)")
                 .bind(m.version)

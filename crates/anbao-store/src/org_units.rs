@@ -2,12 +2,13 @@
 
 use anbao_model::org::would_create_cycle;
 use anbao_model::validate::{self, Invalid};
-use anbao_model::{OrgKind, OrgUnit};
+use anbao_model::{OrgKind, OrgScope, OrgUnit};
 use serde_json::json;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use crate::audit::append;
+use crate::sql::id_list;
 use crate::{Actor, Result, Store, StoreError};
 
 #[derive(Debug, Clone)]
@@ -51,6 +52,29 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         rows.iter().map(unit_of).collect()
+    }
+
+    /// The scope given by `roots` and their subtrees, computed in the
+    /// database: a principal at the root sees everything without listing it,
+    /// and a provincial one costs a walk of its own subtree only.
+    pub async fn scope_of(&self, roots: &[i64]) -> Result<OrgScope> {
+        if roots.is_empty() {
+            return Ok(OrgScope::Units(Default::default()));
+        }
+        let list = id_list(roots.iter().copied());
+        let at_root = sqlx::query(&format!("SELECT id FROM org_units WHERE parent_id IS NULL AND id IN {list}"))
+            .fetch_optional(self.pool())
+            .await?;
+        if at_root.is_some() {
+            return Ok(OrgScope::All);
+        }
+        let rows = sqlx::query(&format!(
+            "WITH RECURSIVE sub(id) AS (SELECT id FROM org_units WHERE id IN {list} \
+             UNION SELECT o.id FROM org_units o JOIN sub ON o.parent_id = sub.id) SELECT id FROM sub"
+        ))
+        .fetch_all(self.pool())
+        .await?;
+        Ok(OrgScope::Units(rows.iter().map(|r| r.try_get::<i64, _>("id")).collect::<Result<_, _>>()?))
     }
 
     pub async fn get_org_unit(&self, id: i64) -> Result<OrgUnit> {

@@ -7,14 +7,14 @@ use anbao_model::validate::{self, Invalid};
 use anbao_model::{Role, Timestamp};
 use serde::Serialize;
 use serde_json::json;
+use sqlx::Row;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
 use time::Duration;
 
 use crate::audit::append;
 use crate::password::{DUMMY_HASH, hash_password, verify_password};
 use crate::sql::{Bind, Sql, id_list};
-use crate::{Actor, Result, Store, StoreError, bool_col, opt_ts_col, ts_col};
+use crate::{Actor, Result, Store, StoreError, WriteTx, bool_col, opt_ts_col, ts_col};
 
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
 pub struct User {
@@ -216,7 +216,7 @@ impl Store {
         }
     }
 
-    async fn check_units(tx: &mut Transaction<'static, Any>, field: &'static str, ids: &[i64]) -> Result<()> {
+    async fn check_units(tx: &mut WriteTx, field: &'static str, ids: &[i64]) -> Result<()> {
         for id in ids {
             let found =
                 sqlx::query("SELECT id FROM org_units WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
@@ -227,7 +227,7 @@ impl Store {
         Ok(())
     }
 
-    async fn write_grants(tx: &mut Transaction<'static, Any>, user_id: i64, grants: &[i64]) -> Result<()> {
+    async fn write_grants(tx: &mut WriteTx, user_id: i64, grants: &[i64]) -> Result<()> {
         sqlx::query("DELETE FROM user_org_grants WHERE user_id = $1").bind(user_id).execute(&mut **tx).await?;
         let mut unique = grants.to_vec();
         unique.sort_unstable();

@@ -44,17 +44,17 @@ pub async fn run(cmd: AuditCommand) -> Result<ExitCode> {
                 problem = anchor_problem(&store, a).await?;
             }
             if json {
-                println!(
+                out!(
                     "{}",
                     serde_json::json!({
                         "intact": problem.is_none(), "checked": v.checked, "head_seq": v.head_seq, "head_hash": v.head_hash,
                         "first_break": v.first_break, "message": problem,
                     })
-                );
+                )?;
             } else if let Some(p) = &problem {
-                println!("audit chain BROKEN after {} good entries: {p}", v.checked);
+                out!("audit chain BROKEN after {} good entries: {p}", v.checked)?;
             } else {
-                println!("audit chain intact: {} entries; head {}:{}", v.checked, v.head_seq, v.head_hash);
+                out!("audit chain intact: {} entries; head {}:{}", v.checked, v.head_seq, v.head_hash)?;
             }
             store.close().await;
             Ok(if problem.is_none() { ExitCode::SUCCESS } else { ExitCode::from(1) })

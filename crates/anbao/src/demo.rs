@@ -42,7 +42,7 @@ pub async fn load(store: &Store) -> Result<()> {
         ("zhao.lei", "赵磊", Role::Admin, gd.id, vec![]),
         ("chen.jie", "陈杰（通信管理局）", Role::Regulator, root.id, vec![gd.id]),
     ];
-    println!("demo organisation loaded; demo accounts (change these passwords):");
+    out!("demo organisation loaded; demo accounts (change these passwords):")?;
     for (username, name, role, unit_id, grants) in accounts {
         let password = anbao_store::generate_password(username);
         store
@@ -61,7 +61,7 @@ pub async fn load(store: &Store) -> Result<()> {
                 },
             )
             .await?;
-        println!("  {username:<10} {:<10} {password}", role.as_str());
+        out!("  {username:<10} {:<10} {password}", role.as_str())?;
     }
     Ok(())
 }

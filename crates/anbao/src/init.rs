@@ -24,15 +24,15 @@ pub async fn run(args: InitArgs) -> Result<ExitCode> {
         bail!("{} already exists; use --force to overwrite it", path.display());
     }
     std::fs::write(&path, config::render_commented(&c)?).with_context(|| format!("writing {}", path.display()))?;
-    println!("wrote {}", path.display());
+    out!("wrote {}", path.display())?;
     let store = open_store(&c).await?;
-    println!(
+    out!(
         "database ready: {} (schema version {})",
         anbao_store::redact_url(&c.database_url()),
         store.schema_version().await?
-    );
+    )?;
     if let Some(password) = store.bootstrap("集团公司").await? {
-        crate::serve::print_admin(&password);
+        crate::serve::print_admin(&password)?;
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)

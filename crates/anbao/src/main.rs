@@ -4,6 +4,15 @@
 //! Exit codes: 0 success; 1 a check found a problem (e.g. a broken audit
 //! chain); 2 an error (bad arguments, unreadable files, database down).
 
+/// `println!` that returns an error instead of panicking when stdout is
+/// closed (`anbao openapi | head`), so `main` can exit quietly.
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 mod audit;
 mod config;
 mod demo;
@@ -103,7 +112,7 @@ fn main() -> ExitCode {
             Command::Audit(c) => audit::run(c).await,
             Command::User(c) => user::run(c).await,
             Command::Openapi => {
-                println!("{}", serde_json::to_string_pretty(&anbao_server::openapi_json())?);
+                out!("{}", serde_json::to_string_pretty(&anbao_server::openapi_json())?)?;
                 Ok(ExitCode::SUCCESS)
             }
         }
@@ -127,6 +136,7 @@ fn main() -> ExitCode {
 /// and secrets file on first use.
 pub async fn open_store(c: &config::Config) -> anyhow::Result<anbao_store::Store> {
     use anyhow::Context;
+    anbao_store::Backend::from_url(&c.database_url())?;
     if c.database.is_empty() {
         std::fs::create_dir_all(&c.data_dir)
             .with_context(|| format!("creating data directory {}", c.data_dir.display()))?;

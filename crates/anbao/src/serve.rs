@@ -24,11 +24,11 @@ pub struct ServeArgs {
     demo: bool,
 }
 
-pub fn print_admin(password: &str) {
-    println!("created the first administrator account");
-    println!("  user:     admin");
-    println!("  password: {password}");
-    println!("change this password after the first login (Account page)");
+pub fn print_admin(password: &str) -> std::io::Result<()> {
+    out!("created the first administrator account")?;
+    out!("  user:     admin")?;
+    out!("  password: {password}")?;
+    out!("change this password after the first login (Account page)")
 }
 
 pub fn print_admin_stderr(password: &str) {
@@ -53,7 +53,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     let store = open_store(&c).await?;
     tracing::info!(database = %anbao_store::redact_url(&c.database_url()), backend = store.backend().as_str(), "store open");
     if let Some(password) = store.bootstrap("集团公司").await? {
-        print_admin(&password);
+        print_admin(&password)?;
     }
     if args.demo {
         crate::demo::load(&store).await?;
@@ -96,8 +96,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
         None => {
             let listener = tokio::net::TcpListener::bind(addr).await.with_context(|| format!("listening on {addr}"))?;
             let local = listener.local_addr()?;
-            println!("anbao listening on http://{local}");
-            println!("log in at http://{local}/login");
+            out!("anbao listening on http://{local}")?;
+            out!("log in at http://{local}/login")?;
             tracing::info!(%local, "listening");
             axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving HTTP")?;
         }
@@ -108,8 +108,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
                 .with_context(|| format!("loading TLS certificate {} and key {}", cert.display(), key.display()))?;
             let listener = std::net::TcpListener::bind(addr).with_context(|| format!("listening on {addr}"))?;
             let local = listener.local_addr()?;
-            println!("anbao listening on https://{local}");
-            println!("log in at https://{local}/login");
+            out!("anbao listening on https://{local}")?;
+            out!("log in at https://{local}/login")?;
             let handle = axum_server::Handle::new();
             let h = handle.clone();
             tokio::spawn(async move {

@@ -67,12 +67,12 @@ pub async fn run(cmd: TokenCommand) -> Result<ExitCode> {
             let (secret, token) =
                 store.create_token(&Actor::cli(), &NewToken { name, role, org_unit_id: unit, expires_at }).await?;
             if json {
-                println!(
+                out!(
                     "{}",
                     serde_json::json!({ "token": secret, "id": token.id, "name": token.name, "role": token.role, "org_unit_id": token.org_unit_id })
-                );
+                )?;
             } else {
-                println!("{secret}");
+                out!("{secret}")?;
             }
             store.close().await;
         }
@@ -80,15 +80,20 @@ pub async fn run(cmd: TokenCommand) -> Result<ExitCode> {
             let store = open_store(&data.config()?).await?;
             let tokens = store.list_tokens().await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&tokens)?);
+                out!("{}", serde_json::to_string_pretty(&tokens)?)?;
             } else {
-                println!("{:>5}  {:<20} {:<10} {:>5}  {:<14} STATUS", "ID", "NAME", "ROLE", "UNIT", "PREFIX");
+                out!("{:>5}  {:<20} {:<10} {:>5}  {:<14} STATUS", "ID", "NAME", "ROLE", "UNIT", "PREFIX")?;
                 for t in tokens {
                     let status = if t.revoked_at.is_some() { "revoked" } else { "active" };
-                    println!(
+                    out!(
                         "{:>5}  {:<20} {:<10} {:>5}  {:<14} {}",
-                        t.id, t.name, t.role, t.org_unit_id, t.prefix, status
-                    );
+                        t.id,
+                        t.name,
+                        t.role,
+                        t.org_unit_id,
+                        t.prefix,
+                        status
+                    )?;
                 }
             }
             store.close().await;

@@ -33,18 +33,18 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
             let store = open_store(&data.config()?).await?;
             let users = store.list_users(&UserFilter { limit: 10_000, ..Default::default() }).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&users)?);
+                out!("{}", serde_json::to_string_pretty(&users)?)?;
             } else {
-                println!("{:>5}  {:<20} {:<10} {:>5}  STATUS", "ID", "USERNAME", "ROLE", "UNIT");
+                out!("{:>5}  {:<20} {:<10} {:>5}  STATUS", "ID", "USERNAME", "ROLE", "UNIT")?;
                 for u in users {
-                    println!(
+                    out!(
                         "{:>5}  {:<20} {:<10} {:>5}  {}",
                         u.id,
                         u.username,
                         u.role,
                         u.org_unit_id,
                         if u.disabled { "disabled" } else { "active" }
-                    );
+                    )?;
                 }
             }
             store.close().await;
@@ -55,7 +55,7 @@ pub async fn run(cmd: UserCommand) -> Result<ExitCode> {
                 store.get_user_by_username(&username).await?.with_context(|| format!("no user named {username:?}"))?;
             let password = anbao_store::generate_password(&user.username);
             store.set_password(&Actor::cli(), user.id, &password, true).await?;
-            println!("{password}");
+            out!("{password}")?;
             store.close().await;
         }
     }

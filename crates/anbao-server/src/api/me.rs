@@ -15,8 +15,8 @@ pub struct Me {
     pub via: &'static str,
     pub user_id: Option<i64>,
     pub home_unit: i64,
-    /// Organisation units whose data the caller may see.
-    pub scope: Vec<i64>,
+    /// Organisation units whose data the caller may see; null means all.
+    pub scope: Option<Vec<i64>>,
     /// For browser sessions: the token to send as `X-CSRF-Token` on changes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub csrf_token: Option<String>,
@@ -35,7 +35,7 @@ pub async fn get(p: Principal) -> Json<Me> {
         via,
         user_id: p.user_id,
         home_unit: p.home_unit,
-        scope: p.scope.ids().collect(),
+        scope: p.scope.ids(),
         csrf_token: csrf,
     })
 }

@@ -1,5 +1,6 @@
 //! `/api/v1/org-units`: the organisation tree within the caller's scope.
 
+use anbao_model::org::OrgTree;
 use anbao_model::{OrgKind, OrgUnit};
 use anbao_store::{NewOrgUnit, OrgUnitPatch};
 use axum::Json;
@@ -25,21 +26,22 @@ pub struct OrgUnitView {
     pub path: String,
 }
 
-fn view(units: &[OrgUnit], u: &OrgUnit) -> OrgUnitView {
+fn view(tree: &OrgTree<'_>, u: &OrgUnit) -> OrgUnitView {
     OrgUnitView {
         id: u.id,
         parent_id: u.parent_id,
         name: u.name.clone(),
         kind: u.kind.to_string(),
         code: u.code.clone(),
-        path: anbao_model::org::path_name(units, u.id),
+        path: tree.path(u.id),
     }
 }
 
 #[utoipa::path(get, path = "/api/v1/org-units", tag = "organisation", responses((status = 200, body = [OrgUnitView])))]
 pub async fn list(State(state): State<AppState>, p: Principal) -> Result<Json<Vec<OrgUnitView>>, ApiError> {
     let units = state.store.list_org_units().await?;
-    Ok(Json(units.iter().filter(|u| p.scope.contains(u.id)).map(|u| view(&units, u)).collect()))
+    let tree = OrgTree::new(&units);
+    Ok(Json(units.iter().filter(|u| p.scope.contains(u.id)).map(|u| view(&tree, u)).collect()))
 }
 
 #[utoipa::path(get, path = "/api/v1/org-units/{id}", tag = "organisation", params(("id" = i64, Path, description = "unit id")),
@@ -54,7 +56,7 @@ pub async fn get(
         .iter()
         .find(|u| u.id == id && p.scope.contains(u.id))
         .ok_or_else(|| ApiError::not_found("organisation unit"))?;
-    Ok(Json(view(&units, unit)))
+    Ok(Json(view(&OrgTree::new(&units), unit)))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -90,7 +92,7 @@ pub async fn create(
         )
         .await?;
     let units = state.store.list_org_units().await?;
-    Ok((StatusCode::CREATED, Json(view(&units, &unit))))
+    Ok((StatusCode::CREATED, Json(view(&OrgTree::new(&units), &unit))))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -125,7 +127,7 @@ pub async fn update(
     let patch = OrgUnitPatch { name: body.name, kind: body.kind, code: body.code, parent_id: body.parent_id };
     let unit = state.store.update_org_unit(&p.actor(&client), id, &patch).await?;
     let units = state.store.list_org_units().await?;
-    Ok(Json(view(&units, &unit)))
+    Ok(Json(view(&OrgTree::new(&units), &unit)))
 }
 
 #[utoipa::path(delete, path = "/api/v1/org-units/{id}", tag = "organisation", params(("id" = i64, Path, description = "unit id")),

@@ -87,8 +87,16 @@ pub async fn list(
 
 async fn in_scope(state: &AppState, p: &Principal, id: i64) -> Result<User, ApiError> {
     let user = state.store.get_user(id).await?;
-    if !p.scope.contains(user.org_unit_id) {
+    if !p.may_see_user(&user) {
         return Err(ApiError::not_found("user"));
+    }
+    Ok(user)
+}
+
+async fn manageable(state: &AppState, p: &Principal, id: i64) -> Result<User, ApiError> {
+    let user = in_scope(state, p, id).await?;
+    if !p.may_manage_user(&user) {
+        return Err(ApiError::forbidden("this account is granted units outside your scope"));
     }
     Ok(user)
 }
@@ -177,7 +185,7 @@ pub async fn update(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<UpdateUser>,
 ) -> Result<Json<UserView>, ApiError> {
-    in_scope(&state, &p, id).await?;
+    manageable(&state, &p, id).await?;
     if let Some(u) = body.org_unit_id {
         check_scope(&p, "org_unit_id", &[u])?;
     }
@@ -214,7 +222,7 @@ pub async fn set_password(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<SetPassword>,
 ) -> Result<StatusCode, ApiError> {
-    in_scope(&state, &p, id).await?;
+    manageable(&state, &p, id).await?;
     state.store.set_password(&p.actor(&client), id, &body.password, body.must_change.unwrap_or(true)).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -24,7 +24,7 @@ pub fn bars(title: &str, data: &[(String, i64)]) -> Markup {
                         text x=(format!("{:.1}", x + bar / 2.0)) y=(format!("{:.1}", (height - h - 3.0).max(9.0))) class="value" text-anchor="middle" { (value) }
                     }
                     // Label every other bar counting from the newest, so today is always labelled.
-                    @if (data.len() - 1 - i) % 2 == 0 || data.len() <= 8 {
+                    @if (data.len() - 1 - i).is_multiple_of(2) || data.len() <= 8 {
                         text x=(format!("{:.1}", x + bar / 2.0)) y=(format!("{:.1}", height + 16.0)) class="axis" text-anchor="middle" { (label.get(5..).unwrap_or(label)) }
                     }
                 }

@@ -2,7 +2,7 @@
 //! to the creating form, never again), revoke.
 
 use anbao_model::Role;
-use anbao_model::org::path_name;
+use anbao_model::org::OrgTree;
 use anbao_store::NewToken;
 use axum::extract::State;
 use axum::response::Response;
@@ -26,6 +26,7 @@ async fn render(
 ) -> Result<Markup, ApiError> {
     let tokens = state.store.list_tokens().await?;
     let units = state.store.list_org_units().await?;
+    let tree = OrgTree::new(&units);
     Ok(html! {
         (flash(f))
         @if let Some(secret) = created {
@@ -42,7 +43,7 @@ async fn render(
                     tr {
                         td { (t.name) }
                         td { (ctx.t(role_key(t.role))) }
-                        td { (path_name(&units, t.org_unit_id)) }
+                        td { (tree.path(t.org_unit_id)) }
                         td { code { (t.prefix) "…" } }
                         td { (short_time(&t.created_at)) " · " (t.created_by) }
                         td { @if let Some(u) = t.last_used_at { (short_time(&u)) } @else { "—" } }

@@ -1,6 +1,6 @@
 //! User administration pages: list with filters, create, edit, reset password.
 
-use anbao_model::org::path_name;
+use anbao_model::org::OrgTree;
 use anbao_model::{Permission, Role};
 use anbao_store::{NewUser, UserFilter, UserPatch};
 use axum::extract::State;
@@ -42,6 +42,7 @@ pub async fn list(
     };
     let users = state.store.list_users(&filter).await?;
     let units = state.store.list_org_units().await?;
+    let tree = OrgTree::new(&units);
     let f = Flash { ok: q.ok, error: q.error };
     let body = html! {
         (flash(&f))
@@ -58,7 +59,7 @@ pub async fn list(
                         td { a href={ "/admin/users/" (u.id) } { (u.username) } }
                         td { (u.display_name) }
                         td { (ctx.t(role_key(u.role))) }
-                        td { (path_name(&units, u.org_unit_id)) }
+                        td { (tree.path(u.org_unit_id)) }
                         td { @if u.disabled { span class="badge red" { (ctx.t("status.disabled")) } } @else { span class="badge green" { (ctx.t("status.active")) } } }
                     }
                 }
@@ -161,11 +162,12 @@ pub async fn detail(
     Query(f): Query<Flash>,
 ) -> Result<Response, ApiError> {
     let user = state.store.get_user(id).await?;
-    if !p.scope.contains(user.org_unit_id) {
+    if !p.may_see_user(&user) {
         return Err(ApiError::not_found("user"));
     }
     let units = state.store.list_org_units().await?;
-    let manage = ctx.can(Permission::ManageUsers);
+    let tree = OrgTree::new(&units);
+    let manage = ctx.can(Permission::ManageUsers) && p.may_manage_user(&user);
     let body = html! {
         (flash(&f))
         section class="card" {
@@ -173,9 +175,9 @@ pub async fn detail(
                 dt { (ctx.t("field.username")) } dd { (user.username) }
                 dt { (ctx.t("field.display_name")) } dd { (user.display_name) }
                 dt { (ctx.t("field.role")) } dd { (ctx.t(role_key(user.role))) }
-                dt { (ctx.t("field.org_unit")) } dd { (path_name(&units, user.org_unit_id)) }
+                dt { (ctx.t("field.org_unit")) } dd { (tree.path(user.org_unit_id)) }
                 @if !user.grants.is_empty() {
-                    dt { (ctx.t("field.grants")) } dd { @for g in &user.grants { span class="badge" { (path_name(&units, *g)) } " " } }
+                    dt { (ctx.t("field.grants")) } dd { @for g in &user.grants { span class="badge" { (tree.path(*g)) } " " } }
                 }
                 dt { (ctx.t("field.email")) } dd { (user.email) }
                 dt { (ctx.t("field.phone")) } dd { (user.phone) }
@@ -202,7 +204,7 @@ pub async fn detail(
                     label { (ctx.t("field.org_unit")) select name="org_unit_id" { (unit_options(&units, &p.scope, Some(user.org_unit_id))) } }
                     label data-grants { (ctx.t("field.grants")) select name="grants" multiple {
                         @for u in units.iter().filter(|u| p.scope.contains(u.id)) {
-                            option value=(u.id) selected[user.grants.contains(&u.id)] { (path_name(&units, u.id)) }
+                            option value=(u.id) selected[user.grants.contains(&u.id)] { (tree.path(u.id)) }
                         }
                     } }
                     label class="check" { input type="checkbox" name="disabled" value="1" checked[user.disabled]; (ctx.t("field.disabled")) }
@@ -233,8 +235,11 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let back = format!("/admin/users/{id}");
     let before = state.store.get_user(id).await?;
-    if !p.scope.contains(before.org_unit_id) {
+    if !p.may_see_user(&before) {
         return Err(ApiError::not_found("user"));
+    }
+    if !p.may_manage_user(&before) {
+        return Err(ApiError::forbidden("this account is granted units outside your scope"));
     }
     let role = match one(&raw, "role").map(|r| r.parse::<Role>()) {
         Some(Ok(r)) => Some(r),
@@ -287,8 +292,11 @@ pub async fn reset_password(
 ) -> Result<Response, ApiError> {
     let back = format!("/admin/users/{id}");
     let user = state.store.get_user(id).await?;
-    if !p.scope.contains(user.org_unit_id) {
+    if !p.may_see_user(&user) {
         return Err(ApiError::not_found("user"));
+    }
+    if !p.may_manage_user(&user) {
+        return Err(ApiError::forbidden("this account is granted units outside your scope"));
     }
     match state.store.set_password(&p.actor(&client), id, &f.password, true).await {
         Ok(()) => Ok(redirect_with(&back, "ok", ctx.t("users.password_reset"))),

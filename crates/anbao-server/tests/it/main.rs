@@ -1,0 +1,15 @@
+//! Integration tests of the HTTP surface: the application router driven
+//! with `oneshot` requests (no sockets), each case on its own SQLite file.
+//! Shared setup lives in `harness`.
+
+mod harness;
+
+mod audit;
+mod escaping;
+mod headers;
+mod input;
+mod login;
+mod matrix;
+mod ops;
+mod scope;
+mod totp;

@@ -1,0 +1,344 @@
+//! The authorisation matrix: every route of `routes::table()`, requested
+//! anonymously and as each role, checked against the policy written out
+//! below. The expectation table is deliberately independent of
+//! `routes.rs`: a route without an entry here, or an entry without a route,
+//! fails the test, so a new route cannot ship without a decided rule.
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+
+use anbao_model::{OrgKind, Role};
+use anbao_server::routes::{self, Kind};
+use axum::http::{Method, StatusCode};
+use serde_json::json;
+
+use crate::harness::{App, Req, Resp, Session};
+
+/// Who may call a route.
+#[derive(Clone, Copy, Debug)]
+enum Who {
+    /// Anyone, logged in or not.
+    Public,
+    /// Only a browser session whose second factor is still owed.
+    MfaPending,
+    /// Any logged-in principal.
+    AnyRole,
+    /// Only these roles.
+    Roles(&'static [Role]),
+}
+
+use Who::{AnyRole, MfaPending, Public, Roles};
+
+const ADMIN: &[Role] = &[Role::Admin];
+const EVERY_ROLE: &[Role] = &Role::ALL;
+const AUDIT_READERS: &[Role] = &[Role::Admin, Role::Auditor];
+
+const API: Kind = Kind::Api;
+const PAGE: Kind = Kind::Page;
+
+/// The policy, route by route.
+const EXPECTED: &[(&str, &str, Kind, Who)] = &[
+    // Operations.
+    ("GET", "/healthz", API, Public),
+    ("GET", "/metrics", API, Public),
+    ("GET", "/static/{file}", PAGE, Public),
+    ("GET", "/favicon.ico", PAGE, Public),
+    // Sign-in.
+    ("GET", "/login", PAGE, Public),
+    ("POST", "/login", PAGE, Public),
+    ("GET", "/login/totp", PAGE, MfaPending),
+    ("POST", "/login/totp", PAGE, MfaPending),
+    ("POST", "/logout", PAGE, AnyRole),
+    ("GET", "/lang", PAGE, Public),
+    // Pages.
+    ("GET", "/", PAGE, AnyRole),
+    ("GET", "/areas/{area}", PAGE, AnyRole),
+    ("GET", "/account", PAGE, AnyRole),
+    ("POST", "/account/password", PAGE, AnyRole),
+    ("POST", "/account/totp", PAGE, AnyRole),
+    ("POST", "/account/totp/disable", PAGE, AnyRole),
+    ("GET", "/admin/users", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/admin/users", PAGE, Roles(ADMIN)),
+    ("GET", "/admin/users/{id}", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/admin/users/{id}", PAGE, Roles(ADMIN)),
+    ("POST", "/admin/users/{id}/password", PAGE, Roles(ADMIN)),
+    ("GET", "/admin/org-units", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/admin/org-units", PAGE, Roles(ADMIN)),
+    ("POST", "/admin/org-units/{id}", PAGE, Roles(ADMIN)),
+    ("POST", "/admin/org-units/{id}/delete", PAGE, Roles(ADMIN)),
+    ("GET", "/admin/tokens", PAGE, Roles(ADMIN)),
+    ("POST", "/admin/tokens", PAGE, Roles(ADMIN)),
+    ("POST", "/admin/tokens/{id}/revoke", PAGE, Roles(ADMIN)),
+    ("GET", "/audit", PAGE, Roles(AUDIT_READERS)),
+    // JSON API.
+    ("GET", "/api/v1/openapi.json", API, Public),
+    ("GET", "/api/v1/me", API, AnyRole),
+    ("GET", "/api/v1/users", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/users", API, Roles(ADMIN)),
+    ("GET", "/api/v1/users/{id}", API, Roles(EVERY_ROLE)),
+    ("PATCH", "/api/v1/users/{id}", API, Roles(ADMIN)),
+    ("POST", "/api/v1/users/{id}/password", API, Roles(ADMIN)),
+    ("GET", "/api/v1/org-units", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/org-units", API, Roles(ADMIN)),
+    ("GET", "/api/v1/org-units/{id}", API, Roles(EVERY_ROLE)),
+    ("PATCH", "/api/v1/org-units/{id}", API, Roles(ADMIN)),
+    ("DELETE", "/api/v1/org-units/{id}", API, Roles(ADMIN)),
+    ("GET", "/api/v1/tokens", API, Roles(ADMIN)),
+    ("POST", "/api/v1/tokens", API, Roles(ADMIN)),
+    ("DELETE", "/api/v1/tokens/{id}", API, Roles(ADMIN)),
+    ("GET", "/api/v1/audit", API, Roles(AUDIT_READERS)),
+    ("GET", "/api/v1/audit/export", API, Roles(AUDIT_READERS)),
+    ("GET", "/api/v1/audit/verify", API, Roles(AUDIT_READERS)),
+];
+
+/// Real objects to put in place of path parameters. Destructive routes get
+/// objects of their own, so running them does not disturb the others.
+struct Fixture {
+    user: i64,
+    unit: i64,
+    unit_for_api_delete: i64,
+    unit_for_page_delete: i64,
+    token_for_api_revoke: i64,
+    token_for_page_revoke: i64,
+}
+
+impl Fixture {
+    async fn new(app: &App) -> Fixture {
+        let unit = app.make_unit(app.root, "矩阵测试部", OrgKind::Department).await;
+        let (_, token_for_api_revoke) = app.make_token("revoke-me-api", Role::Analyst, unit).await;
+        let (_, token_for_page_revoke) = app.make_token("revoke-me-page", Role::Analyst, unit).await;
+        Fixture {
+            // The bootstrap admin: the matrix's `{}` bodies leave it as it is.
+            user: app.admin_id,
+            unit,
+            unit_for_api_delete: app.make_unit(app.root, "待删除一", OrgKind::Department).await,
+            unit_for_page_delete: app.make_unit(app.root, "待删除二", OrgKind::Department).await,
+            token_for_api_revoke,
+            token_for_page_revoke,
+        }
+    }
+
+    /// The route's path with its parameters filled in.
+    fn concrete(&self, method: &Method, path: &str) -> String {
+        let id = if path.contains("/users/") {
+            self.user
+        } else if path.contains("/org-units/") {
+            if *method == Method::DELETE {
+                self.unit_for_api_delete
+            } else if path.ends_with("/delete") {
+                self.unit_for_page_delete
+            } else {
+                self.unit
+            }
+        } else if path.contains("/tokens/") {
+            if *method == Method::DELETE { self.token_for_api_revoke } else { self.token_for_page_revoke }
+        } else {
+            0
+        };
+        path.replace("{id}", &id.to_string()).replace("{area}", "govern").replace("{file}", "app.css")
+    }
+}
+
+/// The request for a route, with the minimal body its kind takes.
+fn request(method: &Method, path: &str, kind: Kind) -> Req {
+    let req = Req::new(method.clone(), path);
+    match (method.as_str(), kind) {
+        ("POST" | "PATCH" | "PUT", Kind::Api) => req.json(&json!({})),
+        ("POST" | "PATCH" | "PUT", Kind::Page) => req.form(&[]),
+        _ => req,
+    }
+}
+
+/// One cell of the matrix.
+struct Cell {
+    status: StatusCode,
+    problem: Option<String>,
+}
+
+fn kind_name(k: Kind) -> &'static str {
+    match k {
+        Kind::Api => "api",
+        Kind::Page => "page",
+    }
+}
+
+/// Checks an anonymous answer.
+fn judge_anonymous(who: Who, kind: Kind, path: &str, r: &Resp) -> Option<String> {
+    if r.status.is_server_error() {
+        return Some(format!("server error {}", r.status));
+    }
+    match (who, kind) {
+        (Public, _) => matches!(r.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN)
+            .then(|| format!("public route refused anonymous caller with {}", r.status)),
+        (_, Kind::Api) => {
+            if r.status != StatusCode::UNAUTHORIZED {
+                return Some(format!("want 401, got {}", r.status));
+            }
+            (r.json()["status"] != 401).then(|| "401 without a JSON error body".to_owned())
+        }
+        (_, Kind::Page) => {
+            let want = format!("/login?next={path}");
+            (r.status != StatusCode::SEE_OTHER || r.location() != Some(want.as_str()))
+                .then(|| format!("want 303 to {want}, got {} to {:?}", r.status, r.location()))
+        }
+    }
+}
+
+/// Checks the answer to a logged-in caller (token or full session).
+fn judge_role(who: Who, kind: Kind, role: Role, r: &Resp) -> Option<String> {
+    if r.status.is_server_error() {
+        return Some(format!("server error {}", r.status));
+    }
+    let refused = matches!(r.status, StatusCode::UNAUTHORIZED | StatusCode::FORBIDDEN);
+    match who {
+        Public | AnyRole => refused.then(|| format!("allowed role refused with {}", r.status)),
+        Roles(allowed) if allowed.contains(&role) => refused.then(|| format!("allowed role refused with {}", r.status)),
+        Roles(_) => {
+            if r.status != StatusCode::FORBIDDEN {
+                return Some(format!("want 403, got {}", r.status));
+            }
+            let ok_body = match kind {
+                Kind::Api => r.json()["status"] == 403,
+                Kind::Page => r.content_type().starts_with("text/html"),
+            };
+            (!ok_body).then(|| format!("403 with the wrong kind of body ({})", r.content_type()))
+        }
+        // Only an MFA-pending session may use these; anyone else is sent to log in.
+        MfaPending => {
+            let to_login = r.status == StatusCode::SEE_OTHER && r.location().is_some_and(|l| l.starts_with("/login"));
+            (!to_login).then(|| format!("want 303 to /login, got {} to {:?}", r.status, r.location()))
+        }
+    }
+}
+
+/// The table as text, with every failing cell marked, for the panic message.
+fn render(title: &str, columns: &[String], rows: &[(String, Vec<Cell>)]) -> String {
+    let width = rows.iter().map(|(r, _)| r.chars().count()).max().unwrap_or(10);
+    let mut out = format!("{title}\n{:width$}", "");
+    for c in columns {
+        let _ = write!(out, " {c:>10}");
+    }
+    out.push('\n');
+    let mut problems = String::new();
+    for (name, cells) in rows {
+        let _ = write!(out, "{name:width$}");
+        for (col, cell) in columns.iter().zip(cells) {
+            let mark = if cell.problem.is_some() { "✗" } else { " " };
+            let _ = write!(out, " {:>9}{mark}", cell.status.as_u16());
+            if let Some(p) = &cell.problem {
+                let _ = writeln!(problems, "  {name} as {col}: {p}");
+            }
+        }
+        out.push('\n');
+    }
+    format!("{out}\nproblems:\n{problems}")
+}
+
+/// Routes in the table and in the expectations must be the same set.
+fn check_table_is_complete() -> Vec<String> {
+    let actual: BTreeSet<(String, String)> =
+        routes::table().iter().map(|r| (r.method.to_string(), r.path.to_owned())).collect();
+    let expected: BTreeSet<(String, String)> =
+        EXPECTED.iter().map(|(m, p, _, _)| ((*m).to_owned(), (*p).to_owned())).collect();
+    assert_eq!(expected.len(), EXPECTED.len(), "the expectation table lists a route twice");
+    let mut problems = Vec::new();
+    for (m, p) in actual.difference(&expected) {
+        problems.push(format!("route {m} {p} has no entry in the expectation table of tests/it/matrix.rs"));
+    }
+    for (m, p) in expected.difference(&actual) {
+        problems.push(format!("the expectation table names {m} {p}, which routes::table() no longer has"));
+    }
+    for route in routes::table() {
+        let entry = EXPECTED.iter().find(|(m, p, _, _)| *m == route.method.as_str() && *p == route.path);
+        if let Some((_, _, kind, _)) = entry
+            && *kind != route.kind
+        {
+            problems.push(format!(
+                "{} {} answers as {}, the expectation table says {}",
+                route.method,
+                route.path,
+                kind_name(route.kind),
+                kind_name(*kind)
+            ));
+        }
+    }
+    problems
+}
+
+#[tokio::test]
+async fn every_route_has_a_rule_and_the_routes_match_the_expectations() {
+    let problems = check_table_is_complete();
+    assert!(problems.is_empty(), "route table and expectations differ:\n  {}", problems.join("\n  "));
+}
+
+#[tokio::test]
+async fn route_by_role_matrix_with_tokens() {
+    let app = App::new().await;
+    let fx = Fixture::new(&app).await;
+    let mut columns = vec!["anonymous".to_owned()];
+    columns.extend(Role::ALL.iter().map(ToString::to_string));
+    let mut rows = Vec::new();
+    let mut failed = !check_table_is_complete().is_empty();
+    for (m, p, kind, who) in EXPECTED {
+        let method: Method = m.parse().expect("method");
+        let path = fx.concrete(&method, p);
+        let mut cells = Vec::new();
+        let r = app.send(request(&method, &path, *kind)).await;
+        cells.push(Cell { status: r.status, problem: judge_anonymous(*who, *kind, &path, &r) });
+        for role in Role::ALL {
+            let r = app.send(request(&method, &path, *kind).bearer(app.token(role))).await;
+            cells.push(Cell { status: r.status, problem: judge_role(*who, *kind, role, &r) });
+        }
+        failed |= cells.iter().any(|c| c.problem.is_some());
+        rows.push((format!("{m} {p}"), cells));
+    }
+    let table = render("route × caller (API tokens), status per cell, ✗ = not as expected", &columns, &rows);
+    assert!(!failed, "{table}");
+}
+
+/// The same rules hold for browser sessions (with CSRF tokens sent): a
+/// session of a non-admin, non-auditor role and one of an auditor.
+#[tokio::test]
+async fn route_by_role_matrix_with_sessions() {
+    let app = App::new().await;
+    let fx = Fixture::new(&app).await;
+    let mut sessions: Vec<(Role, Session)> = Vec::new();
+    for role in [Role::Responder, Role::Auditor] {
+        let name = format!("{role}.user");
+        app.make_user(&name, role, app.root, Vec::new()).await;
+        sessions.push((role, app.login(&name, crate::harness::PASSWORD).await));
+    }
+    let columns: Vec<String> = sessions.iter().map(|(r, _)| format!("{r}(s)")).collect();
+    let mut rows = Vec::new();
+    let mut failed = false;
+    // Logging out ends the session, so it goes last.
+    let mut order: Vec<_> = EXPECTED.iter().collect();
+    order.sort_by_key(|(_, p, _, _)| *p == "/logout");
+    for (m, p, kind, who) in order {
+        let method: Method = m.parse().expect("method");
+        let path = fx.concrete(&method, p);
+        let mut cells = Vec::new();
+        for (role, s) in &sessions {
+            let req = match (method.as_str(), kind) {
+                ("POST" | "PATCH" | "PUT", Kind::Page) => {
+                    Req::new(method.clone(), &path).form(&[("_csrf", s.csrf.as_str())])
+                }
+                _ => request(&method, &path, *kind).csrf(s),
+            };
+            let r = app.send(req.session(s)).await;
+            let problem = match (who, *m, *p) {
+                // A full session is past the second factor; it is sent on.
+                (MfaPending, _, _) => {
+                    let sent_on = r.status == StatusCode::SEE_OTHER;
+                    (!sent_on).then(|| format!("want 303, got {}", r.status))
+                }
+                _ => judge_role(*who, *kind, *role, &r),
+            };
+            cells.push(Cell { status: r.status, problem });
+        }
+        failed |= cells.iter().any(|c| c.problem.is_some());
+        rows.push((format!("{m} {p}"), cells));
+    }
+    let table = render("route × caller (browser sessions), status per cell, ✗ = not as expected", &columns, &rows);
+    assert!(!failed, "{table}");
+}
