@@ -8,8 +8,12 @@
 
 pub mod asset;
 pub mod audit;
+pub mod catalogue;
 pub mod clock;
+pub mod deadlines;
+pub mod grading;
 pub mod org;
+pub mod requirements;
 pub mod role;
 pub mod validate;
 

@@ -40,8 +40,9 @@ impl Role {
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::*;
         match permission {
-            ReadDirectory => true,
+            ReadDirectory | ReadGovern => true,
             ManageUsers | ManageOrgUnits | ManageTokens => self == Role::Admin,
+            ManageGovern => matches!(self, Role::Admin | Role::Analyst),
             ReadAudit => matches!(self, Role::Admin | Role::Auditor),
         }
     }
@@ -82,6 +83,11 @@ pub enum Permission {
     ManageTokens,
     /// Read, filter, export and verify the audit log.
     ReadAudit,
+    /// See the governance records (assets, domains, accountability, grading,
+    /// assessments) within one's scope.
+    ReadGovern,
+    /// Change the governance records.
+    ManageGovern,
 }
 
 #[cfg(test)]
@@ -99,7 +105,12 @@ mod tests {
     #[test]
     fn read_only_roles_hold_no_management_permission() {
         for role in Role::ALL.into_iter().filter(|r| r.is_read_only()) {
-            for p in [Permission::ManageUsers, Permission::ManageOrgUnits, Permission::ManageTokens] {
+            for p in [
+                Permission::ManageUsers,
+                Permission::ManageOrgUnits,
+                Permission::ManageTokens,
+                Permission::ManageGovern,
+            ] {
                 assert!(!role.allows(p), "{role} must not hold {p:?}");
             }
         }

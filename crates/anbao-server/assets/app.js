@@ -15,3 +15,14 @@ document.addEventListener("change", (e) => {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-role-select]").forEach(syncGrants);
 });
+// Asset forms: show only the chosen type's own fields.
+function syncAssetType(select) {
+  const form = select.closest("form");
+  if (!form) return;
+  form.querySelectorAll("[data-for-type]").forEach((el) => {
+    el.hidden = el.getAttribute("data-for-type") !== select.value;
+  });
+}
+document.addEventListener("change", (e) => {
+  if (e.target.matches("[data-asset-type-select]")) syncAssetType(e.target);
+});

@@ -1,9 +1,13 @@
 //! The JSON API under `/api/v1`. Request types reject unknown fields; every
 //! handler is described in the OpenAPI document (see `openapi.rs`).
 
+pub mod accountability;
+pub mod assets;
 pub mod audit;
+pub mod domains;
 pub mod health;
 pub mod me;
+pub mod network_units;
 pub mod org_units;
 pub mod tokens;
 pub mod users;

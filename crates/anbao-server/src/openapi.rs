@@ -17,9 +17,18 @@ use crate::api;
         api::org_units::list, api::org_units::create, api::org_units::get, api::org_units::update, api::org_units::delete,
         api::tokens::list, api::tokens::create, api::tokens::revoke,
         api::audit::list, api::audit::export, api::audit::verify,
+        api::assets::list, api::assets::create, api::assets::get, api::assets::replace, api::assets::delete,
+        api::assets::add_component, api::assets::delete_component, api::assets::set_domains,
+        api::domains::list, api::domains::create, api::domains::delete,
+        api::domains::list_boundaries, api::domains::create_boundary, api::domains::delete_boundary,
+        api::accountability::list, api::accountability::set,
+        api::network_units::list, api::network_units::create, api::network_units::get, api::network_units::replace,
+        api::network_units::delete, api::network_units::set_assets, api::network_units::grade, api::network_units::review,
+        api::network_units::file, api::network_units::record_assessment, api::network_units::filing_form,
+        api::network_units::grading_rules, api::network_units::propose, api::network_units::deadlines,
     ),
     tags(
-        (name = "operations"), (name = "accounts"), (name = "organisation"), (name = "audit"),
+        (name = "operations"), (name = "accounts"), (name = "organisation"), (name = "audit"), (name = "govern"),
     )
 )]
 struct ApiDoc;

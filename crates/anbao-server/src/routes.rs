@@ -69,7 +69,7 @@ impl Route {
 
 use Access::{Authenticated, MfaPending, Public};
 use Kind::{Api, Page};
-use Permission::{ManageOrgUnits, ManageTokens, ManageUsers, ReadAudit, ReadDirectory};
+use Permission::{ManageGovern, ManageOrgUnits, ManageTokens, ManageUsers, ReadAudit, ReadDirectory, ReadGovern};
 
 fn perm(p: Permission) -> Access {
     Access::Permission(p)
@@ -77,7 +77,7 @@ fn perm(p: Permission) -> Access {
 
 /// Every route of the application.
 pub fn table() -> Vec<Route> {
-    let (get, post, patch, delete) = (Method::GET, Method::POST, Method::PATCH, Method::DELETE);
+    let (get, post, put, patch, delete) = (Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE);
     vec![
         // Operations.
         Route::new(get.clone(), "/healthz", Public, Api, api::health::healthz),
@@ -111,6 +111,57 @@ pub fn table() -> Vec<Route> {
         Route::new(post.clone(), "/admin/tokens", perm(ManageTokens), Page, ui::tokens::create),
         Route::new(post.clone(), "/admin/tokens/{id}/revoke", perm(ManageTokens), Page, ui::tokens::revoke),
         Route::new(get.clone(), "/audit", perm(ReadAudit), Page, ui::audit::page),
+        Route::new(get.clone(), "/govern/assets", perm(ReadGovern), Page, ui::assets::list),
+        Route::new(post.clone(), "/govern/assets", perm(ManageGovern), Page, ui::assets::create),
+        Route::new(get.clone(), "/govern/assets/{id}", perm(ReadGovern), Page, ui::assets::detail),
+        Route::new(post.clone(), "/govern/assets/{id}", perm(ManageGovern), Page, ui::assets::update),
+        Route::new(post.clone(), "/govern/assets/{id}/delete", perm(ManageGovern), Page, ui::assets::delete),
+        Route::new(post.clone(), "/govern/assets/{id}/components", perm(ManageGovern), Page, ui::assets::add_component),
+        Route::new(
+            post.clone(),
+            "/govern/assets/{id}/components/{component_id}/delete",
+            perm(ManageGovern),
+            Page,
+            ui::assets::delete_component,
+        ),
+        Route::new(post.clone(), "/govern/assets/{id}/domains", perm(ManageGovern), Page, ui::assets::set_domains),
+        Route::new(get.clone(), "/govern/domains", perm(ReadGovern), Page, ui::domains::page),
+        Route::new(post.clone(), "/govern/domains", perm(ManageGovern), Page, ui::domains::create),
+        Route::new(post.clone(), "/govern/domains/{id}/delete", perm(ManageGovern), Page, ui::domains::delete),
+        Route::new(post.clone(), "/govern/boundaries", perm(ManageGovern), Page, ui::domains::create_boundary),
+        Route::new(
+            post.clone(),
+            "/govern/boundaries/{id}/delete",
+            perm(ManageGovern),
+            Page,
+            ui::domains::delete_boundary,
+        ),
+        Route::new(get.clone(), "/govern/accountability", perm(ReadGovern), Page, ui::accountability::page),
+        Route::new(get.clone(), "/govern/units", perm(ReadGovern), Page, ui::network_units::list),
+        Route::new(post.clone(), "/govern/units", perm(ManageGovern), Page, ui::network_units::create),
+        Route::new(get.clone(), "/govern/units/{id}", perm(ReadGovern), Page, ui::network_units::detail),
+        Route::new(post.clone(), "/govern/units/{id}", perm(ManageGovern), Page, ui::network_units::update),
+        Route::new(post.clone(), "/govern/units/{id}/delete", perm(ManageGovern), Page, ui::network_units::delete),
+        Route::new(post.clone(), "/govern/units/{id}/grading", perm(ManageGovern), Page, ui::network_units::grade),
+        Route::new(post.clone(), "/govern/units/{id}/review", perm(ManageGovern), Page, ui::network_units::review),
+        Route::new(post.clone(), "/govern/units/{id}/filing", perm(ManageGovern), Page, ui::network_units::file),
+        Route::new(
+            post.clone(),
+            "/govern/units/{id}/assessments",
+            perm(ManageGovern),
+            Page,
+            ui::network_units::record_assessment,
+        ),
+        Route::new(post.clone(), "/govern/units/{id}/assets", perm(ManageGovern), Page, ui::network_units::set_assets),
+        Route::new(
+            get.clone(),
+            "/govern/units/{id}/filing-form",
+            perm(ReadGovern),
+            Page,
+            ui::network_units::filing_form,
+        ),
+        Route::new(get.clone(), "/govern/deadlines", perm(ReadGovern), Page, ui::network_units::deadlines),
+        Route::new(post.clone(), "/govern/accountability", perm(ManageGovern), Page, ui::accountability::set),
         // JSON API.
         Route::new(get.clone(), "/api/v1/openapi.json", Public, Api, crate::openapi::serve),
         Route::new(get.clone(), "/api/v1/me", Authenticated, Api, api::me::get),
@@ -130,5 +181,85 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/api/v1/audit", perm(ReadAudit), Api, api::audit::list),
         Route::new(get.clone(), "/api/v1/audit/export", perm(ReadAudit), Api, api::audit::export),
         Route::new(get.clone(), "/api/v1/audit/verify", perm(ReadAudit), Api, api::audit::verify),
+        // Govern: assets, domains, accountability (R1.3, R1.4, S3).
+        Route::new(get.clone(), "/api/v1/assets", perm(ReadGovern), Api, api::assets::list),
+        Route::new(post.clone(), "/api/v1/assets", perm(ManageGovern), Api, api::assets::create),
+        Route::new(get.clone(), "/api/v1/assets/{id}", perm(ReadGovern), Api, api::assets::get),
+        Route::new(put.clone(), "/api/v1/assets/{id}", perm(ManageGovern), Api, api::assets::replace),
+        Route::new(delete.clone(), "/api/v1/assets/{id}", perm(ManageGovern), Api, api::assets::delete),
+        Route::new(post.clone(), "/api/v1/assets/{id}/components", perm(ManageGovern), Api, api::assets::add_component),
+        Route::new(
+            delete.clone(),
+            "/api/v1/assets/{id}/components/{component_id}",
+            perm(ManageGovern),
+            Api,
+            api::assets::delete_component,
+        ),
+        Route::new(put.clone(), "/api/v1/assets/{id}/domains", perm(ManageGovern), Api, api::assets::set_domains),
+        Route::new(get.clone(), "/api/v1/security-domains", perm(ReadGovern), Api, api::domains::list),
+        Route::new(post.clone(), "/api/v1/security-domains", perm(ManageGovern), Api, api::domains::create),
+        Route::new(delete.clone(), "/api/v1/security-domains/{id}", perm(ManageGovern), Api, api::domains::delete),
+        Route::new(get.clone(), "/api/v1/boundaries", perm(ReadGovern), Api, api::domains::list_boundaries),
+        Route::new(post.clone(), "/api/v1/boundaries", perm(ManageGovern), Api, api::domains::create_boundary),
+        Route::new(delete.clone(), "/api/v1/boundaries/{id}", perm(ManageGovern), Api, api::domains::delete_boundary),
+        Route::new(get.clone(), "/api/v1/accountability", perm(ReadGovern), Api, api::accountability::list),
+        // Grading and filing (R1.1).
+        Route::new(get.clone(), "/api/v1/network-units", perm(ReadGovern), Api, api::network_units::list),
+        Route::new(post.clone(), "/api/v1/network-units", perm(ManageGovern), Api, api::network_units::create),
+        Route::new(get.clone(), "/api/v1/network-units/{id}", perm(ReadGovern), Api, api::network_units::get),
+        Route::new(put.clone(), "/api/v1/network-units/{id}", perm(ManageGovern), Api, api::network_units::replace),
+        Route::new(delete.clone(), "/api/v1/network-units/{id}", perm(ManageGovern), Api, api::network_units::delete),
+        Route::new(
+            put.clone(),
+            "/api/v1/network-units/{id}/assets",
+            perm(ManageGovern),
+            Api,
+            api::network_units::set_assets,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/network-units/{id}/grading",
+            perm(ManageGovern),
+            Api,
+            api::network_units::grade,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/network-units/{id}/review",
+            perm(ManageGovern),
+            Api,
+            api::network_units::review,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/network-units/{id}/filing",
+            perm(ManageGovern),
+            Api,
+            api::network_units::file,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/network-units/{id}/assessments",
+            perm(ManageGovern),
+            Api,
+            api::network_units::record_assessment,
+        ),
+        Route::new(
+            get.clone(),
+            "/api/v1/network-units/{id}/filing-form",
+            perm(ReadGovern),
+            Api,
+            api::network_units::filing_form,
+        ),
+        Route::new(get.clone(), "/api/v1/grading/rules", perm(ReadGovern), Api, api::network_units::grading_rules),
+        Route::new(post.clone(), "/api/v1/grading/propose", perm(ReadGovern), Api, api::network_units::propose),
+        Route::new(get.clone(), "/api/v1/deadlines", perm(ReadGovern), Api, api::network_units::deadlines),
+        Route::new(
+            put.clone(),
+            "/api/v1/accountability/{org_unit_id}",
+            perm(ManageGovern),
+            Api,
+            api::accountability::set,
+        ),
     ]
 }

@@ -4,12 +4,16 @@
 //! Markup is built with maud, which escapes every interpolated value.
 
 pub mod account;
+pub mod accountability;
 pub mod areas;
+pub mod assets;
 pub mod audit;
 pub mod chart;
 pub mod dashboard;
+pub mod domains;
 pub mod lang;
 pub mod login;
+pub mod network_units;
 pub mod org_units;
 pub mod tokens;
 pub mod users;

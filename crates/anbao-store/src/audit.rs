@@ -62,6 +62,7 @@ impl AuditVerification {
     }
 }
 
+/// Appends one entry in `tx` (see [`AuditBatch`] for many).
 // One parameter per audit column keeps call sites readable as a record.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn append(
@@ -75,49 +76,80 @@ pub(crate) async fn append(
     before: Option<&serde_json::Value>,
     after: Option<&serde_json::Value>,
 ) -> Result<i64> {
-    let last =
-        sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut **tx).await?;
-    let (prev_seq, prev_hash) = match last {
-        Some(row) => (row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?),
-        None => (0, GENESIS.to_owned()),
-    };
-    let fields = AuditFields {
-        seq: prev_seq + 1,
-        at: at.to_owned(),
-        actor: actor.name.clone(),
-        actor_role: actor.role.clone(),
-        channel: actor.channel.to_owned(),
-        source_ip: actor.source_ip.clone(),
-        action: action.to_owned(),
-        object_type: object_type.to_owned(),
-        object_id: object_id.to_owned(),
-        org_unit_id,
-        before: before.map(|v| v.to_string()).unwrap_or_default(),
-        after: after.map(|v| v.to_string()).unwrap_or_default(),
-    };
-    let hash = chain_hash(&prev_hash, &fields);
-    sqlx::query(
-        "INSERT INTO audit_log (seq, at, actor, actor_role, channel, source_ip, action, object_type, object_id, \
-         org_unit_id, before_json, after_json, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-    )
-    .bind(fields.seq)
-    .bind(&fields.at)
-    .bind(&fields.actor)
-    .bind(&fields.actor_role)
-    .bind(&fields.channel)
-    .bind(&fields.source_ip)
-    .bind(&fields.action)
-    .bind(&fields.object_type)
-    .bind(&fields.object_id)
-    .bind(fields.org_unit_id)
-    .bind(&fields.before)
-    .bind(&fields.after)
-    .bind(&prev_hash)
-    .bind(&hash)
-    .execute(&mut **tx)
-    .await?;
-    Ok(fields.seq)
+    let mut batch = AuditBatch::start(tx).await?;
+    batch.append(tx, at, actor, action, object_type, object_id, org_unit_id, before, after).await
+}
+
+/// Appends several entries in one write transaction, reading the chain's
+/// head once (bulk imports write one entry per record).
+pub(crate) struct AuditBatch {
+    last_seq: i64,
+    last_hash: String,
+}
+
+impl AuditBatch {
+    pub(crate) async fn start(tx: &mut WriteTx) -> Result<AuditBatch> {
+        let last =
+            sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut **tx).await?;
+        Ok(match last {
+            Some(row) => AuditBatch { last_seq: row.try_get("seq")?, last_hash: row.try_get("hash")? },
+            None => AuditBatch { last_seq: 0, last_hash: GENESIS.to_owned() },
+        })
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn append(
+        &mut self,
+        tx: &mut WriteTx,
+        at: &str,
+        actor: &Actor,
+        action: &str,
+        object_type: &str,
+        object_id: &str,
+        org_unit_id: Option<i64>,
+        before: Option<&serde_json::Value>,
+        after: Option<&serde_json::Value>,
+    ) -> Result<i64> {
+        let fields = AuditFields {
+            seq: self.last_seq + 1,
+            at: at.to_owned(),
+            actor: actor.name.clone(),
+            actor_role: actor.role.clone(),
+            channel: actor.channel.to_owned(),
+            source_ip: actor.source_ip.clone(),
+            action: action.to_owned(),
+            object_type: object_type.to_owned(),
+            object_id: object_id.to_owned(),
+            org_unit_id,
+            before: before.map(|v| v.to_string()).unwrap_or_default(),
+            after: after.map(|v| v.to_string()).unwrap_or_default(),
+        };
+        let hash = chain_hash(&self.last_hash, &fields);
+        sqlx::query(
+            "INSERT INTO audit_log (seq, at, actor, actor_role, channel, source_ip, action, object_type, object_id, \
+             org_unit_id, before_json, after_json, prev_hash, hash) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(fields.seq)
+        .bind(&fields.at)
+        .bind(&fields.actor)
+        .bind(&fields.actor_role)
+        .bind(&fields.channel)
+        .bind(&fields.source_ip)
+        .bind(&fields.action)
+        .bind(&fields.object_type)
+        .bind(&fields.object_id)
+        .bind(fields.org_unit_id)
+        .bind(&fields.before)
+        .bind(&fields.after)
+        .bind(&self.last_hash)
+        .bind(&hash)
+        .execute(&mut **tx)
+        .await?;
+        self.last_seq = fields.seq;
+        self.last_hash = hash;
+        Ok(fields.seq)
+    }
 }
 
 /// A filter bound as the stored text form, so text comparison is time

@@ -13,9 +13,11 @@
 //! hash-chained audit log, so a change and its audit entry commit together
 //! or not at all. This crate must not know HTTP, argv or the terminal.
 
+mod assets;
 mod audit;
 mod error;
 mod migrate;
+mod network_units;
 mod org_units;
 mod password;
 mod seal;
@@ -32,8 +34,14 @@ use anbao_model::{Clock, SystemClock, Timestamp};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Connection, Executor, Row, Transaction};
 
+pub use assets::{
+    Accountability, Asset, AssetFilter, Boundary, Component, ImportAction, ImportError, ImportOutcome, ImportReport,
+    ImportRow, SecurityDomain, StaffMember,
+};
 pub use audit::{AuditEntry, AuditFilter, AuditVerification};
 pub use error::StoreError;
+pub use migrate::latest_version as latest_schema_version;
+pub use network_units::{AssessmentKind, NetworkUnit, NetworkUnitDraft, UnitStatus, date_text, parse_date};
 pub use org_units::{NewOrgUnit, OrgUnitPatch};
 pub use password::{generate_password, hash_password, verify_password};
 pub use seal::{SealError, Sealer};
@@ -169,11 +177,6 @@ impl Store {
         probe.close().await?;
         let pool =
             pool_options.connect(url).await.map_err(|cause| StoreError::Connect { url: redact_url(url), cause })?;
-        if backend == Backend::Sqlite {
-            // WAL lets readers proceed while one writer commits; it is a
-            // property of the file, set once.
-            sqlx::query("PRAGMA journal_mode = WAL").fetch_optional(&pool).await?;
-        }
         let store = Store {
             pool,
             backend,
@@ -182,7 +185,28 @@ impl Store {
             write_gate: Arc::new(tokio::sync::Mutex::new(())),
         };
         migrate::run(&store).await?;
+        if backend == Backend::Sqlite {
+            store.use_wal().await?;
+        }
         Ok(store)
+    }
+
+    /// WAL lets readers proceed while one writer commits; it is a property
+    /// of the file, set once. Switching needs the file to itself, which
+    /// another process opening it at the same moment may briefly deny
+    /// without consulting the busy handler, so retry for a while.
+    async fn use_wal(&self) -> Result<()> {
+        let mut attempts = 0;
+        loop {
+            match sqlx::query("PRAGMA journal_mode = WAL").fetch_optional(&self.pool).await {
+                Ok(_) => return Ok(()),
+                Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("5") && attempts < 200 => {
+                    attempts += 1;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     pub fn backend(&self) -> Backend {

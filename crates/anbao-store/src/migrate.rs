@@ -14,12 +14,26 @@ struct Migration {
     postgres: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "foundation",
-    sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
-    postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "foundation",
+        sqlite: include_str!("../migrations/sqlite/0001_foundation.sql"),
+        postgres: include_str!("../migrations/postgres/0001_foundation.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "assets",
+        sqlite: include_str!("../migrations/sqlite/0002_assets.sql"),
+        postgres: include_str!("../migrations/postgres/0002_assets.sql"),
+    },
+    Migration {
+        version: 3,
+        name: "network_units",
+        sqlite: include_str!("../migrations/sqlite/0003_network_units.sql"),
+        postgres: include_str!("../migrations/postgres/0003_network_units.sql"),
+    },
+];
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> i64 {

@@ -244,6 +244,12 @@ impl Store {
             ("users", "org_unit_id", "users"),
             ("api_tokens", "org_unit_id", "API tokens"),
             ("user_org_grants", "org_unit_id", "regulator grants"),
+            ("assets", "org_unit_id", "assets"),
+            ("assets", "responsible_department_id", "assets it is responsible for"),
+            ("security_domains", "org_unit_id", "security domains"),
+            ("network_units", "org_unit_id", "network units"),
+            ("accountability", "org_unit_id", "accountability records"),
+            ("accountability", "security_department_id", "accountability records naming it"),
         ] {
             let n: i64 = sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table} WHERE {col} = $1"))
                 .bind(id)

@@ -21,8 +21,11 @@ fn modules(area: &str) -> Option<(&'static str, &'static [Module])> {
         Module { key: "mod.org_units", requirements: "S3", href: Some("/admin/org-units") },
         Module { key: "mod.users", requirements: "R5.3, S3", href: Some("/admin/users") },
         Module { key: "mod.audit", requirements: "R5.3, S1", href: Some("/audit") },
-        Module { key: "mod.assets", requirements: "R1.3, R1.4, R1.5, R7.1", href: None },
-        Module { key: "mod.grading", requirements: "R1.1", href: None },
+        Module { key: "mod.assets", requirements: "R1.3, R1.5, R1.8, R7.1", href: Some("/govern/assets") },
+        Module { key: "mod.domains", requirements: "R1.4", href: Some("/govern/domains") },
+        Module { key: "mod.accountability", requirements: "S3, S5", href: Some("/govern/accountability") },
+        Module { key: "mod.grading", requirements: "R1.1", href: Some("/govern/units") },
+        Module { key: "mod.deadlines", requirements: "R1.1, R1.2", href: Some("/govern/deadlines") },
         Module { key: "mod.assessments", requirements: "R1.2, R1.7", href: None },
     ];
     const DETECT: &[Module] = &[

@@ -33,3 +33,27 @@ pub fn bars(title: &str, data: &[(String, i64)]) -> Markup {
         }
     }
 }
+
+/// A horizontal bar chart with the label and value beside each bar, for
+/// categories with long names.
+pub fn hbars(title: &str, data: &[(String, i64)]) -> Markup {
+    let row = 22.0_f64;
+    let label_w = 180.0_f64;
+    let bar_w = 400.0_f64;
+    let max = data.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1) as f64;
+    let height = row * data.len() as f64;
+    html! {
+        figure class="chart" {
+            svg viewBox={ "0 0 " (label_w + bar_w + 60.0) " " (height.max(row)) } role="img" aria-label=(title) {
+                @for (i, (label, value)) in data.iter().enumerate() {
+                    @let y = i as f64 * row;
+                    @let w = (*value as f64 / max) * bar_w;
+                    text x=(format!("{:.1}", label_w - 6.0)) y=(format!("{:.1}", y + 15.0)) class="axis" text-anchor="end" { (label) }
+                    rect x=(format!("{label_w:.1}")) y=(format!("{:.1}", y + 4.0)) width=(format!("{w:.1}")) height="14" class="bar" { title { (label) ": " (value) } }
+                    text x=(format!("{:.1}", label_w + w + 4.0)) y=(format!("{:.1}", y + 15.0)) class="value" { (value) }
+                }
+            }
+            figcaption { (title) }
+        }
+    }
+}

@@ -26,7 +26,23 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, p: Principal) -> Resu
     } else {
         (Vec::new(), Vec::new())
     };
+    let deadlines: Vec<crate::api::network_units::DueView> = if p.role.allows(Permission::ReadGovern) {
+        crate::api::network_units::deadlines_for(&state, &p)
+            .await?
+            .iter()
+            .map(|(u, d)| crate::api::network_units::due_view(u, d))
+            .filter(|d| d.status != "upcoming")
+            .collect()
+    } else {
+        Vec::new()
+    };
     let body = html! {
+        @if !deadlines.is_empty() {
+            section class="card" id="dashboard-deadlines" {
+                h2 { (ctx.t("dash.deadlines")) }
+                (super::network_units::due_table(&ctx, &deadlines))
+            }
+        }
         div class="cards" {
             a class="card stat" href="/admin/org-units" { span class="n" { (units.iter().filter(|u| p.scope.contains(u.id)).count()) } span { (ctx.t("nav.org_units")) } }
             a class="card stat" href="/admin/users" { span class="n" { (users.len()) } span { (ctx.t("nav.users")) } }

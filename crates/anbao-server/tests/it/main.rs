@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod assets;
 mod audit;
 mod escaping;
 mod headers;

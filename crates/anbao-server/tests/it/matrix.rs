@@ -32,6 +32,7 @@ use Who::{AnyRole, MfaPending, Public, Roles};
 const ADMIN: &[Role] = &[Role::Admin];
 const EVERY_ROLE: &[Role] = &Role::ALL;
 const AUDIT_READERS: &[Role] = &[Role::Admin, Role::Auditor];
+const GOVERN_WRITERS: &[Role] = &[Role::Admin, Role::Analyst];
 
 const API: Kind = Kind::Api;
 const PAGE: Kind = Kind::Page;
@@ -70,6 +71,33 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/admin/tokens", PAGE, Roles(ADMIN)),
     ("POST", "/admin/tokens/{id}/revoke", PAGE, Roles(ADMIN)),
     ("GET", "/audit", PAGE, Roles(AUDIT_READERS)),
+    ("GET", "/govern/assets", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/govern/assets", PAGE, Roles(GOVERN_WRITERS)),
+    ("GET", "/govern/assets/{id}", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/govern/assets/{id}", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/assets/{id}/delete", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/assets/{id}/components", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/assets/{id}/components/{component_id}/delete", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/assets/{id}/domains", PAGE, Roles(GOVERN_WRITERS)),
+    ("GET", "/govern/domains", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/govern/domains", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/domains/{id}/delete", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/boundaries", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/boundaries/{id}/delete", PAGE, Roles(GOVERN_WRITERS)),
+    ("GET", "/govern/accountability", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/govern/accountability", PAGE, Roles(GOVERN_WRITERS)),
+    ("GET", "/govern/units", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/govern/units", PAGE, Roles(GOVERN_WRITERS)),
+    ("GET", "/govern/units/{id}", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/govern/units/{id}", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/units/{id}/delete", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/units/{id}/grading", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/units/{id}/review", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/units/{id}/filing", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/units/{id}/assessments", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/units/{id}/assets", PAGE, Roles(GOVERN_WRITERS)),
+    ("GET", "/govern/units/{id}/filing-form", PAGE, Roles(EVERY_ROLE)),
+    ("GET", "/govern/deadlines", PAGE, Roles(EVERY_ROLE)),
     // JSON API.
     ("GET", "/api/v1/openapi.json", API, Public),
     ("GET", "/api/v1/me", API, AnyRole),
@@ -89,6 +117,36 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/api/v1/audit", API, Roles(AUDIT_READERS)),
     ("GET", "/api/v1/audit/export", API, Roles(AUDIT_READERS)),
     ("GET", "/api/v1/audit/verify", API, Roles(AUDIT_READERS)),
+    ("GET", "/api/v1/assets", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/assets", API, Roles(GOVERN_WRITERS)),
+    ("GET", "/api/v1/assets/{id}", API, Roles(EVERY_ROLE)),
+    ("PUT", "/api/v1/assets/{id}", API, Roles(GOVERN_WRITERS)),
+    ("DELETE", "/api/v1/assets/{id}", API, Roles(GOVERN_WRITERS)),
+    ("POST", "/api/v1/assets/{id}/components", API, Roles(GOVERN_WRITERS)),
+    ("DELETE", "/api/v1/assets/{id}/components/{component_id}", API, Roles(GOVERN_WRITERS)),
+    ("PUT", "/api/v1/assets/{id}/domains", API, Roles(GOVERN_WRITERS)),
+    ("GET", "/api/v1/security-domains", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/security-domains", API, Roles(GOVERN_WRITERS)),
+    ("DELETE", "/api/v1/security-domains/{id}", API, Roles(GOVERN_WRITERS)),
+    ("GET", "/api/v1/boundaries", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/boundaries", API, Roles(GOVERN_WRITERS)),
+    ("DELETE", "/api/v1/boundaries/{id}", API, Roles(GOVERN_WRITERS)),
+    ("GET", "/api/v1/accountability", API, Roles(EVERY_ROLE)),
+    ("PUT", "/api/v1/accountability/{org_unit_id}", API, Roles(GOVERN_WRITERS)),
+    ("GET", "/api/v1/network-units", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/network-units", API, Roles(GOVERN_WRITERS)),
+    ("GET", "/api/v1/network-units/{id}", API, Roles(EVERY_ROLE)),
+    ("PUT", "/api/v1/network-units/{id}", API, Roles(GOVERN_WRITERS)),
+    ("DELETE", "/api/v1/network-units/{id}", API, Roles(GOVERN_WRITERS)),
+    ("PUT", "/api/v1/network-units/{id}/assets", API, Roles(GOVERN_WRITERS)),
+    ("POST", "/api/v1/network-units/{id}/grading", API, Roles(GOVERN_WRITERS)),
+    ("POST", "/api/v1/network-units/{id}/review", API, Roles(GOVERN_WRITERS)),
+    ("POST", "/api/v1/network-units/{id}/filing", API, Roles(GOVERN_WRITERS)),
+    ("POST", "/api/v1/network-units/{id}/assessments", API, Roles(GOVERN_WRITERS)),
+    ("GET", "/api/v1/network-units/{id}/filing-form", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/grading/rules", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/grading/propose", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/deadlines", API, Roles(EVERY_ROLE)),
 ];
 
 /// Real objects to put in place of path parameters. Destructive routes get
@@ -100,6 +158,44 @@ struct Fixture {
     unit_for_page_delete: i64,
     token_for_api_revoke: i64,
     token_for_page_revoke: i64,
+    asset: i64,
+    asset_for_api_delete: i64,
+    asset_for_page_delete: i64,
+    domain_for_api_delete: i64,
+    domain_for_page_delete: i64,
+    network_unit: i64,
+    network_unit_for_api_delete: i64,
+    network_unit_for_page_delete: i64,
+}
+
+async fn make_network_unit(app: &App, name: &str) -> i64 {
+    let draft = anbao_store::NetworkUnitDraft {
+        org_unit_id: app.root,
+        name: name.into(),
+        responsible_person: "张伟".into(),
+        ..Default::default()
+    };
+    app.store.create_network_unit(&anbao_store::Actor::system(), &draft).await.expect("network unit").id
+}
+
+async fn make_asset(app: &App, name: &str) -> i64 {
+    let draft = anbao_model::asset::AssetDraft {
+        name: name.into(),
+        asset_type: "device".into(),
+        org_unit: app.root.to_string(),
+        responsible_department: app.root.to_string(),
+        responsible_person: "张伟".into(),
+        ..Default::default()
+    };
+    let checked = draft.check().expect("valid asset");
+    let actor = anbao_store::Actor::system();
+    app.store.create_asset(&actor, &anbao_model::OrgScope::All, &checked, &[]).await.expect("asset").id
+}
+
+async fn make_domain(app: &App, name: &str) -> i64 {
+    let actor = anbao_store::Actor::system();
+    let zone = anbao_model::asset::ZoneKind::Dmz;
+    app.store.create_domain(&actor, app.root, name, zone, "").await.expect("domain").id
 }
 
 impl Fixture {
@@ -115,6 +211,14 @@ impl Fixture {
             unit_for_page_delete: app.make_unit(app.root, "待删除二", OrgKind::Department).await,
             token_for_api_revoke,
             token_for_page_revoke,
+            asset: make_asset(app, "矩阵测试设备").await,
+            asset_for_api_delete: make_asset(app, "待删除设备一").await,
+            asset_for_page_delete: make_asset(app, "待删除设备二").await,
+            domain_for_api_delete: make_domain(app, "待删除区一").await,
+            domain_for_page_delete: make_domain(app, "待删除区二").await,
+            network_unit: make_network_unit(app, "矩阵测试单元").await,
+            network_unit_for_api_delete: make_network_unit(app, "待删除单元一").await,
+            network_unit_for_page_delete: make_network_unit(app, "待删除单元二").await,
         }
     }
 
@@ -132,10 +236,34 @@ impl Fixture {
             }
         } else if path.contains("/tokens/") {
             if *method == Method::DELETE { self.token_for_api_revoke } else { self.token_for_page_revoke }
+        } else if path.contains("/assets/") {
+            if *method == Method::DELETE && path.ends_with("{id}") {
+                self.asset_for_api_delete
+            } else if path.ends_with("{id}/delete") {
+                self.asset_for_page_delete
+            } else {
+                self.asset
+            }
+        } else if path.contains("/network-units/") || path.contains("/govern/units/") {
+            if *method == Method::DELETE {
+                self.network_unit_for_api_delete
+            } else if path.ends_with("{id}/delete") {
+                self.network_unit_for_page_delete
+            } else {
+                self.network_unit
+            }
+        } else if path.contains("/security-domains/") {
+            self.domain_for_api_delete
+        } else if path.contains("/govern/domains/") {
+            self.domain_for_page_delete
         } else {
             0
         };
-        path.replace("{id}", &id.to_string()).replace("{area}", "govern").replace("{file}", "app.css")
+        path.replace("{id}", &id.to_string())
+            .replace("{component_id}", "0")
+            .replace("{org_unit_id}", &self.unit.to_string())
+            .replace("{area}", "govern")
+            .replace("{file}", "app.css")
     }
 }
 

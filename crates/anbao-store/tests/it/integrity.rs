@@ -132,12 +132,12 @@ async fn concurrent_writers_keep_one_chain(db: TestDb) {
 }
 
 async fn reopening_keeps_schema_and_data(db: TestDb) {
-    assert_eq!(db.store.schema_version().await.unwrap(), 1);
+    assert_eq!(db.store.schema_version().await.unwrap(), anbao_store::latest_schema_version());
     let root = create_root(&db.store).await;
 
     let again = db.reopen().await.expect("opening a migrated database again");
     again.ping().await.unwrap();
-    assert_eq!(again.schema_version().await.unwrap(), 1);
+    assert_eq!(again.schema_version().await.unwrap(), anbao_store::latest_schema_version());
     assert_eq!(again.root_org_unit().await.unwrap(), Some(root));
     assert_chain_intact(&again, 1).await;
     again.close().await;
@@ -146,12 +146,20 @@ async fn reopening_keeps_schema_and_data(db: TestDb) {
     let applied: i64 =
         sqlx::query("SELECT COUNT(*) AS n FROM schema_migrations").fetch_one(&mut conn).await.unwrap().get("n");
     conn.close().await.unwrap();
-    assert_eq!(applied, 1, "the migration ran once");
+    assert_eq!(applied, anbao_store::latest_schema_version(), "each migration ran once");
 
     // A database from a newer anbao is refused rather than misread.
-    db.store.execute_raw("INSERT INTO schema_migrations (version, name, applied_at) VALUES (2, 'future', '2027-01-01T00:00:00.000Z')").await.unwrap();
+    let known = anbao_store::latest_schema_version();
+    let future = known + 1;
+    let sql = format!(
+        "INSERT INTO schema_migrations (version, name, applied_at) VALUES ({future}, 'future', '2027-01-01T00:00:00.000Z')"
+    );
+    db.store.execute_raw(&sql).await.unwrap();
     let newer = db.reopen().await;
-    assert!(matches!(newer, Err(StoreError::SchemaTooNew { found: 2, known: 1 })), "{newer:?}");
+    assert!(
+        matches!(newer, Err(StoreError::SchemaTooNew { found, known: k }) if found == future && k == known),
+        "{newer:?}"
+    );
 }
 
 /// Two processes opening one brand-new SQLite file at once (two `serve`s,
@@ -173,7 +181,7 @@ async fn concurrent_first_opens_of_one_sqlite_file() {
             .collect();
         for open in opens {
             let store = open.await.unwrap().unwrap_or_else(|e| panic!("round {round}: {e}"));
-            assert_eq!(store.schema_version().await.unwrap(), 1);
+            assert_eq!(store.schema_version().await.unwrap(), anbao_store::latest_schema_version());
             store.close().await;
         }
     }

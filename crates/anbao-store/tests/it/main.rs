@@ -9,6 +9,7 @@
 #[macro_use]
 mod harness;
 
+mod assets;
 mod audit;
 mod integrity;
 mod org_units;
