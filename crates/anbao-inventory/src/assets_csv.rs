@@ -270,6 +270,10 @@ fn read_record(
         }
     }
 
+    if is_continuation && !has_component {
+        // Values only in ignored columns: nothing to read.
+        return;
+    }
     if is_continuation {
         match pending.last_mut() {
             Some((parent, parent_failed)) => {
@@ -519,6 +523,23 @@ mod tests {
         let p = parse(&format!("{HEAD},component.product,component.cpe\na,device,GD,SEC,x,,\n,,,,,BIND,cpe:/a:x\n"));
         assert_eq!(errs(&p), [(3, Some("component.cpe"))]);
         assert_eq!(p.rows, []);
+    }
+
+    /// Found by fuzzing (`inventory_csv`, minimised, GBK): a line with values
+    /// only in unmapped columns was taken for an inventory line and gave the
+    /// asset above an empty component, which export then dropped.
+    #[test]
+    fn fuzz_regression_values_only_in_ignored_columns() {
+        let bytes = b",\xc3\xfb\xb3\xc6,\xc0\xe0\xd0\xcd,,\xb5\xa5\xce\xbb,\xd4\xf0\xc8\xce\xb2\xbf\xc3\xc5,\
+            \xd4\xf0\xc8\xce\xc8\xcb,,,,,,,,\r,\xc4\xf7,device,,G,-,e,,,,,,,,\r,,,,,,,,,,,,e,,";
+        let p = parse_assets_csv_auto(bytes).unwrap();
+        assert_eq!(p.encoding, TextEncoding::Gb18030);
+        assert_eq!(p.errors, []);
+        assert_eq!(p.rows.len(), 1);
+        assert_eq!(p.rows[0].components, []);
+        let text = format!("{HEAD},note\na,device,GD,SEC,x,\n,,,,,remark only\n");
+        let p = parse(&text);
+        assert_eq!((p.errors.len(), p.rows[0].components.len()), (0, 0));
     }
 
     #[test]

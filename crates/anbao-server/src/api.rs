@@ -2,6 +2,7 @@
 //! handler is described in the OpenAPI document (see `openapi.rs`).
 
 pub mod accountability;
+pub mod asset_import;
 pub mod assets;
 pub mod audit;
 pub mod domains;
@@ -9,6 +10,7 @@ pub mod health;
 pub mod me;
 pub mod network_units;
 pub mod org_units;
+pub mod requirements;
 pub mod tokens;
 pub mod users;
 

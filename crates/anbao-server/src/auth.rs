@@ -269,6 +269,23 @@ async fn check_csrf(p: &Principal, req: Request) -> Result<Request, Response> {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let is_multipart = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if is_multipart {
+        // File uploads cannot be read here without buffering them; their
+        // forms carry the token in the action URL instead.
+        let query: Vec<(String, String)> =
+            serde_urlencoded::from_str(req.uri().query().unwrap_or_default()).unwrap_or_default();
+        let presented = query.iter().find(|(k, _)| k == CSRF_FIELD).map(|(_, v)| v.as_str()).unwrap_or_default();
+        return if constant_eq(presented.as_bytes(), csrf.as_bytes()) {
+            Ok(req)
+        } else {
+            Err(refuse(Kind::Page, req.headers(), StatusCode::FORBIDDEN, "error.csrf"))
+        };
+    }
     if !is_form {
         return Err(refuse(Kind::Api, req.headers(), StatusCode::FORBIDDEN, "error.csrf_header"));
     }

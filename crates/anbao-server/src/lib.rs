@@ -13,6 +13,7 @@
 mod api;
 mod assets;
 mod auth;
+pub mod compliance;
 mod error;
 mod extract;
 mod headers;

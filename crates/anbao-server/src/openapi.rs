@@ -26,6 +26,7 @@ use crate::api;
         api::network_units::delete, api::network_units::set_assets, api::network_units::grade, api::network_units::review,
         api::network_units::file, api::network_units::record_assessment, api::network_units::filing_form,
         api::network_units::grading_rules, api::network_units::propose, api::network_units::deadlines,
+        api::requirements::list, api::asset_import::import, api::asset_import::export,
     ),
     tags(
         (name = "operations"), (name = "accounts"), (name = "organisation"), (name = "audit"), (name = "govern"),

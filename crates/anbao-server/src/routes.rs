@@ -35,6 +35,8 @@ pub struct Route {
     pub path: &'static str,
     pub access: Access,
     pub kind: Kind,
+    /// A larger body limit than the default, for uploads.
+    body_limit: Option<usize>,
     handler: MethodRouter<AppState>,
 }
 
@@ -58,12 +60,21 @@ impl Route {
             "DELETE" => axum::routing::delete(handler),
             other => unreachable!("route table uses method {other}"),
         };
-        Route { method, path, access, kind, handler: filter }
+        Route { method, path, access, kind, body_limit: None, handler: filter }
+    }
+
+    fn body_limit(mut self, bytes: usize) -> Route {
+        self.body_limit = Some(bytes);
+        self
     }
 
     pub(crate) fn into_method_router(self) -> MethodRouter<AppState> {
         let rule = auth::Rule { access: self.access, kind: self.kind };
-        self.handler.route_layer(axum::middleware::from_fn_with_state(rule, auth::enforce))
+        let handler = match self.body_limit {
+            Some(n) => self.handler.layer(axum::extract::DefaultBodyLimit::max(n)),
+            None => self.handler,
+        };
+        handler.route_layer(axum::middleware::from_fn_with_state(rule, auth::enforce))
     }
 }
 
@@ -113,6 +124,9 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/audit", perm(ReadAudit), Page, ui::audit::page),
         Route::new(get.clone(), "/govern/assets", perm(ReadGovern), Page, ui::assets::list),
         Route::new(post.clone(), "/govern/assets", perm(ManageGovern), Page, ui::assets::create),
+        Route::new(get.clone(), "/govern/assets/import", perm(ManageGovern), Page, ui::asset_import::page),
+        Route::new(post.clone(), "/govern/assets/import", perm(ManageGovern), Page, ui::asset_import::upload)
+            .body_limit(api::asset_import::IMPORT_LIMIT),
         Route::new(get.clone(), "/govern/assets/{id}", perm(ReadGovern), Page, ui::assets::detail),
         Route::new(post.clone(), "/govern/assets/{id}", perm(ManageGovern), Page, ui::assets::update),
         Route::new(post.clone(), "/govern/assets/{id}/delete", perm(ManageGovern), Page, ui::assets::delete),
@@ -161,6 +175,7 @@ pub fn table() -> Vec<Route> {
             ui::network_units::filing_form,
         ),
         Route::new(get.clone(), "/govern/deadlines", perm(ReadGovern), Page, ui::network_units::deadlines),
+        Route::new(get.clone(), "/govern/requirements", perm(ReadGovern), Page, ui::requirements::page),
         Route::new(post.clone(), "/govern/accountability", perm(ManageGovern), Page, ui::accountability::set),
         // JSON API.
         Route::new(get.clone(), "/api/v1/openapi.json", Public, Api, crate::openapi::serve),
@@ -184,6 +199,9 @@ pub fn table() -> Vec<Route> {
         // Govern: assets, domains, accountability (R1.3, R1.4, S3).
         Route::new(get.clone(), "/api/v1/assets", perm(ReadGovern), Api, api::assets::list),
         Route::new(post.clone(), "/api/v1/assets", perm(ManageGovern), Api, api::assets::create),
+        Route::new(post.clone(), "/api/v1/assets/import", perm(ManageGovern), Api, api::asset_import::import)
+            .body_limit(api::asset_import::IMPORT_LIMIT),
+        Route::new(get.clone(), "/api/v1/assets/export", perm(ReadGovern), Api, api::asset_import::export),
         Route::new(get.clone(), "/api/v1/assets/{id}", perm(ReadGovern), Api, api::assets::get),
         Route::new(put.clone(), "/api/v1/assets/{id}", perm(ManageGovern), Api, api::assets::replace),
         Route::new(delete.clone(), "/api/v1/assets/{id}", perm(ManageGovern), Api, api::assets::delete),
@@ -254,6 +272,7 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/api/v1/grading/rules", perm(ReadGovern), Api, api::network_units::grading_rules),
         Route::new(post.clone(), "/api/v1/grading/propose", perm(ReadGovern), Api, api::network_units::propose),
         Route::new(get.clone(), "/api/v1/deadlines", perm(ReadGovern), Api, api::network_units::deadlines),
+        Route::new(get.clone(), "/api/v1/requirements", perm(ReadGovern), Api, api::requirements::list),
         Route::new(
             put.clone(),
             "/api/v1/accountability/{org_unit_id}",

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod accountability;
 pub mod areas;
+pub mod asset_import;
 pub mod assets;
 pub mod audit;
 pub mod chart;
@@ -15,6 +16,7 @@ pub mod lang;
 pub mod login;
 pub mod network_units;
 pub mod org_units;
+pub mod requirements;
 pub mod tokens;
 pub mod users;
 
@@ -121,6 +123,11 @@ struct NavItem {
 const NAV: &[NavItem] = &[
     NavItem { href: "/", key: "nav.dashboard", permission: None },
     NavItem { href: "/areas/govern", key: "area.govern", permission: None },
+    NavItem {
+        href: "/govern/requirements",
+        key: "nav.requirements",
+        permission: Some(anbao_model::Permission::ReadGovern),
+    },
     NavItem { href: "/areas/detect", key: "area.detect", permission: None },
     NavItem { href: "/areas/respond", key: "area.respond", permission: None },
     NavItem { href: "/areas/protect", key: "area.protect", permission: None },

@@ -417,6 +417,20 @@ impl Store {
         Ok(stored == wanted)
     }
 
+    /// Inventory lines of assets in `org_units`, and how many carry a CPE
+    /// or purl (so vulnerability matching can use them).
+    pub async fn component_counts(&self, org_units: Option<&[i64]>) -> Result<(i64, i64)> {
+        let mut sql = String::from(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN c.cpe <> '' OR c.purl <> '' THEN 1 ELSE 0 END), 0) AS identified \
+             FROM asset_components c JOIN assets a ON a.id = c.asset_id",
+        );
+        if let Some(units) = org_units {
+            sql.push_str(&format!(" WHERE a.org_unit_id IN {}", id_list(units.iter().copied())));
+        }
+        let row = sqlx::query(&sql).fetch_one(self.pool()).await?;
+        Ok((row.try_get("n")?, row.try_get("identified")?))
+    }
+
     pub async fn get_asset(&self, id: i64) -> Result<Asset> {
         let row = sqlx::query(&format!("SELECT {ASSET_COLS} FROM assets WHERE id = $1"))
             .bind(id)

@@ -18,6 +18,7 @@ struct Module {
 
 fn modules(area: &str) -> Option<(&'static str, &'static [Module])> {
     const GOVERN: &[Module] = &[
+        Module { key: "mod.requirements", requirements: "R1.1–S5", href: Some("/govern/requirements") },
         Module { key: "mod.org_units", requirements: "S3", href: Some("/admin/org-units") },
         Module { key: "mod.users", requirements: "R5.3, S3", href: Some("/admin/users") },
         Module { key: "mod.audit", requirements: "R5.3, S1", href: Some("/audit") },

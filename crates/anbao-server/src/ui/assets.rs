@@ -149,7 +149,9 @@ pub async fn list(
         p class="actions" {
             a href="/govern/domains" { (ctx.t("nav.domains")) } " · "
             a href="/govern/accountability" { (ctx.t("nav.accountability")) } " · "
-            a href="/api/v1/assets?limit=1000" { "JSON" }
+            a href="/govern/assets/import" id="import-link" { (ctx.t("nav.asset_import")) } " · "
+            a href="/api/v1/assets/export?format=csv" { (ctx.t("audit.export_csv")) } " · "
+            a href="/api/v1/assets/export?format=json" { (ctx.t("audit.export_json")) }
         }
         @if !chart.is_empty() { section class="card" { (super::chart::hbars(ctx.t("assets.by_type"), &chart)) } }
         form method="get" action=(BACK) class="filters" id="asset-filters" {

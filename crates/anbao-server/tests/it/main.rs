@@ -8,6 +8,7 @@ mod assets;
 mod audit;
 mod escaping;
 mod headers;
+mod import;
 mod input;
 mod login;
 mod matrix;

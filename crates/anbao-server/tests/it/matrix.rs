@@ -73,6 +73,8 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/audit", PAGE, Roles(AUDIT_READERS)),
     ("GET", "/govern/assets", PAGE, Roles(EVERY_ROLE)),
     ("POST", "/govern/assets", PAGE, Roles(GOVERN_WRITERS)),
+    ("GET", "/govern/assets/import", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/assets/import", PAGE, Roles(GOVERN_WRITERS)),
     ("GET", "/govern/assets/{id}", PAGE, Roles(EVERY_ROLE)),
     ("POST", "/govern/assets/{id}", PAGE, Roles(GOVERN_WRITERS)),
     ("POST", "/govern/assets/{id}/delete", PAGE, Roles(GOVERN_WRITERS)),
@@ -98,6 +100,7 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/govern/units/{id}/assets", PAGE, Roles(GOVERN_WRITERS)),
     ("GET", "/govern/units/{id}/filing-form", PAGE, Roles(EVERY_ROLE)),
     ("GET", "/govern/deadlines", PAGE, Roles(EVERY_ROLE)),
+    ("GET", "/govern/requirements", PAGE, Roles(EVERY_ROLE)),
     // JSON API.
     ("GET", "/api/v1/openapi.json", API, Public),
     ("GET", "/api/v1/me", API, AnyRole),
@@ -119,6 +122,8 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/api/v1/audit/verify", API, Roles(AUDIT_READERS)),
     ("GET", "/api/v1/assets", API, Roles(EVERY_ROLE)),
     ("POST", "/api/v1/assets", API, Roles(GOVERN_WRITERS)),
+    ("POST", "/api/v1/assets/import", API, Roles(GOVERN_WRITERS)),
+    ("GET", "/api/v1/assets/export", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/assets/{id}", API, Roles(EVERY_ROLE)),
     ("PUT", "/api/v1/assets/{id}", API, Roles(GOVERN_WRITERS)),
     ("DELETE", "/api/v1/assets/{id}", API, Roles(GOVERN_WRITERS)),
@@ -147,6 +152,7 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/api/v1/grading/rules", API, Roles(EVERY_ROLE)),
     ("POST", "/api/v1/grading/propose", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/deadlines", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/requirements", API, Roles(EVERY_ROLE)),
 ];
 
 /// Real objects to put in place of path parameters. Destructive routes get
