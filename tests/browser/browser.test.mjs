@@ -5,32 +5,13 @@
 //
 // It starts its own `anbao serve` on a free port with an empty data
 // directory, and always stops it and removes the directory afterwards.
-//
-// Environment:
-//   ANBAO_BIN        the anbao binary (default: ${CARGO_TARGET_DIR:-<repo>/target}/debug/anbao)
-//   CHROMIUM_PATH    the browser (default: /usr/bin/chromium)
-//   ANBAO_E2E_SLOWMO milliseconds between browser actions, for watching (default 0)
+// The server, browser and navigation helpers are in lib.mjs (which also
+// lists the environment variables).
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { chromium } from 'playwright-core';
-
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const REPO = path.resolve(HERE, '..', '..');
-const RESULTS = path.join(HERE, 'test-results');
-const TARGET_DIR = process.env.CARGO_TARGET_DIR ? path.resolve(process.env.CARGO_TARGET_DIR) : path.join(REPO, 'target');
-const BIN = path.resolve(process.env.ANBAO_BIN || path.join(TARGET_DIR, 'debug', 'anbao'));
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
-
-// Generous: CI has 2 cores and may be compiling or testing alongside.
-const START_TIMEOUT_MS = 60_000;
-const ACTION_TIMEOUT_MS = 30_000;
-const NAV_TIMEOUT_MS = 60_000;
+import * as lib from './lib.mjs';
+import { NAV_TIMEOUT_MS, RESULTS, escapeRe, exactly, pathOf } from './lib.mjs';
 
 // What the scenario creates.
 const UNIT = 'Browser Test Dept';
@@ -47,135 +28,15 @@ const USER = {
 let grantsVisibleForAnalyst = null;
 let server; // { child, url, password, dataDir, stderr: string[] }
 let browser;
-let context;
 let page;
-const pageErrors = [];
-const badResponses = [];
+let pageErrors = [];
+let badResponses = [];
 
 // ---------------------------------------------------------------------------
-// The server under test.
-
-function startServer() {
-  if (!fs.existsSync(BIN)) {
-    throw new Error(`anbao binary not found at ${BIN}: build it first (cargo build -p anbao) or set ANBAO_BIN`);
-  }
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'anbao-browser-'));
-  const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
-    cwd: dataDir,
-    env: { ...process.env, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG || 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const srv = { child, dataDir, url: null, password: null, stdout: [], stderr: [], exited: null };
-  // Make sure neither a crash nor an interrupt of this process leaves the
-  // server or its directory behind.
-  process.once('exit', () => {
-    if (srv.exited === null) child.kill('SIGKILL');
-    fs.rmSync(dataDir, { recursive: true, force: true });
-  });
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    process.once(sig, () => process.exit(128 + os.constants.signals[sig]));
-  }
-
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      fail(new Error(`anbao did not print "anbao listening on" within ${START_TIMEOUT_MS / 1000} s`));
-    }, START_TIMEOUT_MS);
-    let settled = false;
-    function fail(err) {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      err.message += `\n--- stdout ---\n${srv.stdout.join('\n')}\n--- stderr (last 40 lines) ---\n${srv.stderr.slice(-40).join('\n')}`;
-      // Hand the half-started server back so that cleanup still runs.
-      server = srv;
-      reject(err);
-    }
-    let outBuf = '';
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk) => {
-      outBuf += chunk;
-      let nl;
-      while ((nl = outBuf.indexOf('\n')) >= 0) {
-        const line = outBuf.slice(0, nl).replace(/\r$/, '');
-        outBuf = outBuf.slice(nl + 1);
-        srv.stdout.push(line);
-        const pw = line.match(/^\s*password:\s*(\S+)\s*$/);
-        if (pw) srv.password = pw[1];
-        const listen = line.match(/anbao listening on (https?:\/\/\S+)/);
-        if (listen && !settled) {
-          srv.url = listen[1].replace(/\/$/, '');
-          if (!srv.password) return fail(new Error('anbao is listening but printed no administrator password'));
-          settled = true;
-          clearTimeout(timer);
-          resolve(srv);
-        }
-      }
-    });
-    let errBuf = '';
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk) => {
-      errBuf += chunk;
-      const lines = errBuf.split('\n');
-      errBuf = lines.pop();
-      srv.stderr.push(...lines);
-      if (srv.stderr.length > 2000) srv.stderr.splice(0, srv.stderr.length - 1000);
-    });
-    child.on('error', (e) => fail(new Error(`could not start ${BIN}: ${e.message}`)));
-    child.on('exit', (code, signal) => {
-      srv.exited = { code, signal };
-      fail(new Error(`anbao exited early (code ${code}, signal ${signal})`));
-    });
-  });
-}
-
-async function stopServer(srv) {
-  if (!srv) return;
-  const { child } = srv;
-  if (srv.exited === null && child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill('SIGTERM');
-    const timedOut = await Promise.race([
-      exited.then(() => false),
-      new Promise((resolve) => setTimeout(() => resolve(true), 10_000).unref()),
-    ]);
-    if (timedOut) {
-      child.kill('SIGKILL');
-      await exited;
-    }
-  }
-  fs.rmSync(srv.dataDir, { recursive: true, force: true });
-}
-
-// ---------------------------------------------------------------------------
-// Helpers.
+// Helpers (bound to this file's page; see lib.mjs).
 
 const url = (p) => server.url + p;
-const pathOf = (u) => new URL(u).pathname;
-const escapeRe = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-const exactly = (s) => new RegExp(`^\\s*${escapeRe(s)}\\s*$`);
-
-/** Clicks `locator` (a link or submit button) and waits until the page has
- * loaded a new document whose URL satisfies `match` — even when the new URL
- * equals the old one. Fails on an error flash. Returns the page URL. */
-async function clickAndLoad(locator, match, { allowErrorFlash = false } = {}) {
-  const navigated = page.waitForEvent('framenavigated', {
-    predicate: (f) => f === page.mainFrame(),
-    timeout: NAV_TIMEOUT_MS,
-  });
-  await locator.click();
-  await navigated;
-  await page.waitForLoadState('load', { timeout: NAV_TIMEOUT_MS });
-  // A refused form (bad input, failed login) comes back with an error
-  // message: say so at once rather than time out waiting for the URL.
-  if (!allowErrorFlash) {
-    const errors = page.locator('.flash.error');
-    if ((await errors.count()) > 0) {
-      throw new Error(`the page shows an error after the action: ${await errors.first().innerText()} (at ${page.url()})`);
-    }
-  }
-  await page.waitForURL(match, { timeout: NAV_TIMEOUT_MS, waitUntil: 'load' });
-  return page.url();
-}
+const clickAndLoad = (locator, match, opts) => lib.clickAndLoad(page, locator, match, opts);
 
 async function gotoPage(p) {
   const resp = await page.goto(url(p), { waitUntil: 'load', timeout: NAV_TIMEOUT_MS });
@@ -183,87 +44,34 @@ async function gotoPage(p) {
 }
 
 const navLink = (text) => page.locator('nav.main a', { hasText: exactly(text) });
-
-async function logIn(username, password) {
-  await page.locator('input[name=username]').fill(username);
-  await page.locator('input[name=password]').fill(password);
-  await clickAndLoad(page.locator('#login-submit'), (u) => pathOf(u.href) !== '/login');
-}
-
-async function screenshot(name) {
-  fs.mkdirSync(RESULTS, { recursive: true });
-  const file = path.join(RESULTS, `${name}.png`);
-  await page.screenshot({ path: file, fullPage: true });
-  return file;
-}
-
-// Runs one step as a subtest; once a step fails the later ones are skipped
-// (they build on each other), and the failing page is saved for inspection.
-let failedStep = null;
-async function step(t, name, fn) {
-  await t.test(name, { skip: failedStep ? `after failed step "${failedStep}"` : false }, async () => {
-    try {
-      await fn();
-    } catch (e) {
-      failedStep = name;
-      const slug = name.replace(/[^a-z0-9]+/gi, '-').toLowerCase();
-      try {
-        const shot = await screenshot(`FAILED-${slug}`);
-        e.message += `\n(page ${page.url()}; screenshot ${shot})`;
-      } catch {
-        /* the page may be gone */
-      }
-      if (server) e.message += `\n--- server stderr (last 20 lines) ---\n${server.stderr.slice(-20).join('\n')}`;
-      throw e;
-    }
-  });
-}
+const logIn = (username, password) => lib.logIn(page, username, password);
+const screenshot = (name) => lib.screenshot(page, RESULTS, name);
+const step = lib.stepper(() => ({ page, server, dir: RESULTS }));
 
 // ---------------------------------------------------------------------------
 
 before(async () => {
-  fs.rmSync(RESULTS, { recursive: true, force: true });
-  server = await startServer();
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    timeout: START_TIMEOUT_MS,
-    slowMo: Number(process.env.ANBAO_E2E_SLOWMO || 0),
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
-  context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(ACTION_TIMEOUT_MS);
-  context.setDefaultNavigationTimeout(NAV_TIMEOUT_MS);
-  page = await context.newPage();
-  page.on('pageerror', (e) => pageErrors.push(`${page.url()}: ${e.message}`));
-  page.on('console', (m) => {
-    // Failed loads are reported (with their URL) by the response listener.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) {
-      pageErrors.push(`${pathOf(page.url())}: console: ${m.text()}`);
-    }
-  });
-  page.on('response', (r) => {
-    // The analyst's 403 on /audit is checked explicitly. Anything else
-    // >= 400 (a missing stylesheet or icon, a 500) is a bug.
-    const p = pathOf(r.url());
-    const expected = r.status() === 403 && p === '/audit';
-    if (r.status() >= 400 && !expected) badResponses.push(`${r.status()} ${r.request().method()} ${r.url()}`);
-  });
+  // Only this file's screenshots: govern.test.mjs writes into a
+  // subdirectory, possibly at the same time.
+  lib.clearScreenshots(RESULTS);
+  try {
+    server = await lib.startServer();
+  } catch (e) {
+    server = e.server; // so that after() still stops it
+    throw e;
+  }
+  // The analyst's 403 on /audit is checked explicitly. Anything else
+  // >= 400 (a missing stylesheet or icon, a 500) is a bug.
+  ({ browser, page, pageErrors, badResponses } = await lib.launchBrowser({
+    expected: (r) => r.status() === 403 && pathOf(r.url()) === '/audit',
+  }));
 });
 
 after(async () => {
   try {
     await browser?.close();
   } finally {
-    await stopServer(server);
+    await lib.stopServer(server);
   }
 });
 

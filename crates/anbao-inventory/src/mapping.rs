@@ -6,6 +6,7 @@
 //! software/hardware inventory line.
 
 use std::collections::BTreeMap;
+use std::sync::LazyLock;
 
 use anbao_model::asset::AssetType;
 
@@ -143,6 +144,35 @@ impl ColumnMapping {
     }
 }
 
+/// Normalised header → field, in order of precedence (first match wins):
+/// our field names, the synonyms, `attr<key>` and `component<field>`
+/// spellings, then the labels and keys of type-specific fields.
+static GUESSES: LazyLock<Vec<(String, String)>> = LazyLock::new(|| {
+    let mut table: Vec<(String, String)> = Vec::new();
+    for field in ASSET_FIELDS {
+        table.push((normalise(field), (*field).to_owned()));
+    }
+    for (field, names) in SYNONYMS {
+        table.extend(names.iter().map(|n| (normalise(n), (*field).to_owned())));
+    }
+    for t in AssetType::ALL {
+        for f in t.fields() {
+            table.push((format!("attr{}", normalise(f.key)), format!("{ATTR_PREFIX}{}", f.key)));
+        }
+    }
+    for f in COMPONENT_FIELDS {
+        table.push((format!("component{}", normalise(f)), format!("{COMPONENT_PREFIX}{f}")));
+    }
+    for t in AssetType::ALL {
+        for f in t.fields() {
+            for name in [f.label_zh, f.label_en, f.key] {
+                table.push((normalise(name), format!("{ATTR_PREFIX}{}", f.key)));
+            }
+        }
+    }
+    table
+});
+
 /// The field a header names, if any.
 fn guess_field(header: &str) -> Option<String> {
     let trimmed = header.trim();
@@ -153,36 +183,7 @@ fn guess_field(header: &str) -> Option<String> {
     if norm.is_empty() {
         return None;
     }
-    for field in ASSET_FIELDS {
-        if normalise(field) == norm {
-            return Some((*field).to_owned());
-        }
-    }
-    for (field, names) in SYNONYMS {
-        if names.iter().any(|n| normalise(n) == norm) {
-            return Some((*field).to_owned());
-        }
-    }
-    if let Some(key) = norm.strip_prefix("attr") {
-        for t in AssetType::ALL {
-            if let Some(f) = t.fields().iter().find(|f| normalise(f.key) == key) {
-                return Some(format!("{ATTR_PREFIX}{}", f.key));
-            }
-        }
-    }
-    if let Some(rest) = norm.strip_prefix("component")
-        && let Some(f) = COMPONENT_FIELDS.iter().find(|f| normalise(f) == rest)
-    {
-        return Some(format!("{COMPONENT_PREFIX}{f}"));
-    }
-    for t in AssetType::ALL {
-        for f in t.fields() {
-            if normalise(f.label_zh) == norm || normalise(f.label_en) == norm || normalise(f.key) == norm {
-                return Some(format!("{ATTR_PREFIX}{}", f.key));
-            }
-        }
-    }
-    None
+    GUESSES.iter().find(|(n, _)| *n == norm).map(|(_, field)| field.clone())
 }
 
 #[cfg(test)]

@@ -72,6 +72,8 @@ pub struct Facts {
     pub audit_entries: i64,
     pub audit_intact: Option<bool>,
     pub regulator_accounts: i64,
+    pub open_tasks: i64,
+    pub overdue_tasks: i64,
 }
 
 impl Facts {
@@ -115,6 +117,13 @@ impl Facts {
             f.audit_entries = store.count_audit().await?;
             f.audit_intact = Some(store.verify_audit().await?.intact());
         }
+        let today_text = anbao_store::date_text(today);
+        for t in store.list_tasks(scope.as_deref()).await? {
+            if t.status == "open" {
+                f.open_tasks += 1;
+                f.overdue_tasks += i64::from(t.due_on < today_text);
+            }
+        }
         let regulators =
             anbao_store::UserFilter { role: Some(anbao_model::Role::Regulator), limit: 10_000, ..Default::default() };
         f.regulator_accounts = store.list_users(&regulators).await?.len() as i64;
@@ -151,9 +160,9 @@ fn grading(f: &Facts) -> Vec<Finding> {
     } else {
         Rag::Green
     };
-    let r12 = if f.filed_units == 0 || assessment_overdue > 0 {
+    let r12 = if f.filed_units == 0 || assessment_overdue > 0 || f.overdue_tasks > 0 {
         Rag::Red
-    } else if assessment_soon > 0 {
+    } else if assessment_soon > 0 || f.open_tasks > 0 {
         Rag::Amber
     } else {
         Rag::Green
@@ -180,6 +189,8 @@ fn grading(f: &Facts) -> Vec<Finding> {
                     assessment_soon,
                     Some("/govern/deadlines"),
                 ),
+                item("open remediation tasks", "未完成整改任务", f.open_tasks, Some("/govern/tasks")),
+                item("overdue remediation tasks", "逾期整改任务", f.overdue_tasks, Some("/govern/tasks")),
             ],
         },
     ]

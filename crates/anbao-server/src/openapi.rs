@@ -27,6 +27,8 @@ use crate::api;
         api::network_units::file, api::network_units::record_assessment, api::network_units::filing_form,
         api::network_units::grading_rules, api::network_units::propose, api::network_units::deadlines,
         api::requirements::list, api::asset_import::import, api::asset_import::export,
+        api::assessments::start, api::assessments::get, api::assessments::results, api::assessments::add_link,
+        api::assessments::download, api::assessments::complete, api::assessments::tasks, api::assessments::close_task,
     ),
     tags(
         (name = "operations"), (name = "accounts"), (name = "organisation"), (name = "audit"), (name = "govern"),

@@ -6,6 +6,7 @@
 pub mod account;
 pub mod accountability;
 pub mod areas;
+pub mod assessments;
 pub mod asset_import;
 pub mod assets;
 pub mod audit;

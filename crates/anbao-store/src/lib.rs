@@ -13,6 +13,7 @@
 //! hash-chained audit log, so a change and its audit entry commit together
 //! or not at all. This crate must not know HTTP, argv or the terminal.
 
+mod assessments;
 mod assets;
 mod audit;
 mod error;
@@ -34,6 +35,9 @@ use anbao_model::{Clock, SystemClock, Timestamp};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Connection, Executor, Row, Transaction};
 
+pub use assessments::{
+    Assessment, AssessmentItem, Evidence, ItemResult, MAX_EVIDENCE_BYTES, RemediationTask, parse_due,
+};
 pub use assets::{
     Accountability, Asset, AssetFilter, Boundary, Component, ImportAction, ImportError, ImportOutcome, ImportReport,
     ImportRow, SecurityDomain, StaffMember,

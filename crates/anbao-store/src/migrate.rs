@@ -33,6 +33,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0003_network_units.sql"),
         postgres: include_str!("../migrations/postgres/0003_network_units.sql"),
     },
+    Migration {
+        version: 4,
+        name: "assessments",
+        sqlite: include_str!("../migrations/sqlite/0004_assessments.sql"),
+        postgres: include_str!("../migrations/postgres/0004_assessments.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -256,6 +256,7 @@ async fn detail_body(
         .list_assets(&anbao_store::AssetFilter { org_units: p.scope_filter(), limit: 1000, ..Default::default() })
         .await?;
     let manage = ctx.can(Permission::ManageGovern);
+    let assessments = state.store.list_assessments(unit.id).await?;
     let here = format!("/govern/units/{}", unit.id);
     let due: Vec<DueView> = unit
         .dates()
@@ -326,6 +327,17 @@ async fn detail_body(
                         label { (ctx.t("field.filed")) input type="date" name="filed_on" required value=(date_text(today)); }
                         label { (ctx.t("field.filing_number")) input name="filing_number"; }
                         button type="submit" { (ctx.t("action.save")) }
+                    }
+                }
+            }
+            @if unit.level.is_some() {
+                section class="card" {
+                    h2 { (ctx.t("assessment.title")) }
+                    (super::assessments::list_for_unit(ctx, &assessments))
+                    form method="post" action={ (here) "/compliance" } id="start-assessment" class="grid" {
+                        (ctx.csrf_field())
+                        label { (ctx.t("field.assessor")) input name="assessor" required; }
+                        button type="submit" { (ctx.t("assessment.start")) }
                     }
                 }
             }

@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod assessments;
 mod assets;
 mod audit;
 mod escaping;

@@ -101,6 +101,13 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/govern/units/{id}/filing-form", PAGE, Roles(EVERY_ROLE)),
     ("GET", "/govern/deadlines", PAGE, Roles(EVERY_ROLE)),
     ("GET", "/govern/requirements", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/govern/units/{id}/compliance", PAGE, Roles(GOVERN_WRITERS)),
+    ("GET", "/govern/assessments/{id}", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/govern/assessments/{id}/results", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/assessments/{id}/evidence", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/assessments/{id}/complete", PAGE, Roles(GOVERN_WRITERS)),
+    ("GET", "/govern/tasks", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/govern/tasks/{id}/close", PAGE, Roles(GOVERN_WRITERS)),
     // JSON API.
     ("GET", "/api/v1/openapi.json", API, Public),
     ("GET", "/api/v1/me", API, AnyRole),
@@ -153,6 +160,14 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/api/v1/grading/propose", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/deadlines", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/requirements", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/assessments", API, Roles(GOVERN_WRITERS)),
+    ("GET", "/api/v1/assessments/{id}", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/assessments/{id}/results", API, Roles(GOVERN_WRITERS)),
+    ("POST", "/api/v1/assessments/{id}/evidence", API, Roles(GOVERN_WRITERS)),
+    ("GET", "/api/v1/assessments/{id}/evidence/{evidence_id}", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/assessments/{id}/complete", API, Roles(GOVERN_WRITERS)),
+    ("GET", "/api/v1/remediation-tasks", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/remediation-tasks/{id}/close", API, Roles(GOVERN_WRITERS)),
 ];
 
 /// Real objects to put in place of path parameters. Destructive routes get
@@ -267,6 +282,7 @@ impl Fixture {
         };
         path.replace("{id}", &id.to_string())
             .replace("{component_id}", "0")
+            .replace("{evidence_id}", "0")
             .replace("{org_unit_id}", &self.unit.to_string())
             .replace("{area}", "govern")
             .replace("{file}", "app.css")
