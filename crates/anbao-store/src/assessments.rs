@@ -313,18 +313,18 @@ impl Store {
         if file.is_none() && link.is_empty() {
             return Err(Invalid { field: "file", reason: "attach a file or give a link".into() }.into());
         }
-        if !link.is_empty() && !(link.starts_with("https://") || link.starts_with("http://")) {
+        if !(link.is_empty() || link.starts_with("https://") || link.starts_with("http://")) {
             return Err(Invalid { field: "link", reason: "a link starts with https:// or http://".into() }.into());
         }
         validate::optional_text("link", link)?;
-        if let Some((_, _, bytes)) = file {
-            if bytes.len() > MAX_EVIDENCE_BYTES {
-                return Err(Invalid {
-                    field: "file",
-                    reason: format!("is {} bytes; at most {MAX_EVIDENCE_BYTES} are accepted", bytes.len()),
-                }
-                .into());
+        if let Some((_, _, bytes)) = file
+            && bytes.len() > MAX_EVIDENCE_BYTES
+        {
+            return Err(Invalid {
+                field: "file",
+                reason: format!("is {} bytes; at most {MAX_EVIDENCE_BYTES} are accepted", bytes.len()),
             }
+            .into());
         }
         let unit = self.get_network_unit(a.network_unit_id).await?;
         let mut tx = self.write_tx().await?;
