@@ -12,6 +12,7 @@ pub mod me;
 pub mod network_units;
 pub mod org_units;
 pub mod requirements;
+pub mod risks;
 pub mod tokens;
 pub mod users;
 

@@ -48,6 +48,8 @@ pub struct ServerConfig {
     pub session: SessionPolicy,
     /// Shown in the page header, e.g. the operator's name.
     pub instance_name: String,
+    /// How risk scores band into levels.
+    pub risk_method: anbao_model::risk::RiskMethod,
 }
 
 impl Default for ServerConfig {
@@ -58,6 +60,7 @@ impl Default for ServerConfig {
             login: LoginPolicy::default(),
             session: SessionPolicy::default(),
             instance_name: String::new(),
+            risk_method: anbao_model::risk::RiskMethod::default(),
         }
     }
 }

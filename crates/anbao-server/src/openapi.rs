@@ -29,6 +29,7 @@ use crate::api;
         api::requirements::list, api::asset_import::import, api::asset_import::export,
         api::assessments::start, api::assessments::get, api::assessments::results, api::assessments::add_link,
         api::assessments::download, api::assessments::complete, api::assessments::tasks, api::assessments::close_task,
+        api::risks::list, api::risks::create, api::risks::replace, api::risks::clearances, api::risks::clear,
     ),
     tags(
         (name = "operations"), (name = "accounts"), (name = "organisation"), (name = "audit"), (name = "govern"),

@@ -18,6 +18,7 @@ pub mod login;
 pub mod network_units;
 pub mod org_units;
 pub mod requirements;
+pub mod risks;
 pub mod tokens;
 pub mod users;
 

@@ -392,6 +392,23 @@ impl Store {
         rows.iter().map(|r| Ok((parse_col(r, "asset_type")?, r.try_get("n")?))).collect()
     }
 
+    /// The pre-launch gate (R1.7): a planned system goes live only once
+    /// cleared (risk assessment complete, or an approved exception).
+    async fn check_launch_gate(&self, asset_id: i64, from: Lifecycle, to: Lifecycle) -> Result<()> {
+        if from != Lifecycle::Planned || to != Lifecycle::Live {
+            return Ok(());
+        }
+        if self.prelaunch_clearances(asset_id).await?.is_empty() {
+            return Err(Invalid {
+                field: "lifecycle",
+                reason: "a planned system goes live only after its pre-launch risk assessment is complete or an exception is approved"
+                    .into(),
+            }
+            .into());
+        }
+        Ok(())
+    }
+
     /// Whether an asset's stored inventory is exactly `components` (in any order).
     async fn same_inventory(&self, asset_id: i64, components: &[CheckedComponent]) -> Result<bool> {
         let rows = sqlx::query("SELECT * FROM asset_components WHERE asset_id = $1")
@@ -572,6 +589,7 @@ impl Store {
         if changed.is_empty() {
             return Ok(before);
         }
+        self.check_launch_gate(id, old.lifecycle, cols.lifecycle).await?;
         let mut tx = self.write_tx().await?;
         let now = self.now_text();
         self.update_asset_row(&mut tx, id, &cols, &now).await?;
@@ -763,6 +781,15 @@ impl Store {
                     if !row.components.is_empty() && !self.same_inventory(old.id, &row.components).await? {
                         changed.push("components".into());
                     }
+                    if let Err(StoreError::Invalid(e)) =
+                        self.check_launch_gate(old.id, old.lifecycle, cols.lifecycle).await
+                    {
+                        report.errors.push(ImportError {
+                            line: row.line,
+                            field: e.field.into(),
+                            message: e.to_string(),
+                        });
+                    }
                     if changed.is_empty() { ImportAction::Unchanged } else { ImportAction::Update { changed } }
                 }
             };
@@ -773,6 +800,12 @@ impl Store {
             }
             report.rows.push(ImportOutcome { line: row.line, name: cols.name.clone(), action: action.clone() });
             plan.push((row, cols, action));
+        }
+        if !report.errors.is_empty() {
+            report.errors.sort_by_key(|e| e.line);
+            report.rows.clear();
+            (report.created, report.updated, report.unchanged) = (0, 0, 0);
+            return Ok(report);
         }
         if dry_run {
             return Ok(report);

@@ -39,6 +39,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0004_assessments.sql"),
         postgres: include_str!("../migrations/postgres/0004_assessments.sql"),
     },
+    Migration {
+        version: 5,
+        name: "risks",
+        sqlite: include_str!("../migrations/sqlite/0005_risks.sql"),
+        postgres: include_str!("../migrations/postgres/0005_risks.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

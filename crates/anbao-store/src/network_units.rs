@@ -430,6 +430,9 @@ impl Store {
             return Err(StoreError::Conflict("grade the unit before its expert review".into()));
         }
         validate::label("reviewers", reviewers)?;
+        if passed_on > self.today() {
+            return Err(Invalid { field: "passed_on", reason: "the review cannot pass in the future".into() }.into());
+        }
         validate::optional_text("opinion", opinion)?;
         let status = if unit.filed.is_some_and(|f| f >= passed_on) { "filed" } else { "reviewed" };
         self.change_unit(
@@ -451,6 +454,9 @@ impl Store {
         let Some(review) = unit.review_passed else {
             return Err(StoreError::Conflict("a unit is filed after its expert review passes".into()));
         };
+        if filed_on > self.today() {
+            return Err(Invalid { field: "filed", reason: "a filing cannot be dated in the future".into() }.into());
+        }
         if filed_on < review {
             return Err(Invalid {
                 field: "filed",

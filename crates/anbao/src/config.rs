@@ -45,6 +45,12 @@ pub struct Config {
     pub lockout_minutes: i64,
     /// Database connections per process.
     pub db_max_connections: u32,
+    /// Risk score (value × likelihood × severity, 1–125) from which a risk is medium.
+    pub risk_medium_from: u32,
+    /// Risk score from which a risk is high.
+    pub risk_high_from: u32,
+    /// Risk score from which a risk is critical.
+    pub risk_critical_from: u32,
 }
 
 impl Default for Config {
@@ -66,6 +72,9 @@ impl Default for Config {
             lockout_failures: 5,
             lockout_minutes: 15,
             db_max_connections: 16,
+            risk_medium_from: 8,
+            risk_high_from: 27,
+            risk_critical_from: 64,
         }
     }
 }
@@ -95,6 +104,12 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ("lockout_failures", "Consecutive failed logins before an account is locked."),
     ("lockout_minutes", "Minutes an account stays locked."),
     ("db_max_connections", "Database connections per process."),
+    (
+        "risk_medium_from",
+        "Risk register: score (asset value x likelihood x severity, each 1-5) from which a risk is medium.",
+    ),
+    ("risk_high_from", "Risk register: score from which a risk is high."),
+    ("risk_critical_from", "Risk register: score from which a risk is critical."),
 ];
 
 /// The commented file `anbao init` writes, with `config`'s values.

@@ -76,6 +76,15 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
             absolute: time::Duration::hours(c.session_max_hours.max(1)),
         },
         instance_name: c.instance_name.clone(),
+        risk_method: {
+            let m = anbao_model::risk::RiskMethod {
+                medium_from: c.risk_medium_from,
+                high_from: c.risk_high_from,
+                critical_from: c.risk_critical_from,
+            };
+            m.check().map_err(|e| anyhow::anyhow!("risk_*_from settings: {}", e.reason))?;
+            m
+        },
     };
     let state = AppState::new(store.clone(), server_config);
     let app = anbao_server::router(state).into_make_service_with_connect_info::<SocketAddr>();

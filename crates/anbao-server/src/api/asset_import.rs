@@ -172,10 +172,13 @@ pub async fn run_import(
     } else {
         report
     };
-    result.created = report.created;
-    result.updated = report.updated;
-    result.unchanged = report.unchanged;
-    result.rows = report.rows.iter().filter_map(|r| serde_json::to_value(r).ok()).collect();
+    // A refused file changes nothing: report no counts that suggest otherwise.
+    if result.errors.is_empty() {
+        result.created = report.created;
+        result.updated = report.updated;
+        result.unchanged = report.unchanged;
+        result.rows = report.rows.iter().filter_map(|r| serde_json::to_value(r).ok()).collect();
+    }
     Ok(result)
 }
 

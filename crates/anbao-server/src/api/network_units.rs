@@ -494,7 +494,13 @@ pub(crate) async fn filing_form_for(
     let grading_reason = unit
         .grading
         .as_ref()
-        .map(|g| g.fired.iter().map(|f| if english { f.reason_en.clone() } else { f.reason_zh.clone() }).collect())
+        .map(|g| {
+            g.fired
+                .iter()
+                .chain(g.split.iter())
+                .map(|f| if english { f.reason_en.clone() } else { f.reason_zh.clone() })
+                .collect()
+        })
         .unwrap_or_default();
     Ok(FilingForm {
         unit_name: unit.name.clone(),

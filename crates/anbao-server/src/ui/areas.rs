@@ -29,7 +29,7 @@ fn modules(area: &str) -> Option<(&'static str, &'static [Module])> {
         Module { key: "mod.deadlines", requirements: "R1.1, R1.2", href: Some("/govern/deadlines") },
         Module { key: "mod.assessments", requirements: "R1.2", href: Some("/govern/units") },
         Module { key: "mod.tasks", requirements: "R1.2", href: Some("/govern/tasks") },
-        Module { key: "mod.risk", requirements: "R1.7", href: None },
+        Module { key: "mod.risk", requirements: "R1.2, R1.7", href: Some("/govern/risks") },
     ];
     const DETECT: &[Module] = &[
         Module { key: "mod.intel", requirements: "R3.5, R3.6, R6.5, R8.5", href: None },

@@ -52,7 +52,7 @@ fn result_view(ctx: &Ctx, r: &ImportResult) -> Markup {
                 thead { tr { th { (ctx.t("import.line")) } th { (ctx.t("field.name")) } th { (ctx.t("field.action")) } } }
                 tbody {
                     @for row in r.rows.iter().take(500) {
-                        tr { td { (row["line"]) } td { (row["name"].as_str().unwrap_or_default()) } td { code { (row["action"]) } } }
+                        tr { td { (row["line"]) } td { (row["name"].as_str().unwrap_or_default()) } td { code { (row["action"].as_str().map(str::to_owned).unwrap_or_else(|| row["action"].to_string())) } } }
                     }
                 }
             }

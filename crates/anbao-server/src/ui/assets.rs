@@ -254,6 +254,7 @@ pub async fn detail(
     let tree = OrgTree::new(&units);
     let domains = state.store.list_domains(p.scope_filter().as_deref()).await?;
     let manage = ctx.can(Permission::ManageGovern);
+    let risk_section = super::risks::asset_section(&state, &ctx, &p, &asset).await?;
     let here = format!("/govern/assets/{id}");
     let body = html! {
         (flash(&f))
@@ -315,6 +316,7 @@ pub async fn detail(
                 }
             }
         }
+        (risk_section)
         @if manage {
             section class="card" {
                 h2 { (ctx.t("nav.domains")) }

@@ -112,7 +112,7 @@ pub async fn page(
         section class="card" { (diagram(&ctx, &domains, &boundaries, &devices)) }
         table class="data" id="domains" {
             thead { tr { th { (ctx.t("field.name")) } th { (ctx.t("field.zone_kind")) } th { (ctx.t("field.org_unit")) }
-                th { (ctx.t("domains.assets")) } th { (ctx.t("field.description")) } th {} } }
+                th { (ctx.t("domains.assets_header")) } th { (ctx.t("field.description")) } th {} } }
             tbody {
                 @for d in &domains {
                     tr data-domain=(d.id) {
@@ -167,7 +167,7 @@ pub async fn page(
                     form method="post" action="/govern/boundaries" id="create-boundary" class="grid" {
                         (ctx.csrf_field())
                         label { (ctx.t("domains.side_a")) select name="domain_a" { @for d in &domains { option value=(d.id) { (d.name) } } } }
-                        label { (ctx.t("domains.side_b")) select name="domain_b" { @for d in &domains { option value=(d.id) { (d.name) } } } }
+                        label { (ctx.t("domains.side_b")) select name="domain_b" { @for (i, d) in domains.iter().enumerate() { option value=(d.id) selected[i == 1] { (d.name) } } } }
                         label { (ctx.t("domains.device")) select name="device_asset_id" { option value="" { "—" }
                             @for a in &candidate_devices { option value=(a.id) { (a.name) } } } }
                         label { (ctx.t("domains.controls")) input name="controls"; }

@@ -59,14 +59,20 @@ pub fn due_badge(ctx: &Ctx, d: &DueView) -> Markup {
 pub fn due_table(ctx: &Ctx, items: &[DueView]) -> Markup {
     html! {
         table class="data" id="deadlines" {
-            thead { tr { th { (ctx.t("field.due")) } th { (ctx.t("field.obligation")) } th { (ctx.t("nav.units")) } th { (ctx.t("field.status")) } } }
+            thead { tr { th { (ctx.t("field.due")) } th { (ctx.t("field.obligation")) } th { (ctx.t("field.network_unit")) } th { (ctx.t("field.status")) } } }
             tbody {
                 @for d in items {
                     tr data-status=(d.status) {
                         td class="nowrap" { (d.due) }
                         td { (ctx.t(obligation_key(&d.obligation))) }
                         td { a href={ "/govern/units/" (d.network_unit_id) } { (d.network_unit) } }
-                        td { (due_badge(ctx, d)) }
+                        td { span class=(match d.status.as_str() { "overdue" => "badge red", "due_soon" => "badge amber", _ => "badge" }) {
+                            @match d.status.as_str() {
+                                "overdue" => { (ctx.t("due.overdue")) " " (-d.days_left) (ctx.t("due.days")) },
+                                "due_soon" => { (ctx.t("due.soon")) },
+                                _ => { (ctx.t("due.upcoming")) },
+                            }
+                        } }
                     }
                 }
             }
@@ -205,10 +211,10 @@ fn wizard(ctx: &Ctx, action: &str, answers: Option<&GradingAnswers>) -> Result<M
     })
 }
 
-fn proposal_view(ctx: &Ctx, proposal: &GradingProposal) -> Markup {
+fn proposal_view(ctx: &Ctx, proposal: &GradingProposal, preview: bool) -> Markup {
     html! {
-        div class="proposal" id="grading-proposal" {
-            p { (ctx.t("grading.proposed_level")) " " strong id="proposed-level" { (proposal.level.as_str()) }
+        div class="proposal" id=[preview.then_some("grading-proposal")] {
+            p { (ctx.t("grading.proposed_level")) " " strong id=[preview.then_some("proposed-level")] { (proposal.level.as_str()) }
                 " · " (ctx.t("grading.decided_by")) " " code { (proposal.decided_by) } }
             ul {
                 @for f in &proposal.fired {
@@ -289,13 +295,13 @@ async fn detail_body(
             }
         }
         @if let Some(g) = &unit.grading {
-            section class="card" { h2 { (ctx.t("grading.recorded")) } (proposal_view(ctx, g)) }
+            section class="card" { h2 { (ctx.t("grading.recorded")) } (proposal_view(ctx, g, false)) }
         }
         @if manage {
             section class="card" {
                 h2 { (ctx.t("grading.wizard")) }
                 @if let Some(prop) = preview {
-                    (proposal_view(ctx, prop))
+                    (proposal_view(ctx, prop, true))
                     form method="post" action={ (here) "/grading" } id="grading-accept" class="grid" {
                         (ctx.csrf_field())
                         @for (k, v) in prop.answers.iter() { input type="hidden" name={ "answer." (k) } value=(v); }
@@ -583,7 +589,9 @@ pub async fn filing_form(
                         tr { th { (ctx.t("nav.assets")) } th { (ctx.t("field.kind")) } th { (ctx.t("field.vendor")) } th { (ctx.t("field.product")) } th { (ctx.t("field.version")) } }
                         @for e in &form.main_equipment { tr { td { (e.asset) } td { (e.kind) } td { (e.vendor) } td { (e.product) } td { (e.version) } } }
                     }
-                    p class="signature" { (ctx.t("units.signature")) }
+                    table class="signature" { tr {
+                        td { (ctx.t("units.seal")) } td { (ctx.t("units.signed")) } td { (ctx.t("units.date")) }
+                    } }
                 }
             }
         }

@@ -33,7 +33,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, p: Principal) -> Resu
     let count = |r: Rag| list.iter().filter(|x| x.status == r).count();
     let body = html! {
         div class="cards" {
-            div class="card stat" { span class="n" style="color:var(--green)" id="rag-green" { (count(Rag::Green)) } span { (ctx.t("rag.green")) } }
+            div class="card stat" { span class="n green" id="rag-green" { (count(Rag::Green)) } span { (ctx.t("rag.green")) } }
             div class="card stat" { span class="n amber" id="rag-amber" { (count(Rag::Amber)) } span { (ctx.t("rag.amber")) } }
             div class="card stat" { span class="n red" id="rag-red" { (count(Rag::Red)) } span { (ctx.t("rag.red")) } }
         }

@@ -149,3 +149,59 @@ async fn an_assessment_covers_the_level_and_ends_in_remediation_tasks() {
         .await
         .assert_status(StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_planned_system_goes_live_only_through_the_pre_launch_gate() {
+    let app = App::new().await;
+    let analyst = app.token(Role::Analyst).to_owned();
+    let asset = json!({
+        "name": "新计费系统", "asset_type": "business_system", "org_unit": app.root, "responsible_department": app.root,
+        "responsible_person": "李明", "lifecycle": "planned"
+    });
+    let created = app.send(Req::post("/api/v1/assets").bearer(&analyst).json(&asset)).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text());
+    let id = created.json()["id"].as_i64().expect("id");
+    let mut live = asset.clone();
+    live["lifecycle"] = json!("live");
+    let refused = app.send(Req::put(&format!("/api/v1/assets/{id}")).bearer(&analyst).json(&live)).await;
+    assert_eq!(refused.error_field().as_deref(), Some("lifecycle"), "{}", refused.text());
+
+    // An assessment needs risks, each with a treatment decided.
+    let gate = |kind: &str, reason: &str| json!({ "kind": kind, "approved_by": "王总", "reason": reason });
+    app.send(Req::post(&format!("/api/v1/assets/{id}/prelaunch")).bearer(&analyst).json(&gate("assessment", "")))
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    let risk = |treatment: &str| {
+        json!({
+            "org_unit_id": app.root, "asset_id": id, "title": "未做渗透测试", "asset_value": 4, "likelihood": 3, "severity": 3,
+            "treatment": treatment, "owner": "李明"
+        })
+    };
+    let r = app.send(Req::post("/api/v1/risks").bearer(&analyst).json(&risk(""))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text());
+    let r = r.json();
+    assert_eq!(
+        (r["score"].as_i64(), r["level"].as_str()),
+        (Some(36), Some("high")),
+        "4 × 3 × 3 with the default bands"
+    );
+    app.send(Req::post(&format!("/api/v1/assets/{id}/prelaunch")).bearer(&analyst).json(&gate("assessment", "")))
+        .await
+        .assert_status(StatusCode::CONFLICT);
+    let bad = app.send(Req::post("/api/v1/risks").bearer(&analyst).json(&json!({ "org_unit_id": app.root, "title": "x", "asset_value": 6, "likelihood": 1, "severity": 1, "owner": "x" }))).await;
+    assert_eq!(bad.error_field().as_deref(), Some("asset_value"));
+    let rid = r["id"].as_i64().expect("risk id");
+    app.send(Req::put(&format!("/api/v1/risks/{rid}")).bearer(&analyst).json(&risk("mitigate")))
+        .await
+        .assert_status(StatusCode::OK);
+    app.send(Req::post(&format!("/api/v1/assets/{id}/prelaunch")).bearer(&analyst).json(&gate("assessment", "")))
+        .await
+        .assert_status(StatusCode::CREATED);
+    app.send(Req::put(&format!("/api/v1/assets/{id}")).bearer(&analyst).json(&live))
+        .await
+        .assert_status(StatusCode::OK);
+    let audit = app.audit_with_action("asset.prelaunch_assessment").await;
+    assert_eq!(audit.len(), 1, "the gate is in the audit log");
+    let page = app.send(Req::get(&format!("/govern/assets/{id}")).bearer(&analyst)).await;
+    assert!(page.text().contains("未做渗透测试") && page.text().contains("王总"));
+}

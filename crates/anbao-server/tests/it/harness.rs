@@ -208,6 +208,9 @@ impl Req {
     pub fn patch(uri: &str) -> Req {
         Req::new(Method::PATCH, uri)
     }
+    pub fn put(uri: &str) -> Req {
+        Req::new(Method::PUT, uri)
+    }
     pub fn delete(uri: &str) -> Req {
         Req::new(Method::DELETE, uri)
     }

@@ -107,6 +107,9 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/govern/assessments/{id}/evidence", PAGE, Roles(GOVERN_WRITERS)),
     ("POST", "/govern/assessments/{id}/complete", PAGE, Roles(GOVERN_WRITERS)),
     ("GET", "/govern/tasks", PAGE, Roles(EVERY_ROLE)),
+    ("GET", "/govern/risks", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/govern/risks", PAGE, Roles(GOVERN_WRITERS)),
+    ("POST", "/govern/assets/{id}/prelaunch", PAGE, Roles(GOVERN_WRITERS)),
     ("POST", "/govern/tasks/{id}/close", PAGE, Roles(GOVERN_WRITERS)),
     // JSON API.
     ("GET", "/api/v1/openapi.json", API, Public),
@@ -167,6 +170,11 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/api/v1/assessments/{id}/evidence/{evidence_id}", API, Roles(EVERY_ROLE)),
     ("POST", "/api/v1/assessments/{id}/complete", API, Roles(GOVERN_WRITERS)),
     ("GET", "/api/v1/remediation-tasks", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/risks", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/risks", API, Roles(GOVERN_WRITERS)),
+    ("PUT", "/api/v1/risks/{id}", API, Roles(GOVERN_WRITERS)),
+    ("GET", "/api/v1/assets/{id}/prelaunch", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/assets/{id}/prelaunch", API, Roles(GOVERN_WRITERS)),
     ("POST", "/api/v1/remediation-tasks/{id}/close", API, Roles(GOVERN_WRITERS)),
 ];
 

@@ -229,6 +229,12 @@ async fn asset_changes_are_audited(db: TestDb) {
         attributes: [("role".to_owned(), "authoritative".to_owned())].into(),
         ..d.clone()
     };
+    // The pre-launch gate (R1.7): planned → live needs a clearance.
+    assert_invalid(store.update_asset(&alice, &OrgScope::All, asset.id, &checked(&changed)).await, "lifecycle");
+    assert_conflict(store.clear_for_launch(&alice, asset.id, "assessment", "王总", "").await);
+    assert_invalid(store.clear_for_launch(&alice, asset.id, "exception", "王总", "").await, "reason");
+    store.clear_for_launch(&alice, asset.id, "exception", "王总", "国庆保障期间临时上线").await.unwrap();
+    let audited = store.count_audit().await.unwrap();
     let updated = store.update_asset(&alice, &OrgScope::All, asset.id, &checked(&changed)).await.unwrap();
     assert_eq!((updated.responsible_person.as_str(), updated.responsible_department_id), ("李娜", t.js_sec.id));
     assert_eq!(updated.updated_at, db.now());
@@ -309,6 +315,7 @@ async fn asset_changes_are_audited(db: TestDb) {
         of_asset,
         [
             "asset.create",
+            "asset.prelaunch_exception",
             "asset.update",
             "asset.update",
             "asset.component_add",
@@ -449,6 +456,15 @@ async fn import_dry_run_then_real_run(db: TestDb) {
 
     let new_c = AssetDraft { external_id: "GD-C".into(), ..draft("系统丙", &t.gd.id.to_string(), "GD-SEC") };
     let changed_a = AssetDraft { responsible_person: "李娜".into(), lifecycle: "live".into(), ..existing_a.clone() };
+    // Going live through an import passes the same pre-launch gate.
+    let gated = store.import_assets(&alice, &OrgScope::All, &[row(3, &changed_a, Vec::new())], true).await.unwrap();
+    assert_eq!(gated.errors.iter().map(|e| (e.line, e.field.as_str())).collect::<Vec<_>>(), [(3, "lifecycle")]);
+    let a_id = store
+        .list_assets(&AssetFilter { query: Some(existing_a.external_id.clone()), ..AssetFilter::default() })
+        .await
+        .unwrap()[0]
+        .id;
+    store.clear_for_launch(&alice, a_id, "exception", "王总", "已完成等保测评").await.unwrap();
     let new_unnamed = draft("无编号系统", "JS", "JS-SEC");
     let batch = vec![
         row(2, &new_c, vec![component("nginx", NGINX_CPE)]),
