@@ -236,6 +236,7 @@ async fn asset_changes_are_audited(db: TestDb) {
     store.clear_for_launch(&alice, asset.id, "exception", "王总", "国庆保障期间临时上线").await.unwrap();
     let audited = store.count_audit().await.unwrap();
     let updated = store.update_asset(&alice, &OrgScope::All, asset.id, &checked(&changed)).await.unwrap();
+    assert_eq!(store.count_audit().await.unwrap(), audited + 1, "one entry for the update");
     assert_eq!((updated.responsible_person.as_str(), updated.responsible_department_id), ("李娜", t.js_sec.id));
     assert_eq!(updated.updated_at, db.now());
     assert_eq!(updated.created_at, asset.created_at);
