@@ -50,6 +50,11 @@ pub struct ServerConfig {
     pub instance_name: String,
     /// How risk scores band into levels.
     pub risk_method: anbao_model::risk::RiskMethod,
+    /// The operator's grading rules, when they replace the shipped ones.
+    pub grading_rules: Option<&'static anbao_model::grading::GradingRules>,
+    /// The shipped requirement catalogue merged with the operator's own
+    /// requirements, when there are any.
+    pub catalogue: Option<&'static anbao_model::catalogue::Catalogue>,
 }
 
 impl Default for ServerConfig {
@@ -61,6 +66,8 @@ impl Default for ServerConfig {
             session: SessionPolicy::default(),
             instance_name: String::new(),
             risk_method: anbao_model::risk::RiskMethod::default(),
+            grading_rules: None,
+            catalogue: None,
         }
     }
 }

@@ -51,6 +51,11 @@ pub struct Config {
     pub risk_high_from: u32,
     /// Risk score from which a risk is critical.
     pub risk_critical_from: u32,
+    /// Grading rules (TOML) replacing the shipped ones. Empty: shipped rules.
+    pub grading_rules_file: String,
+    /// The operator's own protection requirements (TOML, catalogue format),
+    /// added to the shipped catalogue. Empty: none.
+    pub extra_requirements_file: String,
 }
 
 impl Default for Config {
@@ -75,6 +80,8 @@ impl Default for Config {
             risk_medium_from: 8,
             risk_high_from: 27,
             risk_critical_from: 64,
+            grading_rules_file: String::new(),
+            extra_requirements_file: String::new(),
         }
     }
 }
@@ -110,6 +117,14 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ),
     ("risk_high_from", "Risk register: score from which a risk is high."),
     ("risk_critical_from", "Risk register: score from which a risk is critical."),
+    (
+        "grading_rules_file",
+        "Grading rules (TOML, the format of the shipped grading-rules.toml) replacing the shipped\n# ones, so an operator can adjust the grading wizard without code. Empty: shipped rules.",
+    ),
+    (
+        "extra_requirements_file",
+        "The operator's own protection requirements (TOML, the catalogue format), added to the\n# shipped catalogue for assessments. Empty: none.",
+    ),
 ];
 
 /// The commented file `anbao init` writes, with `config`'s values.

@@ -35,6 +35,36 @@ pub fn print_admin_stderr(password: &str) {
     eprintln!("created the first administrator account: user admin, password {password}");
 }
 
+type RuleFiles =
+    (Option<&'static anbao_model::grading::GradingRules>, Option<&'static anbao_model::catalogue::Catalogue>);
+
+/// The operator's grading rules and extra requirements, read and checked
+/// once at start-up (kept for the life of the process).
+fn load_rule_files(c: &Config) -> Result<RuleFiles> {
+    use anbao_model::catalogue::Catalogue;
+    use anbao_model::grading::GradingRules;
+    let grading = match c.grading_rules_file.as_str() {
+        "" => None,
+        path => {
+            let text = std::fs::read_to_string(path).with_context(|| format!("reading grading_rules_file {path}"))?;
+            let rules = GradingRules::parse(&text).with_context(|| format!("grading_rules_file {path}"))?;
+            Some(&*Box::leak(Box::new(rules)))
+        }
+    };
+    let catalogue = match c.extra_requirements_file.as_str() {
+        "" => None,
+        path => {
+            let text =
+                std::fs::read_to_string(path).with_context(|| format!("reading extra_requirements_file {path}"))?;
+            let extra = Catalogue::parse(&text).with_context(|| format!("extra_requirements_file {path}"))?;
+            let merged = Catalogue::merge(Catalogue::builtin()?, &extra)
+                .with_context(|| format!("extra_requirements_file {path}"))?;
+            Some(&*Box::leak(Box::new(merged)))
+        }
+    };
+    Ok((grading, catalogue))
+}
+
 fn init_tracing(c: &Config) {
     let filter = tracing_subscriber::EnvFilter::try_new(&c.log_level)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
@@ -63,6 +93,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
         (false, false) => Some((PathBuf::from(&c.tls_cert), PathBuf::from(&c.tls_key))),
         _ => bail!("set both tls_cert and tls_key, or neither"),
     };
+    let (grading_rules, catalogue) = load_rule_files(&c)?;
     let server_config = ServerConfig {
         secure_cookies: tls.is_some() || c.behind_tls_proxy,
         default_lang: Lang::parse(&c.language).with_context(|| format!("language {:?}: use zh or en", c.language))?,
@@ -85,6 +116,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
             m.check().map_err(|e| anyhow::anyhow!("risk_*_from settings: {}", e.reason))?;
             m
         },
+        grading_rules,
+        catalogue,
     };
     let state = AppState::new(store.clone(), server_config);
     let app = anbao_server::router(state).into_make_service_with_connect_info::<SocketAddr>();

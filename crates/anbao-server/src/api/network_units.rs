@@ -261,7 +261,10 @@ pub async fn set_assets(
     Ok(Json(unit_view(unit, today(&state))))
 }
 
-pub(crate) fn rules() -> Result<&'static GradingRules, ApiError> {
+pub(crate) fn rules(config: &crate::ServerConfig) -> Result<&'static GradingRules, ApiError> {
+    if let Some(r) = config.grading_rules {
+        return Ok(r);
+    }
     GradingRules::builtin().map_err(|e| {
         tracing::error!(error = %e, "built-in grading rules");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "the grading rules do not load")
@@ -270,8 +273,8 @@ pub(crate) fn rules() -> Result<&'static GradingRules, ApiError> {
 
 /// The wizard's questions: factors with their answer options and sources.
 #[utoipa::path(get, path = "/api/v1/grading/rules", tag = "govern", responses((status = 200, description = "factors, options and rules")))]
-pub async fn grading_rules() -> Result<Json<serde_json::Value>, ApiError> {
-    let r = rules()?;
+pub async fn grading_rules(State(state): State<AppState>) -> Result<Json<serde_json::Value>, ApiError> {
+    let r = rules(&state.config)?;
     let factors: Vec<serde_json::Value> = r
         .factors()
         .iter()
@@ -290,8 +293,11 @@ pub async fn grading_rules() -> Result<Json<serde_json::Value>, ApiError> {
     Ok(Json(serde_json::json!({ "version": r.version(), "factors": factors, "rules": rule_list })))
 }
 
-pub(crate) fn propose_answers(answers: &GradingAnswers) -> Result<GradingProposal, ApiError> {
-    rules()?.propose(answers).map_err(|e| {
+pub(crate) fn propose_answers(
+    config: &crate::ServerConfig,
+    answers: &GradingAnswers,
+) -> Result<GradingProposal, ApiError> {
+    rules(config)?.propose(answers).map_err(|e| {
         let field = match &e {
             anbao_model::grading::AnswerError::Missing { factor }
             | anbao_model::grading::AnswerError::UnknownFactor { factor }
@@ -313,8 +319,11 @@ pub struct ProposeBody {
 /// The proposed level and its reasoning for a set of answers; changes nothing.
 #[utoipa::path(post, path = "/api/v1/grading/propose", tag = "govern", request_body = ProposeBody,
     responses((status = 200, description = "proposal with level, deciding rule and every rule fired"), (status = 422, body = ErrorBody)))]
-pub async fn propose(JsonBody(b): JsonBody<ProposeBody>) -> Result<Json<GradingProposal>, ApiError> {
-    Ok(Json(propose_answers(&b.answers)?))
+pub async fn propose(
+    State(state): State<AppState>,
+    JsonBody(b): JsonBody<ProposeBody>,
+) -> Result<Json<GradingProposal>, ApiError> {
+    Ok(Json(propose_answers(&state.config, &b.answers)?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -340,7 +349,7 @@ pub async fn grade(
     JsonBody(b): JsonBody<GradeBody>,
 ) -> Result<Json<NetworkUnitView>, ApiError> {
     visible(&state, &p, id).await?;
-    let proposal = propose_answers(&b.answers)?;
+    let proposal = propose_answers(&state.config, &b.answers)?;
     let level = b.level.unwrap_or(proposal.level);
     let unit = state.store.record_grading(&p.actor(&client), id, &proposal, level, &b.override_reason).await?;
     Ok(Json(unit_view(unit, today(&state))))

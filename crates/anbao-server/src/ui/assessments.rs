@@ -70,7 +70,7 @@ pub async fn page(
 ) -> Result<Response, ApiError> {
     let a = visible(&state, &p, id).await?;
     let unit = state.store.get_network_unit(a.network_unit_id).await?;
-    let cat = catalogue()?;
+    let cat = catalogue(&state.config)?;
     let open = a.status == "in_progress" && ctx.can(Permission::ManageGovern);
     let tally = |r: ItemResult| a.items.iter().filter(|i| i.result == r).count();
     let here = format!("/govern/assessments/{id}");

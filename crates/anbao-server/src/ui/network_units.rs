@@ -189,8 +189,13 @@ fn factor_text(ctx: &Ctx, zh: &str, en: &str) -> String {
 }
 
 /// The wizard: one question per factor, answered with radio buttons.
-fn wizard(ctx: &Ctx, action: &str, answers: Option<&GradingAnswers>) -> Result<Markup, ApiError> {
-    let r = rules()?;
+fn wizard(
+    ctx: &Ctx,
+    config: &crate::ServerConfig,
+    action: &str,
+    answers: Option<&GradingAnswers>,
+) -> Result<Markup, ApiError> {
+    let r = rules(config)?;
     Ok(html! {
         form method="post" action=(action) id="grading-wizard" {
             (ctx.csrf_field())
@@ -311,7 +316,7 @@ async fn detail_body(
                         button type="submit" name="step" value="accept" { (ctx.t("grading.accept")) }
                     }
                 }
-                (wizard(ctx, &format!("{here}/grading"), preview.map(|p| &p.answers).or(unit.grading.as_ref().map(|g| &g.answers)))?)
+                (wizard(ctx, &state.config, &format!("{here}/grading"), preview.map(|p| &p.answers).or(unit.grading.as_ref().map(|g| &g.answers)))?)
             }
             @if unit.level.is_some() {
                 section class="card" {
@@ -428,7 +433,7 @@ pub async fn grade(
     let back = format!("/govern/units/{id}");
     let answers: GradingAnswers =
         raw.iter().filter_map(|(k, v)| k.strip_prefix("answer.").map(|f| (f.to_owned(), v.clone()))).collect();
-    let proposal = match propose_answers(&answers) {
+    let proposal = match propose_answers(&state.config, &answers) {
         Ok(p) => p,
         Err(e) => return Ok(redirect_with(&back, "error", &e.message)),
     };

@@ -55,3 +55,65 @@ fn a_missing_explicit_config_file_is_an_error() {
     let out = serve().arg("--config").arg(dir.path().join("absent.toml")).data_dir(dir.path()).run().expect_code(2);
     out.expect_mentions(&["absent.toml"]);
 }
+
+const OWN_REQUIREMENT: &str = r#"
+[[item]]
+id = "OPS-TEL-01"
+area = "management"
+min_level = 1
+title_zh = "核心网元变更须经双人复核"
+title_en = "Changes to core network elements are checked by a second engineer"
+guidance_zh = "抽查近三个月的变更工单。"
+guidance_en = "Sample the change tickets of the last three months."
+source = "operator's own change-management rule"
+serves = ["R1.2"]
+"#;
+
+#[test]
+fn the_operators_own_requirements_join_assessments_and_bad_rule_files_are_refused() {
+    use crate::harness::{Auth, create_token};
+    use serde_json::json;
+    let dir = data_dir();
+    let extra = dir.path().join("own-requirements.toml");
+    std::fs::write(&extra, OWN_REQUIREMENT).expect("write requirements");
+    let server =
+        serve().data_dir(dir.path()).env("ANBAO_EXTRA_REQUIREMENTS_FILE", extra.to_str().expect("utf-8 path")).start();
+    let token = create_token(dir.path(), None, "analyst", "assessor");
+    let client = server.client();
+    let unit = client
+        .post_json(
+            "/api/v1/network-units",
+            Auth::Bearer(&token),
+            &json!({ "org_unit_id": 1, "name": "办公网", "responsible_person": "张伟" }),
+        )
+        .expect(201)
+        .json();
+    let id = unit["id"].as_i64().expect("unit id");
+    let rules = client.get("/api/v1/grading/rules", Auth::Bearer(&token)).expect(200).json();
+    let answers: serde_json::Map<String, serde_json::Value> = rules["factors"]
+        .as_array()
+        .expect("factors")
+        .iter()
+        .map(|f| (f["id"].as_str().unwrap_or_default().to_owned(), f["options"][0]["id"].clone()))
+        .collect();
+    client
+        .post_json(&format!("/api/v1/network-units/{id}/grading"), Auth::Bearer(&token), &json!({ "answers": answers }))
+        .expect(200);
+    let a = client
+        .post_json("/api/v1/assessments", Auth::Bearer(&token), &json!({ "network_unit_id": id, "assessor": "内审组" }))
+        .expect(201)
+        .json();
+    let ids: Vec<&str> =
+        a["items"].as_array().expect("items").iter().filter_map(|i| i["requirement_id"].as_str()).collect();
+    assert!(ids.contains(&"OPS-TEL-01"), "the operator's requirement is assessed: {ids:?}");
+    drop(server);
+
+    let bad = dir.path().join("bad-rules.toml");
+    std::fs::write(&bad, "format = 1\nversion = \"x\"\n[[factor]]\nid = \"a\"\n").expect("write rules");
+    let out = serve()
+        .data_dir(dir.path())
+        .env("ANBAO_GRADING_RULES_FILE", bad.to_str().expect("utf-8 path"))
+        .run()
+        .expect_code(2);
+    out.expect_mentions(&["grading_rules_file", "bad-rules.toml"]);
+}
