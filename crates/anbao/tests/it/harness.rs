@@ -24,6 +24,7 @@ pub const COMMAND_TIMEOUT: Duration = Duration::from_secs(90);
 
 /// The line `serve` prints once it accepts connections.
 const LISTENING: &str = "anbao listening on http://";
+const LISTENING_TLS: &str = "anbao listening on https://";
 
 /// The line `init` and `serve` print with the generated admin password.
 const PASSWORD_PREFIX: &str = "  password: ";
@@ -233,8 +234,9 @@ impl Cli {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
-                    if let Some(addr) = line.strip_prefix(LISTENING) {
-                        server.url = format!("http://{}", addr.trim());
+                    if let Some(addr) = line.strip_prefix(LISTENING).or_else(|| line.strip_prefix(LISTENING_TLS)) {
+                        let scheme = if line.starts_with(LISTENING_TLS) { "https" } else { "http" };
+                        server.url = format!("{scheme}://{}", addr.trim());
                         server.admin_password = password_in(server.stdout.iter().map(String::as_str));
                         server.stdout.push(line);
                         return server;

@@ -14,4 +14,5 @@ mod config;
 mod errors;
 mod help;
 mod init;
+mod tls;
 mod token;
