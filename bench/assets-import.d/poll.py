@@ -22,6 +22,7 @@
 
 import http.client
 import math
+import os
 import signal
 import sys
 import threading
@@ -35,12 +36,22 @@ def run(base: str, token: str, out: str, interval: float, timeout: float) -> Non
     u = urllib.parse.urlsplit(base)
     stop = threading.Event()
     lock = threading.Lock()
+
+    def on_signal(_sig, _frame):
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+    # The file appearing tells the caller the handlers are in place.
+    f = open(out + ".part", "w", buffering=1)
+    os.rename(out + ".part", out)
     t0 = time.monotonic()
-    f = open(out, "w", buffering=1)
 
     def loop(name: str, path: str, auth: bool) -> None:
         headers = {"Authorization": f"Bearer {token}"} if auth else {}
-        while not stop.is_set():
+        first = True
+        while first or not stop.is_set():  # at least one sample, however short the run
+            first = False
             start = time.monotonic()
             status = "error"
             try:
@@ -64,12 +75,6 @@ def run(base: str, token: str, out: str, interval: float, timeout: float) -> Non
     threads = [threading.Thread(target=loop, args=e, daemon=True) for e in ENDPOINTS]
     for t in threads:
         t.start()
-
-    def on_signal(_sig, _frame):
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
     while not stop.is_set():
         stop.wait(0.5)
     for t in threads:
@@ -79,7 +84,7 @@ def run(base: str, token: str, out: str, interval: float, timeout: float) -> Non
 
 def stats(path: str) -> None:
     samples: dict[str, list[tuple[float, float, str]]] = {name: [] for name, _, _ in ENDPOINTS}
-    with open(path) as f:
+    with open(path) if os.path.exists(path) else open(os.devnull) as f:
         for line in f:
             name, start, ms, status = line.rstrip("\n").split("\t")
             samples.setdefault(name, []).append((float(start), float(ms), status))

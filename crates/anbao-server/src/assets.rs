@@ -6,8 +6,12 @@ use axum::response::{IntoResponse, Response};
 
 use crate::extract::Path;
 
+/// The stylesheet, also inlined into documents rendered outside a browser
+/// session (PDF).
+pub const APP_CSS: &str = include_str!("../assets/app.css");
+
 const FILES: &[(&str, &str, &str)] = &[
-    ("app.css", "text/css; charset=utf-8", include_str!("../assets/app.css")),
+    ("app.css", "text/css; charset=utf-8", APP_CSS),
     ("app.js", "text/javascript; charset=utf-8", include_str!("../assets/app.js")),
     ("favicon.svg", "image/svg+xml", include_str!("../assets/favicon.svg")),
 ];

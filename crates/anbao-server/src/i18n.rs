@@ -444,6 +444,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("prelaunch.exception", "经批准的例外", "Approved exception"),
     ("prelaunch.approved_by", "批准人", "Approved by"),
     ("prelaunch.reason", "理由", "Reason"),
+    ("assessment.file", "证据文件", "Evidence file"),
     ("error.forbidden", "您的角色无权执行此操作", "Your role does not allow this"),
     ("error.not_found", "页面不存在", "Page not found"),
     (

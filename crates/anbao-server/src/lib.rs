@@ -20,6 +20,7 @@ mod headers;
 pub mod i18n;
 mod metrics;
 mod openapi;
+mod pdf;
 pub mod routes;
 mod ui;
 
@@ -55,6 +56,8 @@ pub struct ServerConfig {
     /// The shipped requirement catalogue merged with the operator's own
     /// requirements, when there are any.
     pub catalogue: Option<&'static anbao_model::catalogue::Catalogue>,
+    /// Chromium to print PDFs with; `None`: the first found on PATH.
+    pub pdf_renderer: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +71,7 @@ impl Default for ServerConfig {
             risk_method: anbao_model::risk::RiskMethod::default(),
             grading_rules: None,
             catalogue: None,
+            pdf_renderer: None,
         }
     }
 }

@@ -174,6 +174,13 @@ pub fn table() -> Vec<Route> {
             Page,
             ui::network_units::filing_form,
         ),
+        Route::new(
+            get.clone(),
+            "/govern/units/{id}/filing-form.pdf",
+            perm(ReadGovern),
+            Page,
+            ui::network_units::filing_form_pdf,
+        ),
         Route::new(get.clone(), "/govern/deadlines", perm(ReadGovern), Page, ui::network_units::deadlines),
         Route::new(post.clone(), "/govern/units/{id}/compliance", perm(ManageGovern), Page, ui::assessments::start),
         Route::new(get.clone(), "/govern/assessments/{id}", perm(ReadGovern), Page, ui::assessments::page),

@@ -56,6 +56,8 @@ pub struct Config {
     /// The operator's own protection requirements (TOML, catalogue format),
     /// added to the shipped catalogue. Empty: none.
     pub extra_requirements_file: String,
+    /// Chromium used to print PDFs (filing forms). Empty: the first chromium found on PATH.
+    pub pdf_renderer: String,
 }
 
 impl Default for Config {
@@ -82,6 +84,7 @@ impl Default for Config {
             risk_critical_from: 64,
             grading_rules_file: String::new(),
             extra_requirements_file: String::new(),
+            pdf_renderer: String::new(),
         }
     }
 }
@@ -120,6 +123,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
     (
         "grading_rules_file",
         "Grading rules (TOML, the format of the shipped grading-rules.toml) replacing the shipped\n# ones, so an operator can adjust the grading wizard without code. Empty: shipped rules.",
+    ),
+    (
+        "pdf_renderer",
+        "Chromium used to print PDFs (filing forms), e.g. /usr/bin/chromium. Empty: the first\n# chromium found on PATH.",
     ),
     (
         "extra_requirements_file",

@@ -118,6 +118,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
         },
         grading_rules,
         catalogue,
+        pdf_renderer: (!c.pdf_renderer.is_empty()).then(|| PathBuf::from(&c.pdf_renderer)),
     };
     let state = AppState::new(store.clone(), server_config);
     let app = anbao_server::router(state).into_make_service_with_connect_info::<SocketAddr>();

@@ -159,13 +159,13 @@ pub async fn download(
 ) -> Result<Response, ApiError> {
     visible(&state, &p, id).await?;
     let (ev, bytes) = state.store.evidence_file(id, evidence_id).await?;
-    let name: String = ev.file_name.chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect();
-    let name = if name.is_empty() { format!("evidence-{evidence_id}") } else { name };
+    let ascii: String = ev.file_name.chars().filter(|c| c.is_ascii_alphanumeric() || "._-".contains(*c)).collect();
+    let fallback = if ascii.trim_start_matches('.').is_empty() { format!("evidence-{evidence_id}") } else { ascii };
+    // RFC 6266: an ASCII fallback plus the real (e.g. Chinese) name, percent-encoded.
+    let encoded = crate::ui::urlencode(&ev.file_name).replace('/', "%2F");
+    let disposition = format!("attachment; filename=\"{fallback}\"; filename*=UTF-8''{encoded}");
     Ok((
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
-        ],
+        [(header::CONTENT_TYPE, "application/octet-stream".to_owned()), (header::CONTENT_DISPOSITION, disposition)],
         bytes,
     )
         .into_response())

@@ -78,10 +78,17 @@ pub async fn page(
     let body = html! {
         (flash(&f))
         section class="card" {
-            p { a href={ "/govern/units/" (unit.id) } { (unit.name) } " · " (ctx.t("field.level")) " " (a.level_tier)
+            p { a href={ "/govern/units/" (unit.id) } { (unit.name) } " · " (ctx.t("field.level")) " "
+                (unit.level.map(|l| l.as_str().to_owned()).unwrap_or_else(|| a.level_tier.to_string()))
                 " · " (ctx.t("field.assessor")) " " (a.assessor) " · " (a.started_on) }
+            p id="assessment-status" {
+                @if a.status == "completed" {
+                    span class="badge green" { (ctx.t("assessment.completed")) " " (a.completed_on.clone().unwrap_or_default()) }
+                    " " a href="/govern/tasks" { (ctx.t("nav.tasks")) }
+                } @else { span class="badge amber" { (ctx.t("assessment.in_progress")) } }
+            }
             p id="assessment-tally" {
-                @for r in ItemResult::ALL { span class="badge" data-result=(r.as_str()) { (ctx.t(result_key(r))) " " (tally(r)) } " " }
+                @for r in ItemResult::ALL { span class=(match r { ItemResult::NotMet => "badge red", ItemResult::Partly => "badge amber", ItemResult::Met => "badge green", _ => "badge" }) data-result=(r.as_str()) { (ctx.t(result_key(r))) " " (tally(r)) } " " }
             }
         }
         form method="post" action={ (here) "/results" } id="assessment-results" {
@@ -135,7 +142,7 @@ pub async fn page(
                 form method="post" action={ (here) "/evidence?_csrf=" (csrf) } enctype="multipart/form-data" id="evidence-upload" class="grid" {
                     label { (ctx.t("field.requirement")) select name="requirement_id" {
                         @for item in &a.items { option value=(item.requirement_id) { (item.requirement_id) } } } }
-                    label { (ctx.t("import.file")) input type="file" name="file"; }
+                    label { (ctx.t("assessment.file")) input type="file" name="file"; }
                     label { (ctx.t("field.link")) input name="link" placeholder="https://"; }
                     button type="submit" { (ctx.t("action.add")) }
                 }
@@ -249,7 +256,7 @@ pub async fn tasks(
     let body = html! {
         (flash(&f))
         table class="data" id="tasks" {
-            thead { tr { th { (ctx.t("field.due")) } th { (ctx.t("field.task")) } th { (ctx.t("nav.units")) } th { (ctx.t("field.task_owner")) } th { (ctx.t("field.status")) } th {} } }
+            thead { tr { th { (ctx.t("field.due")) } th { (ctx.t("field.task")) } th { (ctx.t("field.network_unit")) } th { (ctx.t("field.task_owner")) } th { (ctx.t("field.status")) } th {} } }
             tbody {
                 @for t in &tasks {
                     @let overdue = t.status == "open" && t.due_on < today;

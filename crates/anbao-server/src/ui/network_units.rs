@@ -295,6 +295,7 @@ async fn detail_body(
             }
             p class="actions" {
                 a href={ (here) "/filing-form" } id="filing-form-link" { (ctx.t("units.filing_form")) } " · "
+                a href={ (here) "/filing-form.pdf" } id="filing-form-pdf" { "PDF" } " · "
                 a href={ "/api/v1/network-units/" (unit.id) "/filing-form" } { "JSON" }
                 @if ctx.can(Permission::ReadAudit) { " · " a href={ "/audit?object_type=network_unit&object_id=" (unit.id) } { (ctx.t("audit.history")) } }
             }
@@ -555,22 +556,18 @@ pub async fn set_assets(
 
 /// The printable filing form (备案表): print it, or save it as PDF from the
 /// browser's print dialog.
-pub async fn filing_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    p: Principal,
-    Path(id): Path<i64>,
-) -> Result<Response, ApiError> {
-    let unit = crate::api::network_units::visible(&state, &p, id).await?;
-    let form = filing_form_for(&state, &unit, ctx.lang == Lang::En).await?;
+/// The filing form (备案表) as a complete document; `inline_css` embeds
+/// the stylesheet for rendering outside the site (PDF).
+fn filing_form_document(ctx: &Ctx, form: &crate::api::network_units::FilingForm, inline_css: bool) -> Markup {
     let row = |label: &'static str, value: &str| html! { tr { th { (ctx.t(label)) } td { (value) } } };
-    let page = html! {
+    html! {
         (DOCTYPE)
         html lang=(ctx.lang.html_code()) {
             head {
                 meta charset="utf-8";
                 title { (ctx.t("units.filing_form")) " · " (form.unit_name) }
-                link rel="stylesheet" href="/static/app.css";
+                @if inline_css { style { (maud::PreEscaped(crate::assets::APP_CSS)) } }
+                @else { link rel="stylesheet" href="/static/app.css"; }
             }
             body class="print" {
                 main class="filing-form" {
@@ -600,8 +597,45 @@ pub async fn filing_form(
                 }
             }
         }
-    };
-    Ok(Html(page.into_string()).into_response())
+    }
+}
+
+pub async fn filing_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let unit = crate::api::network_units::visible(&state, &p, id).await?;
+    let form = filing_form_for(&state, &unit, ctx.lang == Lang::En).await?;
+    Ok(Html(filing_form_document(&ctx, &form, false).into_string()).into_response())
+}
+
+/// The filing form as PDF, printed by headless Chromium.
+pub async fn filing_form_pdf(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let unit = crate::api::network_units::visible(&state, &p, id).await?;
+    let form = filing_form_for(&state, &unit, ctx.lang == Lang::En).await?;
+    let html = filing_form_document(&ctx, &form, true).into_string();
+    let pdf = crate::pdf::html_to_pdf(state.config.pdf_renderer.as_deref(), &html).await.map_err(|e| {
+        tracing::warn!(error = %e, "rendering a filing form PDF");
+        ApiError::new(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            format!("{e}; print the HTML form from the browser instead"),
+        )
+    })?;
+    Ok((
+        [
+            (axum::http::header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, format!("attachment; filename=\"filing-form-{id}.pdf\"")),
+        ],
+        pdf,
+    )
+        .into_response())
 }
 
 pub async fn deadlines(State(state): State<AppState>, ctx: Ctx, p: Principal) -> Result<Response, ApiError> {

@@ -205,3 +205,20 @@ async fn a_planned_system_goes_live_only_through_the_pre_launch_gate() {
     let page = app.send(Req::get(&format!("/govern/assets/{id}")).bearer(&analyst)).await;
     assert!(page.text().contains("未做渗透测试") && page.text().contains("王总"));
 }
+
+/// The filing form prints to PDF through headless Chromium (installed by
+/// `.ci/run`), with the unit's name in it.
+#[tokio::test]
+async fn the_filing_form_prints_to_pdf() {
+    let app = App::new().await;
+    let unit = graded_unit(&app).await;
+    let r =
+        app.send(Req::get(&format!("/govern/units/{unit}/filing-form.pdf")).bearer(app.token(Role::Regulator))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!(r.header("content-type"), Some("application/pdf"));
+    assert!(r.body.starts_with(b"%PDF-"), "a PDF document");
+    assert!(r.body.len() > 1000, "with content");
+    let html =
+        app.send(Req::get(&format!("/govern/units/{unit}/filing-form")).bearer(app.token(Role::Regulator))).await;
+    assert!(html.text().contains("省IP城域网") && html.text().contains("3.1"));
+}

@@ -99,6 +99,7 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/govern/units/{id}/assessments", PAGE, Roles(GOVERN_WRITERS)),
     ("POST", "/govern/units/{id}/assets", PAGE, Roles(GOVERN_WRITERS)),
     ("GET", "/govern/units/{id}/filing-form", PAGE, Roles(EVERY_ROLE)),
+    ("GET", "/govern/units/{id}/filing-form.pdf", PAGE, Roles(EVERY_ROLE)),
     ("GET", "/govern/deadlines", PAGE, Roles(EVERY_ROLE)),
     ("GET", "/govern/requirements", PAGE, Roles(EVERY_ROLE)),
     ("POST", "/govern/units/{id}/compliance", PAGE, Roles(GOVERN_WRITERS)),
