@@ -445,6 +445,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("prelaunch.approved_by", "批准人", "Approved by"),
     ("prelaunch.reason", "理由", "Reason"),
     ("assessment.file", "证据文件", "Evidence file"),
+    ("dash.overdue_tasks", "逾期未完成的整改任务：", "Overdue remediation tasks:"),
     ("error.forbidden", "您的角色无权执行此操作", "Your role does not allow this"),
     ("error.not_found", "页面不存在", "Page not found"),
     (

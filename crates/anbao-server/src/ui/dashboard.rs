@@ -36,7 +36,23 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, p: Principal) -> Resu
     } else {
         Vec::new()
     };
+    let overdue_tasks = if p.role.allows(Permission::ReadGovern) {
+        let today = anbao_store::date_text(store.clock().now().date());
+        store
+            .list_tasks(p.scope_filter().as_deref())
+            .await?
+            .into_iter()
+            .filter(|t| t.status == "open" && t.due_on < today)
+            .count()
+    } else {
+        0
+    };
     let body = html! {
+        @if overdue_tasks > 0 {
+            div class="flash error" id="overdue-tasks" {
+                (ctx.t("dash.overdue_tasks")) " " strong { (overdue_tasks) } " · " a href="/govern/tasks" { (ctx.t("nav.tasks")) }
+            }
+        }
         @if !deadlines.is_empty() {
             section class="card" id="dashboard-deadlines" {
                 h2 { (ctx.t("dash.deadlines")) }

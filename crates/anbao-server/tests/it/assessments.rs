@@ -144,6 +144,10 @@ async fn an_assessment_covers_the_level_and_ends_in_remediation_tasks() {
     assert!(unit_view["last_compliance_assessment"].is_string(), "{unit_view}");
     let page = app.send(Req::get(&format!("/govern/assessments/{id}")).bearer(&analyst)).await;
     assert!(page.text().contains("缺少双因素认证") && page.text().contains("第三方评测机构"));
+    // Overdue findings show on the dashboard.
+    app.store.execute_raw("UPDATE remediation_tasks SET due_on = '2000-01-01'").await.expect("backdate the task");
+    let dashboard = app.send(Req::get("/").bearer(&analyst)).await.text();
+    assert!(dashboard.contains("id=\"overdue-tasks\""), "the dashboard flags overdue remediation");
     let task_id = tasks[0]["id"].as_i64().expect("task id");
     app.send(Req::post(&format!("/api/v1/remediation-tasks/{task_id}/close")).bearer(&analyst).json(&json!({})))
         .await
