@@ -744,7 +744,9 @@ impl Store {
         let mut existing: HashMap<String, Asset> = HashMap::new();
         let ext_ids: Vec<&str> = rows.iter().map(|r| r.asset.external_id.as_str()).filter(|e| !e.is_empty()).collect();
         for chunk in ext_ids.chunks(500) {
-            let mut sql = Sql::new(&format!("SELECT {ASSET_COLS} FROM assets WHERE external_id IN ("));
+            // The `<> ''` lets both databases use the partial unique index.
+            let mut sql =
+                Sql::new(&format!("SELECT {ASSET_COLS} FROM assets WHERE external_id <> '' AND external_id IN ("));
             for (i, e) in chunk.iter().enumerate() {
                 if i > 0 {
                     sql.push(", ");
