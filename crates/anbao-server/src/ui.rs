@@ -99,6 +99,19 @@ pub fn user_message(e: anbao_store::StoreError) -> Result<String, crate::error::
     }
 }
 
+/// The answer to a form post: back to `back` with `ok`, or with the
+/// message of an error the person can fix.
+pub fn after_change<T>(
+    result: Result<T, anbao_store::StoreError>,
+    back: &str,
+    ok: &str,
+) -> Result<Response, crate::error::ApiError> {
+    match result {
+        Ok(_) => Ok(redirect_with(back, "ok", ok)),
+        Err(e) => Ok(redirect_with(back, "error", &user_message(e)?)),
+    }
+}
+
 /// Redirect to `to` with a message shown at the top of the page.
 pub fn redirect_with(to: &str, key: &str, message: &str) -> Response {
     let sep = if to.contains('?') { '&' } else { '?' };

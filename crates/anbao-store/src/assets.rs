@@ -468,59 +468,43 @@ impl Store {
         Ok(asset)
     }
 
-    async fn insert_asset(&self, tx: &mut WriteTx, c: &AssetColumns, now: &str) -> Result<i64> {
+    /// Writes an asset's columns: inserts when `id` is `None`, else updates.
+    /// Both statements take the columns as `$1`–`$12` and the time as `$13`.
+    async fn write_asset_row(&self, tx: &mut WriteTx, id: Option<i64>, c: &AssetColumns, now: &str) -> Result<i64> {
         let attributes = serde_json::to_string(&c.attributes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let row = sqlx::query(
-            "INSERT INTO assets (external_id, name, asset_type, identifier, org_unit_id, responsible_department_id, \
-             responsible_person, operator_contact, oncall_phone_sealed, lifecycle, criticality, attributes, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id",
-        )
-        .bind(&c.external_id)
-        .bind(&c.name)
-        .bind(c.asset_type.as_str())
-        .bind(&c.identifier)
-        .bind(c.org_unit_id)
-        .bind(c.responsible_department_id)
-        .bind(&c.responsible_person)
-        .bind(&c.operator_contact)
-        .bind(self.sealer().seal(&c.oncall_phone)?)
-        .bind(c.lifecycle.as_str())
-        .bind(c.criticality.as_str())
-        .bind(&attributes)
-        .bind(now)
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(|e| StoreError::unique_or(e, || format!("external_id {:?} is already used by another asset", c.external_id)))?;
-        Ok(row.try_get("id")?)
-    }
-
-    async fn update_asset_row(&self, tx: &mut WriteTx, id: i64, c: &AssetColumns, now: &str) -> Result<()> {
-        let attributes = serde_json::to_string(&c.attributes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        sqlx::query(
-            "UPDATE assets SET external_id = $1, name = $2, asset_type = $3, identifier = $4, org_unit_id = $5, \
-             responsible_department_id = $6, responsible_person = $7, operator_contact = $8, oncall_phone_sealed = $9, \
-             lifecycle = $10, criticality = $11, attributes = $12, updated_at = $13 WHERE id = $14",
-        )
-        .bind(&c.external_id)
-        .bind(&c.name)
-        .bind(c.asset_type.as_str())
-        .bind(&c.identifier)
-        .bind(c.org_unit_id)
-        .bind(c.responsible_department_id)
-        .bind(&c.responsible_person)
-        .bind(&c.operator_contact)
-        .bind(self.sealer().seal(&c.oncall_phone)?)
-        .bind(c.lifecycle.as_str())
-        .bind(c.criticality.as_str())
-        .bind(&attributes)
-        .bind(now)
-        .bind(id)
-        .execute(&mut **tx)
-        .await
-        .map_err(|e| {
+        let sql = match id {
+            None => {
+                "INSERT INTO assets (external_id, name, asset_type, identifier, org_unit_id, responsible_department_id, \
+                 responsible_person, operator_contact, oncall_phone_sealed, lifecycle, criticality, attributes, created_at, \
+                 updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13) RETURNING id"
+            }
+            Some(_) => {
+                "UPDATE assets SET external_id = $1, name = $2, asset_type = $3, identifier = $4, org_unit_id = $5, \
+                 responsible_department_id = $6, responsible_person = $7, operator_contact = $8, oncall_phone_sealed = $9, \
+                 lifecycle = $10, criticality = $11, attributes = $12, updated_at = $13 WHERE id = $14 RETURNING id"
+            }
+        };
+        let mut q = sqlx::query(sql)
+            .bind(&c.external_id)
+            .bind(&c.name)
+            .bind(c.asset_type.as_str())
+            .bind(&c.identifier)
+            .bind(c.org_unit_id)
+            .bind(c.responsible_department_id)
+            .bind(&c.responsible_person)
+            .bind(&c.operator_contact)
+            .bind(self.sealer().seal(&c.oncall_phone)?)
+            .bind(c.lifecycle.as_str())
+            .bind(c.criticality.as_str())
+            .bind(&attributes)
+            .bind(now);
+        if let Some(id) = id {
+            q = q.bind(id);
+        }
+        let row = q.fetch_one(&mut **tx).await.map_err(|e| {
             StoreError::unique_or(e, || format!("external_id {:?} is already used by another asset", c.external_id))
         })?;
-        Ok(())
+        Ok(row.try_get("id")?)
     }
 
     async fn insert_component(tx: &mut WriteTx, asset_id: i64, c: &CheckedComponent, now: &str) -> Result<i64> {
@@ -555,7 +539,7 @@ impl Store {
         let cols = AssetColumns::from_checked(asset, &UnitResolver::new(&units, scope))?;
         let mut tx = self.write_tx().await?;
         let now = self.now_text();
-        let id = self.insert_asset(&mut tx, &cols, &now).await?;
+        let id = self.write_asset_row(&mut tx, None, &cols, &now).await?;
         for c in components {
             Self::insert_component(&mut tx, id, c, &now).await?;
         }
@@ -592,7 +576,7 @@ impl Store {
         self.check_launch_gate(id, old.lifecycle, cols.lifecycle).await?;
         let mut tx = self.write_tx().await?;
         let now = self.now_text();
-        self.update_asset_row(&mut tx, id, &cols, &now).await?;
+        self.write_asset_row(&mut tx, Some(id), &cols, &now).await?;
         let mut after = cols.audit_json(id);
         if changed.iter().any(|c| c == "oncall_phone") {
             after["oncall_phone_changed"] = json!(true);
@@ -820,7 +804,7 @@ impl Store {
                 match action {
                     ImportAction::Unchanged => Ok(0),
                     ImportAction::Create => {
-                        let id = self.insert_asset(&mut tx, cols, &now).await?;
+                        let id = self.write_asset_row(&mut tx, None, cols, &now).await?;
                         for c in &row.components {
                             Self::insert_component(&mut tx, id, c, &now).await?;
                         }
@@ -844,7 +828,7 @@ impl Store {
                         let old = existing
                             .get(&cols.external_id)
                             .ok_or_else(|| StoreError::Corrupt("import plan lost an asset".into()))?;
-                        self.update_asset_row(&mut tx, old.id, cols, &now).await?;
+                        self.write_asset_row(&mut tx, Some(old.id), cols, &now).await?;
                         if !row.components.is_empty() {
                             sqlx::query("DELETE FROM asset_components WHERE asset_id = $1")
                                 .bind(old.id)

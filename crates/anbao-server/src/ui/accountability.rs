@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::response::Response;
 use maud::html;
 
-use super::{Ctx, Flash, flash, redirect_with, unit_options, user_message};
+use super::{Ctx, Flash, after_change, flash, redirect_with, unit_options};
 use crate::AppState;
 use crate::auth::{ClientAddr, Principal};
 use crate::error::ApiError;
@@ -117,10 +117,7 @@ pub async fn set(
         security_department_id: department,
         staff: parse_staff(&f.staff),
     };
-    match state.store.set_accountability(&p.actor(&client), &record).await {
-        Ok(_) => Ok(redirect_with(BACK, "ok", ctx.t("saved"))),
-        Err(e) => Ok(redirect_with(BACK, "error", &user_message(e)?)),
-    }
+    after_change(state.store.set_accountability(&p.actor(&client), &record).await, BACK, ctx.t("saved"))
 }
 
 #[cfg(test)]

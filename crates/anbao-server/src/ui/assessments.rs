@@ -8,7 +8,7 @@ use axum::extract::{Multipart, State};
 use axum::response::Response;
 use maud::{Markup, html};
 
-use super::{Ctx, Flash, flash, redirect_with, user_message};
+use super::{Ctx, Flash, after_change, flash, redirect_with};
 use crate::AppState;
 use crate::api::assessments::{catalogue, start_for, visible};
 use crate::auth::{ClientAddr, Principal};
@@ -181,10 +181,7 @@ pub async fn results(
         let note = raw.iter().find(|(n, _)| n == &format!("note.{req}")).map(|(_, v)| v.clone()).unwrap_or_default();
         lines.push((req.to_owned(), result, note));
     }
-    match state.store.record_results(&p.actor(&client), id, &lines).await {
-        Ok(_) => Ok(redirect_with(&back, "ok", ctx.t("saved"))),
-        Err(e) => Ok(redirect_with(&back, "error", &user_message(e)?)),
-    }
+    after_change(state.store.record_results(&p.actor(&client), id, &lines).await, &back, ctx.t("saved"))
 }
 
 pub async fn evidence(
@@ -215,10 +212,11 @@ pub async fn evidence(
         }
     }
     let file_ref = file.as_ref().map(|(n, m, b)| (n.as_str(), m.as_str(), b.as_slice()));
-    match state.store.add_evidence(&p.actor(&client), id, &requirement, file_ref, &link).await {
-        Ok(_) => Ok(redirect_with(&back, "ok", ctx.t("saved"))),
-        Err(e) => Ok(redirect_with(&back, "error", &user_message(e)?)),
-    }
+    after_change(
+        state.store.add_evidence(&p.actor(&client), id, &requirement, file_ref, &link).await,
+        &back,
+        ctx.t("saved"),
+    )
 }
 
 pub async fn complete(
@@ -236,10 +234,11 @@ pub async fn complete(
         Ok(d) => d,
         Err(e) => return Ok(redirect_with(&back, "error", &e.to_string())),
     };
-    match state.store.complete_assessment(&p.actor(&client), id, one("owner"), due).await {
-        Ok(_) => Ok(redirect_with(&back, "ok", ctx.t("assessment.completed"))),
-        Err(e) => Ok(redirect_with(&back, "error", &user_message(e)?)),
-    }
+    after_change(
+        state.store.complete_assessment(&p.actor(&client), id, one("owner"), due).await,
+        &back,
+        ctx.t("assessment.completed"),
+    )
 }
 
 pub async fn tasks(

@@ -12,7 +12,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Ctx, Flash, flash, redirect_with, unit_options, user_message};
+use super::{Ctx, Flash, after_change, flash, redirect_with, unit_options, user_message};
 use crate::AppState;
 use crate::auth::{ClientAddr, Principal};
 use crate::error::ApiError;
@@ -354,10 +354,7 @@ pub async fn update(
         Ok(c) => c,
         Err(e) => return Ok(redirect_with(&back, "error", &e.to_string())),
     };
-    match state.store.update_asset(&p.actor(&client), &p.scope, id, &checked).await {
-        Ok(_) => Ok(redirect_with(&back, "ok", ctx.t("saved"))),
-        Err(e) => Ok(redirect_with(&back, "error", &user_message(e)?)),
-    }
+    after_change(state.store.update_asset(&p.actor(&client), &p.scope, id, &checked).await, &back, ctx.t("saved"))
 }
 
 pub async fn delete(

@@ -10,7 +10,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Ctx, Flash, flash, redirect_with, unit_options, user_message};
+use super::{Ctx, Flash, after_change, flash, redirect_with, unit_options};
 use crate::AppState;
 use crate::auth::{ClientAddr, Principal};
 use crate::error::ApiError;
@@ -199,10 +199,11 @@ pub async fn create(
     if !p.scope.contains(f.org_unit_id) {
         return Ok(redirect_with(BACK, "error", "org_unit_id: choose a unit within your scope"));
     }
-    match state.store.create_domain(&p.actor(&client), f.org_unit_id, &f.name, f.zone_kind, &f.description).await {
-        Ok(_) => Ok(redirect_with(BACK, "ok", ctx.t("saved"))),
-        Err(e) => Ok(redirect_with(BACK, "error", &user_message(e)?)),
-    }
+    after_change(
+        state.store.create_domain(&p.actor(&client), f.org_unit_id, &f.name, f.zone_kind, &f.description).await,
+        BACK,
+        ctx.t("saved"),
+    )
 }
 
 pub async fn delete(
@@ -247,10 +248,11 @@ pub async fn create_boundary(
             _ => return Ok(redirect_with(BACK, "error", "device_asset_id: choose a device within your scope")),
         },
     };
-    match state.store.create_boundary(&p.actor(&client), f.domain_a, f.domain_b, device, &f.controls).await {
-        Ok(_) => Ok(redirect_with(BACK, "ok", ctx.t("saved"))),
-        Err(e) => Ok(redirect_with(BACK, "error", &user_message(e)?)),
-    }
+    after_change(
+        state.store.create_boundary(&p.actor(&client), f.domain_a, f.domain_b, device, &f.controls).await,
+        BACK,
+        ctx.t("saved"),
+    )
 }
 
 pub async fn delete_boundary(

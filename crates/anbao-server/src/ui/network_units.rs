@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
-use super::{Ctx, Flash, flash, redirect_with, unit_options, user_message};
+use super::{Ctx, Flash, after_change, flash, redirect_with, unit_options, user_message};
 use crate::AppState;
 use crate::api::network_units::{
     DueView, assessment_kind, deadlines_for, due_view, filing_form_for, propose_answers, rules,
@@ -402,10 +402,7 @@ pub async fn update(
         Ok(_) => return Ok(redirect_with(&back, "error", "org_unit_id: choose a unit within your scope")),
         Err(e) => return Ok(redirect_with(&back, "error", &e)),
     };
-    match state.store.update_network_unit(&p.actor(&client), id, &draft).await {
-        Ok(_) => Ok(redirect_with(&back, "ok", ctx.t("saved"))),
-        Err(e) => Ok(redirect_with(&back, "error", &user_message(e)?)),
-    }
+    after_change(state.store.update_network_unit(&p.actor(&client), id, &draft).await, &back, ctx.t("saved"))
 }
 
 pub async fn delete(
@@ -450,10 +447,11 @@ pub async fn grade(
             Err(e) => return Ok(redirect_with(&back, "error", &format!("level: {e:?}"))),
         },
     };
-    match state.store.record_grading(&p.actor(&client), id, &proposal, level, one("override_reason")).await {
-        Ok(_) => Ok(redirect_with(&back, "ok", ctx.t("grading.recorded"))),
-        Err(e) => Ok(redirect_with(&back, "error", &user_message(e)?)),
-    }
+    after_change(
+        state.store.record_grading(&p.actor(&client), id, &proposal, level, one("override_reason")).await,
+        &back,
+        ctx.t("grading.recorded"),
+    )
 }
 
 fn form_date(raw: &[(String, String)], field: &'static str) -> Result<time::Date, String> {
@@ -503,10 +501,11 @@ pub async fn file(
         Ok(d) => d,
         Err(e) => return Ok(redirect_with(&back, "error", &e)),
     };
-    match state.store.record_filing(&p.actor(&client), id, on, form_text(&raw, "filing_number")).await {
-        Ok(_) => Ok(redirect_with(&back, "ok", ctx.t("saved"))),
-        Err(e) => Ok(redirect_with(&back, "error", &user_message(e)?)),
-    }
+    after_change(
+        state.store.record_filing(&p.actor(&client), id, on, form_text(&raw, "filing_number")).await,
+        &back,
+        ctx.t("saved"),
+    )
 }
 
 pub async fn record_assessment(
@@ -527,10 +526,7 @@ pub async fn record_assessment(
         Ok(d) => d,
         Err(e) => return Ok(redirect_with(&back, "error", &e)),
     };
-    match state.store.record_assessment(&p.actor(&client), id, kind, on).await {
-        Ok(_) => Ok(redirect_with(&back, "ok", ctx.t("saved"))),
-        Err(e) => Ok(redirect_with(&back, "error", &user_message(e)?)),
-    }
+    after_change(state.store.record_assessment(&p.actor(&client), id, kind, on).await, &back, ctx.t("saved"))
 }
 
 pub async fn set_assets(

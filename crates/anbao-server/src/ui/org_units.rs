@@ -7,7 +7,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Ctx, Flash, flash, kind_key, redirect_with, unit_options, user_message};
+use super::{Ctx, Flash, after_change, flash, kind_key, redirect_with, unit_options, user_message};
 use crate::AppState;
 use crate::auth::{ClientAddr, Principal};
 use crate::error::ApiError;
@@ -104,10 +104,7 @@ pub async fn create(
         return Ok(redirect_with(BACK, "error", "parent_id: choose a unit within your scope"));
     };
     let new = NewOrgUnit { parent_id: Some(parent), name: f.name, kind: f.kind, code: f.code };
-    match state.store.create_org_unit(&p.actor(&client), &new).await {
-        Ok(_) => Ok(redirect_with(BACK, "ok", ctx.t("saved"))),
-        Err(e) => Ok(redirect_with(BACK, "error", &user_message(e)?)),
-    }
+    after_change(state.store.create_org_unit(&p.actor(&client), &new).await, BACK, ctx.t("saved"))
 }
 
 pub async fn update(
@@ -128,10 +125,7 @@ pub async fn update(
         code: Some(f.code),
         parent_id: f.parent_id.filter(|pid| Some(*pid) != current.parent_id),
     };
-    match state.store.update_org_unit(&p.actor(&client), id, &patch).await {
-        Ok(_) => Ok(redirect_with(BACK, "ok", ctx.t("saved"))),
-        Err(e) => Ok(redirect_with(BACK, "error", &user_message(e)?)),
-    }
+    after_change(state.store.update_org_unit(&p.actor(&client), id, &patch).await, BACK, ctx.t("saved"))
 }
 
 pub async fn delete(

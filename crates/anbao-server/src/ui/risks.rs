@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::response::Response;
 use maud::{Markup, html};
 
-use super::{Ctx, Flash, flash, redirect_with, unit_options, user_message};
+use super::{Ctx, Flash, after_change, flash, redirect_with, unit_options};
 use crate::AppState;
 use crate::api::risks::{RiskBody, draft};
 use crate::auth::{ClientAddr, Principal};
@@ -136,10 +136,11 @@ pub async fn create(
         Ok(d) => d,
         Err(e) => return Ok(redirect_with(&back, "error", &e.message)),
     };
-    match state.store.save_risk(&p.actor(&client), None, &d, &state.config.risk_method).await {
-        Ok(_) => Ok(redirect_with(&back, "ok", ctx.t("saved"))),
-        Err(e) => Ok(redirect_with(&back, "error", &user_message(e)?)),
-    }
+    after_change(
+        state.store.save_risk(&p.actor(&client), None, &d, &state.config.risk_method).await,
+        &back,
+        ctx.t("saved"),
+    )
 }
 
 /// The asset page's section: its risks and its launch clearances.
@@ -191,8 +192,9 @@ pub async fn clear(
     crate::api::assets::visible(&state, &p, id).await?;
     let back = format!("/govern/assets/{id}");
     let one = |k: &str| raw.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or_default();
-    match state.store.clear_for_launch(&p.actor(&client), id, one("kind"), one("approved_by"), one("reason")).await {
-        Ok(_) => Ok(redirect_with(&back, "ok", ctx.t("saved"))),
-        Err(e) => Ok(redirect_with(&back, "error", &user_message(e)?)),
-    }
+    after_change(
+        state.store.clear_for_launch(&p.actor(&client), id, one("kind"), one("approved_by"), one("reason")).await,
+        &back,
+        ctx.t("saved"),
+    )
 }

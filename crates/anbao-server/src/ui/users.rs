@@ -8,7 +8,7 @@ use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
 
-use super::{Ctx, Flash, flash, redirect_with, role_key, unit_options, user_message};
+use super::{Ctx, Flash, after_change, flash, redirect_with, role_key, unit_options, user_message};
 use crate::AppState;
 use crate::auth::{ClientAddr, Principal};
 use crate::error::ApiError;
@@ -271,10 +271,7 @@ pub async fn update(
         grants: Some(grants),
         unlock: one(&raw, "unlock").is_some(),
     };
-    match state.store.update_user(&p.actor(&client), id, &patch).await {
-        Ok(_) => Ok(redirect_with(&back, "ok", ctx.t("saved"))),
-        Err(e) => Ok(redirect_with(&back, "error", &user_message(e)?)),
-    }
+    after_change(state.store.update_user(&p.actor(&client), id, &patch).await, &back, ctx.t("saved"))
 }
 
 #[derive(Debug, Deserialize)]
