@@ -1,0 +1,6 @@
+//! Integration tests of anbao-intel: normalisation tables, index matching
+//! rules, and the index compared with a linear scan.
+
+mod index;
+mod normalize;
+mod prop;

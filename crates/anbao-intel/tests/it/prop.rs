@@ -1,0 +1,161 @@
+//! The index against a linear scan over the same indicators, on random
+//! values drawn from small alphabets so that matches are frequent.
+
+use std::collections::BTreeMap;
+use std::net::IpAddr;
+
+use anbao_intel::{Hit, IndicatorIndex, IndicatorKind as K, Match};
+
+/// SplitMix64: deterministic, no dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+    fn pick<'a>(&mut self, xs: &[&'a str]) -> &'a str {
+        xs[self.below(xs.len() as u64) as usize]
+    }
+}
+
+fn domain(r: &mut Rng) -> String {
+    let mut labels: Vec<&str> = (0..r.below(4)).map(|_| r.pick(&["a", "b", "ab", "x-y", "_s"])).collect();
+    labels.push(r.pick(&["evil", "good"]));
+    labels.push(r.pick(&["com", "net"]));
+    labels.join(".")
+}
+
+fn ipv4(r: &mut Rng) -> String {
+    format!("10.{}.{}.{}", r.below(3), r.below(3) * 64, r.below(4))
+}
+
+fn ipv6(r: &mut Rng) -> String {
+    format!("2001:db8:{:x}::{:x}", r.below(3), r.below(3))
+}
+
+fn cidr(r: &mut Rng) -> String {
+    if r.below(2) == 0 {
+        let ip: std::net::Ipv4Addr = ipv4(r).parse().unwrap();
+        let len = [0u8, 8, 16, 18, 24, 30, 32][r.below(7) as usize];
+        let mask = u32::MAX.checked_shl(32 - u32::from(len)).unwrap_or(0);
+        format!("{}/{len}", std::net::Ipv4Addr::from(u32::from(ip) & mask))
+    } else {
+        let ip: std::net::Ipv6Addr = ipv6(r).parse().unwrap();
+        let len = [0u8, 32, 47, 48, 64, 127, 128][r.below(7) as usize];
+        let mask = u128::MAX.checked_shl(128 - u32::from(len)).unwrap_or(0);
+        format!("{}/{len}", std::net::Ipv6Addr::from(u128::from(ip) & mask))
+    }
+}
+
+fn url(r: &mut Rng) -> String {
+    let mut s = format!("http://{}/", r.pick(&["x.com", "y.com"]));
+    let segs: Vec<&str> = (0..r.below(4)).map(|_| r.pick(&["a", "b", "ab"])).collect();
+    s.push_str(&segs.join("/"));
+    if !segs.is_empty() && r.below(3) == 0 {
+        s.push('/');
+    }
+    if r.below(4) == 0 {
+        s.push_str("?q");
+    }
+    s
+}
+
+fn random(r: &mut Rng) -> (K, String) {
+    match r.below(6) {
+        0 | 1 => (K::Domain, domain(r)),
+        2 => (K::Ipv4, ipv4(r)),
+        3 => (K::Ipv6, ipv6(r)),
+        4 => (K::Cidr, cidr(r)),
+        _ => (K::Url, url(r)),
+    }
+}
+
+fn covers(net: &str, addr: IpAddr) -> bool {
+    let (a, len) = net.split_once('/').unwrap();
+    let len: u32 = len.parse().unwrap();
+    match (a.parse::<IpAddr>().unwrap(), addr) {
+        (IpAddr::V4(n), IpAddr::V4(a)) => {
+            let m = u32::MAX.checked_shl(32 - len).unwrap_or(0);
+            u32::from(a) & m == u32::from(n)
+        }
+        (IpAddr::V6(n), IpAddr::V6(a)) => {
+            let m = u128::MAX.checked_shl(128 - len).unwrap_or(0);
+            u128::from(a) & m == u128::from(n)
+        }
+        _ => false,
+    }
+}
+
+fn url_prefix_of(listed: &str, u: &str) -> bool {
+    let base = u.split_once('?').map_or(u, |(b, _)| b);
+    listed != u
+        && !listed.contains('?')
+        && base.starts_with(listed)
+        && (listed.len() == base.len() || listed.ends_with('/') || base.as_bytes()[listed.len()] == b'/')
+}
+
+/// The expected hits, ordered as the index orders them: exact first, then
+/// by decreasing length of the listed value (= prefix length for networks).
+fn naive(listed: &BTreeMap<(K, String), Vec<u64>>, kind: K, q: &str) -> Vec<Hit> {
+    let mut hits: Vec<(usize, Hit)> = Vec::new();
+    for ((k, v), ids) in listed {
+        let matched = match (kind, *k) {
+            (K::Domain, K::Domain) if v == q => Some(Match::Exact),
+            (K::Domain, K::Domain) if q.ends_with(&format!(".{v}")) => Some(Match::Parent { listed: v.clone() }),
+            (K::Ipv4 | K::Ipv6, K::Ipv4 | K::Ipv6) if v == q => Some(Match::Exact),
+            (K::Ipv4 | K::Ipv6, K::Cidr) if covers(v, q.parse().unwrap()) => Some(Match::Network { listed: v.clone() }),
+            (K::Url, K::Url) if v == q => Some(Match::Exact),
+            (K::Url, K::Url) if url_prefix_of(v, q) => Some(Match::UrlPrefix { listed: v.clone() }),
+            _ => None,
+        };
+        if let Some(matched) = matched {
+            let rank = match &matched {
+                Match::Exact => usize::MAX,
+                Match::Network { listed } => listed.split_once('/').unwrap().1.parse().unwrap(),
+                Match::Parent { listed } | Match::UrlPrefix { listed } => listed.len(),
+            };
+            hits.push((rank, Hit { kind: *k, matched, ids: ids.clone() }));
+        }
+    }
+    hits.sort_by_key(|h| std::cmp::Reverse(h.0));
+    hits.into_iter().map(|(_, h)| h).collect()
+}
+
+#[test]
+fn index_agrees_with_linear_scan() {
+    let mut r = Rng(0x5EED);
+    let mut b = IndicatorIndex::builder();
+    let mut listed: BTreeMap<(K, String), Vec<u64>> = BTreeMap::new();
+    for id in 0..3000u64 {
+        let (kind, raw) = random(&mut r);
+        let norm = anbao_intel::normalize(kind, &raw).unwrap();
+        b.add(kind, &raw, id).unwrap();
+        listed.entry((kind, norm)).or_default().push(id);
+    }
+    let idx = b.build();
+    let mut matched = 0;
+    for _ in 0..3000 {
+        let (kind, raw) = random(&mut r);
+        if kind == K::Cidr {
+            continue;
+        }
+        let q = anbao_intel::normalize(kind, &raw).unwrap();
+        let want = naive(&listed, kind, &q);
+        let got = match kind {
+            K::Domain => idx.lookup_domain(&raw),
+            K::Url => idx.lookup_url(&raw),
+            _ => idx.lookup_ip(q.parse().unwrap()),
+        };
+        assert_eq!(got, want, "{kind} {raw}");
+        assert_eq!(idx.lookup(&raw), want, "lookup {raw}");
+        matched += usize::from(!got.is_empty());
+    }
+    assert!(matched > 1000, "only {matched} lookups matched: the generator is too sparse");
+}
