@@ -99,6 +99,11 @@ pub fn user_message(e: anbao_store::StoreError) -> Result<String, crate::error::
     }
 }
 
+/// The value of `key` in a posted form (empty when absent).
+pub fn form_value<'a>(raw: &'a [(String, String)], key: &str) -> &'a str {
+    raw.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).unwrap_or_default()
+}
+
 /// The answer to a form post: back to `back` with `ok`, or with the
 /// message of an error the person can fix.
 pub fn after_change<T>(

@@ -38,7 +38,7 @@ pub async fn start(
     Path(unit_id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let assessor = raw.iter().find(|(k, _)| k == "assessor").map(|(_, v)| v.as_str()).unwrap_or_default();
+    let assessor = super::form_value(&raw, "assessor");
     match start_for(&state, &p, &client, unit_id, assessor).await {
         Ok(a) => Ok(redirect_with(&format!("/govern/assessments/{}", a.id), "ok", ctx.t("assessment.started"))),
         Err(e) => Ok(redirect_with(&format!("/govern/units/{unit_id}"), "error", &e.message)),
@@ -178,7 +178,7 @@ pub async fn results(
         let Some(result) = ItemResult::parse(v) else {
             return Ok(redirect_with(&back, "error", &format!("result.{req}: {v:?} is not a result")));
         };
-        let note = raw.iter().find(|(n, _)| n == &format!("note.{req}")).map(|(_, v)| v.clone()).unwrap_or_default();
+        let note = super::form_value(&raw, &format!("note.{req}")).to_owned();
         lines.push((req.to_owned(), result, note));
     }
     after_change(state.store.record_results(&p.actor(&client), id, &lines).await, &back, ctx.t("saved"))
@@ -229,7 +229,7 @@ pub async fn complete(
 ) -> Result<Response, ApiError> {
     visible(&state, &p, id).await?;
     let back = format!("/govern/assessments/{id}");
-    let one = |k: &str| raw.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or_default();
+    let one = |k: &str| super::form_value(&raw, k);
     let due = match parse_due(one("due_on")) {
         Ok(d) => d,
         Err(e) => return Ok(redirect_with(&back, "error", &e.to_string())),

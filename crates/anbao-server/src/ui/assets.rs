@@ -200,7 +200,7 @@ pub async fn list(
 /// Reads the asset form (attributes as `attr.TYPE.KEY`, only the chosen
 /// type's count).
 fn draft_from_form(raw: &[(String, String)]) -> AssetDraft {
-    let one = |k: &str| raw.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let one = |k: &str| super::form_value(raw, k).to_owned();
     let asset_type = one("asset_type");
     let prefix = format!("attr.{asset_type}.");
     let attributes: BTreeMap<String, String> = raw

@@ -106,7 +106,7 @@ fn unit_form(
 }
 
 fn draft_of(raw: &[(String, String)]) -> Result<NetworkUnitDraft, String> {
-    let one = |k: &str| raw.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let one = |k: &str| super::form_value(raw, k).to_owned();
     let org_unit_id = one("org_unit_id").parse::<i64>().map_err(|_| "org_unit_id: choose a unit".to_owned())?;
     let mlps = one("mlps_level");
     let mlps_level =
@@ -435,7 +435,7 @@ pub async fn grade(
         Ok(p) => p,
         Err(e) => return Ok(redirect_with(&back, "error", &e.message)),
     };
-    let one = |k: &str| raw.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or_default();
+    let one = |k: &str| super::form_value(&raw, k);
     if one("step") != "accept" {
         let body = detail_body(&state, &ctx, &p, &unit, &Flash::default(), Some(&proposal)).await?;
         return Ok(super::page(&ctx, &format!("{} · {}", ctx.t("nav.units"), unit.name), body));
@@ -455,12 +455,8 @@ pub async fn grade(
 }
 
 fn form_date(raw: &[(String, String)], field: &'static str) -> Result<time::Date, String> {
-    let v = raw.iter().find(|(k, _)| k == field).map(|(_, v)| v.as_str()).unwrap_or_default();
+    let v = super::form_value(raw, field);
     parse_date(field, v).map_err(|e| e.to_string())
-}
-
-fn form_text<'a>(raw: &'a [(String, String)], field: &str) -> &'a str {
-    raw.iter().find(|(k, _)| k == field).map(|(_, v)| v.as_str()).unwrap_or_default()
 }
 
 pub async fn review(
@@ -477,14 +473,20 @@ pub async fn review(
         Ok(d) => d,
         Err(e) => return Ok(redirect_with(&back, "error", &e)),
     };
-    match state
-        .store
-        .record_review(&p.actor(&client), id, on, form_text(&raw, "reviewers"), form_text(&raw, "opinion"))
-        .await
-    {
-        Ok(_) => Ok(redirect_with(&back, "ok", ctx.t("saved"))),
-        Err(e) => Ok(redirect_with(&back, "error", &user_message(e)?)),
-    }
+    after_change(
+        state
+            .store
+            .record_review(
+                &p.actor(&client),
+                id,
+                on,
+                super::form_value(&raw, "reviewers"),
+                super::form_value(&raw, "opinion"),
+            )
+            .await,
+        &back,
+        ctx.t("saved"),
+    )
 }
 
 pub async fn file(
@@ -502,7 +504,7 @@ pub async fn file(
         Err(e) => return Ok(redirect_with(&back, "error", &e)),
     };
     after_change(
-        state.store.record_filing(&p.actor(&client), id, on, form_text(&raw, "filing_number")).await,
+        state.store.record_filing(&p.actor(&client), id, on, super::form_value(&raw, "filing_number")).await,
         &back,
         ctx.t("saved"),
     )
@@ -518,7 +520,7 @@ pub async fn record_assessment(
 ) -> Result<Response, ApiError> {
     crate::api::network_units::visible(&state, &p, id).await?;
     let back = format!("/govern/units/{id}");
-    let kind = match assessment_kind(form_text(&raw, "kind")) {
+    let kind = match assessment_kind(super::form_value(&raw, "kind")) {
         Ok(k) => k,
         Err(e) => return Ok(redirect_with(&back, "error", &e.message)),
     };

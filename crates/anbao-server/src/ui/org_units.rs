@@ -7,7 +7,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Ctx, Flash, after_change, flash, kind_key, redirect_with, unit_options, user_message};
+use super::{Ctx, Flash, after_change, flash, kind_key, redirect_with, unit_options};
 use crate::AppState;
 use crate::auth::{ClientAddr, Principal};
 use crate::error::ApiError;
@@ -138,8 +138,5 @@ pub async fn delete(
     if !p.scope.contains(id) {
         return Err(ApiError::not_found("organisation unit"));
     }
-    match state.store.delete_org_unit(&p.actor(&client), id).await {
-        Ok(()) => Ok(redirect_with(BACK, "ok", ctx.t("deleted"))),
-        Err(e) => Ok(redirect_with(BACK, "error", &user_message(e)?)),
-    }
+    after_change(state.store.delete_org_unit(&p.actor(&client), id).await, BACK, ctx.t("deleted"))
 }

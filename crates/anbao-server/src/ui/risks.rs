@@ -113,7 +113,7 @@ pub async fn create(
     client: ClientAddr,
     FormBody(raw): FormBody<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
-    let one = |k: &str| raw.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone()).unwrap_or_default();
+    let one = |k: &str| super::form_value(&raw, k).to_owned();
     let int = |k: &str| one(k).parse::<i64>().unwrap_or(0);
     let asset_id = one("asset_id").parse::<i64>().ok();
     let back = asset_id.map_or_else(|| "/govern/risks".to_owned(), |a| format!("/govern/assets/{a}"));
@@ -191,7 +191,7 @@ pub async fn clear(
 ) -> Result<Response, ApiError> {
     crate::api::assets::visible(&state, &p, id).await?;
     let back = format!("/govern/assets/{id}");
-    let one = |k: &str| raw.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str()).unwrap_or_default();
+    let one = |k: &str| super::form_value(&raw, k);
     after_change(
         state.store.clear_for_launch(&p.actor(&client), id, one("kind"), one("approved_by"), one("reason")).await,
         &back,

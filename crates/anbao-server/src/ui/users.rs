@@ -295,8 +295,9 @@ pub async fn reset_password(
     if !p.may_manage_user(&user) {
         return Err(ApiError::forbidden("this account is granted units outside your scope"));
     }
-    match state.store.set_password(&p.actor(&client), id, &f.password, true).await {
-        Ok(()) => Ok(redirect_with(&back, "ok", ctx.t("users.password_reset"))),
-        Err(e) => Ok(redirect_with(&back, "error", &user_message(e)?)),
-    }
+    after_change(
+        state.store.set_password(&p.actor(&client), id, &f.password, true).await,
+        &back,
+        ctx.t("users.password_reset"),
+    )
 }
