@@ -156,22 +156,19 @@ pub async fn run_import(
             }),
         }
     }
-    // Unit references and existing assets are checked by the store, in a
-    // dry run, even when the file had errors, so all problems show at once.
-    let report: ImportReport = state.store.import_assets(&p.actor(client), &p.scope, &rows, true).await?;
+    // The store checks unit references and existing assets for every row,
+    // even when the file had errors, so all problems show at once; it
+    // writes only when asked to and every row is good, so one call serves
+    // both the check and the commit.
+    let write = result.errors.is_empty() && !dry_run;
+    let report: ImportReport = state.store.import_assets(&p.actor(client), &p.scope, &rows, !write).await?;
     result.errors.extend(report.errors.iter().map(|e| ImportErrorView {
         line: e.line,
         field: Some(e.field.clone()),
         message: e.message.clone(),
     }));
     result.errors.sort_by_key(|e| e.line);
-    let report = if result.errors.is_empty() && !dry_run {
-        let written = state.store.import_assets(&p.actor(client), &p.scope, &rows, false).await?;
-        result.committed = written.errors.is_empty();
-        written
-    } else {
-        report
-    };
+    result.committed = write && report.errors.is_empty();
     // A refused file changes nothing: report no counts that suggest otherwise.
     if result.errors.is_empty() {
         result.created = report.created;
