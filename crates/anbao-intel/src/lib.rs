@@ -27,8 +27,16 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+pub mod allowlist;
+pub mod compress;
+pub mod export;
 pub mod index;
+pub mod lists;
+pub mod misp;
 pub mod normalize;
+pub mod record;
+pub mod stix;
 
 pub use index::{Hit, IndicatorIndex, IndicatorIndexBuilder, Match};
 pub use normalize::{IndicatorKind, Invalid, detect_kind, normalize};
+pub use record::{Category, Collected, FeedError, FeedItem, FeedSink, Indicator, NotMatchable, Rejected, StixObject, Tlp};

@@ -32,6 +32,10 @@
 //! - Email: `local@domain`, the domain normalised as a Domain, the local part
 //!   kept as written (it may be case-sensitive) but checked (1–64 characters,
 //!   one `@`).
+//! - Ja4: the FoxIO `a_b_c` form, `t13d1516h2_8daaf6152771_02713d6af862`:
+//!   10 characters (protocol `t`/`q`/`d`, then letters and digits), then
+//!   two groups of 12 hex digits; lower-cased. Raw (`_r`/`_ro`) forms are
+//!   not accepted.
 //! - AndroidPackage: Java package rules (`com.example.app`: two or more
 //!   segments, each a letter then letters, digits or `_`), kept as written:
 //!   package names are case-sensitive.
@@ -54,11 +58,12 @@ pub enum IndicatorKind {
     AndroidPackage,
     CertSha256,
     Ja3,
+    Ja4,
 }
 
 impl IndicatorKind {
     /// Every kind, in declaration order.
-    pub const ALL: [IndicatorKind; 12] = [
+    pub const ALL: [IndicatorKind; 13] = [
         IndicatorKind::Domain,
         IndicatorKind::Url,
         IndicatorKind::Ipv4,
@@ -71,6 +76,7 @@ impl IndicatorKind {
         IndicatorKind::AndroidPackage,
         IndicatorKind::CertSha256,
         IndicatorKind::Ja3,
+        IndicatorKind::Ja4,
     ];
 
     /// Stable lower-case name, for storage and messages.
@@ -88,7 +94,16 @@ impl IndicatorKind {
             IndicatorKind::AndroidPackage => "android_package",
             IndicatorKind::CertSha256 => "cert_sha256",
             IndicatorKind::Ja3 => "ja3",
+            IndicatorKind::Ja4 => "ja4",
         }
+    }
+}
+
+impl std::str::FromStr for IndicatorKind {
+    type Err = String;
+    /// The [`IndicatorKind::as_str`] names.
+    fn from_str(s: &str) -> Result<Self, String> {
+        IndicatorKind::ALL.into_iter().find(|k| k.as_str() == s).ok_or_else(|| format!("unknown indicator kind {s:?}"))
     }
 }
 
@@ -147,6 +162,7 @@ pub fn normalize(kind: IndicatorKind, raw: &str) -> Result<String, Invalid> {
             IndicatorKind::CertSha256 => normalize_cert_sha256(s),
             IndicatorKind::Email => normalize_email(s),
             IndicatorKind::AndroidPackage => normalize_android_package(s),
+            IndicatorKind::Ja4 => normalize_ja4(s),
         }
     };
     res.map_err(|reason| Invalid::new(kind, raw, reason))
@@ -182,6 +198,21 @@ pub fn detect_kind(raw: &str) -> Option<IndicatorKind> {
     ok(IndicatorKind::Ipv4)
         .or_else(|| ok(IndicatorKind::Ipv6))
         .or_else(|| if s.contains('.') { ok(IndicatorKind::Domain) } else { None })
+}
+
+fn normalize_ja4(s: &str) -> Result<String, String> {
+    let lower = s.to_ascii_lowercase();
+    let parts: Vec<&str> = lower.split('_').collect();
+    let ok = match parts.as_slice() {
+        [a, b, c] => {
+            a.len() == 10
+                && a.starts_with(['t', 'q', 'd'])
+                && a.bytes().all(|x| x.is_ascii_alphanumeric())
+                && [b, c].iter().all(|h| h.len() == 12 && h.bytes().all(|x| x.is_ascii_hexdigit()))
+        }
+        _ => false,
+    };
+    if ok { Ok(lower) } else { Err("not a JA4 fingerprint (t13d1516h2_8daaf6152771_02713d6af862)".to_owned()) }
 }
 
 pub(crate) fn normalize_domain(s: &str) -> Result<String, String> {
