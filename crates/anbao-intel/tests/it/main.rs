@@ -4,3 +4,9 @@
 mod index;
 mod normalize;
 mod prop;
+mod stix;
+mod misp;
+mod lists;
+mod allowlist;
+mod export;
+mod compress;

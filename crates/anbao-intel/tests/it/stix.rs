@@ -1,0 +1,1 @@
+//! Tests for the stix module (being written).
