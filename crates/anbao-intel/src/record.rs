@@ -96,6 +96,22 @@ pub enum Tlp {
 impl Tlp {
     pub const ALL: [Tlp; 5] = [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::AmberStrict, Tlp::Red];
 
+    /// 0 (clear) to 4 (red): a higher rank is more restrictive, so the
+    /// rank of several markings together is their maximum.
+    pub fn rank(self) -> u8 {
+        match self {
+            Tlp::Clear => 0,
+            Tlp::Green => 1,
+            Tlp::Amber => 2,
+            Tlp::AmberStrict => 3,
+            Tlp::Red => 4,
+        }
+    }
+
+    pub fn from_rank(rank: i64) -> Option<Tlp> {
+        Tlp::ALL.into_iter().find(|t| i64::from(t.rank()) == rank)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Tlp::Clear => "clear",

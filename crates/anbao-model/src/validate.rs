@@ -9,6 +9,12 @@ pub struct Invalid {
     pub reason: String,
 }
 
+impl Invalid {
+    pub fn field(field: &'static str, reason: impl Into<String>) -> Invalid {
+        Invalid { field, reason: reason.into() }
+    }
+}
+
 fn invalid(field: &'static str, reason: impl Into<String>) -> Invalid {
     Invalid { field, reason: reason.into() }
 }

@@ -17,6 +17,7 @@ mod assessments;
 mod assets;
 mod audit;
 mod error;
+mod intel;
 mod migrate;
 mod network_units;
 mod org_units;
@@ -45,6 +46,10 @@ pub use assets::{
 };
 pub use audit::{AuditEntry, AuditFilter, AuditVerification};
 pub use error::StoreError;
+pub use intel::{
+    ALLOWLIST_TYPES, Allowlist, ChunkCounts, ExportIndicator, ImportRun, ImportTotals, IndicatorFilter, KeptReject,
+    MAX_KEPT_REJECTS, Provenance, StoredIndicator, StoredObject,
+};
 pub use migrate::latest_version as latest_schema_version;
 pub use network_units::{AssessmentKind, NetworkUnit, NetworkUnitDraft, UnitStatus, date_text, parse_date};
 pub use org_units::{NewOrgUnit, OrgUnitPatch};

@@ -45,6 +45,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0005_risks.sql"),
         postgres: include_str!("../migrations/postgres/0005_risks.sql"),
     },
+    Migration {
+        version: 6,
+        name: "intel",
+        sqlite: include_str!("../migrations/sqlite/0006_intel.sql"),
+        postgres: include_str!("../migrations/postgres/0006_intel.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -13,6 +13,7 @@ mod assessments;
 mod assets;
 mod audit;
 mod integrity;
+mod intel;
 mod org_units;
 mod sessions;
 mod tokens;

@@ -1,0 +1,332 @@
+//! Threat-intelligence indicators: one indicator per value with the
+//! provenance of every source, derived metadata, import runs, exports,
+//! allowlists and the generation counter index holders poll.
+
+use anbao_intel::{Category, Indicator, IndicatorKind as K, Rejected, StixObject, Tlp};
+use anbao_store::{ImportTotals, IndicatorFilter, StoreError};
+use time::Duration;
+
+use crate::harness::*;
+
+on_both_backends! {
+    one_indicator_per_value_with_every_source => one_indicator_per_value_with_every_source_sqlite, one_indicator_per_value_with_every_source_postgres;
+    reimport_from_a_source_replaces_its_statement => reimport_from_a_source_replaces_its_statement_sqlite, reimport_from_a_source_replaces_its_statement_postgres;
+    import_runs_record_counts_rejects_and_audit => import_runs_record_counts_rejects_and_audit_sqlite, import_runs_record_counts_rejects_and_audit_postgres;
+    listing_filters_and_pages => listing_filters_and_pages_sqlite, listing_filters_and_pages_postgres;
+    export_streams_with_tags_and_sources => export_streams_with_tags_and_sources_sqlite, export_streams_with_tags_and_sources_postgres;
+    allowlists_are_saved_replaced_and_audited => allowlists_are_saved_replaced_and_audited_sqlite, allowlists_are_saved_replaced_and_audited_postgres;
+    large_chunks_and_stix_objects => large_chunks_and_stix_objects_sqlite, large_chunks_and_stix_objects_postgres;
+}
+
+fn ind(kind: K, value: &str) -> Indicator {
+    Indicator::new(kind, value)
+}
+
+async fn import(db: &TestDb, source: &str, default: Category, items: Vec<Indicator>) -> anbao_store::ChunkCounts {
+    let store = &db.store;
+    let id = store.intel_import_begin(&actor("alice"), source, "list", "test").await.unwrap();
+    let counts = store.intel_import_chunk(id, source, default, items, &[]).await.unwrap();
+    let totals = ImportTotals { accepted: counts.accepted, updated: counts.updated, ..ImportTotals::default() };
+    store.intel_import_finish(&actor("alice"), id, &totals, &[], None).await.unwrap();
+    counts
+}
+
+async fn one_indicator_per_value_with_every_source(db: TestDb) {
+    let store = &db.store;
+    let t0 = db.now();
+    let mut a = ind(K::Domain, "evil.example");
+    a.confidence = Some(40);
+    a.tlp = Some(Tlp::Green);
+    a.first_seen = Some(t0 - Duration::days(10));
+    a.valid_until = Some(t0 + Duration::days(30));
+    a.tags = vec!["apt".into(), "c2".into()];
+    a.context = "from feed A".into();
+    let counts = import(&db, "feed-a", Category::Other, vec![a]).await;
+    assert_eq!((counts.accepted, counts.updated), (1, 0));
+
+    let mut b = ind(K::Domain, "evil.example");
+    b.category = Some(Category::BotnetCc);
+    b.confidence = Some(90);
+    b.tlp = Some(Tlp::Amber);
+    b.first_seen = Some(t0 - Duration::days(3));
+    b.tags = vec!["c2".into(), "mirai".into()];
+    let counts = import(&db, "feed-b", Category::Trojan, vec![b]).await;
+    assert_eq!((counts.accepted, counts.updated), (0, 1), "the second source updates, does not duplicate");
+
+    let stored = store.intel_indicator_by_value(K::Domain, "evil.example").await.unwrap().expect("stored");
+    assert_eq!(stored.sources, 2);
+    assert_eq!(stored.category, Category::BotnetCc, "the most confident source decides the category");
+    assert_eq!(stored.confidence, Some(90));
+    assert_eq!(stored.tlp, Some(Tlp::Amber), "the most restrictive marking");
+    assert_eq!(stored.first_seen, Some(t0 - Duration::days(10)), "the earliest first seen");
+    assert_eq!(stored.valid_until, None, "feed B states no end, so it stays valid");
+
+    let prov = store.intel_provenance(stored.id).await.unwrap();
+    let mut sources: Vec<&str> = prov.iter().map(|p| p.source.as_str()).collect();
+    sources.sort_unstable();
+    assert_eq!(sources, ["feed-a", "feed-b"]);
+    let a_prov = prov.iter().find(|p| p.source == "feed-a").unwrap();
+    assert_eq!(a_prov.category, Category::Other, "feed A's own statement is kept as it was");
+    assert_eq!(a_prov.tags, ["apt", "c2"]);
+    assert_eq!(a_prov.context, "from feed A");
+    assert_eq!(a_prov.valid_until, Some(t0 + Duration::days(30)));
+}
+
+async fn reimport_from_a_source_replaces_its_statement(db: TestDb) {
+    let store = &db.store;
+    let t0 = db.now();
+    let mut first = ind(K::Ipv4, "203.0.113.7");
+    first.valid_until = Some(t0 + Duration::days(1));
+    first.category = Some(Category::Scanner);
+    import(&db, "feed-a", Category::Other, vec![first]).await;
+    let g1 = store.intel_generation().await.unwrap();
+
+    db.clock.advance(Duration::hours(2));
+    let mut again = ind(K::Ipv4, "203.0.113.7");
+    again.valid_until = Some(t0 + Duration::days(7));
+    again.category = Some(Category::BotnetCc);
+    let counts = import(&db, "feed-a", Category::Other, vec![again]).await;
+    assert_eq!((counts.accepted, counts.updated), (0, 1));
+    assert!(store.intel_generation().await.unwrap() > g1, "index holders learn of the change");
+
+    let stored = store.intel_indicator_by_value(K::Ipv4, "203.0.113.7").await.unwrap().unwrap();
+    assert_eq!(stored.sources, 1, "one source, one provenance row");
+    assert_eq!(stored.category, Category::BotnetCc);
+    assert_eq!(stored.valid_until, Some(t0 + Duration::days(7)));
+    assert!(stored.is_valid_at(t0 + Duration::days(6)));
+    assert!(!stored.is_valid_at(t0 + Duration::days(8)), "past valid until it no longer matches");
+    assert_eq!(stored.first_seen, Some(t0), "first seen stays the first import's time");
+    assert_eq!(stored.last_seen, Some(t0 + Duration::hours(2)), "last seen moves");
+
+    // Within one chunk the same value twice is one statement.
+    let mut x = ind(K::Sha256, &"ab".repeat(32));
+    x.tags = vec!["one".into()];
+    let mut y = x.clone();
+    y.tags = vec!["two".into()];
+    let counts = import(&db, "feed-c", Category::Trojan, vec![x, y]).await;
+    assert_eq!((counts.accepted, counts.updated), (1, 0));
+    let stored = store.intel_indicator_by_value(K::Sha256, &"ab".repeat(32)).await.unwrap().unwrap();
+    assert_eq!(store.intel_provenance(stored.id).await.unwrap()[0].tags, ["one", "two"]);
+}
+
+async fn import_runs_record_counts_rejects_and_audit(db: TestDb) {
+    let store = &db.store;
+    let alice = actor("alice");
+    assert!(matches!(
+        store.intel_import_begin(&alice, "  ", "list", "x").await,
+        Err(StoreError::Invalid(e)) if e.field == "source"
+    ));
+    let id = store.intel_import_begin(&alice, "abuse-feed", "list", "feed.txt").await.unwrap();
+    let run = store.intel_import_run(id).await.unwrap();
+    assert_eq!(run.status, "running");
+    let counts = store
+        .intel_import_chunk(id, "abuse-feed", Category::Phishing, vec![ind(K::Url, "http://phish.example/login")], &[])
+        .await
+        .unwrap();
+    let rejects: Vec<Rejected> = (0..12_000)
+        .map(|n| Rejected { location: format!("line {n}"), value: "999.1.1.1".into(), reason: "bad".into() })
+        .collect();
+    let totals = ImportTotals {
+        accepted: counts.accepted,
+        updated: counts.updated,
+        rejected: rejects.len() as u64,
+        ..ImportTotals::default()
+    };
+    let run = store.intel_import_finish(&alice, id, &totals, &rejects, None).await.unwrap();
+    assert_eq!((run.status.as_str(), run.accepted, run.rejected), ("done", 1, 12_000));
+    let kept = store.intel_import_rejects(id).await.unwrap();
+    assert_eq!(kept.len(), anbao_store::MAX_KEPT_REJECTS, "the first rejects are kept for download");
+    assert_eq!(kept[3].location, "line 3");
+    let entry = assert_audited(store, "alice", "intel.import", "intel_import", id).await;
+    assert_eq!(entry.after.as_ref().unwrap()["accepted"], 1);
+
+    let failed = store.intel_import_begin(&alice, "abuse-feed", "list", "gone.txt").await.unwrap();
+    let run = store
+        .intel_import_finish(&alice, failed, &ImportTotals::default(), &[], Some("connection reset"))
+        .await
+        .unwrap();
+    assert_eq!((run.status.as_str(), run.failure.as_str()), ("failed", "connection reset"));
+    let runs = store.intel_import_runs(10).await.unwrap();
+    assert_eq!(runs.iter().map(|r| r.id).collect::<Vec<_>>(), [failed, id], "newest first");
+    assert!(matches!(store.intel_import_rejects(999_999).await, Err(StoreError::NotFound { .. })));
+}
+
+async fn listing_filters_and_pages(db: TestDb) {
+    let store = &db.store;
+    let t0 = db.now();
+    let mut items = Vec::new();
+    for n in 0..25 {
+        let mut i = ind(K::Domain, &format!("host{n:02}.bad.example"));
+        if n % 5 == 0 {
+            i.valid_until = Some(t0 - Duration::hours(1));
+        }
+        items.push(i);
+    }
+    items.push(ind(K::Ipv4, "198.51.100.1"));
+    items.push(ind(K::Domain, "100%_odd.example"));
+    import(&db, "feed-a", Category::Phishing, items).await;
+    import(&db, "feed-b", Category::BotnetCc, vec![ind(K::Domain, "c2.example")]).await;
+
+    let all = IndicatorFilter::default();
+    assert_eq!(store.intel_count(&all).await.unwrap(), 28);
+    let valid = IndicatorFilter { valid_at: Some(t0), ..IndicatorFilter::default() };
+    assert_eq!(store.intel_count(&valid).await.unwrap(), 23, "expired ones are left out");
+
+    let mut seen = Vec::new();
+    let mut before = None;
+    loop {
+        let page = store.intel_indicators(&all, before, 10).await.unwrap();
+        if page.is_empty() {
+            break;
+        }
+        before = page.last().map(|i| i.id);
+        seen.extend(page.into_iter().map(|i| i.id));
+    }
+    assert_eq!(seen.len(), 28, "keyset paging visits every indicator once");
+    assert!(seen.windows(2).all(|w| w[0] > w[1]), "newest first");
+
+    let q = |q: &str| IndicatorFilter { q: Some(q.into()), ..IndicatorFilter::default() };
+    assert_eq!(store.intel_count(&q("HOST0")).await.unwrap(), 10, "substring, case-insensitive");
+    assert_eq!(store.intel_count(&q("%")).await.unwrap(), 1, "LIKE wildcards are literal");
+    assert_eq!(store.intel_count(&q("_")).await.unwrap(), 1);
+    let by_source = IndicatorFilter { source: Some("feed-b".into()), ..IndicatorFilter::default() };
+    assert_eq!(store.intel_indicators(&by_source, None, 10).await.unwrap()[0].value, "c2.example");
+    let by_kind = IndicatorFilter { kind: Some(K::Ipv4), ..IndicatorFilter::default() };
+    assert_eq!(store.intel_count(&by_kind).await.unwrap(), 1);
+    let by_category = IndicatorFilter { category: Some(Category::BotnetCc), ..IndicatorFilter::default() };
+    assert_eq!(store.intel_count(&by_category).await.unwrap(), 1);
+    let (per_category, per_kind) = store.intel_counts().await.unwrap();
+    assert_eq!(per_category, [("botnet_cc".to_owned(), 1), ("phishing".to_owned(), 27)]);
+    assert_eq!(per_kind, [("domain".to_owned(), 27), ("ipv4".to_owned(), 1)]);
+
+    let victim = store.intel_indicators(&by_kind, None, 1).await.unwrap().remove(0);
+    store.intel_delete_indicator(&actor("alice"), victim.id).await.unwrap();
+    assert_audited(store, "alice", "intel.indicator.delete", "indicator", victim.id).await;
+    assert!(matches!(store.intel_indicator(victim.id).await, Err(StoreError::NotFound { .. })));
+    let mut n = 0;
+    store
+        .intel_for_each_matchable(|_, kind, value, _| {
+            assert_ne!((kind, value), (K::Ipv4, "198.51.100.1"));
+            n += 1;
+        })
+        .await
+        .unwrap();
+    assert_eq!(n, 27);
+}
+
+async fn export_streams_with_tags_and_sources(db: TestDb) {
+    let store = &db.store;
+    let mut a = ind(K::Domain, "shared.example");
+    a.tags = vec!["b-tag".into()];
+    a.context = "A says".into();
+    import(&db, "feed-a", Category::Trojan, vec![a, ind(K::Md5, &"0f".repeat(16))]).await;
+    let mut b = ind(K::Domain, "shared.example");
+    b.tags = vec!["a-tag".into(), "b-tag".into()];
+    import(&db, "feed-b", Category::Trojan, vec![b]).await;
+
+    let mut out = Vec::new();
+    let n = store
+        .intel_for_each_export(&IndicatorFilter::default(), |e| {
+            out.push(e);
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(n, 2);
+    let shared = out.iter().find(|e| e.stored.value == "shared.example").unwrap();
+    assert_eq!(shared.sources, ["feed-a", "feed-b"]);
+    assert_eq!(shared.tags, ["a-tag", "b-tag"], "tags of every source, once each");
+    assert_eq!(shared.context, "A says");
+    let record = shared.to_record();
+    assert_eq!((record.kind, record.category), (K::Domain, Some(Category::Trojan)));
+
+    let only_b = IndicatorFilter { source: Some("feed-b".into()), ..IndicatorFilter::default() };
+    let mut n = 0;
+    store
+        .intel_for_each_export(&only_b, |_| {
+            n += 1;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let stopped =
+        store.intel_for_each_export(&IndicatorFilter::default(), |_| Err(StoreError::Conflict("stop".into()))).await;
+    assert!(matches!(stopped, Err(StoreError::Conflict(_))), "the callback's error ends the export");
+}
+
+async fn allowlists_are_saved_replaced_and_audited(db: TestDb) {
+    let store = &db.store;
+    let alice = actor("alice");
+    let g0 = store.intel_generation().await.unwrap();
+    let list = store
+        .intel_save_allowlist(
+            &alice,
+            "top-domains",
+            "hostname",
+            "popular sites",
+            &["google.com".into(), " ".into(), "qq.com".into()],
+            true,
+        )
+        .await
+        .unwrap();
+    assert_eq!(list.entries, ["google.com", "qq.com"], "blank entries are dropped");
+    assert_audited(store, "alice", "intel.allowlist.create", "allowlist", list.id).await;
+    assert!(store.intel_generation().await.unwrap() > g0);
+
+    let list =
+        store.intel_save_allowlist(&alice, "top-domains", "hostname", "", &["baidu.com".into()], false).await.unwrap();
+    assert_eq!((list.entries.len(), list.enabled), (1, false));
+    let entry = assert_audited(store, "alice", "intel.allowlist.update", "allowlist", list.id).await;
+    assert_eq!(entry.before.as_ref().unwrap()["entries"], 2);
+    assert_eq!(store.intel_allowlists().await.unwrap().len(), 1);
+
+    for (name, ty, entries) in
+        [("x", "glob", vec!["a".to_owned()]), ("", "string", vec![]), ("y", "string", vec!["a\nb".to_owned()])]
+    {
+        assert!(
+            matches!(
+                store.intel_save_allowlist(&alice, name, ty, "", &entries, true).await,
+                Err(StoreError::Invalid(_))
+            ),
+            "{name:?} {ty:?} {entries:?}"
+        );
+    }
+    store.intel_delete_allowlist(&alice, list.id).await.unwrap();
+    assert_audited(store, "alice", "intel.allowlist.delete", "allowlist", list.id).await;
+    assert!(store.intel_allowlists().await.unwrap().is_empty());
+}
+
+async fn large_chunks_and_stix_objects(db: TestDb) {
+    let store = &db.store;
+    // More rows than one INSERT statement holds.
+    let items: Vec<Indicator> = (0..2500).map(|n| ind(K::Domain, &format!("d{n}.bulk.example"))).collect();
+    let counts = import(&db, "bulk", Category::Spam, items.clone()).await;
+    assert_eq!((counts.accepted, counts.updated), (2500, 0));
+    let counts = import(&db, "bulk", Category::Spam, items).await;
+    assert_eq!((counts.accepted, counts.updated), (0, 2500));
+    // The same value under two kinds is two indicators.
+    let counts =
+        import(&db, "bulk", Category::Spam, vec![ind(K::Md5, &"a".repeat(32)), ind(K::Ja3, &"a".repeat(32))]).await;
+    assert_eq!(counts.accepted, 2);
+
+    let object = |id: &str, version: &str| StixObject {
+        id: id.into(),
+        object_type: "malware".into(),
+        spec_version: "2.1".into(),
+        version: version.into(),
+        json: format!(r#"{{"type":"malware","id":"{id}","modified":"{version}"}}"#),
+    };
+    let id = store.intel_import_begin(&actor("alice"), "stix", "stix", "b.json").await.unwrap();
+    let objects = [
+        object("malware--1", "2026-01-01T00:00:00Z"),
+        object("malware--1", "2026-02-01T00:00:00Z"),
+        object("malware--1", "2026-01-01T00:00:00Z"),
+    ];
+    let counts = store.intel_import_chunk(id, "stix", Category::Trojan, vec![], &objects).await.unwrap();
+    assert_eq!(counts.objects, 2, "one row per id and version");
+    let kept = store.intel_objects(Some("malware"), 10).await.unwrap();
+    assert_eq!(kept.len(), 2);
+    assert!(kept[0].body.contains("malware--1"));
+    assert!(store.intel_objects(Some("indicator"), 10).await.unwrap().is_empty());
+}
