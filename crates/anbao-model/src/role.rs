@@ -40,9 +40,9 @@ impl Role {
     pub fn allows(self, permission: Permission) -> bool {
         use Permission::*;
         match permission {
-            ReadDirectory | ReadGovern => true,
+            ReadDirectory | ReadGovern | ReadIntel => true,
             ManageUsers | ManageOrgUnits | ManageTokens => self == Role::Admin,
-            ManageGovern => matches!(self, Role::Admin | Role::Analyst),
+            ManageGovern | ManageIntel | DownloadSamples => matches!(self, Role::Admin | Role::Analyst),
             ReadAudit => matches!(self, Role::Admin | Role::Auditor),
         }
     }
@@ -88,6 +88,14 @@ pub enum Permission {
     ReadGovern,
     /// Change the governance records.
     ManageGovern,
+    /// Search and look up threat-intelligence indicators, see imports,
+    /// allowlists and the sample library's metadata.
+    ReadIntel,
+    /// Import, edit and delete indicators, allowlists, samples and TAXII
+    /// collections.
+    ManageIntel,
+    /// Download malware samples (live malicious files, even if zipped).
+    DownloadSamples,
 }
 
 #[cfg(test)]
@@ -110,6 +118,8 @@ mod tests {
                 Permission::ManageOrgUnits,
                 Permission::ManageTokens,
                 Permission::ManageGovern,
+                Permission::ManageIntel,
+                Permission::DownloadSamples,
             ] {
                 assert!(!role.allows(p), "{role} must not hold {p:?}");
             }
