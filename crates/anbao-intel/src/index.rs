@@ -3,28 +3,65 @@
 //!
 //! - Domains: the name itself ([`Match::Exact`]) and every parent domain
 //!   ([`Match::Parent`]): listing `evil.com` matches `a.b.evil.com`, not
-//!   `notevil.com`. One hash lookup per label of the looked-up name.
+//!   `notevil.com`. The name is walked from the right, one table probe per
+//!   label suffix, stopping at the first suffix that is neither listed nor
+//!   a parent of a listed domain, or has nothing listed below it: a miss
+//!   usually costs the top-level domain (cached) and one probe.
 //! - IP addresses: the address itself and every covering CIDR
-//!   ([`Match::Network`]), longest prefix first. One hash map of masked
-//!   networks per prefix length (33 for IPv4, 129 for IPv6); a lookup masks
-//!   the address once per prefix length that has entries.
+//!   ([`Match::Network`]), longest prefix first. A lookup masks the address
+//!   once per prefix length that has entries and probes one table.
 //! - URLs: the normalised URL and every listed URL that is a path prefix of
 //!   it ending at a `/` boundary ([`Match::UrlPrefix`]): `http://x.com/a`
 //!   covers `http://x.com/a/b` and `http://x.com/a?q`, not `http://x.com/ab`;
 //!   `http://x.com/a/` covers `http://x.com/a/b`. Listed URLs with a query
 //!   only match exactly.
-//! - Everything else (hashes, emails, Android packages, JA3, certificate
+//! - Everything else (hashes, emails, Android packages, JA3/JA4, certificate
 //!   fingerprints, CIDRs as values): exact matches of the normal form.
 //!
 //! Values go through [`normalize`] on the way in and on the way out, so
 //! callers may pass raw values. An observed value that is not valid matches
 //! nothing. IPv4-mapped IPv6 addresses are IPv4 throughout (listed under
 //! either kind, they are reported as [`IndicatorKind::Ipv4`]).
+//!
+//! **Expiry.** [`IndicatorIndexBuilder::add_expiring`] gives an id a
+//! `valid_until` (Unix seconds); the id is active while `now < valid_until`.
+//! The `*_at(…, now_unix)` lookups and the `visit_*` lookups given a `now`
+//! report only active ids and drop a hit none of whose ids is active; ids
+//! added with [`IndicatorIndexBuilder::add`] never expire. The same id added
+//! to the same value twice keeps no expiry if either add had none, else the
+//! later expiry. Lookups without a `now` report every id.
+//!
+//! **Three ways to look up.** The `lookup_*` methods return owned
+//! [`Hit`]s (they allocate the result). The `visit_*` methods call a closure
+//! with a borrowed [`HitRef`] per hit and return the number of hits; they
+//! allocate nothing for domains (ASCII names), IP addresses and hex hashes,
+//! hit or miss. URLs and other kinds are normalised into a `String` first.
+//! [`IndicatorIndex::visit_domains`] looks up many names at once, [`BATCH`]
+//! at a time level by level, so that their cache misses overlap: several
+//! times faster per name than one call each once the index is larger than
+//! the CPU cache (`bench/README.md`, `bench/intel`).
+//!
+//! **Layout** (see `index/table.rs`): per table, every distinct normalised
+//! value is one record in a byte arena (value, then its ids as varints), and
+//! an ordered open-addressing array of `u64` slots holds a hash fingerprint
+//! and the record's offset. Tables: domains (hashed label by label from the
+//! right, so one pass over a name gives every parent's hash), URLs, IPv4
+//! addresses and networks (key: prefix length and address bytes), the same
+//! for IPv6, and one per other kind. The hash is seeded randomly per index
+//! (`index/hash.rs` explains the choice). A listed domain costs about its
+//! length plus 18 bytes (arena, slot, its share of the parents' phantom
+//! slots); [`IndicatorIndex::heap_bytes`] reports the total.
 
-use std::collections::HashMap;
+mod fast;
+mod hash;
+mod table;
+
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::normalize::{IndicatorKind, Invalid, mask_v4, mask_v6, normalize, parse_cidr};
+use fast::Fast;
+use hash::Hasher;
+use table::{IdCursor, KeyTable, KeyTableBuilder};
 
 /// How a listed indicator matched the looked-up value.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,7 +77,7 @@ pub enum Match {
 }
 
 /// One matching listed value and the ids it was added with (sorted,
-/// without duplicates).
+/// without duplicates; with a `now`, only the active ones).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hit {
     pub kind: IndicatorKind,
@@ -48,24 +85,135 @@ pub struct Hit {
     pub ids: Vec<u64>,
 }
 
-type Ids = Vec<u64>;
+/// [`Match`] borrowing the index: what the `visit_*` lookups report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MatchRef<'a> {
+    Exact,
+    /// A listed parent domain.
+    Parent(Listed<'a>),
+    /// A listed network covering the address: network address, prefix
+    /// length.
+    Network(IpAddr, u8),
+    /// A listed URL that is a path prefix.
+    UrlPrefix(Listed<'a>),
+}
+
+/// A listed domain or URL as stored in the index (normal forms are ASCII).
+/// Kept as bytes until asked for, so that a lookup that only wants the ids
+/// does not check the text.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Listed<'a>(&'a [u8]);
+
+impl<'a> Listed<'a> {
+    pub fn as_str(&self) -> &'a str {
+        std::str::from_utf8(self.0).unwrap_or_default()
+    }
+
+    pub fn as_bytes(&self) -> &'a [u8] {
+        self.0
+    }
+}
+
+impl std::fmt::Debug for Listed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl std::fmt::Display for Listed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl PartialEq<&str> for Listed<'_> {
+    fn eq(&self, other: &&str) -> bool {
+        self.0 == other.as_bytes()
+    }
+}
+
+impl MatchRef<'_> {
+    pub fn to_owned_match(&self) -> Match {
+        match *self {
+            MatchRef::Exact => Match::Exact,
+            MatchRef::Parent(s) => Match::Parent { listed: s.as_str().to_owned() },
+            MatchRef::Network(a, len) => Match::Network { listed: format!("{a}/{len}") },
+            MatchRef::UrlPrefix(s) => Match::UrlPrefix { listed: s.as_str().to_owned() },
+        }
+    }
+}
+
+/// One hit as the `visit_*` lookups report it, borrowing the index.
+#[derive(Clone, Debug)]
+pub struct HitRef<'a> {
+    pub kind: IndicatorKind,
+    pub matched: MatchRef<'a>,
+    ids: IdCursor<'a>,
+}
+
+impl<'a> HitRef<'a> {
+    /// The ids (sorted; with a `now`, only the active ones).
+    pub fn ids(&self) -> impl Iterator<Item = u64> + 'a {
+        self.ids.clone().map(|(id, _)| id)
+    }
+
+    /// The ids with their `valid_until` (`None`: never expires).
+    pub fn ids_with_expiry(&self) -> impl Iterator<Item = (u64, Option<i64>)> + 'a {
+        self.ids.clone()
+    }
+
+    pub fn to_hit(&self) -> Hit {
+        Hit { kind: self.kind, matched: self.matched.to_owned_match(), ids: self.ids().collect() }
+    }
+}
+
+impl From<HitRef<'_>> for Hit {
+    fn from(h: HitRef<'_>) -> Hit {
+        h.to_hit()
+    }
+}
+
+/// The kinds with a table of exact values (indexed by `kind as usize`).
+const KINDS: usize = IndicatorKind::ALL.len();
+
+/// Key classes of the address tables: a prefix length (0–32 / 0–128) for
+/// networks, this for addresses.
+const ADDRESS: u8 = 255;
+
+fn v4_key(class: u8, a: u32) -> [u8; 5] {
+    let [b0, b1, b2, b3] = a.to_be_bytes();
+    [class, b0, b1, b2, b3]
+}
+
+fn v6_key(class: u8, a: u128) -> [u8; 17] {
+    let mut k = [class; 17];
+    for (d, s) in k.iter_mut().skip(1).zip(a.to_be_bytes()) {
+        *d = s;
+    }
+    k
+}
 
 #[derive(Debug, Default)]
-struct Tables {
-    domains: HashMap<Box<str>, Ids>,
-    urls: HashMap<Box<str>, Ids>,
-    ips: HashMap<IpAddr, Ids>,
-    /// Indexed by prefix length; keys are masked networks.
-    v4: Vec<HashMap<u32, Ids>>,
-    v6: Vec<HashMap<u128, Ids>>,
-    /// Hashes, emails, Android packages, JA3, certificate fingerprints.
-    exact: HashMap<IndicatorKind, HashMap<Box<str>, Ids>>,
+struct Tables<T> {
+    domains: T,
+    urls: T,
+    v4: T,
+    v6: T,
+    exact: [T; KINDS],
 }
 
 /// Collects indicators; [`IndicatorIndexBuilder::build`] makes the index.
 #[derive(Debug)]
 pub struct IndicatorIndexBuilder {
-    t: Tables,
+    hasher: Hasher,
+    t: Tables<KeyTableBuilder>,
+    /// The most labels a listed domain has.
+    max_depth: usize,
+    /// Recent phantom hashes (direct-mapped): top-level domains repeat
+    /// endlessly, this keeps most repeats out of the phantom lists.
+    recent: Box<[Option<u64>]>,
+    v4_lens: [bool; 33],
+    v6_lens: [bool; 129],
 }
 
 impl Default for IndicatorIndexBuilder {
@@ -75,81 +223,187 @@ impl Default for IndicatorIndexBuilder {
 }
 
 impl IndicatorIndexBuilder {
+    /// A builder whose index is laid out with a random hash seed.
     pub fn new() -> Self {
+        Self::with_hasher(Hasher::random())
+    }
+
+    /// A builder with a fixed hash seed: the same indicators give the same
+    /// layout. For tests and benchmarks; an index answering untrusted
+    /// values should use [`IndicatorIndexBuilder::new`].
+    pub fn with_seed(seed: u64) -> Self {
+        Self::with_hasher(Hasher::with_seed(seed))
+    }
+
+    fn with_hasher(hasher: Hasher) -> Self {
         IndicatorIndexBuilder {
-            t: Tables { v4: vec![HashMap::new(); 33], v6: vec![HashMap::new(); 129], ..Tables::default() },
+            hasher,
+            t: Tables::default(),
+            max_depth: 0,
+            recent: vec![None; 4096].into_boxed_slice(),
+            v4_lens: [false; 33],
+            v6_lens: [false; 129],
         }
+    }
+
+    /// Keeps only the top `bits` bits of every hash, so that values
+    /// collide (0: all of them). For tests of the collision paths; the
+    /// index stays correct, only slower.
+    #[doc(hidden)]
+    pub fn weaken_hash_for_tests(mut self, bits: u32) -> Self {
+        self.hasher.weaken(bits);
+        self
     }
 
     /// Adds `value` (normalised here; already-normal values are unchanged)
     /// as an indicator of `kind` with `id`. The same value may be added with
     /// several ids.
     pub fn add(&mut self, kind: IndicatorKind, value: &str, id: u64) -> Result<&mut Self, Invalid> {
-        let norm = normalize(kind, value)?;
+        self.insert(kind, value, id, None)
+    }
+
+    /// [`add`](Self::add) with an expiry: `id` is active for this value
+    /// while `now < valid_until_unix` (see the module doc).
+    pub fn add_expiring(
+        &mut self,
+        kind: IndicatorKind,
+        value: &str,
+        id: u64,
+        valid_until_unix: i64,
+    ) -> Result<&mut Self, Invalid> {
+        self.insert(kind, value, id, Some(valid_until_unix))
+    }
+
+    fn insert(&mut self, kind: IndicatorKind, value: &str, id: u64, until: Option<i64>) -> Result<&mut Self, Invalid> {
+        let h = &self.hasher;
         let t = &mut self.t;
         match kind {
-            IndicatorKind::Domain => t.domains.entry(norm.into()).or_default().push(id),
-            IndicatorKind::Url => t.urls.entry(norm.into()).or_default().push(id),
+            IndicatorKind::Domain => {
+                let mut name = fast::Name::default();
+                if !matches!(fast::domain(value, &mut name), Fast::Normal(_)) {
+                    let norm = normalize(kind, value)?;
+                    name.set(norm.as_bytes());
+                }
+                // The label chain gives the hash of every proper suffix on
+                // the way: their phantoms (see `index/table.rs`).
+                let labels = name.labels();
+                let mut hash = h.domain_start();
+                for i in 0..labels {
+                    let (start, len) = name.label(i);
+                    hash = h.label_at(hash, name.padded(), start, len);
+                    if i + 1 < labels
+                        && let Some(r) = self.recent.get_mut((hash >> 20) as usize & 4095)
+                        && *r != Some(hash)
+                    {
+                        *r = Some(hash);
+                        t.domains.push_phantom(hash);
+                    }
+                }
+                self.max_depth = self.max_depth.max(labels);
+                t.domains.push(hash, name.as_bytes(), id, until);
+            }
+            IndicatorKind::Url => {
+                let norm = normalize(kind, value)?;
+                t.urls.push(h.bytes(norm.as_bytes()), norm.as_bytes(), id, until);
+            }
             IndicatorKind::Ipv4 | IndicatorKind::Ipv6 => {
                 // The normal form of both kinds parses as an IpAddr.
-                if let Ok(ip) = norm.parse::<IpAddr>() {
-                    t.ips.entry(ip).or_default().push(id);
+                match normalize(kind, value)?.parse::<IpAddr>() {
+                    Ok(IpAddr::V4(a)) => {
+                        let k = v4_key(ADDRESS, u32::from(a));
+                        t.v4.push(h.bytes(&k), &k, id, until);
+                    }
+                    Ok(IpAddr::V6(a)) => {
+                        let k = v6_key(ADDRESS, u128::from(a));
+                        t.v6.push(h.bytes(&k), &k, id, until);
+                    }
+                    Err(_) => {}
                 }
             }
-            IndicatorKind::Cidr => match parse_cidr(&norm) {
+            IndicatorKind::Cidr => match parse_cidr(&normalize(kind, value)?) {
                 Ok((IpAddr::V4(a), len)) => {
-                    if let Some(m) = t.v4.get_mut(usize::from(len)) {
-                        m.entry(u32::from(a)).or_default().push(id);
+                    let k = v4_key(len, u32::from(a));
+                    t.v4.push(h.bytes(&k), &k, id, until);
+                    if let Some(l) = self.v4_lens.get_mut(usize::from(len)) {
+                        *l = true;
                     }
                 }
                 Ok((IpAddr::V6(a), len)) => {
-                    if let Some(m) = t.v6.get_mut(usize::from(len)) {
-                        m.entry(u128::from(a)).or_default().push(id);
+                    let k = v6_key(len, u128::from(a));
+                    t.v6.push(h.bytes(&k), &k, id, until);
+                    if let Some(l) = self.v6_lens.get_mut(usize::from(len)) {
+                        *l = true;
                     }
                 }
                 Err(_) => {}
             },
-            _ => t.exact.entry(kind).or_default().entry(norm.into()).or_default().push(id),
+            _ => {
+                let norm = normalize(kind, value)?;
+                if let Some(e) = t.exact.get_mut(kind as usize) {
+                    e.push(h.bytes(norm.as_bytes()), norm.as_bytes(), id, until);
+                }
+            }
         }
         Ok(self)
     }
 
     pub fn build(self) -> IndicatorIndex {
-        fn tidy<K: std::hash::Hash + Eq>(m: &mut HashMap<K, Ids>) {
-            for ids in m.values_mut() {
-                ids.sort_unstable();
-                ids.dedup();
-                ids.shrink_to_fit();
-            }
-            m.shrink_to_fit();
+        let Tables { domains, urls, v4, v6, exact } = self.t;
+        let t = Tables {
+            domains: domains.build(),
+            urls: urls.build(),
+            v4: v4.build(),
+            v6: v6.build(),
+            exact: exact.map(KeyTableBuilder::build),
+        };
+        IndicatorIndex {
+            hasher: self.hasher,
+            t,
+            max_depth: self.max_depth,
+            v4_lens: lens_desc(&self.v4_lens),
+            v6_lens: lens_desc(&self.v6_lens),
         }
-        let mut t = self.t;
-        tidy(&mut t.domains);
-        tidy(&mut t.urls);
-        tidy(&mut t.ips);
-        t.v4.iter_mut().for_each(tidy);
-        t.v6.iter_mut().for_each(tidy);
-        t.exact.values_mut().for_each(tidy);
-        let v4_lens = lens_desc(&t.v4);
-        let v6_lens = lens_desc(&t.v6);
-        IndicatorIndex { t, v4_lens, v6_lens }
     }
 }
 
-fn lens_desc<K>(maps: &[HashMap<K, Ids>]) -> Vec<u8> {
-    let mut lens: Vec<u8> =
-        maps.iter().enumerate().filter(|(_, m)| !m.is_empty()).filter_map(|(len, _)| u8::try_from(len).ok()).collect();
-    lens.reverse();
-    lens
+fn lens_desc(present: &[bool]) -> Vec<u8> {
+    present.iter().enumerate().rev().filter(|(_, p)| **p).filter_map(|(len, _)| u8::try_from(len).ok()).collect()
 }
 
 /// The immutable index; see the module doc for the match rules.
 #[derive(Debug)]
 pub struct IndicatorIndex {
-    t: Tables,
+    hasher: Hasher,
+    t: Tables<KeyTable>,
+    /// The most labels a listed domain has.
+    max_depth: usize,
     /// Prefix lengths with entries, longest first.
     v4_lens: Vec<u8>,
     v6_lens: Vec<u8>,
+}
+
+/// Listed ancestors of one name kept on the stack during a domain lookup.
+const MAX_KEPT: usize = 8;
+
+/// Names per group in [`IndicatorIndex::visit_domains`].
+pub const BATCH: usize = 32;
+
+/// One name's walk in [`IndicatorIndex::visit_domains`].
+#[derive(Clone, Copy, Debug, Default)]
+struct Walk {
+    /// Labels still to probe: the walk goes on while `level < depth`.
+    depth: usize,
+    h: u64,
+    home: usize,
+    start: usize,
+    /// Records whose slot had the suffix's fingerprint: (start, offset).
+    kept: [(usize, usize); MAX_KEPT],
+    found: usize,
+}
+
+fn hit_of<'a>(kind: IndicatorKind, matched: MatchRef<'a>, ids: IdCursor<'a>, now: Option<i64>) -> Option<HitRef<'a>> {
+    let ids = ids.with_now(now);
+    ids.any_active().then_some(HitRef { kind, matched, ids })
 }
 
 impl IndicatorIndex {
@@ -157,176 +411,555 @@ impl IndicatorIndex {
         IndicatorIndexBuilder::new()
     }
 
+    /// Distinct listed values (a value added with several ids counts once;
+    /// the same text under two kinds counts twice).
+    pub fn len(&self) -> usize {
+        self.tables().map(KeyTable::len).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes of heap memory the index owns (tables and arenas; allocator
+    /// overhead not counted).
+    pub fn heap_bytes(&self) -> usize {
+        self.tables().map(KeyTable::heap_bytes).sum::<usize>() + self.v4_lens.len() + self.v6_lens.len()
+    }
+
+    fn tables(&self) -> impl Iterator<Item = &KeyTable> {
+        [&self.t.domains, &self.t.urls, &self.t.v4, &self.t.v6].into_iter().chain(self.t.exact.iter())
+    }
+
+    // ---- domains ----
+
     /// Listed domains equal to `qname` (first) or parents of it, nearest
     /// first.
     pub fn lookup_domain(&self, qname: &str) -> Vec<Hit> {
-        let Ok(name) = normalize(IndicatorKind::Domain, qname) else {
-            return Vec::new();
-        };
+        self.lookup_domain_inner(qname, None)
+    }
+
+    /// [`lookup_domain`](Self::lookup_domain) at `now_unix`: expired ids
+    /// left out, hits without active ids dropped.
+    pub fn lookup_domain_at(&self, qname: &str, now_unix: i64) -> Vec<Hit> {
+        self.lookup_domain_inner(qname, Some(now_unix))
+    }
+
+    fn lookup_domain_inner(&self, qname: &str, now: Option<i64>) -> Vec<Hit> {
         let mut hits = Vec::new();
-        let mut rest = name.as_str();
-        loop {
-            if let Some(ids) = self.t.domains.get(rest) {
-                let matched =
-                    if rest.len() == name.len() { Match::Exact } else { Match::Parent { listed: rest.to_owned() } };
-                hits.push(Hit { kind: IndicatorKind::Domain, matched, ids: ids.clone() });
+        self.visit_domain(qname, now, |h| hits.push(h.to_hit()));
+        hits
+    }
+
+    /// Calls `f` for each hit of [`lookup_domain`](Self::lookup_domain) (at
+    /// `now`, when given), in the same order; returns the number of hits.
+    /// Allocates nothing for ASCII names.
+    pub fn visit_domain<'a>(&'a self, qname: &str, now: Option<i64>, mut f: impl FnMut(HitRef<'a>)) -> usize {
+        if self.t.domains.is_empty() {
+            return 0;
+        }
+        let mut name = fast::Name::default();
+        if self.domain_name(qname, &mut name) { self.visit_domain_name(&name, now, &mut f) } else { 0 }
+    }
+
+    /// [`visit_domain`](Self::visit_domain) for many names: calls
+    /// `f(i, hit)` for each hit of `qnames[i]`, names in order, each name's
+    /// hits in `lookup_domain` order; returns the number of hits.
+    ///
+    /// Faster per name than one call each when the index is larger than
+    /// the CPU cache: the names are processed in groups of [`BATCH`], one
+    /// label level at a time for the whole group, so that the group's
+    /// memory reads overlap instead of waiting for each other.
+    pub fn visit_domains<'a, S: AsRef<str>>(
+        &'a self,
+        qnames: &[S],
+        now: Option<i64>,
+        mut f: impl FnMut(usize, HitRef<'a>),
+    ) -> usize {
+        if self.t.domains.is_empty() {
+            return 0;
+        }
+        let mut names: [fast::Name; BATCH] = Default::default();
+        let mut walks = [Walk::default(); BATCH];
+        let mut hits = 0;
+        for (g, group) in qnames.chunks(BATCH).enumerate() {
+            hits += self.visit_domain_group(g * BATCH, group, &mut names, &mut walks, now, &mut f);
+        }
+        hits
+    }
+
+    fn visit_domain_group<'a, S: AsRef<str>>(
+        &'a self,
+        first: usize,
+        group: &[S],
+        names: &mut [fast::Name; BATCH],
+        walks: &mut [Walk; BATCH],
+        now: Option<i64>,
+        f: &mut impl FnMut(usize, HitRef<'a>),
+    ) -> usize {
+        let t = &self.t.domains;
+        let mut sink = 0u64;
+        for ((q, name), w) in group.iter().zip(names.iter_mut()).zip(walks.iter_mut()) {
+            w.found = 0;
+            w.depth = 0;
+            if self.domain_name(q.as_ref(), name) {
+                w.depth = name.labels().min(self.max_depth);
+                w.h = self.hasher.domain_start();
             }
-            match rest.split_once('.') {
-                Some((_, parent)) => rest = parent,
+        }
+        let walks = walks.get_mut(..group.len()).unwrap_or_default();
+        for level in 0..self.max_depth {
+            // Hash this level's suffix of every name still walking …
+            let mut any = false;
+            for (w, name) in walks.iter_mut().zip(names.iter()) {
+                if level < w.depth {
+                    let (start, len) = name.label(level);
+                    w.h = self.hasher.label_at(w.h, name.padded(), start, len);
+                    w.home = t.home_of(w.h);
+                    w.start = start;
+                    any = true;
+                }
+            }
+            if !any {
+                break;
+            }
+            // … read their home slots (independent loads, in flight together) …
+            for w in walks.iter().filter(|w| level < w.depth) {
+                sink ^= t.touch_slot(w.home);
+            }
+            // … then probe: fingerprints only, records are compared later.
+            for w in walks.iter_mut().filter(|w| level < w.depth) {
+                let (start, kept) = (w.start, &mut w.kept);
+                let mut n = w.found;
+                let deeper = t.scan(w.h, w.home, |off| {
+                    if let Some(k) = kept.get_mut(n) {
+                        *k = (start, off);
+                    }
+                    n += 1;
+                });
+                w.found = n;
+                if !deeper || n > MAX_KEPT {
+                    w.depth = level; // done walking
+                }
+            }
+            for w in walks.iter() {
+                for &(_, off) in w.kept.get(..w.found.min(MAX_KEPT)).unwrap_or_default() {
+                    sink ^= u64::from(t.touch_record(off));
+                }
+            }
+        }
+        std::hint::black_box(sink);
+        let mut hits = 0;
+        for (i, (w, name)) in walks.iter().zip(names.iter()).enumerate() {
+            if w.found > MAX_KEPT {
+                hits += self.visit_domain_all(name.as_bytes(), now, &mut |h| f(first + i, h));
+                continue;
+            }
+            let full = name.as_bytes();
+            for &(start, off) in w.kept.get(..w.found).unwrap_or_default().iter().rev() {
+                let Some((key, ids)) = t.record_at(off) else { continue };
+                if full.get(start..) != Some(key) {
+                    continue; // a fingerprint collision
+                }
+                let matched = if start == 0 { Some(MatchRef::Exact) } else { Some(MatchRef::Parent(Listed(key))) };
+                if let Some(hit) = matched.and_then(|m| hit_of(IndicatorKind::Domain, m, ids, now)) {
+                    f(first + i, hit);
+                    hits += 1;
+                }
+            }
+        }
+        hits
+    }
+
+    /// `qname`'s normal form into `name`; false when it is not a valid name.
+    #[inline]
+    fn domain_name(&self, qname: &str, name: &mut fast::Name) -> bool {
+        match fast::domain(qname, name) {
+            Fast::Normal(_) => true,
+            Fast::Invalid => false,
+            Fast::Slow => normalize(IndicatorKind::Domain, qname).is_ok_and(|n| name.set(n.as_bytes())),
+        }
+    }
+
+    /// Walks the name from the right, one probe per suffix: the top-level
+    /// domain, then the next label, … Thanks to the phantom slots and the
+    /// descendants bit (see `index/table.rs`) the walk ends at a suffix that
+    /// is not there or has nothing listed below it.
+    /// The hits come out shortest first; they are kept (up to
+    /// [`MAX_KEPT`]) and reported nearest first.
+    #[inline]
+    fn visit_domain_name<'a>(&'a self, name: &fast::Name, now: Option<i64>, f: &mut impl FnMut(HitRef<'a>)) -> usize {
+        let t = &self.t.domains;
+        let (buf, full) = (name.padded(), name.as_bytes());
+        let mut kept = [(0usize, 0usize); MAX_KEPT];
+        let mut found = 0usize;
+        let mut h = self.hasher.domain_start();
+        let depth = name.labels().min(self.max_depth);
+        for i in 0..depth {
+            let (start, len) = name.label(i);
+            h = self.hasher.label_at(h, buf, start, len);
+            let (deeper, rec) = t.probe(h, full.get(start..).unwrap_or_default());
+            if rec != 0 {
+                if let Some(k) = kept.get_mut(found) {
+                    *k = (start, rec);
+                }
+                found += 1;
+            }
+            if !deeper {
+                break;
+            }
+        }
+        if found == 0 {
+            return 0;
+        }
+        if found > MAX_KEPT {
+            // More listed ancestors than kept: find them again, nearest
+            // first.
+            return self.visit_domain_all(full, now, f);
+        }
+        let mut hits = 0;
+        for &(start, rec) in kept.get(..found).unwrap_or_default().iter().rev() {
+            let Some((key, ids)) = t.record_at(rec) else { continue };
+            let matched = if start == 0 { Some(MatchRef::Exact) } else { Some(MatchRef::Parent(Listed(key))) };
+            if let Some(hit) = matched.and_then(|m| hit_of(IndicatorKind::Domain, m, ids, now)) {
+                f(hit);
+                hits += 1;
+            }
+        }
+        hits
+    }
+
+    /// Every listed suffix of `name`, nearest first, each found on its own.
+    #[cold]
+    fn visit_domain_all<'a>(&'a self, name: &[u8], now: Option<i64>, f: &mut impl FnMut(HitRef<'a>)) -> usize {
+        let mut hits = 0;
+        let mut start = 0usize;
+        loop {
+            let suffix = name.get(start..).unwrap_or_default();
+            if let Some((key, ids)) = self.t.domains.find(self.hasher.domain(suffix), suffix) {
+                let matched = if start == 0 { Some(MatchRef::Exact) } else { Some(MatchRef::Parent(Listed(key))) };
+                if let Some(hit) = matched.and_then(|m| hit_of(IndicatorKind::Domain, m, ids, now)) {
+                    f(hit);
+                    hits += 1;
+                }
+            }
+            match suffix.iter().position(|&b| b == b'.') {
+                Some(i) => start += i + 1,
                 None => break,
             }
         }
         hits
     }
 
+    // ---- IP addresses ----
+
     /// The listed address (first) and every listed network covering it,
     /// longest prefix first.
     pub fn lookup_ip(&self, addr: IpAddr) -> Vec<Hit> {
+        self.collect(|f| self.visit_ip(addr, None, f))
+    }
+
+    /// [`lookup_ip`](Self::lookup_ip) at `now_unix`.
+    pub fn lookup_ip_at(&self, addr: IpAddr, now_unix: i64) -> Vec<Hit> {
+        self.collect(|f| self.visit_ip(addr, Some(now_unix), f))
+    }
+
+    /// Calls `f` for each hit of [`lookup_ip`](Self::lookup_ip), in order;
+    /// returns the number of hits. Allocates nothing.
+    pub fn visit_ip<'a>(&'a self, addr: IpAddr, now: Option<i64>, mut f: impl FnMut(HitRef<'a>)) -> usize {
         let addr = match addr {
             IpAddr::V6(a) => a.to_ipv4_mapped().map_or(addr, IpAddr::V4),
             IpAddr::V4(_) => addr,
         };
-        let mut hits = Vec::new();
-        if let Some(ids) = self.t.ips.get(&addr) {
-            let kind = if addr.is_ipv4() { IndicatorKind::Ipv4 } else { IndicatorKind::Ipv6 };
-            hits.push(Hit { kind, matched: Match::Exact, ids: ids.clone() });
-        }
+        let mut hits = 0;
+        let mut emit = |kind, matched, found: Option<(&'a [u8], IdCursor<'a>)>| {
+            if let Some(hit) = found.and_then(|(_, ids)| hit_of(kind, matched, ids, now)) {
+                f(hit);
+                hits += 1;
+            }
+        };
         match addr {
             IpAddr::V4(a) => {
+                let t = &self.t.v4;
+                if t.is_empty() {
+                    return 0;
+                }
                 let bits = u32::from(a);
+                let k = v4_key(ADDRESS, bits);
+                emit(IndicatorKind::Ipv4, MatchRef::Exact, t.find(self.hasher.bytes(&k), &k));
                 for &len in &self.v4_lens {
                     let net = bits & mask_v4(len);
-                    if let Some(ids) = self.t.v4.get(usize::from(len)).and_then(|m| m.get(&net)) {
-                        let listed = format!("{}/{len}", Ipv4Addr::from(net));
-                        hits.push(network_hit(listed, ids));
-                    }
+                    let k = v4_key(len, net);
+                    let m = MatchRef::Network(IpAddr::V4(Ipv4Addr::from(net)), len);
+                    emit(IndicatorKind::Cidr, m, t.find(self.hasher.bytes(&k), &k));
                 }
             }
             IpAddr::V6(a) => {
+                let t = &self.t.v6;
+                if t.is_empty() {
+                    return 0;
+                }
                 let bits = u128::from(a);
+                let k = v6_key(ADDRESS, bits);
+                emit(IndicatorKind::Ipv6, MatchRef::Exact, t.find(self.hasher.bytes(&k), &k));
                 for &len in &self.v6_lens {
                     let net = bits & mask_v6(len);
-                    if let Some(ids) = self.t.v6.get(usize::from(len)).and_then(|m| m.get(&net)) {
-                        let listed = format!("{}/{len}", Ipv6Addr::from(net));
-                        hits.push(network_hit(listed, ids));
-                    }
+                    let k = v6_key(len, net);
+                    let m = MatchRef::Network(IpAddr::V6(Ipv6Addr::from(net)), len);
+                    emit(IndicatorKind::Cidr, m, t.find(self.hasher.bytes(&k), &k));
                 }
             }
         }
         hits
     }
+
+    // ---- URLs ----
 
     /// The listed URL equal to `url` (first), then listed URLs that are path
     /// prefixes of it, longest first.
     pub fn lookup_url(&self, url: &str) -> Vec<Hit> {
+        self.collect(|f| self.visit_url(url, None, f))
+    }
+
+    /// [`lookup_url`](Self::lookup_url) at `now_unix`.
+    pub fn lookup_url_at(&self, url: &str, now_unix: i64) -> Vec<Hit> {
+        self.collect(|f| self.visit_url(url, Some(now_unix), f))
+    }
+
+    /// Calls `f` for each hit of [`lookup_url`](Self::lookup_url), in order;
+    /// returns the number of hits. Normalising the URL allocates.
+    pub fn visit_url<'a>(&'a self, url: &str, now: Option<i64>, mut f: impl FnMut(HitRef<'a>)) -> usize {
+        let t = &self.t.urls;
+        if t.is_empty() {
+            return 0;
+        }
         let Ok(u) = normalize(IndicatorKind::Url, url) else {
-            return Vec::new();
+            return 0;
         };
-        let mut hits = Vec::new();
-        if let Some(ids) = self.t.urls.get(u.as_str()) {
-            hits.push(Hit { kind: IndicatorKind::Url, matched: Match::Exact, ids: ids.clone() });
-        }
-        for cand in url_prefixes(&u) {
-            if let Some(ids) = self.t.urls.get(cand) {
-                hits.push(Hit {
-                    kind: IndicatorKind::Url,
-                    matched: Match::UrlPrefix { listed: cand.to_owned() },
-                    ids: ids.clone(),
-                });
+        let mut hits = 0;
+        let mut probe = |cand: &str, exact: bool| {
+            let Some((key, ids)) = t.find(self.hasher.bytes(cand.as_bytes()), cand.as_bytes()) else {
+                return;
+            };
+            let matched = if exact { MatchRef::Exact } else { MatchRef::UrlPrefix(Listed(key)) };
+            if let Some(hit) = hit_of(IndicatorKind::Url, matched, ids, now) {
+                f(hit);
+                hits += 1;
             }
-        }
+        };
+        probe(&u, true);
+        for_each_url_prefix(&u, |cand| probe(cand, false));
         hits
     }
+
+    // ---- hashes and other exact kinds ----
 
     /// Listed hashes equal to `hex`: MD5 and JA3 for 32 hex digits, SHA-1
     /// for 40, SHA-256 and certificate SHA-256 for 64.
     pub fn lookup_hash(&self, hex: &str) -> Vec<Hit> {
-        [IndicatorKind::Md5, IndicatorKind::Ja3, IndicatorKind::Sha1, IndicatorKind::Sha256, IndicatorKind::CertSha256]
-            .into_iter()
-            .flat_map(|kind| self.lookup_exact(kind, hex))
-            .collect()
+        self.collect(|f| self.visit_hash(hex, None, f))
+    }
+
+    /// [`lookup_hash`](Self::lookup_hash) at `now_unix`.
+    pub fn lookup_hash_at(&self, hex: &str, now_unix: i64) -> Vec<Hit> {
+        self.collect(|f| self.visit_hash(hex, Some(now_unix), f))
+    }
+
+    /// Calls `f` for each hit of [`lookup_hash`](Self::lookup_hash), in
+    /// order; returns the number of hits. Allocates nothing for plain hex.
+    pub fn visit_hash<'a>(&'a self, hex: &str, now: Option<i64>, mut f: impl FnMut(HitRef<'a>)) -> usize {
+        use IndicatorKind as K;
+        let mut buf = [0u8; 64];
+        let Some(digits) = fast::hex(hex, &mut buf) else {
+            // Only the colon-separated certificate form is left.
+            return if hex.contains(':') { self.visit_exact(K::CertSha256, hex, now, f) } else { 0 };
+        };
+        let kinds: &[K] = match digits.len() {
+            32 => &[K::Md5, K::Ja3],
+            40 => &[K::Sha1],
+            64 => &[K::Sha256, K::CertSha256],
+            _ => &[],
+        };
+        kinds.iter().map(|&kind| self.visit_exact_normal(kind, digits, now, &mut f)).sum()
     }
 
     /// The listed value of `kind` equal to `raw`, for any kind (for domains,
     /// IPs and URLs without the parent, network and prefix matches).
     pub fn lookup_exact(&self, kind: IndicatorKind, raw: &str) -> Vec<Hit> {
-        let Ok(v) = normalize(kind, raw) else {
-            return Vec::new();
-        };
-        let ids = match kind {
-            IndicatorKind::Domain => self.t.domains.get(v.as_str()),
-            IndicatorKind::Url => self.t.urls.get(v.as_str()),
-            IndicatorKind::Ipv4 | IndicatorKind::Ipv6 => v.parse::<IpAddr>().ok().and_then(|ip| self.t.ips.get(&ip)),
-            IndicatorKind::Cidr => match parse_cidr(&v) {
-                Ok((IpAddr::V4(a), len)) => self.t.v4.get(usize::from(len)).and_then(|m| m.get(&u32::from(a))),
-                Ok((IpAddr::V6(a), len)) => self.t.v6.get(usize::from(len)).and_then(|m| m.get(&u128::from(a))),
-                Err(_) => None,
-            },
-            _ => self.t.exact.get(&kind).and_then(|m| m.get(v.as_str())),
-        };
-        let kind = match (kind, v.parse::<IpAddr>()) {
-            (IndicatorKind::Ipv6, Ok(IpAddr::V4(_))) => IndicatorKind::Ipv4,
-            _ => kind,
-        };
-        ids.map(|ids| Hit { kind, matched: Match::Exact, ids: ids.clone() }).into_iter().collect()
+        self.collect(|f| self.visit_exact(kind, raw, None, f))
     }
+
+    /// [`lookup_exact`](Self::lookup_exact) at `now_unix`.
+    pub fn lookup_exact_at(&self, kind: IndicatorKind, raw: &str, now_unix: i64) -> Vec<Hit> {
+        self.collect(|f| self.visit_exact(kind, raw, Some(now_unix), f))
+    }
+
+    /// Calls `f` with the hit of [`lookup_exact`](Self::lookup_exact), if
+    /// any; returns the number of hits (0 or 1).
+    pub fn visit_exact<'a>(
+        &'a self,
+        kind: IndicatorKind,
+        raw: &str,
+        now: Option<i64>,
+        mut f: impl FnMut(HitRef<'a>),
+    ) -> usize {
+        use IndicatorKind as K;
+        if kind == K::Domain {
+            let mut name = fast::Name::default();
+            return if self.domain_name(raw, &mut name) {
+                self.visit_exact_normal(kind, name.as_bytes(), now, &mut f)
+            } else {
+                0
+            };
+        }
+        let Ok(v) = normalize(kind, raw) else {
+            return 0;
+        };
+        match kind {
+            K::Ipv4 | K::Ipv6 => match v.parse::<IpAddr>() {
+                Ok(IpAddr::V4(a)) => {
+                    let k = v4_key(ADDRESS, u32::from(a));
+                    self.emit(&self.t.v4, K::Ipv4, &k, now, &mut f)
+                }
+                Ok(IpAddr::V6(a)) => {
+                    let k = v6_key(ADDRESS, u128::from(a));
+                    self.emit(&self.t.v6, K::Ipv6, &k, now, &mut f)
+                }
+                Err(_) => 0,
+            },
+            K::Cidr => match parse_cidr(&v) {
+                Ok((IpAddr::V4(a), len)) => self.emit(&self.t.v4, kind, &v4_key(len, u32::from(a)), now, &mut f),
+                Ok((IpAddr::V6(a), len)) => self.emit(&self.t.v6, kind, &v6_key(len, u128::from(a)), now, &mut f),
+                Err(_) => 0,
+            },
+            _ => self.visit_exact_normal(kind, v.as_bytes(), now, &mut f),
+        }
+    }
+
+    /// An exact lookup of a normal value in the domain, URL or per-kind
+    /// table.
+    fn visit_exact_normal<'a>(
+        &'a self,
+        kind: IndicatorKind,
+        v: &[u8],
+        now: Option<i64>,
+        f: &mut impl FnMut(HitRef<'a>),
+    ) -> usize {
+        let t = match kind {
+            IndicatorKind::Domain => &self.t.domains,
+            IndicatorKind::Url => &self.t.urls,
+            _ => match self.t.exact.get(kind as usize) {
+                Some(t) => t,
+                None => return 0,
+            },
+        };
+        if t.is_empty() {
+            return 0;
+        }
+        let h = if kind == IndicatorKind::Domain { self.hasher.domain(v) } else { self.hasher.bytes(v) };
+        match t.find(h, v).and_then(|(_, ids)| hit_of(kind, MatchRef::Exact, ids, now)) {
+            Some(hit) => {
+                f(hit);
+                1
+            }
+            None => 0,
+        }
+    }
+
+    fn emit<'a>(
+        &'a self,
+        t: &'a KeyTable,
+        kind: IndicatorKind,
+        key: &[u8],
+        now: Option<i64>,
+        f: &mut impl FnMut(HitRef<'a>),
+    ) -> usize {
+        match t.find(self.hasher.bytes(key), key).and_then(|(_, ids)| hit_of(kind, MatchRef::Exact, ids, now)) {
+            Some(hit) => {
+                f(hit);
+                1
+            }
+            None => 0,
+        }
+    }
+
+    fn collect<'a>(&'a self, visit: impl FnOnce(&mut dyn FnMut(HitRef<'a>)) -> usize) -> Vec<Hit> {
+        let mut hits = Vec::new();
+        visit(&mut |h: HitRef<'a>| hits.push(h.to_hit()));
+        hits
+    }
+
+    // ---- any kind ----
 
     /// Looks `raw` up as the kind [`detect_kind`](crate::detect_kind) finds:
     /// domains, IPs, URLs and hashes with their `lookup_*` rules, other
     /// kinds exactly. Nothing when the kind is not recognised.
     pub fn lookup(&self, raw: &str) -> Vec<Hit> {
+        self.lookup_inner(raw, None)
+    }
+
+    /// [`lookup`](Self::lookup) at `now_unix`.
+    pub fn lookup_at(&self, raw: &str, now_unix: i64) -> Vec<Hit> {
+        self.lookup_inner(raw, Some(now_unix))
+    }
+
+    fn lookup_inner(&self, raw: &str, now: Option<i64>) -> Vec<Hit> {
+        use IndicatorKind as K;
         let Some(kind) = crate::detect_kind(raw) else {
             return Vec::new();
         };
-        match kind {
-            IndicatorKind::Domain => self.lookup_domain(raw),
-            IndicatorKind::Url => self.lookup_url(raw),
-            IndicatorKind::Ipv4 | IndicatorKind::Ipv6 => normalize(kind, raw)
-                .ok()
-                .and_then(|v| v.parse::<IpAddr>().ok())
-                .map(|ip| self.lookup_ip(ip))
-                .unwrap_or_default(),
-            IndicatorKind::Md5 | IndicatorKind::Sha1 | IndicatorKind::Sha256 => self.lookup_hash(raw),
-            _ => self.lookup_exact(kind, raw),
-        }
+        self.collect(|f| match kind {
+            K::Domain => self.visit_domain(raw, now, f),
+            K::Url => self.visit_url(raw, now, f),
+            K::Ipv4 | K::Ipv6 => match normalize(kind, raw).ok().and_then(|v| v.parse::<IpAddr>().ok()) {
+                Some(ip) => self.visit_ip(ip, now, f),
+                None => 0,
+            },
+            K::Md5 | K::Sha1 | K::Sha256 => self.visit_hash(raw, now, f),
+            _ => self.visit_exact(kind, raw, now, f),
+        })
     }
 }
 
-fn network_hit(listed: String, ids: &Ids) -> Hit {
-    Hit { kind: IndicatorKind::Cidr, matched: Match::Network { listed }, ids: ids.clone() }
-}
-
-/// Proper `/`-boundary prefixes of a normalised URL, longest first: the URL
-/// without its query (when it has one), then for each `/` in the path, from
-/// the last, the text up to and including it and the text before it.
-fn url_prefixes(u: &str) -> Vec<&str> {
+/// Calls `f` with the proper `/`-boundary prefixes of a normalised URL,
+/// longest first: the URL without its query (when it has one), then for
+/// each `/` in the path, from the last, the text up to and including it and
+/// the text before it.
+fn for_each_url_prefix<'u>(u: &'u str, mut f: impl FnMut(&'u str)) {
     let base = u.split_once('?').map_or(u, |(b, _)| b);
     let Some(scheme_end) = base.find("://") else {
-        return Vec::new();
+        return;
     };
     let Some(path_start) = base.get(scheme_end + 3..).and_then(|rest| rest.find('/')).map(|j| scheme_end + 3 + j)
     else {
-        return Vec::new();
+        return;
     };
-    let mut out: Vec<&str> = Vec::new();
+    let mut last: Option<&str> = None;
+    let mut emit = |cand: &'u str| {
+        if cand.len() != u.len() && last != Some(cand) {
+            f(cand);
+            last = Some(cand);
+        }
+    };
     if base.len() != u.len() {
-        out.push(base);
+        emit(base);
     }
-    let slashes: Vec<usize> =
-        base.char_indices().filter(|&(i, c)| c == '/' && i >= path_start).map(|(i, _)| i).collect();
-    for &i in slashes.iter().rev() {
+    for (i, _) in base.rmatch_indices('/').take_while(|&(i, _)| i >= path_start) {
         for cand in [base.get(..=i), base.get(..i)].into_iter().flatten() {
-            if cand.len() != u.len() && out.last() != Some(&cand) {
-                out.push(cand);
-            }
+            emit(cand);
         }
     }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn url_prefixes(u: &str) -> Vec<&str> {
+        let mut v = Vec::new();
+        for_each_url_prefix(u, |c| v.push(c));
+        v
+    }
 
     #[test]
     fn prefixes() {
@@ -335,5 +968,9 @@ mod tests {
             ["http://x.com/a/b", "http://x.com/a/", "http://x.com/a", "http://x.com/", "http://x.com"]
         );
         assert_eq!(url_prefixes("http://x.com/a/"), ["http://x.com/a", "http://x.com/", "http://x.com"]);
+        assert_eq!(
+            url_prefixes("http://x.com/a//b"),
+            ["http://x.com/a//", "http://x.com/a/", "http://x.com/a", "http://x.com/", "http://x.com"]
+        );
     }
 }

@@ -35,8 +35,11 @@ pub mod lists;
 pub mod misp;
 pub mod normalize;
 pub mod record;
+pub mod sample;
 pub mod stix;
 
 pub use index::{Hit, IndicatorIndex, IndicatorIndexBuilder, Match};
 pub use normalize::{IndicatorKind, Invalid, detect_kind, normalize};
-pub use record::{Category, Collected, FeedError, FeedItem, FeedSink, Indicator, NotMatchable, Rejected, StixObject, Tlp};
+pub use record::{
+    Category, Collected, FeedError, FeedItem, FeedSink, Indicator, NotMatchable, Rejected, StixObject, Tlp,
+};

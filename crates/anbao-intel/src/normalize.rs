@@ -168,7 +168,8 @@ pub fn normalize(kind: IndicatorKind, raw: &str) -> Result<String, Invalid> {
     res.map_err(|reason| Invalid::new(kind, raw, reason))
 }
 
-/// The kind of a value from a plain list, if it is a valid one. Ambiguous
+/// The kind of a value from a plain list, if it is a valid one (or, for
+/// `address/length`, always Cidr, so the caller learns why it is invalid). Ambiguous
 /// shapes get the common reading: 32 hex digits are an Md5 (never Ja3), 64 a
 /// Sha256 (never CertSha256), `com.example.app` a Domain (never an
 /// AndroidPackage), `evil.com/path` a Url.
@@ -181,8 +182,16 @@ pub fn detect_kind(raw: &str) -> Option<IndicatorKind> {
     if s.contains("://") {
         return ok(IndicatorKind::Url);
     }
+    if let Some((addr, len)) = s.split_once('/')
+        && addr.parse::<IpAddr>().is_ok()
+        && len.parse::<u8>().is_ok()
+    {
+        // `10.1.2.3/8` is a CIDR with host bits set (invalid, and the
+        // reason says so), not the URL `http://10.1.2.3/8`.
+        return Some(IndicatorKind::Cidr);
+    }
     if s.contains('/') {
-        return ok(IndicatorKind::Cidr).or_else(|| ok(IndicatorKind::Url));
+        return ok(IndicatorKind::Url);
     }
     if s.bytes().all(|b| b.is_ascii_hexdigit()) {
         match s.len() {

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use anbao_intel::{Hit, IndicatorIndex, IndicatorKind as K, Match};
+use anbao_intel::{Hit, IndicatorIndex, IndicatorIndexBuilder, IndicatorKind as K, Match};
 
 /// SplitMix64: deterministic, no dependency.
 struct Rng(u64);
@@ -101,11 +101,35 @@ fn url_prefix_of(listed: &str, u: &str) -> bool {
         && (listed.len() == base.len() || listed.ends_with('/') || base.as_bytes()[listed.len()] == b'/')
 }
 
+/// Listed values with their ids and expiries, as added.
+type Listed = BTreeMap<(K, String), Vec<(u64, Option<i64>)>>;
+
+/// The ids of a listed value active at `now` (all without a `now`): an id
+/// added once without expiry never expires, else its latest expiry counts.
+fn active(adds: &[(u64, Option<i64>)], now: Option<i64>) -> Vec<u64> {
+    let mut by_id: BTreeMap<u64, Option<i64>> = BTreeMap::new();
+    for &(id, until) in adds {
+        let e = by_id.entry(id).or_insert(until);
+        *e = match (*e, until) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            _ => None,
+        };
+    }
+    by_id
+        .into_iter()
+        .filter(|(_, until)| match (now, until) {
+            (Some(now), Some(until)) => now < *until,
+            _ => true,
+        })
+        .map(|(id, _)| id)
+        .collect()
+}
+
 /// The expected hits, ordered as the index orders them: exact first, then
 /// by decreasing length of the listed value (= prefix length for networks).
-fn naive(listed: &BTreeMap<(K, String), Vec<u64>>, kind: K, q: &str) -> Vec<Hit> {
+fn naive(listed: &Listed, kind: K, q: &str, now: Option<i64>) -> Vec<Hit> {
     let mut hits: Vec<(usize, Hit)> = Vec::new();
-    for ((k, v), ids) in listed {
+    for ((k, v), adds) in listed {
         let matched = match (kind, *k) {
             (K::Domain, K::Domain) if v == q => Some(Match::Exact),
             (K::Domain, K::Domain) if q.ends_with(&format!(".{v}")) => Some(Match::Parent { listed: v.clone() }),
@@ -115,47 +139,107 @@ fn naive(listed: &BTreeMap<(K, String), Vec<u64>>, kind: K, q: &str) -> Vec<Hit>
             (K::Url, K::Url) if url_prefix_of(v, q) => Some(Match::UrlPrefix { listed: v.clone() }),
             _ => None,
         };
-        if let Some(matched) = matched {
+        let ids = active(adds, now);
+        if let Some(matched) = matched.filter(|_| !ids.is_empty()) {
             let rank = match &matched {
                 Match::Exact => usize::MAX,
                 Match::Network { listed } => listed.split_once('/').unwrap().1.parse().unwrap(),
                 Match::Parent { listed } | Match::UrlPrefix { listed } => listed.len(),
             };
-            hits.push((rank, Hit { kind: *k, matched, ids: ids.clone() }));
+            hits.push((rank, Hit { kind: *k, matched, ids }));
         }
     }
     hits.sort_by_key(|h| std::cmp::Reverse(h.0));
     hits.into_iter().map(|(_, h)| h).collect()
 }
 
-#[test]
-fn index_agrees_with_linear_scan() {
-    let mut r = Rng(0x5EED);
-    let mut b = IndicatorIndex::builder();
-    let mut listed: BTreeMap<(K, String), Vec<u64>> = BTreeMap::new();
-    for id in 0..3000u64 {
+/// Random indicators (a third of them expiring) into indexes with several
+/// hash layouts (`Some(bits)`: a hash weakened to that many bits, so that
+/// values collide; 0 makes them all collide); every lookup API must give
+/// the linear scan's answer.
+fn agree(seed: u64, adds: u64, lookups: usize, layouts: &[Option<u32>]) {
+    let mut r = Rng(seed);
+    let mut builders: Vec<IndicatorIndexBuilder> = layouts
+        .iter()
+        .map(|bits| match bits {
+            None => IndicatorIndex::builder(),
+            Some(b) => IndicatorIndexBuilder::with_seed(seed).weaken_hash_for_tests(*b),
+        })
+        .collect();
+    let mut listed: Listed = BTreeMap::new();
+    for id in 0..adds {
         let (kind, raw) = random(&mut r);
         let norm = anbao_intel::normalize(kind, &raw).unwrap();
-        b.add(kind, &raw, id).unwrap();
-        listed.entry((kind, norm)).or_default().push(id);
+        // Ids repeat now and then, so that ids merge.
+        let id = if r.below(10) == 0 { id / 2 } else { id };
+        let until = (r.below(3) == 0).then(|| r.below(100) as i64);
+        for b in &mut builders {
+            match until {
+                Some(t) => b.add_expiring(kind, &raw, id, t).unwrap(),
+                None => b.add(kind, &raw, id).unwrap(),
+            };
+        }
+        listed.entry((kind, norm)).or_default().push((id, until));
     }
-    let idx = b.build();
+    let indexes: Vec<IndicatorIndex> = builders.into_iter().map(IndicatorIndexBuilder::build).collect();
     let mut matched = 0;
-    for _ in 0..3000 {
+    let mut names: Vec<(String, Option<i64>, Vec<Hit>)> = Vec::new();
+    for _ in 0..lookups {
         let (kind, raw) = random(&mut r);
         if kind == K::Cidr {
             continue;
         }
+        let now = (r.below(2) == 0).then(|| r.below(120) as i64);
         let q = anbao_intel::normalize(kind, &raw).unwrap();
-        let want = naive(&listed, kind, &q);
-        let got = match kind {
-            K::Domain => idx.lookup_domain(&raw),
-            K::Url => idx.lookup_url(&raw),
-            _ => idx.lookup_ip(q.parse().unwrap()),
-        };
-        assert_eq!(got, want, "{kind} {raw}");
-        assert_eq!(idx.lookup(&raw), want, "lookup {raw}");
-        matched += usize::from(!got.is_empty());
+        let want = naive(&listed, kind, &q, now);
+        for idx in &indexes {
+            let got = match (kind, now) {
+                (K::Domain, None) => idx.lookup_domain(&raw),
+                (K::Domain, Some(t)) => idx.lookup_domain_at(&raw, t),
+                (K::Url, None) => idx.lookup_url(&raw),
+                (K::Url, Some(t)) => idx.lookup_url_at(&raw, t),
+                (_, None) => idx.lookup_ip(q.parse().unwrap()),
+                (_, Some(t)) => idx.lookup_ip_at(q.parse().unwrap(), t),
+            };
+            assert_eq!(got, want, "{kind} {raw} at {now:?}");
+            let any = match now {
+                None => idx.lookup(&raw),
+                Some(t) => idx.lookup_at(&raw, t),
+            };
+            assert_eq!(any, want, "lookup {raw} at {now:?}");
+        }
+        if kind == K::Domain {
+            names.push((raw, now, want.clone()));
+        }
+        matched += usize::from(!want.is_empty());
     }
-    assert!(matched > 1000, "only {matched} lookups matched: the generator is too sparse");
+    assert!(matched > lookups / 3, "only {matched} lookups matched: the generator is too sparse");
+
+    // The batched domain lookup, per time (one call per distinct `now`).
+    let qs: Vec<&str> = names.iter().map(|(q, _, _)| q.as_str()).collect();
+    for now in [None, Some(0), Some(50), Some(99)] {
+        let want: Vec<Vec<Hit>> =
+            qs.iter().map(|q| naive(&listed, K::Domain, &anbao_intel::normalize(K::Domain, q).unwrap(), now)).collect();
+        for idx in &indexes {
+            let mut got: Vec<Vec<Hit>> = vec![Vec::new(); qs.len()];
+            let n = idx.visit_domains(&qs, now, |i, h| got[i].push(h.to_hit()));
+            assert_eq!(n, got.iter().map(Vec::len).sum::<usize>());
+            for (i, q) in qs.iter().enumerate() {
+                assert_eq!(got[i], want[i], "batch {q} at {now:?}");
+            }
+        }
+    }
+}
+
+#[test]
+fn index_agrees_with_linear_scan() {
+    agree(0x5EED, 3000, 3000, &[None, Some(4), Some(9)]);
+}
+
+#[test]
+fn index_agrees_with_linear_scan_small_and_dense() {
+    // Few values, many repeats: long id lists, most names hit.
+    for seed in 1..6 {
+        agree(seed, 60, 400, &[None, Some(0), Some(1), Some(2)]);
+    }
 }
