@@ -5,7 +5,7 @@
 //! that states the value has one `intel_provenance` row (a re-import from
 //! the same source replaces its row). The indicator's category, confidence,
 //! TLP, first/last seen and validity are derived from its provenance rows
-//! after every write ([`AGGREGATE_SQL`]):
+//! after every write (`aggregate_sql!`):
 //! - confidence: the highest any source gives;
 //! - TLP: the most restrictive;
 //! - category: that of the most confident source, the newest on ties;
@@ -39,9 +39,17 @@ use crate::{Actor, Result, Store, StoreError, WriteTx, opt_ts_col, ts_col};
 /// Rejects kept per import for download; the count covers all of them.
 pub const MAX_KEPT_REJECTS: usize = 10_000;
 
-/// Rows per INSERT statement: provenance rows bind 13 values, well under
-/// SQLite's 32,766 and PostgreSQL's 65,535 parameters.
-const ROWS_PER_STATEMENT: usize = 1000;
+/// Rows per multi-row statement. PostgreSQL: 1000 (provenance rows bind 14
+/// values, under its 65,535 parameters). SQLite: 64, because sqlx's SQLite
+/// driver finds each `$N` by name among all parameters, so binding costs
+/// grow with the square of the count (1000 rows spent 85% of an import
+/// there).
+fn rows_per_statement(backend: crate::Backend) -> usize {
+    match backend {
+        crate::Backend::Sqlite => 20,
+        crate::Backend::Postgres => 1000,
+    }
+}
 
 /// An indicator as stored, with the values derived from its provenance.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -378,19 +386,39 @@ fn list_params(start: usize, n: usize) -> String {
 }
 
 /// Recomputes an indicator's derived columns from its provenance rows; see
-/// the module doc. `$1` is the update time; the ids follow.
-const AGGREGATE_SQL: &str = "UPDATE intel_indicators SET \
-    confidence = (SELECT MAX(p.confidence) FROM intel_provenance p WHERE p.indicator_id = intel_indicators.id), \
-    tlp_rank = (SELECT MAX(p.tlp_rank) FROM intel_provenance p WHERE p.indicator_id = intel_indicators.id), \
-    first_seen = (SELECT MIN(p.first_seen) FROM intel_provenance p WHERE p.indicator_id = intel_indicators.id), \
-    last_seen = (SELECT MAX(p.last_seen) FROM intel_provenance p WHERE p.indicator_id = intel_indicators.id), \
-    valid_until = (SELECT CASE WHEN COUNT(*) = COUNT(p.valid_until) THEN MAX(p.valid_until) END \
-                   FROM intel_provenance p WHERE p.indicator_id = intel_indicators.id), \
-    category = COALESCE((SELECT p.category FROM intel_provenance p WHERE p.indicator_id = intel_indicators.id \
-                ORDER BY COALESCE(p.confidence, 50) DESC, p.updated_at DESC, p.id DESC LIMIT 1), category), \
-    sources = (SELECT COUNT(*) FROM intel_provenance p WHERE p.indicator_id = intel_indicators.id), \
-    updated_at = $1 \
-    WHERE id IN ";
+/// the module doc, for the ids the `$ids` subquery yields. `$1` is the update time.
+macro_rules! aggregate_sql {
+    ($ids:literal) => {
+        concat!(
+            "UPDATE intel_indicators SET confidence = agg.confidence, tlp_rank = agg.tlp_rank, \
+             first_seen = agg.first_seen, last_seen = agg.last_seen, valid_until = agg.valid_until, \
+             sources = agg.sources, updated_at = $1, \
+             category = COALESCE((SELECT p.category FROM intel_provenance p WHERE p.indicator_id = intel_indicators.id \
+                ORDER BY COALESCE(p.confidence, 50) DESC, p.updated_at DESC, p.id DESC LIMIT 1), category) \
+             FROM (SELECT indicator_id, MAX(confidence) AS confidence, MAX(tlp_rank) AS tlp_rank, \
+                   MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen, \
+                   CASE WHEN COUNT(*) = COUNT(valid_until) THEN MAX(valid_until) END AS valid_until, \
+                   COUNT(*) AS sources \
+                   FROM intel_provenance WHERE indicator_id IN ",
+            $ids,
+            " GROUP BY indicator_id) agg WHERE intel_indicators.id = agg.indicator_id"
+        )
+    };
+}
+
+/// What a second statement about the same (indicator, source) changes.
+macro_rules! provenance_conflict {
+    () => {
+        "ON CONFLICT (indicator_id, source) DO UPDATE SET external_id = excluded.external_id, \
+         category = excluded.category, confidence = excluded.confidence, tlp_rank = excluded.tlp_rank, \
+         first_seen = CASE WHEN intel_provenance.first_seen < excluded.first_seen \
+           THEN intel_provenance.first_seen ELSE excluded.first_seen END, \
+         last_seen = CASE WHEN intel_provenance.last_seen > excluded.last_seen \
+           THEN intel_provenance.last_seen ELSE excluded.last_seen END, \
+         valid_until = excluded.valid_until, tags = excluded.tags, context = excluded.context, \
+         import_id = excluded.import_id, updated_at = excluded.updated_at"
+    };
+}
 
 /// Merges two statements of the same value from one chunk (a feed listing a
 /// value twice): the wider validity, the higher confidence, both tag sets.
@@ -469,75 +497,54 @@ impl Store {
         }
         let now = self.now_text();
         let mut counts = ChunkCounts::default();
+        let sql = ChunkSql::for_backend(self.backend());
         let mut tx = self.write_tx().await?;
-        let mut ids: HashMap<(IndicatorKind, String), i64> = HashMap::with_capacity(order.len());
-        for part in order.chunks(ROWS_PER_STATEMENT) {
-            let found = select_ids(&mut tx, part).await?;
-            counts.updated += found.len() as u64;
-            let missing: Vec<&(IndicatorKind, String)> = part.iter().filter(|k| !found.contains_key(*k)).collect();
-            ids.extend(found);
-            if !missing.is_empty() {
-                let sql = format!(
-                    "INSERT INTO intel_indicators (kind, value, category, created_at, updated_at) VALUES {} \
-                     ON CONFLICT (kind, value) DO NOTHING",
-                    placeholders(0, missing.len(), 5)
-                );
-                let mut q = sqlx::query(&sql);
-                for (kind, value) in &missing {
-                    let category =
-                        merged.get(&(*kind, value.clone())).and_then(|i| i.category).unwrap_or(default_category);
-                    q = q.bind(kind.as_str()).bind(value.as_str()).bind(category.as_str()).bind(&now).bind(&now);
-                }
-                let inserted = q.execute(&mut *tx).await?.rows_affected();
-                counts.accepted += inserted;
-                // Another importer may have inserted some of them meanwhile.
-                counts.updated += (missing.len() as u64).saturating_sub(inserted);
-                let owned: Vec<(IndicatorKind, String)> = missing.into_iter().cloned().collect();
-                ids.extend(select_ids(&mut tx, &owned).await?);
-            }
+        // The whole chunk travels as one JSON array per statement: a handful
+        // of statements per chunk instead of one per row (or per few rows).
+        let keys_json = json_array(order.iter().map(|(k, v)| serde_json::json!([k.as_str(), v])));
+        let mut ids = select_ids(&mut tx, sql.select_ids, &keys_json).await?;
+        counts.updated += ids.len() as u64;
+        let missing: Vec<&(IndicatorKind, String)> = order.iter().filter(|k| !ids.contains_key(*k)).collect();
+        if !missing.is_empty() {
+            let rows = json_array(missing.iter().map(|(kind, value)| {
+                let category = merged.get(&(*kind, value.clone())).and_then(|i| i.category).unwrap_or(default_category);
+                serde_json::json!([kind.as_str(), value, category.as_str()])
+            }));
+            let inserted =
+                sqlx::query(sql.insert_indicators).bind(rows).bind(&now).execute(&mut *tx).await?.rows_affected();
+            counts.accepted += inserted;
+            // Another importer may have inserted some of them meanwhile.
+            counts.updated += (missing.len() as u64).saturating_sub(inserted);
+            let missing_json = json_array(missing.iter().map(|(k, v)| serde_json::json!([k.as_str(), v])));
+            ids.extend(select_ids(&mut tx, sql.select_ids, &missing_json).await?);
         }
         let rows: Vec<(i64, &Indicator)> = order.iter().filter_map(|k| Some((*ids.get(k)?, merged.get(k)?))).collect();
-        for part in rows.chunks(ROWS_PER_STATEMENT) {
-            let sql = format!(
-                "INSERT INTO intel_provenance (indicator_id, source, external_id, category, confidence, tlp_rank, \
-                 first_seen, last_seen, valid_until, tags, context, import_id, created_at, updated_at) VALUES {} \
-                 ON CONFLICT (indicator_id, source) DO UPDATE SET external_id = excluded.external_id, \
-                 category = excluded.category, confidence = excluded.confidence, tlp_rank = excluded.tlp_rank, \
-                 first_seen = CASE WHEN intel_provenance.first_seen < excluded.first_seen \
-                   THEN intel_provenance.first_seen ELSE excluded.first_seen END, \
-                 last_seen = CASE WHEN intel_provenance.last_seen > excluded.last_seen \
-                   THEN intel_provenance.last_seen ELSE excluded.last_seen END, \
-                 valid_until = excluded.valid_until, tags = excluded.tags, context = excluded.context, \
-                 import_id = excluded.import_id, updated_at = excluded.updated_at",
-                placeholders(0, part.len(), 14)
-            );
-            let mut q = sqlx::query(&sql);
-            for (id, i) in part {
-                q = q
-                    .bind(*id)
-                    .bind(source)
-                    .bind(i.external_id.clone().unwrap_or_default())
-                    .bind(i.category.unwrap_or(default_category).as_str())
-                    .bind(i.confidence.map(i64::from))
-                    .bind(i.tlp.map(|t| i64::from(t.rank())))
-                    .bind(i.first_seen.map(format_ts).unwrap_or_else(|| now.clone()))
-                    .bind(i.last_seen.map(format_ts).unwrap_or_else(|| now.clone()))
-                    .bind(i.valid_until.map(format_ts))
-                    .bind(join_tags(&i.tags))
-                    .bind(i.context.clone())
-                    .bind(import_id)
-                    .bind(&now)
-                    .bind(&now);
-            }
-            q.execute(&mut *tx).await?;
-            let sql = format!("{AGGREGATE_SQL}({})", list_params(1, part.len()));
-            let mut q = sqlx::query(&sql).bind(&now);
-            for (id, _) in part {
-                q = q.bind(*id);
-            }
-            q.execute(&mut *tx).await?;
+        if !rows.is_empty() {
+            let provenance = json_array(rows.iter().map(|(id, i)| {
+                serde_json::json!([
+                    id,
+                    i.external_id.clone().unwrap_or_default(),
+                    i.category.unwrap_or(default_category).as_str(),
+                    i.confidence,
+                    i.tlp.map(|t| t.rank()),
+                    i.first_seen.map(format_ts).unwrap_or_else(|| now.clone()),
+                    i.last_seen.map(format_ts).unwrap_or_else(|| now.clone()),
+                    i.valid_until.map(format_ts),
+                    join_tags(&i.tags),
+                    i.context,
+                ])
+            }));
+            sqlx::query(sql.upsert_provenance)
+                .bind(provenance)
+                .bind(source)
+                .bind(import_id)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+            let id_list = json_array(rows.iter().map(|(id, _)| serde_json::json!(id)));
+            sqlx::query(sql.aggregate).bind(&now).bind(id_list).execute(&mut *tx).await?;
         }
-        for part in objects.chunks(ROWS_PER_STATEMENT) {
+        for part in objects.chunks(rows_per_statement(self.backend())) {
             let sql = format!(
                 "INSERT INTO intel_objects (stix_id, object_type, spec_version, version, body, source, import_id, \
                  added_at) VALUES {} ON CONFLICT (stix_id, version) DO NOTHING",
@@ -647,7 +654,7 @@ impl Store {
     /// Indicators by id, in id order; unknown ids are left out.
     pub async fn intel_indicators_by_ids(&self, ids: &[i64]) -> Result<Vec<StoredIndicator>> {
         let mut out = Vec::with_capacity(ids.len());
-        for part in ids.chunks(ROWS_PER_STATEMENT) {
+        for part in ids.chunks(rows_per_statement(self.backend())) {
             let sql =
                 format!("SELECT * FROM intel_indicators WHERE id IN ({}) ORDER BY id", list_params(0, part.len()));
             let mut q = sqlx::query(&sql);
@@ -943,27 +950,72 @@ fn finish_export(mut e: ExportIndicator) -> ExportIndicator {
     e
 }
 
-async fn select_ids(
-    tx: &mut WriteTx,
-    keys: &[(IndicatorKind, String)],
-) -> Result<HashMap<(IndicatorKind, String), i64>> {
-    let mut out = HashMap::with_capacity(keys.len());
-    if keys.is_empty() {
-        return Ok(out);
-    }
-    let sql = format!("SELECT id, kind, value FROM intel_indicators WHERE value IN ({})", list_params(0, keys.len()));
-    let mut q = sqlx::query(&sql);
-    for (_, value) in keys {
-        q = q.bind(value.as_str());
-    }
-    let wanted: std::collections::HashSet<&(IndicatorKind, String)> = keys.iter().collect();
-    for row in q.fetch_all(&mut **tx).await? {
-        let key = (kind_col(&row, "kind")?, row.try_get::<String, _>("value")?);
-        if wanted.contains(&key) {
-            out.insert(key, row.try_get("id")?);
-        }
+async fn select_ids(tx: &mut WriteTx, sql: &str, keys_json: &str) -> Result<HashMap<(IndicatorKind, String), i64>> {
+    let mut out = HashMap::new();
+    for row in sqlx::query(sql).bind(keys_json).fetch_all(&mut **tx).await? {
+        out.insert((kind_col(&row, "kind")?, row.try_get::<String, _>("value")?), row.try_get("id")?);
     }
     Ok(out)
+}
+
+fn json_array(items: impl Iterator<Item = serde_json::Value>) -> String {
+    serde_json::Value::Array(items.collect()).to_string()
+}
+
+/// The chunk statements, which read their rows from one JSON array
+/// parameter. The only SQL written twice in the store: SQLite reads JSON
+/// with `json_each`/`json_extract`, PostgreSQL with `jsonb_array_elements`
+/// and `->>`; both are tested by the same suite.
+struct ChunkSql {
+    /// `$1`: `[[kind, value], …]` → id, kind, value of those stored.
+    select_ids: &'static str,
+    /// `$1`: `[[kind, value, category], …]`, `$2`: now.
+    insert_indicators: &'static str,
+    /// `$1`: `[[indicator_id, external_id, category, confidence, tlp_rank,
+    /// first_seen, last_seen, valid_until, tags, context], …]`, `$2`: source,
+    /// `$3`: import id, `$4`: now.
+    upsert_provenance: &'static str,
+    /// `$1`: now, `$2`: `[id, …]`.
+    aggregate: &'static str,
+}
+
+impl ChunkSql {
+    fn for_backend(backend: crate::Backend) -> ChunkSql {
+        match backend {
+            crate::Backend::Sqlite => ChunkSql {
+                select_ids: "SELECT i.id, i.kind, i.value FROM json_each($1) j JOIN intel_indicators i \
+                    ON i.kind = json_extract(j.value, '$[0]') AND i.value = json_extract(j.value, '$[1]')",
+                insert_indicators: "INSERT INTO intel_indicators (kind, value, category, created_at, updated_at) \
+                    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), $2, $2 \
+                    FROM json_each($1) WHERE true ON CONFLICT (kind, value) DO NOTHING",
+                upsert_provenance: concat!(
+                    "INSERT INTO intel_provenance (indicator_id, source, external_id, category, confidence, tlp_rank, \
+                     first_seen, last_seen, valid_until, tags, context, import_id, created_at, updated_at) \
+                     SELECT json_extract(value, '$[0]'), $2, json_extract(value, '$[1]'), json_extract(value, '$[2]'), \
+                     json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), \
+                     json_extract(value, '$[6]'), json_extract(value, '$[7]'), json_extract(value, '$[8]'), \
+                     json_extract(value, '$[9]'), $3, $4, $4 FROM json_each($1) WHERE true ",
+                    provenance_conflict!()
+                ),
+                aggregate: aggregate_sql!("(SELECT value FROM json_each($2))"),
+            },
+            crate::Backend::Postgres => ChunkSql {
+                select_ids: "SELECT i.id, i.kind, i.value FROM jsonb_array_elements($1::jsonb) j JOIN intel_indicators i \
+                    ON i.kind = j->>0 AND i.value = j->>1",
+                insert_indicators: "INSERT INTO intel_indicators (kind, value, category, created_at, updated_at) \
+                    SELECT j->>0, j->>1, j->>2, $2, $2 FROM jsonb_array_elements($1::jsonb) j \
+                    ON CONFLICT (kind, value) DO NOTHING",
+                upsert_provenance: concat!(
+                    "INSERT INTO intel_provenance (indicator_id, source, external_id, category, confidence, tlp_rank, \
+                     first_seen, last_seen, valid_until, tags, context, import_id, created_at, updated_at) \
+                     SELECT (j->>0)::bigint, $2, j->>1, j->>2, (j->>3)::bigint, (j->>4)::bigint, j->>5, j->>6, j->>7, \
+                     j->>8, j->>9, $3, $4, $4 FROM jsonb_array_elements($1::jsonb) j ",
+                    provenance_conflict!()
+                ),
+                aggregate: aggregate_sql!("(SELECT (jsonb_array_elements_text($2::jsonb))::bigint)"),
+            },
+        }
+    }
 }
 
 async fn bump_generation(tx: &mut WriteTx) -> Result<()> {

@@ -18,14 +18,17 @@ mod assets;
 mod audit;
 mod error;
 mod intel;
+mod intel_sources;
 mod migrate;
 mod network_units;
 mod org_units;
 mod password;
 mod risks;
+mod samples;
 mod seal;
 mod sessions;
 mod sql;
+mod taxii;
 mod tokens;
 mod users;
 
@@ -50,13 +53,23 @@ pub use intel::{
     ALLOWLIST_TYPES, Allowlist, ChunkCounts, ExportIndicator, ImportRun, ImportTotals, IndicatorFilter, KeptReject,
     MAX_KEPT_REJECTS, Provenance, StoredIndicator, StoredObject,
 };
+pub use intel_sources::{
+    IntelSource, IntelSourceDraft, IntelSourcePatch, MAX_INTERVAL_MINUTES, PULL_HEARTBEAT, PULL_LEASE, SOURCE_FORMATS,
+    SourceKind,
+};
 pub use migrate::latest_version as latest_schema_version;
 pub use network_units::{AssessmentKind, NetworkUnit, NetworkUnitDraft, UnitStatus, date_text, parse_date};
 pub use org_units::{NewOrgUnit, OrgUnitPatch};
 pub use password::{generate_password, hash_password, verify_password};
 pub use risks::{Clearance, Risk, RiskDraft};
+pub use samples::{MAX_SAMPLE_BYTES, SAMPLE_SOURCE, Sample, SampleDraft};
 pub use seal::{SealError, Sealer};
 pub use sessions::{Session, SessionPolicy};
+pub use taxii::{
+    CollectionDraft, CollectionPatch, MAX_FILTER_VALUES, ObjectFilter, PublishFilter, STATUS_RETENTION,
+    STIX_SPEC_VERSION, StatusDetail, TaxiiCollection, TaxiiObject, TaxiiPage, TaxiiStatus, VersionMatch, micros_text,
+    parse_timestamp,
+};
 pub use tokens::{ApiToken, NewToken};
 pub use users::{LoginOutcome, LoginPolicy, NewUser, User, UserFilter, UserPatch};
 
@@ -331,6 +344,11 @@ pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     rand::rngs::OsRng.fill_bytes(&mut buf);
     hex::encode(buf)
+}
+
+pub(crate) fn sha256_bytes_hex(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
 }
 
 pub(crate) fn sha256_hex(s: &str) -> String {

@@ -51,6 +51,24 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0006_intel.sql"),
         postgres: include_str!("../migrations/postgres/0006_intel.sql"),
     },
+    Migration {
+        version: 7,
+        name: "taxii",
+        sqlite: include_str!("../migrations/sqlite/0007_taxii.sql"),
+        postgres: include_str!("../migrations/postgres/0007_taxii.sql"),
+    },
+    Migration {
+        version: 8,
+        name: "intel_sources",
+        sqlite: include_str!("../migrations/sqlite/0008_intel_sources.sql"),
+        postgres: include_str!("../migrations/postgres/0008_intel_sources.sql"),
+    },
+    Migration {
+        version: 9,
+        name: "samples",
+        sqlite: include_str!("../migrations/sqlite/0009_samples.sql"),
+        postgres: include_str!("../migrations/postgres/0009_samples.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.
@@ -121,5 +139,17 @@ impl Store {
             .fetch_one(self.pool())
             .await?
             .try_get("v")?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MIGRATIONS;
+
+    /// Versions increase strictly in table order: `latest_version` is the
+    /// last entry, and migrations run in table order.
+    #[test]
+    fn migrations_are_numbered_in_order() {
+        assert!(MIGRATIONS.windows(2).all(|w| w[0].version < w[1].version));
     }
 }
