@@ -26,3 +26,36 @@ function syncAssetType(select) {
 document.addEventListener("change", (e) => {
   if (e.target.matches("[data-asset-type-select]")) syncAssetType(e.target);
 });
+// Intel import runs: follow the run's counts each second while it runs,
+// then reload once so the page shows the finished run.
+function followImport(el) {
+  const url = el.getAttribute("data-import-poll");
+  const tick = async () => {
+    let delay = 1000;
+    try {
+      const r = await fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (r.ok) {
+        const run = await r.json();
+        el.querySelectorAll("[data-count]").forEach((c) => {
+          const v = run[c.getAttribute("data-count")];
+          if (v !== undefined && v !== null) c.textContent = String(v);
+        });
+        const progress = el.querySelector("progress");
+        if (progress) progress.textContent = String((run.accepted || 0) + (run.updated || 0));
+        if (run.status !== "running") {
+          window.location.reload();
+          return;
+        }
+      } else {
+        delay = 5000;
+      }
+    } catch (_) {
+      delay = 5000;
+    }
+    setTimeout(tick, delay);
+  };
+  setTimeout(tick, 1000);
+}
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-import-poll][data-status=running]").forEach(followImport);
+});

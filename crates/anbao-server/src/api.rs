@@ -8,11 +8,14 @@ pub mod assets;
 pub mod audit;
 pub mod domains;
 pub mod health;
+pub mod intel;
+pub mod intel_sources;
 pub mod me;
 pub mod network_units;
 pub mod org_units;
 pub mod requirements;
 pub mod risks;
+pub mod samples;
 pub mod tokens;
 pub mod users;
 

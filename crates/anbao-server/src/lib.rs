@@ -22,6 +22,7 @@ mod metrics;
 mod openapi;
 mod pdf;
 pub mod routes;
+pub mod taxii;
 mod ui;
 
 use std::sync::Arc;
@@ -58,6 +59,8 @@ pub struct ServerConfig {
     pub catalogue: Option<&'static anbao_model::catalogue::Catalogue>,
     /// Chromium to print PDFs with; `None`: the first found on PATH.
     pub pdf_renderer: Option<std::path::PathBuf>,
+    /// Largest TAXII envelope accepted (advertised as `max_content_length`).
+    pub taxii_max_content_length: usize,
 }
 
 impl Default for ServerConfig {
@@ -72,6 +75,7 @@ impl Default for ServerConfig {
             grading_rules: None,
             catalogue: None,
             pdf_renderer: None,
+            taxii_max_content_length: taxii::DEFAULT_MAX_CONTENT_LENGTH,
         }
     }
 }
@@ -82,11 +86,19 @@ pub struct AppState {
     pub store: Store,
     pub config: Arc<ServerConfig>,
     pub metrics: Arc<metrics::Metrics>,
+    /// The threat-intelligence match index (rebuilt in the background by
+    /// `LiveIndex::spawn_refresher`; handlers may refresh it on demand).
+    pub intel: Arc<anbao_feeds::LiveIndex>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> AppState {
-        AppState { store, config: Arc::new(config), metrics: Arc::new(metrics::Metrics::new()) }
+        AppState {
+            store,
+            config: Arc::new(config),
+            metrics: Arc::new(metrics::Metrics::new()),
+            intel: Arc::new(anbao_feeds::LiveIndex::new()),
+        }
     }
 }
 
@@ -100,6 +112,7 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(error::not_found)
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .merge(taxii::router(state.clone(), state.config.taxii_max_content_length))
         .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))
         .layer(axum::middleware::from_fn_with_state(state.config.clone(), headers::security_headers))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))

@@ -30,6 +30,12 @@ use crate::api;
         api::assessments::start, api::assessments::get, api::assessments::results, api::assessments::add_link,
         api::assessments::download, api::assessments::complete, api::assessments::tasks, api::assessments::close_task,
         api::risks::list, api::risks::create, api::risks::replace, api::risks::clearances, api::risks::clear,
+        api::intel::lookup, api::intel::list, api::intel::get, api::intel::delete, api::intel::stats,
+        api::intel::start, api::intel::runs, api::intel::run, api::intel::rejects, api::intel::export,
+        api::intel::allowlists, api::intel::save_allowlist_route, api::intel::delete_allowlist,
+        api::samples::list, api::samples::get, api::samples::upload, api::samples::download, api::samples::delete,
+        api::intel_sources::list, api::intel_sources::create, api::intel_sources::delete, api::intel_sources::pull,
+        crate::taxii::manage::list, crate::taxii::manage::create, crate::taxii::manage::update, crate::taxii::manage::delete,
     ),
     tags(
         (name = "operations"), (name = "accounts"), (name = "organisation"), (name = "audit"), (name = "govern"),

@@ -8,7 +8,7 @@ use axum::handler::Handler;
 use axum::http::Method;
 use axum::routing::MethodRouter;
 
-use crate::{AppState, api, assets, auth, ui};
+use crate::{AppState, api, assets, auth, taxii, ui};
 
 /// What a route requires of the caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -213,6 +213,67 @@ pub fn table() -> Vec<Route> {
         Route::new(post.clone(), "/govern/tasks/{id}/close", perm(ManageGovern), Page, ui::assessments::close_task),
         Route::new(get.clone(), "/govern/requirements", perm(ReadGovern), Page, ui::requirements::page),
         Route::new(post.clone(), "/govern/accountability", perm(ManageGovern), Page, ui::accountability::set),
+        // Threat intelligence pages (issue #4; R3.5, R3.6, R8.5).
+        Route::new(get.clone(), "/intel", perm(Permission::ReadIntel), Page, ui::intel::list),
+        Route::new(get.clone(), "/intel/indicators/{id}", perm(Permission::ReadIntel), Page, ui::intel::detail),
+        Route::new(
+            post.clone(),
+            "/intel/indicators/{id}/delete",
+            perm(Permission::ManageIntel),
+            Page,
+            ui::intel::delete,
+        ),
+        Route::new(get.clone(), "/intel/import", perm(Permission::ReadIntel), Page, ui::intel::import_page),
+        Route::new(post.clone(), "/intel/import", perm(Permission::ManageIntel), Page, ui::intel::upload)
+            .body_limit(api::intel::IMPORT_LIMIT),
+        Route::new(get.clone(), "/intel/imports/{id}", perm(Permission::ReadIntel), Page, ui::intel::run_page),
+        Route::new(get.clone(), "/intel/allowlists", perm(Permission::ReadIntel), Page, ui::intel::allowlists),
+        Route::new(
+            post.clone(),
+            "/intel/allowlists",
+            perm(Permission::ManageIntel),
+            Page,
+            ui::intel::save_allowlist_form,
+        ),
+        Route::new(
+            post.clone(),
+            "/intel/allowlists/{id}/delete",
+            perm(Permission::ManageIntel),
+            Page,
+            ui::intel::delete_allowlist,
+        ),
+        Route::new(get.clone(), "/intel/export", perm(Permission::ReadIntel), Page, ui::intel::export_page),
+        Route::new(get.clone(), "/intel/samples", perm(Permission::ReadIntel), Page, ui::samples::list),
+        Route::new(post.clone(), "/intel/samples", perm(Permission::ManageIntel), Page, ui::samples::upload)
+            .body_limit(api::samples::UPLOAD_LIMIT),
+        Route::new(get.clone(), "/intel/samples/{id}", perm(Permission::ReadIntel), Page, ui::samples::detail),
+        Route::new(
+            post.clone(),
+            "/intel/samples/{id}/delete",
+            perm(Permission::ManageIntel),
+            Page,
+            ui::samples::delete,
+        ),
+        Route::new(get.clone(), "/intel/taxii", perm(Permission::ReadIntel), Page, ui::taxii::page),
+        Route::new(post.clone(), "/intel/taxii", perm(Permission::ManageIntel), Page, ui::taxii::create),
+        Route::new(post.clone(), "/intel/taxii/{id}", perm(Permission::ManageIntel), Page, ui::taxii::update),
+        Route::new(post.clone(), "/intel/taxii/{id}/delete", perm(Permission::ManageIntel), Page, ui::taxii::delete),
+        Route::new(get.clone(), "/intel/sources", perm(Permission::ManageIntel), Page, ui::intel_sources::page),
+        Route::new(post.clone(), "/intel/sources", perm(Permission::ManageIntel), Page, ui::intel_sources::create),
+        Route::new(
+            post.clone(),
+            "/intel/sources/{id}/pull",
+            perm(Permission::ManageIntel),
+            Page,
+            ui::intel_sources::pull,
+        ),
+        Route::new(
+            post.clone(),
+            "/intel/sources/{id}/delete",
+            perm(Permission::ManageIntel),
+            Page,
+            ui::intel_sources::delete,
+        ),
         // JSON API.
         Route::new(get.clone(), "/api/v1/openapi.json", Public, Api, crate::openapi::serve),
         Route::new(get.clone(), "/api/v1/me", Authenticated, Api, api::me::get),
@@ -359,6 +420,111 @@ pub fn table() -> Vec<Route> {
             perm(ManageGovern),
             Api,
             api::accountability::set,
+        ),
+        // Threat intelligence (issue #4; R3.5, R3.6, R8.5).
+        Route::new(get.clone(), "/api/v1/intel/lookup", perm(Permission::ReadIntel), Api, api::intel::lookup),
+        Route::new(get.clone(), "/api/v1/intel/indicators", perm(Permission::ReadIntel), Api, api::intel::list),
+        Route::new(get.clone(), "/api/v1/intel/indicators/{id}", perm(Permission::ReadIntel), Api, api::intel::get),
+        Route::new(
+            delete.clone(),
+            "/api/v1/intel/indicators/{id}",
+            perm(Permission::ManageIntel),
+            Api,
+            api::intel::delete,
+        ),
+        Route::new(get.clone(), "/api/v1/intel/stats", perm(Permission::ReadIntel), Api, api::intel::stats),
+        Route::new(post.clone(), "/api/v1/intel/imports", perm(Permission::ManageIntel), Api, api::intel::start)
+            .body_limit(api::intel::IMPORT_LIMIT),
+        Route::new(get.clone(), "/api/v1/intel/imports", perm(Permission::ReadIntel), Api, api::intel::runs),
+        Route::new(get.clone(), "/api/v1/intel/imports/{id}", perm(Permission::ReadIntel), Api, api::intel::run),
+        Route::new(
+            get.clone(),
+            "/api/v1/intel/imports/{id}/rejects.csv",
+            perm(Permission::ReadIntel),
+            Api,
+            api::intel::rejects,
+        ),
+        Route::new(get.clone(), "/api/v1/intel/export", perm(Permission::ReadIntel), Api, api::intel::export),
+        Route::new(get.clone(), "/api/v1/intel/allowlists", perm(Permission::ReadIntel), Api, api::intel::allowlists),
+        Route::new(
+            post.clone(),
+            "/api/v1/intel/allowlists",
+            perm(Permission::ManageIntel),
+            Api,
+            api::intel::save_allowlist_route,
+        )
+        .body_limit(api::intel::ALLOWLIST_LIMIT),
+        Route::new(
+            delete.clone(),
+            "/api/v1/intel/allowlists/{id}",
+            perm(Permission::ManageIntel),
+            Api,
+            api::intel::delete_allowlist,
+        ),
+        // The malware sample library (R3.5); downloads are always "infected" zips.
+        Route::new(get.clone(), "/api/v1/intel/samples", perm(Permission::ReadIntel), Api, api::samples::list),
+        Route::new(post.clone(), "/api/v1/intel/samples", perm(Permission::ManageIntel), Api, api::samples::upload)
+            .body_limit(api::samples::UPLOAD_LIMIT),
+        Route::new(get.clone(), "/api/v1/intel/samples/{id}", perm(Permission::ReadIntel), Api, api::samples::get),
+        Route::new(
+            get.clone(),
+            "/api/v1/intel/samples/{id}/download",
+            perm(Permission::DownloadSamples),
+            Api,
+            api::samples::download,
+        ),
+        Route::new(
+            delete.clone(),
+            "/api/v1/intel/samples/{id}",
+            perm(Permission::ManageIntel),
+            Api,
+            api::samples::delete,
+        ),
+        // Pull sources (creating one is further limited to admins in the handler).
+        Route::new(get.clone(), "/api/v1/intel/sources", perm(Permission::ManageIntel), Api, api::intel_sources::list),
+        Route::new(
+            post.clone(),
+            "/api/v1/intel/sources",
+            perm(Permission::ManageIntel),
+            Api,
+            api::intel_sources::create,
+        ),
+        Route::new(
+            delete.clone(),
+            "/api/v1/intel/sources/{id}",
+            perm(Permission::ManageIntel),
+            Api,
+            api::intel_sources::delete,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/intel/sources/{id}/pull",
+            perm(Permission::ManageIntel),
+            Api,
+            api::intel_sources::pull,
+        ),
+        // TAXII collections (issue #4); the TAXII 2.1 routes are crate::taxii::router.
+        Route::new(get.clone(), "/api/v1/taxii/collections", perm(Permission::ManageIntel), Api, taxii::manage::list),
+        Route::new(
+            post.clone(),
+            "/api/v1/taxii/collections",
+            perm(Permission::ManageIntel),
+            Api,
+            taxii::manage::create,
+        ),
+        Route::new(
+            patch.clone(),
+            "/api/v1/taxii/collections/{id}",
+            perm(Permission::ManageIntel),
+            Api,
+            taxii::manage::update,
+        ),
+        Route::new(
+            delete.clone(),
+            "/api/v1/taxii/collections/{id}",
+            perm(Permission::ManageIntel),
+            Api,
+            taxii::manage::delete,
         ),
     ]
 }

@@ -13,12 +13,16 @@ pub mod audit;
 pub mod chart;
 pub mod dashboard;
 pub mod domains;
+pub mod intel;
+pub mod intel_sources;
 pub mod lang;
 pub mod login;
 pub mod network_units;
 pub mod org_units;
 pub mod requirements;
 pub mod risks;
+pub mod samples;
+pub mod taxii;
 pub mod tokens;
 pub mod users;
 
@@ -149,6 +153,7 @@ const NAV: &[NavItem] = &[
         permission: Some(anbao_model::Permission::ReadGovern),
     },
     NavItem { href: "/areas/detect", key: "area.detect", permission: None },
+    NavItem { href: "/intel", key: "nav.intel", permission: Some(anbao_model::Permission::ReadIntel) },
     NavItem { href: "/areas/respond", key: "area.respond", permission: None },
     NavItem { href: "/areas/protect", key: "area.protect", permission: None },
     NavItem { href: "/admin/users", key: "nav.users", permission: Some(anbao_model::Permission::ReadDirectory) },

@@ -33,6 +33,9 @@ const ADMIN: &[Role] = &[Role::Admin];
 const EVERY_ROLE: &[Role] = &Role::ALL;
 const AUDIT_READERS: &[Role] = &[Role::Admin, Role::Auditor];
 const GOVERN_WRITERS: &[Role] = &[Role::Admin, Role::Analyst];
+const TAXII_MANAGERS: &[Role] = &[Role::Admin, Role::Analyst];
+const INTEL_MANAGERS: &[Role] = &[Role::Admin, Role::Analyst];
+const SAMPLE_DOWNLOADERS: &[Role] = &[Role::Admin, Role::Analyst];
 
 const API: Kind = Kind::Api;
 const PAGE: Kind = Kind::Page;
@@ -88,6 +91,31 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/govern/boundaries/{id}/delete", PAGE, Roles(GOVERN_WRITERS)),
     ("GET", "/govern/accountability", PAGE, Roles(EVERY_ROLE)),
     ("POST", "/govern/accountability", PAGE, Roles(GOVERN_WRITERS)),
+    // Threat intelligence pages: everyone reads, analysts and admins change.
+    ("GET", "/intel", PAGE, Roles(EVERY_ROLE)),
+    ("GET", "/intel/indicators/{id}", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/intel/indicators/{id}/delete", PAGE, Roles(INTEL_MANAGERS)),
+    ("GET", "/intel/import", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/intel/import", PAGE, Roles(INTEL_MANAGERS)),
+    ("GET", "/intel/imports/{id}", PAGE, Roles(EVERY_ROLE)),
+    ("GET", "/intel/allowlists", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/intel/allowlists", PAGE, Roles(INTEL_MANAGERS)),
+    ("POST", "/intel/allowlists/{id}/delete", PAGE, Roles(INTEL_MANAGERS)),
+    ("GET", "/intel/export", PAGE, Roles(EVERY_ROLE)),
+    ("GET", "/intel/samples", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/intel/samples", PAGE, Roles(INTEL_MANAGERS)),
+    ("GET", "/intel/samples/{id}", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/intel/samples/{id}/delete", PAGE, Roles(INTEL_MANAGERS)),
+    // TAXII collections: readers see those their role reads; managers change them.
+    ("GET", "/intel/taxii", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/intel/taxii", PAGE, Roles(INTEL_MANAGERS)),
+    ("POST", "/intel/taxii/{id}", PAGE, Roles(INTEL_MANAGERS)),
+    ("POST", "/intel/taxii/{id}/delete", PAGE, Roles(INTEL_MANAGERS)),
+    // Pull sources show feed URLs and user names: managers only (adding one: admins, in the handler).
+    ("GET", "/intel/sources", PAGE, Roles(INTEL_MANAGERS)),
+    ("POST", "/intel/sources", PAGE, Roles(INTEL_MANAGERS)),
+    ("POST", "/intel/sources/{id}/pull", PAGE, Roles(INTEL_MANAGERS)),
+    ("POST", "/intel/sources/{id}/delete", PAGE, Roles(INTEL_MANAGERS)),
     ("GET", "/govern/units", PAGE, Roles(EVERY_ROLE)),
     ("POST", "/govern/units", PAGE, Roles(GOVERN_WRITERS)),
     ("GET", "/govern/units/{id}", PAGE, Roles(EVERY_ROLE)),
@@ -177,6 +205,33 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/api/v1/assets/{id}/prelaunch", API, Roles(EVERY_ROLE)),
     ("POST", "/api/v1/assets/{id}/prelaunch", API, Roles(GOVERN_WRITERS)),
     ("POST", "/api/v1/remediation-tasks/{id}/close", API, Roles(GOVERN_WRITERS)),
+    // Threat intelligence (URL imports are further limited to admins in the handler).
+    ("GET", "/api/v1/intel/lookup", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/intel/indicators", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/intel/indicators/{id}", API, Roles(EVERY_ROLE)),
+    ("DELETE", "/api/v1/intel/indicators/{id}", API, Roles(INTEL_MANAGERS)),
+    ("GET", "/api/v1/intel/stats", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/intel/imports", API, Roles(INTEL_MANAGERS)),
+    ("GET", "/api/v1/intel/imports", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/intel/imports/{id}", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/intel/imports/{id}/rejects.csv", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/intel/export", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/intel/allowlists", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/intel/allowlists", API, Roles(INTEL_MANAGERS)),
+    ("DELETE", "/api/v1/intel/allowlists/{id}", API, Roles(INTEL_MANAGERS)),
+    ("GET", "/api/v1/intel/samples", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/intel/samples", API, Roles(INTEL_MANAGERS)),
+    ("GET", "/api/v1/intel/samples/{id}", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/intel/samples/{id}/download", API, Roles(SAMPLE_DOWNLOADERS)),
+    ("DELETE", "/api/v1/intel/samples/{id}", API, Roles(INTEL_MANAGERS)),
+    ("GET", "/api/v1/intel/sources", API, Roles(INTEL_MANAGERS)),
+    ("POST", "/api/v1/intel/sources", API, Roles(INTEL_MANAGERS)),
+    ("DELETE", "/api/v1/intel/sources/{id}", API, Roles(INTEL_MANAGERS)),
+    ("POST", "/api/v1/intel/sources/{id}/pull", API, Roles(INTEL_MANAGERS)),
+    ("GET", "/api/v1/taxii/collections", API, Roles(TAXII_MANAGERS)),
+    ("POST", "/api/v1/taxii/collections", API, Roles(TAXII_MANAGERS)),
+    ("PATCH", "/api/v1/taxii/collections/{id}", API, Roles(TAXII_MANAGERS)),
+    ("DELETE", "/api/v1/taxii/collections/{id}", API, Roles(TAXII_MANAGERS)),
 ];
 
 /// Real objects to put in place of path parameters. Destructive routes get
@@ -196,6 +251,7 @@ struct Fixture {
     network_unit: i64,
     network_unit_for_api_delete: i64,
     network_unit_for_page_delete: i64,
+    intel: crate::intel::IntelFixture,
 }
 
 async fn make_network_unit(app: &App, name: &str) -> i64 {
@@ -249,11 +305,15 @@ impl Fixture {
             network_unit: make_network_unit(app, "矩阵测试单元").await,
             network_unit_for_api_delete: make_network_unit(app, "待删除单元一").await,
             network_unit_for_page_delete: make_network_unit(app, "待删除单元二").await,
+            intel: crate::intel::IntelFixture::new(app).await,
         }
     }
 
     /// The route's path with its parameters filled in.
     fn concrete(&self, method: &Method, path: &str) -> String {
+        if let Some(collection) = self.intel.more.collection_for(path) {
+            return path.replace("{id}", collection);
+        }
         let id = if path.contains("/users/") {
             self.user
         } else if path.contains("/org-units/") {
@@ -286,6 +346,8 @@ impl Fixture {
             self.domain_for_api_delete
         } else if path.contains("/govern/domains/") {
             self.domain_for_page_delete
+        } else if path.contains("/intel/") {
+            self.intel.id_for(method, path).unwrap_or_default()
         } else {
             0
         };

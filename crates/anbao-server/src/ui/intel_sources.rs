@@ -1,0 +1,193 @@
+//! Remote intelligence sources (issue #4, R3.5): the TAXII collections,
+//! MISP feeds and URLs pulled on a schedule, with their last pull, status
+//! and cursor; "pull now", delete, and a form to add one (admins only, see
+//! `api::intel_sources`). Passwords go in and never come out.
+
+use anbao_intel::Category;
+use anbao_model::Role;
+use anbao_store::{IntelSource, SOURCE_FORMATS, SourceKind};
+use axum::extract::State;
+use axum::response::Response;
+use maud::{Markup, html};
+
+use super::intel::{category_key, intel_nav, time_or_dash};
+use super::{Ctx, Flash, after_change, flash, form_value, redirect_with};
+use crate::AppState;
+use crate::api::intel_sources::{CreateSource, may_create, start_pull};
+use crate::auth::{ClientAddr, Principal};
+use crate::error::ApiError;
+use crate::extract::{FormBody, Path, Query};
+
+const PAGE: &str = "/intel/sources";
+
+fn status_badge(ctx: &Ctx, source: &IntelSource) -> Markup {
+    let s = source.last_status.as_str();
+    let (class, key) = if s.is_empty() {
+        ("badge", "intel.pull_never")
+    } else if s == "running" {
+        ("badge", "intel.status.running")
+    } else if s == "ok" {
+        ("badge green", "intel.pull_ok")
+    } else if s == "not_modified" {
+        ("badge green", "intel.pull_not_modified")
+    } else if s.starts_with("partial") {
+        ("badge", "intel.pull_partial")
+    } else {
+        ("badge red", "intel.status.failed")
+    };
+    html! {
+        span class=(class) data-status=(s.split(':').next().unwrap_or_default()) { (ctx.t(key)) }
+        @if s.contains(':') { div class="small pull-detail" { (s) } }
+    }
+}
+
+fn create_form(ctx: &Ctx) -> Markup {
+    html! {
+        form method="post" action=(PAGE) id="source-form" class="grid" autocomplete="off" {
+            (ctx.csrf_field())
+            label { (ctx.t("field.name")) input name="name" required maxlength="100"; }
+            label { (ctx.t("intel.source_kind")) select name="kind" {
+                @for k in SourceKind::ALL { option value=(k.as_str()) { (ctx.t(kind_key(k))) } } } }
+            label class="wide" { "URL" input name="url" required type="url" placeholder="https://taxii.example/api1/"; }
+            label { (ctx.t("intel.collection_id")) input name="collection_id" maxlength="200"; }
+            label { (ctx.t("intel.username")) input name="username" maxlength="200" autocomplete="off"; }
+            label { (ctx.t("intel.password")) input name="password" type="password" maxlength="1000" autocomplete="new-password"; }
+            label { (ctx.t("intel.interval_minutes")) input name="interval_minutes" type="number" min="0" value="0"; }
+            label { (ctx.t("intel.default_category")) select name="category" {
+                option value="" { "—" }
+                @for c in Category::ALL { option value=(c.as_str()) { (ctx.t(category_key(c))) } } } }
+            label { (ctx.t("import.format")) select name="format" {
+                @for f in SOURCE_FORMATS { option value=(f) { (f) } } } }
+            label class="check" { input type="checkbox" name="include_non_ids" value="true"; (ctx.t("intel.include_non_ids")) }
+            label class="check" { input type="checkbox" name="enabled" value="true" checked; (ctx.t("intel.enabled")) }
+            p class="small wide" { (ctx.t("intel.source_help")) }
+            button type="submit" { (ctx.t("action.create")) }
+        }
+    }
+}
+
+fn kind_key(k: SourceKind) -> &'static str {
+    match k {
+        SourceKind::Taxii => "intel.kind.taxii",
+        SourceKind::MispFeed => "intel.kind.misp_feed",
+        SourceKind::Url => "intel.kind.url",
+    }
+}
+
+pub async fn page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    Query(f): Query<Flash>,
+) -> Result<Response, ApiError> {
+    let sources = state.store.intel_sources().await?;
+    let body = html! {
+        (flash(&f))
+        (intel_nav(&ctx))
+        table class="data" id="intel-sources" {
+            thead { tr {
+                th { (ctx.t("field.name")) } th { (ctx.t("intel.source_kind")) } th { "URL" }
+                th { (ctx.t("intel.interval_minutes")) } th { (ctx.t("intel.last_pull")) } th { (ctx.t("field.status")) }
+                th { (ctx.t("intel.cursor")) } th { (ctx.t("intel.last_import")) } th {}
+            } }
+            tbody {
+                @for s in &sources {
+                    tr data-source=(s.id) data-name=(s.name) {
+                        td { (s.name) @if !s.enabled { " " span class="badge" { (ctx.t("status.disabled")) } } }
+                        td { (ctx.t(kind_key(s.kind))) }
+                        td class="small" {
+                            code { (s.url) }
+                            @if !s.collection_id.is_empty() { div { (ctx.t("intel.collection_id")) ": " code { (s.collection_id) } } }
+                            @if !s.username.is_empty() || s.has_password {
+                                div { (ctx.t("intel.username")) ": " (s.username)
+                                    @if s.has_password { " · " span class="badge" data-has-password="true" { (ctx.t("intel.has_password")) } } }
+                            }
+                        }
+                        td { @if s.interval_minutes == 0 { (ctx.t("intel.on_demand")) } @else { (s.interval_minutes) } }
+                        td class="nowrap" { (time_or_dash(s.last_pull_at)) }
+                        td class="source-status" { (status_badge(&ctx, s)) }
+                        td class="small" { code class="cursor" { (s.cursor.chars().take(80).collect::<String>()) @if s.cursor.chars().count() > 80 { "…" } } }
+                        td { @if let Some(run) = s.last_import_id { a href={ "/intel/imports/" (run) } { "#" (run) } } @else { "—" } }
+                        td class="nowrap" {
+                            form method="post" action={ (PAGE) "/" (s.id) "/pull" } class="inline pull-source" {
+                                (ctx.csrf_field()) button type="submit" { (ctx.t("intel.pull_now")) }
+                            }
+                            " "
+                            form method="post" action={ (PAGE) "/" (s.id) "/delete" } class="inline delete-source" data-confirm=(ctx.t("confirm.delete")) {
+                                (ctx.csrf_field()) button type="submit" class="danger" { (ctx.t("action.delete")) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section class="card" {
+            h2 { (ctx.t("intel.source_create")) }
+            @if p.role == Role::Admin { (create_form(&ctx)) } @else { p { (ctx.t("intel.source_admin_only")) } }
+        }
+    };
+    Ok(super::page(&ctx, ctx.t("nav.intel_sources"), body))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    FormBody(raw): FormBody<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    if let Err(e) = may_create(&p) {
+        return Ok(redirect_with(PAGE, "error", &e.message));
+    }
+    let one = |k: &str| form_value(&raw, k).to_owned();
+    let interval = one("interval_minutes");
+    let interval_minutes = match interval.trim() {
+        "" => 0,
+        text => match text.parse::<i64>() {
+            Ok(n) => n,
+            Err(_) => return Ok(redirect_with(PAGE, "error", "interval_minutes: a whole number of minutes")),
+        },
+    };
+    let body = CreateSource {
+        name: one("name"),
+        kind: one("kind"),
+        url: one("url"),
+        collection_id: one("collection_id"),
+        username: one("username"),
+        password: one("password"),
+        format: one("format"),
+        category: Some(one("category")),
+        include_non_ids: !one("include_non_ids").is_empty(),
+        interval_minutes,
+        enabled: !one("enabled").is_empty(),
+    };
+    let draft = match body.draft() {
+        Ok(d) => d,
+        Err(e) => return Ok(redirect_with(PAGE, "error", &e.message)),
+    };
+    after_change(state.store.intel_source_create(&p.actor(&client), &draft).await, PAGE, ctx.t("saved"))
+}
+
+pub async fn pull(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    match start_pull(&state, &p, &client, id).await {
+        Ok(()) => Ok(redirect_with(PAGE, "ok", ctx.t("intel.pull_started"))),
+        Err(e) if e.status.is_client_error() => Ok(redirect_with(PAGE, "error", &e.message)),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    after_change(state.store.intel_source_delete(&p.actor(&client), id).await, PAGE, ctx.t("deleted"))
+}
