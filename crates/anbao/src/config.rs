@@ -58,6 +58,10 @@ pub struct Config {
     pub extra_requirements_file: String,
     /// Chromium used to print PDFs (filing forms). Empty: the first chromium found on PATH.
     pub pdf_renderer: String,
+    /// Seconds between checks for changed indicators or allowlists.
+    pub intel_refresh_seconds: u64,
+    /// Largest TAXII envelope accepted, in bytes.
+    pub taxii_max_content_length: usize,
 }
 
 impl Default for Config {
@@ -85,6 +89,8 @@ impl Default for Config {
             grading_rules_file: String::new(),
             extra_requirements_file: String::new(),
             pdf_renderer: String::new(),
+            intel_refresh_seconds: 5,
+            taxii_max_content_length: 10 << 20,
         }
     }
 }
@@ -131,6 +137,14 @@ pub const SETTINGS: &[(&str, &str)] = &[
     (
         "extra_requirements_file",
         "The operator's own protection requirements (TOML, the catalogue format), added to the\n# shipped catalogue for assessments. Empty: none.",
+    ),
+    (
+        "intel_refresh_seconds",
+        "Threat intelligence: seconds between checks for changed indicators or allowlists; on a\n# change the match index is rebuilt in the background and swapped in.",
+    ),
+    (
+        "taxii_max_content_length",
+        "TAXII 2.1 server: largest envelope a client may POST, in bytes (advertised as\n# max_content_length in the API root).",
     ),
 ];
 

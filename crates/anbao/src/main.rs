@@ -17,6 +17,9 @@ mod audit;
 mod config;
 mod demo;
 mod init;
+mod intel;
+mod intel_pull;
+mod intel_sample;
 mod secrets;
 mod serve;
 mod token;
@@ -55,6 +58,9 @@ enum Command {
     /// Manage user accounts from the command line (e.g. to recover access).
     #[command(subcommand)]
     User(user::UserCommand),
+    /// Threat intelligence: import feeds, export indicators and blocklists, look values up.
+    #[command(subcommand)]
+    Intel(intel::IntelCommand),
     /// Print the OpenAPI 3 document of the JSON API.
     Openapi,
 }
@@ -111,6 +117,7 @@ fn main() -> ExitCode {
             Command::Token(c) => token::run(c).await,
             Command::Audit(c) => audit::run(c).await,
             Command::User(c) => user::run(c).await,
+            Command::Intel(c) => intel::run(c).await,
             Command::Openapi => {
                 out!("{}", serde_json::to_string_pretty(&anbao_server::openapi_json())?)?;
                 Ok(ExitCode::SUCCESS)

@@ -119,8 +119,11 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
         grading_rules,
         catalogue,
         pdf_renderer: (!c.pdf_renderer.is_empty()).then(|| PathBuf::from(&c.pdf_renderer)),
+        taxii_max_content_length: c.taxii_max_content_length.max(1024),
     };
     let state = AppState::new(store.clone(), server_config);
+    state.intel.clone().spawn_refresher(store.clone(), Duration::from_secs(c.intel_refresh_seconds.max(1)));
+    anbao_feeds::pull::spawn_scheduler(store.clone(), Duration::from_secs(60));
     let app = anbao_server::router(state).into_make_service_with_connect_info::<SocketAddr>();
 
     // Expired sessions are removed in the background; any node may do it.

@@ -14,5 +14,8 @@ mod config;
 mod errors;
 mod help;
 mod init;
+mod intel;
+mod intel_pull;
+mod taxii;
 mod tls;
 mod token;
