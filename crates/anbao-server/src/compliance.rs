@@ -74,6 +74,15 @@ pub struct Facts {
     pub regulator_accounts: i64,
     pub open_tasks: i64,
     pub overdue_tasks: i64,
+    /// Threat intelligence: indicators by category, samples, imports in
+    /// the last 30 days, sources pulled on a schedule, TAXII collections.
+    pub indicators: i64,
+    pub malicious_url_indicators: i64,
+    pub samples: i64,
+    pub mobile_samples: i64,
+    pub recent_imports: i64,
+    pub scheduled_sources: i64,
+    pub taxii_collections: i64,
 }
 
 impl Facts {
@@ -127,6 +136,28 @@ impl Facts {
         let regulators =
             anbao_store::UserFilter { role: Some(anbao_model::Role::Regulator), limit: 10_000, ..Default::default() };
         f.regulator_accounts = store.list_users(&regulators).await?.len() as i64;
+        if p.role.allows(Permission::ReadIntel) {
+            let (by_category, _) = store.intel_counts().await?;
+            f.indicators = by_category.iter().map(|(_, n)| n).sum();
+            f.malicious_url_indicators = by_category
+                .iter()
+                .filter(|(c, _)| matches!(c.as_str(), "malicious_url" | "phishing" | "malicious_download"))
+                .map(|(_, n)| n)
+                .sum();
+            let samples = store.samples(None, 1000).await?;
+            f.samples = samples.len() as i64;
+            f.mobile_samples = samples.iter().filter(|s| matches!(s.file_type.as_str(), "apk" | "dex")).count() as i64;
+            let month_ago = store.clock().now() - time::Duration::days(30);
+            f.recent_imports = store
+                .intel_import_runs(1000)
+                .await?
+                .iter()
+                .filter(|r| r.status == "done" && r.started_at >= month_ago)
+                .count() as i64;
+            f.scheduled_sources =
+                store.intel_sources().await?.iter().filter(|s| s.enabled && s.interval_minutes > 0).count() as i64;
+            f.taxii_collections = store.taxii_collections().await?.len() as i64;
+        }
         Ok(f)
     }
 
@@ -138,7 +169,7 @@ impl Facts {
 type Evaluator = fn(&Facts) -> Vec<Finding>;
 
 /// Every evaluator; add one per feature that produces evidence.
-pub const EVALUATORS: &[Evaluator] = &[grading, assets, accountability, audit];
+pub const EVALUATORS: &[Evaluator] = &[grading, assets, accountability, audit, intel];
 
 fn rag_by_count(n: i64) -> Rag {
     if n > 0 { Rag::Green } else { Rag::Red }
@@ -383,6 +414,67 @@ pub async fn statuses(state: &AppState, p: &Principal) -> Result<Vec<Requirement
     Ok(evaluate(reqs, &Facts::gather(state, p).await?))
 }
 
+fn intel(f: &Facts) -> Vec<Finding> {
+    // R3.5: the shared libraries hold something and are kept current.
+    let r35 = if f.indicators == 0 && f.samples == 0 {
+        Rag::Red
+    } else if f.recent_imports == 0 || f.malicious_url_indicators == 0 || f.mobile_samples == 0 {
+        Rag::Amber
+    } else {
+        Rag::Green
+    };
+    // R3.6 / R8.5: intelligence flows in from partners and out to them.
+    let sharing = if f.scheduled_sources == 0 && f.taxii_collections == 0 {
+        Rag::Red
+    } else if f.scheduled_sources == 0 || f.taxii_collections == 0 {
+        Rag::Amber
+    } else {
+        Rag::Green
+    };
+    let library = vec![
+        item("indicators in the library", "威胁情报库中的指标", f.indicators, Some("/intel")),
+        item(
+            "malicious URL, phishing and download indicators",
+            "恶意网址、钓鱼和恶意下载指标",
+            f.malicious_url_indicators,
+            Some("/intel?category=malicious_url"),
+        ),
+        item("malware samples", "恶意样本", f.samples, Some("/intel/samples")),
+        item(
+            "mobile malware samples (APK/DEX)",
+            "移动恶意程序样本 (APK/DEX)",
+            f.mobile_samples,
+            Some("/intel/samples"),
+        ),
+        item("imports in the last 30 days", "近 30 天导入次数", f.recent_imports, Some("/intel/import")),
+    ];
+    let flows = vec![
+        item(
+            "sources pulled on a schedule (TAXII, MISP)",
+            "定期拉取的情报源 (TAXII、MISP)",
+            f.scheduled_sources,
+            Some("/intel/sources"),
+        ),
+        item("TAXII collections shared", "共享的 TAXII 集合", f.taxii_collections, Some("/intel/taxii")),
+    ];
+    vec![
+        Finding { id: "R3.5", status: r35, evidence: library.clone() },
+        Finding { id: "R3.6", status: sharing, evidence: flows.clone() },
+        Finding {
+            id: "R6.5",
+            status: if f.indicators == 0 {
+                Rag::Red
+            } else if f.taxii_collections == 0 {
+                Rag::Amber
+            } else {
+                Rag::Green
+            },
+            evidence: vec![library[0].clone(), flows[1].clone()],
+        },
+        Finding { id: "R8.5", status: sharing, evidence: flows },
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -401,6 +493,26 @@ mod tests {
         assert_eq!(list.len(), reqs().len());
         assert!(list.iter().all(|r| r.status == Rag::Red), "nothing recorded means no evidence");
         assert!(list.iter().all(|r| !r.evidence.is_empty()));
+    }
+
+    #[test]
+    fn intel_libraries_and_sharing_move_their_requirements() {
+        let mut f = Facts { indicators: 10, ..Facts::default() };
+        let list = evaluate(reqs(), &f);
+        assert_eq!(status_of(&list, "R3.5"), Rag::Amber, "a library nobody keeps current");
+        assert_eq!(status_of(&list, "R3.6"), Rag::Red, "nothing flows in or out");
+        assert_eq!(status_of(&list, "R6.5"), Rag::Amber);
+        f.recent_imports = 1;
+        f.malicious_url_indicators = 3;
+        f.samples = 2;
+        f.mobile_samples = 1;
+        f.taxii_collections = 1;
+        let list = evaluate(reqs(), &f);
+        assert_eq!(status_of(&list, "R3.5"), Rag::Green);
+        assert_eq!(status_of(&list, "R3.6"), Rag::Amber, "shared out, nothing pulled in");
+        assert_eq!(status_of(&list, "R6.5"), Rag::Green);
+        f.scheduled_sources = 1;
+        assert_eq!(status_of(&evaluate(reqs(), &f), "R8.5"), Rag::Green);
     }
 
     #[test]
