@@ -16,6 +16,7 @@ mod format;
 mod import;
 mod input;
 pub mod live;
+pub mod publish;
 pub mod pull;
 
 pub use export::{ExportFormat, ExportReport, ExportRequest, export, exportable_kinds};

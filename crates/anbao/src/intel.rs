@@ -27,6 +27,8 @@ pub enum IntelCommand {
     /// Look values up: prints what matched and why (exact, parent domain, covering CIDR, URL prefix).
     /// Exit status 0 when something matched, 1 when nothing did, 2 on error.
     Lookup(LookupArgs),
+    /// Publish the indicators a TAXII collection's filter admits into it (new and changed ones only).
+    Publish(PublishArgs),
     /// The malware sample library: add files (zips with the conventional password are opened), list, get.
     #[command(subcommand)]
     Sample(crate::intel_sample::SampleCommand),
@@ -150,6 +152,21 @@ pub struct ExportArgs {
 }
 
 #[derive(Debug, Args)]
+pub struct PublishArgs {
+    /// Collection ids or aliases (see the TAXII page); none with --all.
+    #[arg(value_name = "COLLECTION", required_unless_present = "all")]
+    collections: Vec<String>,
+    /// Every collection that has a publish filter.
+    #[arg(long)]
+    all: bool,
+    /// Print one JSON report per collection.
+    #[arg(long)]
+    json: bool,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+#[derive(Debug, Args)]
 pub struct LookupArgs {
     /// Values as traffic shows them: domains, URLs, IP addresses, hashes, e-mail addresses.
     #[arg(required = true, value_name = "VALUE")]
@@ -167,6 +184,7 @@ pub async fn run(cmd: IntelCommand) -> Result<ExitCode> {
         IntelCommand::Export(a) => export(a).await,
         IntelCommand::Lookup(a) => lookup(a).await,
         IntelCommand::Sample(c) => crate::intel_sample::run(c).await,
+        IntelCommand::Publish(a) => publish(a).await,
         IntelCommand::Source(c) => crate::intel_pull::source(c).await,
         IntelCommand::Pull(a) => crate::intel_pull::pull(a).await,
     }
@@ -337,4 +355,34 @@ async fn lookup(a: LookupArgs) -> Result<ExitCode> {
     }
     store.close().await;
     Ok(if any { ExitCode::SUCCESS } else { ExitCode::from(1) })
+}
+
+async fn publish(a: PublishArgs) -> Result<ExitCode> {
+    let store = open_store(&a.data.config()?).await?;
+    let mut results = Vec::new();
+    if a.all {
+        results = anbao_feeds::publish::publish_all(&store, &Actor::cli()).await?;
+    }
+    for c in &a.collections {
+        results.push((c.clone(), anbao_feeds::publish::publish(&store, &Actor::cli(), c).await));
+    }
+    store.close().await;
+    let mut failed = false;
+    for (collection, result) in results {
+        match result {
+            Ok(r) if a.json => out!("{}", serde_json::to_string(&r)?)?,
+            Ok(r) => out!(
+                "{collection}: {} admitted, {} added, {} unchanged, {} refused",
+                r.admitted,
+                r.added,
+                r.unchanged,
+                r.failed
+            )?,
+            Err(e) => {
+                failed = true;
+                eprintln!("anbao: {collection}: {e}");
+            }
+        }
+    }
+    Ok(if failed { ExitCode::from(2) } else { ExitCode::SUCCESS })
 }

@@ -124,6 +124,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     let state = AppState::new(store.clone(), server_config);
     state.intel.clone().spawn_refresher(store.clone(), Duration::from_secs(c.intel_refresh_seconds.max(1)));
     anbao_feeds::pull::spawn_scheduler(store.clone(), Duration::from_secs(60));
+    // TAXII collections with a publish filter follow the indicators they admit.
+    anbao_feeds::publish::spawn_publisher(store.clone(), Duration::from_secs(60));
     let app = anbao_server::router(state).into_make_service_with_connect_info::<SocketAddr>();
 
     // Expired sessions are removed in the background; any node may do it.

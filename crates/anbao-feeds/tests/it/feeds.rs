@@ -265,3 +265,58 @@ async fn pipeline_on_postgres() {
     assert_eq!(snap.indicators, 12_000);
     store.close().await;
 }
+
+#[tokio::test]
+async fn publishing_follows_the_filter_and_adds_only_changes() {
+    use anbao_store::{CollectionDraft, ObjectFilter, PublishFilter};
+    let db = sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let phish = dir.path().join("phish.txt");
+    std::fs::write(&phish, "login-bank.example\nhttp://pay.example/login\n").unwrap();
+    let c2 = dir.path().join("c2.txt");
+    std::fs::write(&c2, "c2.example\n").unwrap();
+    run(
+        &db,
+        vec![Input::Path(phish.clone())],
+        ImportOptions { category: Some(Category::Phishing), ..ImportOptions::default() },
+    )
+    .await;
+    run(&db, vec![Input::Path(c2)], ImportOptions { category: Some(Category::BotnetCc), ..ImportOptions::default() })
+        .await;
+
+    let plain = db
+        .store
+        .taxii_create_collection(&actor(), &CollectionDraft { title: "no filter".into(), ..CollectionDraft::default() })
+        .await
+        .unwrap();
+    let err = anbao_feeds::publish::publish(&db.store, &actor(), &plain.id).await.unwrap_err();
+    assert!(err.to_string().contains("no publish filter"), "{err}");
+
+    let draft = CollectionDraft {
+        title: "phishing for partners".into(),
+        can_read: vec![anbao_model::Role::Regulator],
+        publish: Some(PublishFilter { categories: vec![Category::Phishing], max_tlp: None }),
+        ..CollectionDraft::default()
+    };
+    let shared = db.store.taxii_create_collection(&actor(), &draft).await.unwrap();
+    let r = anbao_feeds::publish::publish(&db.store, &actor(), &shared.id).await.unwrap();
+    assert_eq!((r.admitted, r.added, r.unchanged, r.failed), (2, 2, 0, 0), "{r:?}");
+    let page = db.store.taxii_objects(&shared.id, &ObjectFilter::default(), 100, true).await.unwrap();
+    let bodies: Vec<String> = page.objects.iter().map(|o| o.body.clone()).collect();
+    assert!(bodies.iter().any(|b| b.contains("login-bank.example")), "{bodies:?}");
+    assert!(!bodies.iter().any(|b| b.contains("c2.example")), "other categories stay home");
+
+    let again = anbao_feeds::publish::publish(&db.store, &actor(), &shared.id).await.unwrap();
+    assert_eq!((again.added, again.unchanged), (0, 2), "nothing changed, nothing new");
+
+    db.clock.advance(Duration::hours(1));
+    std::fs::write(&phish, "login-bank.example\n").unwrap();
+    run(
+        &db,
+        vec![Input::Path(phish)],
+        ImportOptions { category: Some(Category::Phishing), source: Some("second".into()), ..ImportOptions::default() },
+    )
+    .await;
+    let changed = anbao_feeds::publish::publish(&db.store, &actor(), &shared.id).await.unwrap();
+    assert_eq!((changed.added, changed.unchanged), (1, 1), "a new version for the indicator a second source confirmed");
+}
