@@ -81,6 +81,11 @@ pub(crate) fn read(
     bytes: &[u8],
     sink: &mut dyn FeedSink,
 ) -> Result<u64, FeedError> {
+    if let Some(desc) = &options.described {
+        let text = decode_text_lines(bytes, sink)?;
+        misp::read_described(&text, desc, sink)?;
+        return Ok(0);
+    }
     let format = match options.format {
         Format::Auto => sniff(bytes),
         f => f,

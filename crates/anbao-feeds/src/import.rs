@@ -29,6 +29,10 @@ pub struct ImportOptions {
     pub include_non_ids: bool,
     /// For `Format::Csv`.
     pub csv: Option<CsvMapping>,
+    /// A freetext or CSV feed described by MISP feed metadata: documents are
+    /// read the way that description says (value columns, delimiter,
+    /// exclusion regex), whatever `format` is.
+    pub described: Option<anbao_intel::misp::FeedDescription>,
     pub limits: Limits,
 }
 

@@ -284,6 +284,7 @@ fn import_options(source: &IntelSource, format: Format, limits: Limits) -> Impor
         source: Some(source.name.clone()),
         include_non_ids: source.include_non_ids,
         csv: None,
+        described: None,
         limits,
     }
 }

@@ -42,8 +42,12 @@ pub enum IntelCommand {
 #[derive(Debug, Args)]
 pub struct ImportArgs {
     /// Files, directories or http(s):// URLs. A directory with manifest.json is read as a MISP feed.
-    #[arg(required = true, value_name = "FILE|DIR|URL")]
+    #[arg(required_unless_present = "feed_metadata", value_name = "FILE|DIR|URL")]
     inputs: Vec<String>,
+    /// MISP feed metadata (a feed object or a list, as in MISP's defaults.json): import every enabled
+    /// feed it describes from its URL, freetext and CSV feeds read as described (one run per feed).
+    #[arg(long, value_name = "FILE", conflicts_with = "inputs")]
+    feed_metadata: Option<std::path::PathBuf>,
     /// Input format; auto tells STIX, MISP, hosts files and plain lists apart (CSV must be named).
     #[arg(long, default_value = "auto")]
     format: Format,
@@ -214,8 +218,53 @@ async fn import(a: ImportArgs) -> Result<ExitCode> {
     if a.format == Format::Csv && options.csv.is_none() {
         bail!("--format csv needs --value-column");
     }
+    // One run per described feed, or one run for the inputs given.
+    let mut runs: Vec<(Vec<Input>, ImportOptions)> = Vec::new();
+    if let Some(path) = &a.feed_metadata {
+        let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+        let feeds = anbao_intel::misp::FeedDescription::list_from_json(&bytes)
+            .with_context(|| format!("reading MISP feed metadata {}", path.display()))?;
+        for feed in feeds.into_iter().filter(|f| f.enabled) {
+            let input = match feed.input_source {
+                anbao_intel::misp::InputSource::Local => Input::Path(feed.url.clone().into()),
+                anbao_intel::misp::InputSource::Network => Input::parse(&feed.url),
+            };
+            let mut o = options.clone();
+            o.source = Some(a.source.clone().unwrap_or_else(|| feed.name.clone()));
+            if feed.source_format != anbao_intel::misp::SourceFormat::Misp {
+                o.described = Some(feed);
+            }
+            runs.push((vec![input], o));
+        }
+        if runs.is_empty() {
+            bail!("{} describes no enabled feed", path.display());
+        }
+    } else {
+        runs.push((a.inputs.iter().map(|s| Input::parse(s)).collect(), options));
+    }
     let store = open_store(&a.data.config()?).await?;
-    let inputs: Vec<Input> = a.inputs.iter().map(|s| Input::parse(s)).collect();
+    let mut unreadable = 0;
+    for (inputs, options) in runs {
+        let summary = import_one(&store, &a, inputs, options).await;
+        let summary = match summary {
+            Ok(s) => s,
+            Err(e) => {
+                store.close().await;
+                return Err(e);
+            }
+        };
+        unreadable += summary.unreadable;
+    }
+    store.close().await;
+    Ok(if unreadable > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+}
+
+async fn import_one(
+    store: &anbao_store::Store,
+    a: &ImportArgs,
+    inputs: Vec<Input>,
+    options: ImportOptions,
+) -> Result<anbao_feeds::ImportSummary> {
     let bar = if a.quiet || a.json {
         indicatif::ProgressBar::hidden()
     } else {
@@ -228,9 +277,8 @@ async fn import(a: ImportArgs) -> Result<ExitCode> {
         bar
     };
     let progress = Arc::new(Bar(bar.clone()));
-    let result = anbao_feeds::import(&store, &Actor::cli(), inputs, options, progress).await;
+    let result = anbao_feeds::import(store, &Actor::cli(), inputs, options, progress).await;
     bar.finish_and_clear();
-    store.close().await;
     let summary = result?;
     if a.json {
         out!("{}", serde_json::to_string(&summary)?)?;
@@ -258,8 +306,7 @@ async fn import(a: ImportArgs) -> Result<ExitCode> {
             eprintln!("  … {} more (see --json, or the import page)", summary.errors.len() - 20);
         }
     }
-    // Unreadable documents are errors; rejected values are a normal part of feeds.
-    Ok(if summary.unreadable > 0 { ExitCode::from(2) } else { ExitCode::SUCCESS })
+    Ok(summary)
 }
 
 async fn export(a: ExportArgs) -> Result<ExitCode> {

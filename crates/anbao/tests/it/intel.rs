@@ -250,3 +250,31 @@ fn samples_go_in_zipped_and_come_out_zipped_for_standard_tools() {
 fn hex_of(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
+
+#[test]
+fn feeds_described_by_misp_feed_metadata_are_read_as_described() {
+    let dir = data_dir();
+    let work = data_dir();
+    let meta = format!(
+        r#"[{{"Feed": {{"name": "cert-urls", "provider": "Example CERT", "url": "{data}/misp/csv-feed.csv",
+              "source_format": "csv", "input_source": "local", "enabled": true,
+              "settings": {{"csv": {{"value": "3", "delimiter": ","}}, "common": {{"excluderegex": ""}}}}}}}},
+            {{"Feed": {{"name": "cert-report", "provider": "Example CERT", "url": "{data}/misp/freetext.txt",
+              "source_format": "freetext", "input_source": "local", "enabled": true, "settings": "{{}}"}}}},
+            {{"Feed": {{"name": "off", "url": "{data}/nope.txt", "source_format": "freetext", "input_source": "local",
+              "enabled": false}}}}]"#,
+        data = INTEL_DATA
+    );
+    let meta_file = write(work.path(), "feeds.json", &meta);
+    let out = anbao(["intel", "import", "--json", "--feed-metadata"]).arg(&meta_file).data_dir(dir.path()).run().ok();
+    let runs: Vec<serde_json::Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(runs.len(), 2, "one run per enabled feed: {out}");
+    assert_eq!(runs[0]["source"], "cert-urls", "{out}");
+    assert_eq!(runs[1]["source"], "cert-report", "{out}");
+    assert!(runs.iter().all(|r| r["accepted"].as_u64().unwrap() > 0), "{out}");
+    anbao(["intel", "import", "--feed-metadata"])
+        .arg(work.path().join("missing.json"))
+        .data_dir(dir.path())
+        .run()
+        .expect_code(2);
+}
