@@ -606,6 +606,12 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("intel.taxii_create", "新建集合", "New collection"),
     ("intel.taxii_edit", "编辑集合", "Edit collection"),
     ("intel.taxii_confirm_delete", "删除此集合及其全部对象？", "Delete this collection and all its objects?"),
+    ("intel.taxii_publish_now", "立即发布", "Publish now"),
+    (
+        "intel.taxii_published",
+        "已发布：{admitted} 条指标符合条件，新增 {added} 个对象",
+        "Published: {admitted} indicators admitted, {added} objects added",
+    ),
     ("intel.taxii_connect", "如何连接", "How to connect"),
     ("intel.taxii_discovery", "发现地址", "Discovery URL"),
     ("intel.taxii_api_root", "API 根", "API root"),

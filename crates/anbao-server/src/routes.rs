@@ -258,6 +258,7 @@ pub fn table() -> Vec<Route> {
         Route::new(post.clone(), "/intel/taxii", perm(Permission::ManageIntel), Page, ui::taxii::create),
         Route::new(post.clone(), "/intel/taxii/{id}", perm(Permission::ManageIntel), Page, ui::taxii::update),
         Route::new(post.clone(), "/intel/taxii/{id}/delete", perm(Permission::ManageIntel), Page, ui::taxii::delete),
+        Route::new(post.clone(), "/intel/taxii/{id}/publish", perm(Permission::ManageIntel), Page, ui::taxii::publish),
         Route::new(get.clone(), "/intel/sources", perm(Permission::ManageIntel), Page, ui::intel_sources::page),
         Route::new(post.clone(), "/intel/sources", perm(Permission::ManageIntel), Page, ui::intel_sources::create),
         Route::new(
@@ -525,6 +526,13 @@ pub fn table() -> Vec<Route> {
             perm(Permission::ManageIntel),
             Api,
             taxii::manage::delete,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/taxii/collections/{id}/publish",
+            perm(Permission::ManageIntel),
+            Api,
+            taxii::manage::publish,
         ),
     ]
 }

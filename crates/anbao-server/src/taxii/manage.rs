@@ -207,3 +207,40 @@ pub async fn delete(
     state.store.taxii_delete_collection(&p.actor(&client), &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// What a publication did (see `anbao_feeds::publish`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PublishView {
+    pub collection_id: String,
+    /// Indicators the collection's filter admitted.
+    pub admitted: u64,
+    /// Objects stored: new indicators or new versions of changed ones.
+    pub added: u64,
+    /// Objects the collection already held in this version.
+    pub unchanged: u64,
+    pub failed: u64,
+}
+
+/// Publishes now the indicators the collection's publish filter admits
+/// (the server also does it every minute after indicators change).
+#[utoipa::path(post, path = "/api/v1/taxii/collections/{id}/publish", tag = "intel",
+    params(("id" = String, Path, description = "collection id or alias")),
+    responses((status = 200, body = PublishView), (status = 404, body = ErrorBody),
+        (status = 422, description = "the collection has no publish filter", body = ErrorBody)))]
+pub async fn publish(
+    State(state): State<AppState>,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<String>,
+) -> Result<Json<PublishView>, ApiError> {
+    let r = anbao_feeds::publish::publish(&state.store, &p.actor(&client), &id)
+        .await
+        .map_err(crate::api::intel::feeds_error)?;
+    Ok(Json(PublishView {
+        collection_id: r.collection_id,
+        admitted: r.admitted,
+        added: r.added,
+        unchanged: r.unchanged,
+        failed: r.failed,
+    }))
+}

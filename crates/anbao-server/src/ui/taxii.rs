@@ -148,6 +148,12 @@ pub async fn page(
                         td class="small" { code class="taxii-url" { (collection_url(c)) } }
                         td class="nowrap" { @if manage {
                             a href={ (PAGE) "?edit=" (c.id) } class="edit-collection" { (ctx.t("action.edit")) } " "
+                            @if c.publish.is_some() {
+                                form method="post" action={ (PAGE) "/" (c.id) "/publish" } class="inline publish-collection" {
+                                    (ctx.csrf_field()) button type="submit" { (ctx.t("intel.taxii_publish_now")) }
+                                }
+                                " "
+                            }
                             form method="post" action={ (PAGE) "/" (c.id) "/delete" } class="inline delete-collection" data-confirm=(ctx.t("intel.taxii_confirm_delete")) {
                                 (ctx.csrf_field()) button type="submit" class="danger" { (ctx.t("action.delete")) }
                             }
@@ -261,4 +267,25 @@ pub async fn delete(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     after_change(state.store.taxii_delete_collection(&p.actor(&client), &id).await, PAGE, ctx.t("deleted"))
+}
+
+/// Publishes the indicators the collection's filter admits, now.
+pub async fn publish(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    match anbao_feeds::publish::publish(&state.store, &p.actor(&client), &id).await {
+        Ok(r) => {
+            let message = ctx
+                .t("intel.taxii_published")
+                .replace("{added}", &r.added.to_string())
+                .replace("{admitted}", &r.admitted.to_string());
+            Ok(redirect_with(PAGE, "ok", &message))
+        }
+        Err(anbao_feeds::FeedsError::Store(e)) => after_change(Err::<(), _>(e), PAGE, ""),
+        Err(e) => Ok(redirect_with(PAGE, "error", &e.to_string())),
+    }
 }

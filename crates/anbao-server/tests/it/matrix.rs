@@ -111,6 +111,7 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/intel/taxii", PAGE, Roles(INTEL_MANAGERS)),
     ("POST", "/intel/taxii/{id}", PAGE, Roles(INTEL_MANAGERS)),
     ("POST", "/intel/taxii/{id}/delete", PAGE, Roles(INTEL_MANAGERS)),
+    ("POST", "/intel/taxii/{id}/publish", PAGE, Roles(INTEL_MANAGERS)),
     // Pull sources show feed URLs and user names: managers only (adding one: admins, in the handler).
     ("GET", "/intel/sources", PAGE, Roles(INTEL_MANAGERS)),
     ("POST", "/intel/sources", PAGE, Roles(INTEL_MANAGERS)),
@@ -232,6 +233,7 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/api/v1/taxii/collections", API, Roles(TAXII_MANAGERS)),
     ("PATCH", "/api/v1/taxii/collections/{id}", API, Roles(TAXII_MANAGERS)),
     ("DELETE", "/api/v1/taxii/collections/{id}", API, Roles(TAXII_MANAGERS)),
+    ("POST", "/api/v1/taxii/collections/{id}/publish", API, Roles(TAXII_MANAGERS)),
 ];
 
 /// Real objects to put in place of path parameters. Destructive routes get

@@ -592,3 +592,60 @@ async fn the_body_limit_is_configurable_and_advertised() {
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(error["http_status"], "413");
 }
+
+/// Publishing: the collection's filter (botnet C&C, TLP up to amber) picks
+/// the indicators; a regulator polling with taxii sees exactly those.
+#[tokio::test]
+async fn publishing_puts_admitted_indicators_in_the_collection() {
+    use anbao_intel::{Category, Indicator, IndicatorKind, Tlp};
+    let app = App::new().await;
+    let id = make_collection(&app, "C2 for the regulator", Some("c2"), &["regulator"], &["analyst"]).await;
+    let store = &app.store;
+    let actor = anbao_store::Actor::system();
+    let run = store.intel_import_begin(&actor, "feed", "list", "t").await.unwrap();
+    let mut red = Indicator::new(IndicatorKind::Domain, "secret-c2.example");
+    red.tlp = Some(Tlp::Red);
+    let items = vec![
+        Indicator::new(IndicatorKind::Domain, "c2.example"),
+        Indicator::new(IndicatorKind::Ipv4, "203.0.113.9"),
+        red,
+    ];
+    store.intel_import_chunk(run, "feed", Category::BotnetCc, items, &[]).await.unwrap();
+    store
+        .intel_import_chunk(
+            run,
+            "feed",
+            Category::Phishing,
+            vec![Indicator::new(IndicatorKind::Domain, "phish.example")],
+            &[],
+        )
+        .await
+        .unwrap();
+
+    let r = app.send(Req::post("/api/v1/taxii/collections/c2/publish").bearer(app.token(Role::Analyst))).await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!((r.json()["admitted"].as_u64(), r.json()["added"].as_u64()), (Some(2), Some(2)), "{r:?}");
+    let r = app.send(Req::post("/api/v1/taxii/collections/c2/publish").bearer(app.token(Role::Analyst))).await;
+    assert_eq!((r.json()["added"].as_u64(), r.json()["unchanged"].as_u64()), (Some(0), Some(2)), "{r:?}");
+
+    let objects = app
+        .send(
+            Req::get(&format!("/taxii2/api/collections/{id}/objects/?match[type]=indicator"))
+                .header("accept", "application/taxii+json;version=2.1")
+                .bearer(app.token(Role::Regulator)),
+        )
+        .await;
+    let text = objects.text();
+    assert!(text.contains("c2.example") && text.contains("203.0.113.9"), "{text}");
+    assert!(!text.contains("phish.example"), "other categories are not published");
+    assert!(!text.contains("secret-c2.example"), "TLP:RED is above the collection's amber");
+
+    let plain = json!({"title": "no filter", "can_read": ["analyst"], "can_write": ["analyst"]});
+    let r = app.send(Req::post("/api/v1/taxii/collections").bearer(app.token(Role::Admin)).json(&plain)).await;
+    let plain_id = r.json()["id"].as_str().unwrap().to_owned();
+    let r = app
+        .send(Req::post(&format!("/api/v1/taxii/collections/{plain_id}/publish")).bearer(app.token(Role::Admin)))
+        .await;
+    r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(r.text().contains("publish filter"), "{r:?}");
+}
