@@ -15,7 +15,7 @@ use crate::input::{Input, Limits, expand, load};
 use crate::{FeedsError, Format};
 
 /// Indicators per store chunk.
-const BATCH: usize = 5000;
+const BATCH: usize = 50_000;
 
 /// How to import.
 #[derive(Clone, Debug, Default)]

@@ -485,10 +485,15 @@ impl Store {
         // One row per value: a feed listing a value twice states it once.
         let mut merged: HashMap<(IndicatorKind, String), Indicator> = HashMap::with_capacity(indicators.len());
         let mut order: Vec<(IndicatorKind, String)> = Vec::with_capacity(indicators.len());
+        let mut repeated = 0u64;
         for i in indicators {
             let key = (i.kind, i.value.clone());
             match merged.get_mut(&key) {
-                Some(existing) => merge_into(existing, i),
+                // Counted as an update, as it would be in a later chunk.
+                Some(existing) => {
+                    merge_into(existing, i);
+                    repeated += 1;
+                }
                 None => {
                     order.push(key.clone());
                     merged.insert(key, i);
@@ -496,27 +501,48 @@ impl Store {
             }
         }
         let now = self.now_text();
-        let mut counts = ChunkCounts::default();
+        let mut counts = ChunkCounts { updated: repeated, ..ChunkCounts::default() };
         let sql = ChunkSql::for_backend(self.backend());
         let mut tx = self.write_tx().await?;
         // The whole chunk travels as one JSON array per statement: a handful
         // of statements per chunk instead of one per row (or per few rows).
+        // In key order, so index pages are written in sequence, not at random.
+        order.sort_unstable();
         let keys_json = json_array(order.iter().map(|(k, v)| serde_json::json!([k.as_str(), v])));
         let mut ids = select_ids(&mut tx, sql.select_ids, &keys_json).await?;
         counts.updated += ids.len() as u64;
         let missing: Vec<&(IndicatorKind, String)> = order.iter().filter(|k| !ids.contains_key(*k)).collect();
+        // Indicators this chunk creates get their derived columns at insert
+        // (one source: its statement is the aggregate), so only indicators
+        // that existed before need the aggregate update.
+        let mut created: std::collections::HashSet<i64> = std::collections::HashSet::new();
         if !missing.is_empty() {
-            let rows = json_array(missing.iter().map(|(kind, value)| {
-                let category = merged.get(&(*kind, value.clone())).and_then(|i| i.category).unwrap_or(default_category);
-                serde_json::json!([kind.as_str(), value, category.as_str()])
+            let rows = json_array(missing.iter().filter_map(|key| {
+                let i = merged.get(*key)?;
+                Some(serde_json::json!([
+                    key.0.as_str(),
+                    key.1,
+                    i.category.unwrap_or(default_category).as_str(),
+                    i.confidence,
+                    i.tlp.map(|t| t.rank()),
+                    i.first_seen.map(format_ts).unwrap_or_else(|| now.clone()),
+                    i.last_seen.map(format_ts).unwrap_or_else(|| now.clone()),
+                    i.valid_until.map(format_ts),
+                ]))
             }));
-            let inserted =
-                sqlx::query(sql.insert_indicators).bind(rows).bind(&now).execute(&mut *tx).await?.rows_affected();
-            counts.accepted += inserted;
+            for row in sqlx::query(sql.insert_indicators).bind(rows).bind(&now).fetch_all(&mut *tx).await? {
+                let id: i64 = row.try_get("id")?;
+                created.insert(id);
+                ids.insert((kind_col(&row, "kind")?, row.try_get::<String, _>("value")?), id);
+            }
+            counts.accepted += created.len() as u64;
             // Another importer may have inserted some of them meanwhile.
-            counts.updated += (missing.len() as u64).saturating_sub(inserted);
-            let missing_json = json_array(missing.iter().map(|(k, v)| serde_json::json!([k.as_str(), v])));
-            ids.extend(select_ids(&mut tx, sql.select_ids, &missing_json).await?);
+            let raced: Vec<&(IndicatorKind, String)> = missing.into_iter().filter(|k| !ids.contains_key(*k)).collect();
+            if !raced.is_empty() {
+                counts.updated += raced.len() as u64;
+                let raced_json = json_array(raced.iter().map(|(k, v)| serde_json::json!([k.as_str(), v])));
+                ids.extend(select_ids(&mut tx, sql.select_ids, &raced_json).await?);
+            }
         }
         let rows: Vec<(i64, &Indicator)> = order.iter().filter_map(|k| Some((*ids.get(k)?, merged.get(k)?))).collect();
         if !rows.is_empty() {
@@ -541,8 +567,11 @@ impl Store {
                 .bind(&now)
                 .execute(&mut *tx)
                 .await?;
-            let id_list = json_array(rows.iter().map(|(id, _)| serde_json::json!(id)));
-            sqlx::query(sql.aggregate).bind(&now).bind(id_list).execute(&mut *tx).await?;
+            let existing: Vec<i64> = rows.iter().map(|(id, _)| *id).filter(|id| !created.contains(id)).collect();
+            if !existing.is_empty() {
+                let id_list = json_array(existing.iter().map(|id| serde_json::json!(id)));
+                sqlx::query(sql.aggregate).bind(&now).bind(id_list).execute(&mut *tx).await?;
+            }
         }
         for part in objects.chunks(rows_per_statement(self.backend())) {
             let sql = format!(
@@ -969,7 +998,9 @@ fn json_array(items: impl Iterator<Item = serde_json::Value>) -> String {
 struct ChunkSql {
     /// `$1`: `[[kind, value], …]` → id, kind, value of those stored.
     select_ids: &'static str,
-    /// `$1`: `[[kind, value, category], …]`, `$2`: now.
+    /// `$1`: `[[kind, value, category, confidence, tlp_rank, first_seen,
+    /// last_seen, valid_until], …]`, `$2`: now; returns id, kind, value of
+    /// the rows it created.
     insert_indicators: &'static str,
     /// `$1`: `[[indicator_id, external_id, category, confidence, tlp_rank,
     /// first_seen, last_seen, valid_until, tags, context], …]`, `$2`: source,
@@ -985,9 +1016,12 @@ impl ChunkSql {
             crate::Backend::Sqlite => ChunkSql {
                 select_ids: "SELECT i.id, i.kind, i.value FROM json_each($1) j JOIN intel_indicators i \
                     ON i.kind = json_extract(j.value, '$[0]') AND i.value = json_extract(j.value, '$[1]')",
-                insert_indicators: "INSERT INTO intel_indicators (kind, value, category, created_at, updated_at) \
-                    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), $2, $2 \
-                    FROM json_each($1) WHERE true ON CONFLICT (kind, value) DO NOTHING",
+                insert_indicators: "INSERT INTO intel_indicators (kind, value, category, confidence, tlp_rank, \
+                    first_seen, last_seen, valid_until, sources, created_at, updated_at) \
+                    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), \
+                    json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), \
+                    json_extract(value, '$[6]'), json_extract(value, '$[7]'), 1, $2, $2 \
+                    FROM json_each($1) WHERE true ON CONFLICT (kind, value) DO NOTHING RETURNING id, kind, value",
                 upsert_provenance: concat!(
                     "INSERT INTO intel_provenance (indicator_id, source, external_id, category, confidence, tlp_rank, \
                      first_seen, last_seen, valid_until, tags, context, import_id, created_at, updated_at) \
@@ -1002,9 +1036,10 @@ impl ChunkSql {
             crate::Backend::Postgres => ChunkSql {
                 select_ids: "SELECT i.id, i.kind, i.value FROM jsonb_array_elements($1::jsonb) j JOIN intel_indicators i \
                     ON i.kind = j->>0 AND i.value = j->>1",
-                insert_indicators: "INSERT INTO intel_indicators (kind, value, category, created_at, updated_at) \
-                    SELECT j->>0, j->>1, j->>2, $2, $2 FROM jsonb_array_elements($1::jsonb) j \
-                    ON CONFLICT (kind, value) DO NOTHING",
+                insert_indicators: "INSERT INTO intel_indicators (kind, value, category, confidence, tlp_rank, \
+                    first_seen, last_seen, valid_until, sources, created_at, updated_at) \
+                    SELECT j->>0, j->>1, j->>2, (j->>3)::bigint, (j->>4)::bigint, j->>5, j->>6, j->>7, 1, $2, $2 \
+                    FROM jsonb_array_elements($1::jsonb) j ON CONFLICT (kind, value) DO NOTHING RETURNING id, kind, value",
                 upsert_provenance: concat!(
                     "INSERT INTO intel_provenance (indicator_id, source, external_id, category, confidence, tlp_rank, \
                      first_seen, last_seen, valid_until, tags, context, import_id, created_at, updated_at) \
