@@ -22,8 +22,10 @@ const FEED_FILE = path.join(DIR, 'c2-feed.txt');
 // Three good values and one that is no indicator (line 5; the comment is line 1).
 const FEED = ['# botnet C&C, test feed', 'c2.intel-test.example', 'dl.intel-test.example', '198.51.100.0/24', 'not a value!', ''].join('\n');
 const SOURCE = 'browser-feed';
-// Enough values that the import is still running when its page first loads.
-const BIG = 20_000;
+// Enough values that the import runs for several seconds in several chunks
+// (5k, 10k, 20k, 40k, then 50k each: see anbao-feeds' import.rs), so the
+// run page is seen changing while it runs.
+const BIG = 150_000;
 
 let server;
 let browser;

@@ -14,8 +14,12 @@ use serde::Serialize;
 use crate::input::{Input, Limits, expand, load};
 use crate::{FeedsError, Format};
 
-/// Indicators per store chunk.
-const BATCH: usize = 50_000;
+/// Indicators per store chunk: the first chunk of each document is small so
+/// progress shows at once, then each doubles up to the largest, which
+/// keeps SQLite's WAL traffic down (each chunk rewrites the index pages it
+/// touches; see bench/README.md).
+const FIRST_BATCH: usize = 5_000;
+const MAX_BATCH: usize = 50_000;
 
 /// How to import.
 #[derive(Clone, Debug, Default)]
@@ -118,6 +122,7 @@ struct BatchingSink<'a> {
     objects: Vec<StixObject>,
     tally: &'a mut ParseTally,
     closed: bool,
+    batch: usize,
 }
 
 impl BatchingSink<'_> {
@@ -126,9 +131,10 @@ impl BatchingSink<'_> {
             return;
         }
         let batch = Batch::Items {
-            indicators: std::mem::replace(&mut self.indicators, Vec::with_capacity(BATCH)),
+            indicators: std::mem::take(&mut self.indicators),
             objects: std::mem::take(&mut self.objects),
         };
+        self.batch = (self.batch * 2).min(MAX_BATCH);
         // The writer stopped (a store error): keep parsing nothing more.
         if self.tx.blocking_send(batch).is_err() {
             self.closed = true;
@@ -144,13 +150,13 @@ impl FeedSink for BatchingSink<'_> {
         match item {
             FeedItem::Indicator(i) => {
                 self.indicators.push(i);
-                if self.indicators.len() >= BATCH {
+                if self.indicators.len() >= self.batch {
                     self.flush();
                 }
             }
             FeedItem::Object(o) => {
                 self.objects.push(o);
-                if self.objects.len() >= BATCH {
+                if self.objects.len() >= self.batch {
                     self.flush();
                 }
             }
@@ -437,10 +443,11 @@ fn parse_document(
     let mut sink = BatchingSink {
         tx,
         input: name.clone(),
-        indicators: Vec::with_capacity(BATCH),
+        indicators: Vec::with_capacity(FIRST_BATCH),
         objects: Vec::new(),
         tally,
         closed: false,
+        batch: FIRST_BATCH,
     };
     let result = crate::format::read(options, &name, bytes, &mut sink);
     sink.flush();
