@@ -1,5 +1,7 @@
 //! Prometheus metrics: request counts and latencies per route (the matched
-//! route pattern, never the raw path, so ids do not explode the series).
+//! route pattern, never the raw path, so ids do not explode the series),
+//! and the threat-intelligence match index this process serves (read from
+//! the current snapshot when scraped).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -11,6 +13,7 @@ use axum::response::{IntoResponse, Response};
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
@@ -33,6 +36,16 @@ pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
+    intel: IntelGauges,
+}
+
+#[derive(Default)]
+struct IntelGauges {
+    indicators: Gauge,
+    allowlisted: Gauge,
+    generation: Gauge,
+    heap_bytes: Gauge,
+    build_seconds: Gauge<f64, std::sync::atomic::AtomicU64>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -52,7 +65,17 @@ impl Metrics {
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
         registry.register("http_requests", "HTTP requests by route and status", requests.clone());
         registry.register("http_request_duration_seconds", "HTTP request latency by route", latency.clone());
-        Metrics { registry, requests, latency }
+        let intel = IntelGauges::default();
+        registry.register("intel_index_indicators", "Indicators in the live match index", intel.indicators.clone());
+        registry.register(
+            "intel_index_allowlisted",
+            "Stored indicators left out of the index by allowlists",
+            intel.allowlisted.clone(),
+        );
+        registry.register("intel_index_generation", "Store generation the index reflects", intel.generation.clone());
+        registry.register("intel_index_heap_bytes", "Memory the index owns", intel.heap_bytes.clone());
+        registry.register("intel_index_build_seconds", "Time the last index build took", intel.build_seconds.clone());
+        Metrics { registry, requests, latency, intel }
     }
 }
 
@@ -82,6 +105,14 @@ pub async fn track(State(metrics): State<Arc<Metrics>>, req: Request, next: Next
 }
 
 pub async fn render(State(state): State<AppState>) -> Response {
+    let snapshot = state.intel.current();
+    let g = &state.metrics.intel;
+    let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+    g.indicators.set(int(snapshot.indicators));
+    g.allowlisted.set(int(snapshot.allowlisted));
+    g.generation.set(snapshot.generation);
+    g.heap_bytes.set(int(snapshot.index.heap_bytes() as u64));
+    g.build_seconds.set(snapshot.build_time.as_secs_f64());
     let mut out = String::new();
     if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &state.metrics.registry) {
         tracing::error!(error = %e, "encoding metrics");

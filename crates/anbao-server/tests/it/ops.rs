@@ -96,3 +96,30 @@ async fn metrics_count_requests_by_route_pattern() {
     let id = app.admin_id.to_string();
     assert!(!text.contains(&format!("/api/v1/users/{id}\"")), "raw ids leaked into labels:\n{text}");
 }
+
+#[tokio::test]
+async fn metrics_report_the_intel_index_this_node_serves() {
+    use anbao_intel::{Category, Indicator, IndicatorKind};
+    let app = App::new().await;
+    let actor = anbao_store::Actor::system();
+    let run = app.store.intel_import_begin(&actor, "feed", "list", "t").await.unwrap();
+    let items =
+        vec![Indicator::new(IndicatorKind::Domain, "c2.example"), Indicator::new(IndicatorKind::Domain, "google.com")];
+    app.store.intel_import_chunk(run, "feed", Category::BotnetCc, items, &[]).await.unwrap();
+    app.store.intel_save_allowlist(&actor, "top", "hostname", "", &["google.com".into()], true).await.unwrap();
+    // A lookup refreshes the index when the store has moved on.
+    let admin = app.token(Role::Admin).to_owned();
+    app.send(Req::get("/api/v1/intel/lookup?value=x.c2.example").bearer(&admin)).await.assert_status(StatusCode::OK);
+    let text = app.send(Req::get("/metrics")).await.text();
+    let value = |name: &str| {
+        text.lines()
+            .find(|l| l.starts_with(name) && l.as_bytes().get(name.len()) == Some(&b' '))
+            .and_then(|l| l.rsplit(' ').next())
+            .unwrap_or_else(|| panic!("no {name} in:\n{text}"))
+            .to_owned()
+    };
+    assert_eq!(value("anbao_intel_index_indicators"), "1");
+    assert_eq!(value("anbao_intel_index_allowlisted"), "1");
+    assert_ne!(value("anbao_intel_index_heap_bytes"), "0");
+    assert_eq!(value("anbao_intel_index_generation"), app.store.intel_generation().await.unwrap().to_string());
+}
