@@ -658,11 +658,8 @@ pub struct ManifestEntry {
     pub analysis: Option<u8>,
 }
 
-/// `8-4-4-4-12` hexadecimal.
-pub fn is_uuid(s: &str) -> bool {
-    s.len() == 36
-        && s.char_indices().all(|(i, c)| if matches!(i, 8 | 13 | 18 | 23) { c == '-' } else { c.is_ascii_hexdigit() })
-}
+/// `8-4-4-4-12` hexadecimal (the STIX module's check).
+pub use crate::stix::is_uuid;
 
 fn small_number(v: Option<&Value>) -> Option<u8> {
     v.and_then(text_of).and_then(|s| s.trim().parse::<u8>().ok())

@@ -129,11 +129,7 @@ impl Invalid {
     pub const MAX_VALUE_LEN: usize = 256;
 
     fn new(kind: IndicatorKind, value: &str, reason: impl Into<String>) -> Self {
-        let mut end = value.len().min(Self::MAX_VALUE_LEN);
-        while !value.is_char_boundary(end) {
-            end -= 1;
-        }
-        Invalid { kind, value: value.get(..end).unwrap_or_default().to_owned(), reason: reason.into() }
+        Invalid { kind, value: crate::record::clip(value, Self::MAX_VALUE_LEN), reason: reason.into() }
     }
 }
 

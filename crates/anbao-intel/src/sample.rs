@@ -41,21 +41,11 @@ pub struct SampleFacts {
 pub fn examine(bytes: &[u8]) -> SampleFacts {
     SampleFacts {
         size: bytes.len() as u64,
-        md5: hex(&Md5::digest(bytes)),
-        sha1: hex(&Sha1::digest(bytes)),
-        sha256: hex(&Sha256::digest(bytes)),
+        md5: format!("{:x}", Md5::digest(bytes)),
+        sha1: format!("{:x}", Sha1::digest(bytes)),
+        sha256: format!("{:x}", Sha256::digest(bytes)),
         file_type: file_type(bytes),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(char::from(DIGITS.get(usize::from(b >> 4)).copied().unwrap_or(b'0')));
-        s.push(char::from(DIGITS.get(usize::from(b & 15)).copied().unwrap_or(b'0')));
-    }
-    s
 }
 
 fn u16_le(b: &[u8], at: usize) -> Option<u16> {

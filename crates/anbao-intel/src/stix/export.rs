@@ -225,50 +225,11 @@ pub fn indicator_id(namespace: &[u8; 16], kind: IndicatorKind, value: &str) -> S
     format!("indicator--{}", uuid4_from_bytes(b))
 }
 
-/// SHA-1 (RFC 3174), for name-based ids only: nothing here depends on its
-/// collision resistance against an attacker.
+/// SHA-1 (the `sha1` crate), for name-based ids only: nothing here depends on
+/// its collision resistance against an attacker.
 fn sha1(data: &[u8]) -> [u8; 20] {
-    let mut h: [u32; 5] = [0x6745_2301, 0xEFCD_AB89, 0x98BA_DCFE, 0x1032_5476, 0xC3D2_E1F0];
-    let mut msg = data.to_vec();
-    let bit_len = (data.len() as u64).wrapping_mul(8);
-    msg.push(0x80);
-    while msg.len() % 64 != 56 {
-        msg.push(0);
-    }
-    msg.extend_from_slice(&bit_len.to_be_bytes());
-    let mut w: Vec<u32> = Vec::with_capacity(80);
-    for block in msg.chunks_exact(64) {
-        w.clear();
-        w.extend(block.chunks_exact(4).map(|c| u32::from_be_bytes(<[u8; 4]>::try_from(c).unwrap_or_default())));
-        for t in 16..80 {
-            let at = |k: usize| w.get(t - k).copied().unwrap_or(0);
-            let x = (at(3) ^ at(8) ^ at(14) ^ at(16)).rotate_left(1);
-            w.push(x);
-        }
-        let [mut a, mut b, mut c, mut d, mut e] = h;
-        for (t, wt) in w.iter().enumerate() {
-            let (f, k) = match t {
-                0..=19 => ((b & c) | (!b & d), 0x5A82_7999),
-                20..=39 => (b ^ c ^ d, 0x6ED9_EBA1),
-                40..=59 => ((b & c) | (b & d) | (c & d), 0x8F1B_BCDC),
-                _ => (b ^ c ^ d, 0xCA62_C1D6),
-            };
-            let temp = a.rotate_left(5).wrapping_add(f).wrapping_add(e).wrapping_add(k).wrapping_add(*wt);
-            e = d;
-            d = c;
-            c = b.rotate_left(30);
-            b = a;
-            a = temp;
-        }
-        for (hi, x) in h.iter_mut().zip([a, b, c, d, e]) {
-            *hi = hi.wrapping_add(x);
-        }
-    }
-    let mut out = [0u8; 20];
-    for (dst, src) in out.iter_mut().zip(h.iter().flat_map(|x| x.to_be_bytes())) {
-        *dst = src;
-    }
-    out
+    use sha1::Digest;
+    sha1::Sha1::digest(data).into()
 }
 
 impl<W: Write> BundleWriter<W> {
