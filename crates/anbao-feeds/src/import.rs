@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use anbao_intel::lists::CsvMapping;
 use anbao_intel::record::clip;
-use anbao_intel::{Category, FeedItem, FeedSink, Indicator, Rejected, StixObject};
+use anbao_intel::{Category, Collected, FeedItem, FeedSink, Indicator, Rejected, StixObject};
 use anbao_store::{Actor, ImportTotals, KeptReject, MAX_KEPT_REJECTS, Store};
 use serde::Serialize;
 
@@ -467,4 +467,48 @@ fn unreadable(tally: &mut ParseTally, input: String, reason: String) {
         tally.unreadable_rejects.push(kept);
     }
     tally.problem(Problem { kind: "unreadable", input, location: String::new(), value: String::new(), reason });
+}
+
+/// What [`read_inputs`] read, without a store: for offline tools (`anbao
+/// scan --indicators FILE`) that match against a file, not the platform.
+#[derive(Debug, Default)]
+pub struct ReadInputs {
+    pub collected: Collected,
+    /// Documents that could not be read at all: (input, reason).
+    pub unreadable: Vec<(String, String)>,
+    pub skipped: u64,
+}
+
+/// Reads `inputs` the way an import does (formats, gzip, MISP folders,
+/// URLs) into memory. Nothing is stored; values a feed repeats are kept
+/// repeated (the caller merges them).
+pub fn read_inputs(inputs: &[Input], options: &ImportOptions) -> ReadInputs {
+    let mut out = ReadInputs::default();
+    let mut sources = Vec::new();
+    for input in inputs {
+        match expand(input, &options.limits) {
+            Ok(s) => sources.extend(s),
+            Err(e) => out.unreadable.push((input.describe(), e.to_string())),
+        }
+    }
+    for source in sources {
+        let name = source.name();
+        let (name, bytes) = match load(source, &options.limits) {
+            Ok(doc) => doc,
+            Err(e) => {
+                out.unreadable.push((name, e.to_string()));
+                continue;
+            }
+        };
+        match crate::format::read(options, &name, &bytes, &mut out.collected) {
+            Ok(skipped) => out.skipped += skipped,
+            Err(e) => out.unreadable.push((name, e.to_string())),
+        }
+    }
+    // The store applies the default category at write time; do the same.
+    let category = options.category.unwrap_or(Category::Other);
+    for i in out.collected.indicators.iter_mut().filter(|i| i.category.is_none()) {
+        i.category = Some(category);
+    }
+    out
 }

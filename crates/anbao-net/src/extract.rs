@@ -38,9 +38,10 @@ impl Extractor {
     }
 
     /// Decodes one frame, calling `out` for each message it completes.
-    pub fn frame(&mut self, frame: &Frame<'_>, out: &mut dyn FnMut(Event)) {
+    pub fn frame(&mut self, frame: &Frame<'_>, out: &mut dyn FnMut(Event)) -> Option<crate::event::Endpoints> {
         let _ = (frame, out, self.limits);
         self.stats.frames += 1;
+        None
     }
 
     pub fn stats(&self) -> &ExtractStats {

@@ -20,9 +20,12 @@ mod init;
 mod intel;
 mod intel_pull;
 mod intel_sample;
+mod net;
+mod scan;
 mod secrets;
 mod serve;
 mod token;
+mod traffic;
 mod user;
 
 use std::path::PathBuf;
@@ -61,6 +64,13 @@ enum Command {
     /// Threat intelligence: import feeds, export indicators and blocklists, look values up.
     #[command(subcommand)]
     Intel(intel::IntelCommand),
+    /// Network decoders: print what captures and logs contain (DNS, HTTP, TLS, QUIC).
+    #[command(subcommand)]
+    Net(net::NetCommand),
+    /// Match captures and logs against indicators (files or the store) and print the alerts.
+    /// Exit status 0 when nothing matched, 1 when something did, 2 on error,
+    /// 3 when nothing matched but part of the input could not be read.
+    Scan(scan::ScanArgs),
     /// Print the OpenAPI 3 document of the JSON API.
     Openapi,
 }
@@ -118,6 +128,8 @@ fn main() -> ExitCode {
             Command::Audit(c) => audit::run(c).await,
             Command::User(c) => user::run(c).await,
             Command::Intel(c) => intel::run(c).await,
+            Command::Net(c) => net::run(c).await,
+            Command::Scan(a) => scan::run(a).await,
             Command::Openapi => {
                 out!("{}", serde_json::to_string_pretty(&anbao_server::openapi_json())?)?;
                 Ok(ExitCode::SUCCESS)

@@ -16,6 +16,7 @@ mod help;
 mod init;
 mod intel;
 mod intel_pull;
+mod net;
 mod taxii;
 mod tls;
 mod token;

@@ -1,0 +1,24 @@
+//! Detection (requirements R3.1–R3.3 finding botnet, trojan and
+//! mobile-malware victims; R3.6 matching traffic against the shared
+//! indicator libraries; R3.8 naming the subscriber to notify):
+//!
+//! - [`matcher`]: every DNS name and answer address, HTTP host and URL,
+//!   TLS/QUIC SNI and fingerprint, and flow endpoint of an
+//!   [`anbao_net::Event`] looked up in the indicator index, allowlist
+//!   applied, each hit a [`Detection`] naming the victim.
+//! - [`alerts`]: detections folded into [`Alert`]s by a stable key (victim,
+//!   indicator) with counts, first and last seen, and the first evidence.
+//!
+//! This crate owns what counts as a hit and who the victim is. It must not
+//! do I/O (no files, store, network): callers hand in events and an index,
+//! and take alerts away to print or store. Decoding belongs to `anbao-net`,
+//! the indicator rules to `anbao-intel`.
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
+
+pub mod alerts;
+pub mod matcher;
+
+pub use alerts::{Alert, AlertBook, AlertKey, Evidence};
+pub use matcher::{Detection, Field, Intel, MatchHow, MatchStats};

@@ -1,0 +1,342 @@
+//! `anbao scan`: match captures and logs offline against indicators, from
+//! files (`--indicators`, any format `anbao intel import` reads) or from the
+//! platform's store (its allowlists applied), and print the alerts: victim,
+//! indicator, category, sources, counts and the first evidence.
+//!
+//! Exit status (like grep): 0 when nothing matched, 1 when something did,
+//! 2 on error (an input or indicator file that could not be read at all),
+//! 3 when nothing matched but some records of the input could not be read
+//! (so "clean" is never claimed for input that was not all seen).
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::net::IpAddr;
+use std::process::ExitCode;
+
+use anbao_detect::{AlertBook, Detection, Intel, MatchStats};
+use anbao_feeds::{Format, ImportOptions, Input};
+use anbao_intel::allowlist::Allowlist;
+use anbao_intel::{Category, IndicatorIndex, IndicatorKind};
+use anbao_net::{Endpoints, Event, Extractor, Limits, Timestamp};
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::Serialize;
+
+use crate::net::{endpoint, input_status, progress_bar};
+use crate::traffic::{InputFormat, ReadOptions, TrafficSink, read_input};
+use crate::{DataArgs, open_store};
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    /// Capture or log files; `-` reads stdin. gzip is undone transparently.
+    #[arg(required = true, value_name = "FILE")]
+    inputs: Vec<String>,
+    /// Match against these indicator files (STIX, MISP, lists, hosts, CSV …) instead of the store.
+    #[arg(long, value_name = "FILE|DIR|URL")]
+    indicators: Vec<String>,
+    /// Format of the --indicators files.
+    #[arg(long, default_value = "auto")]
+    indicator_format: Format,
+    /// Category for --indicators values whose feed names none.
+    #[arg(long, value_name = "C")]
+    category: Option<Category>,
+    /// Input format (default: recognised by content).
+    #[arg(long, value_enum, default_value = "auto")]
+    format: InputFormat,
+    /// Keep reading log files as they grow; alerts print as they are first seen (stop with Ctrl-C).
+    #[arg(long)]
+    follow: bool,
+    /// Sensor name recorded in the evidence. Default: the host name.
+    #[arg(long)]
+    sensor: Option<String>,
+    /// One alert per line as JSON.
+    #[arg(long)]
+    json: bool,
+    /// No progress bar and no summary on stderr.
+    #[arg(long, short)]
+    quiet: bool,
+    #[command(flatten)]
+    data: DataArgs,
+}
+
+/// Indicator details printed with an alert.
+#[derive(Debug, Clone, Default, Serialize)]
+struct Details {
+    category: String,
+    sources: Vec<String>,
+    confidence: Option<u8>,
+}
+
+/// An alert as printed.
+#[derive(Serialize)]
+struct Printed<'a> {
+    #[serde(flatten)]
+    alert: &'a anbao_detect::Alert,
+    category: &'a str,
+    sources: &'a [String],
+    confidence: Option<u8>,
+}
+
+struct Loaded {
+    index: IndicatorIndex,
+    allowlist: Allowlist,
+    indicators: u64,
+    /// File mode: details by id (the id is the position).
+    details: Vec<Details>,
+}
+
+pub async fn run(args: ScanArgs) -> Result<ExitCode> {
+    let sensor = args.sensor.clone().unwrap_or_else(host_name);
+    let (loaded, store) = if args.indicators.is_empty() {
+        let config = args.data.config()?;
+        let store = open_store(&config).await?;
+        let snapshot = anbao_feeds::build_snapshot(&store).await.context("loading the indicators from the store")?;
+        let indicators = snapshot.indicators;
+        let anbao_feeds::Snapshot { index, allowlist, .. } = snapshot;
+        (Loaded { index, allowlist, indicators, details: Vec::new() }, Some(store))
+    } else {
+        let loaded = tokio::task::block_in_place(|| load_files(&args))?;
+        (loaded, None)
+    };
+    if !args.quiet {
+        eprintln!("anbao: matching against {} indicators", loaded.indicators);
+    }
+    let (alerts, reports, stats, dropped) = tokio::task::block_in_place(|| scan(&args, &loaded, &sensor))?;
+
+    let mut details: HashMap<u64, Details> = HashMap::new();
+    if let Some(store) = &store {
+        let ids: Vec<i64> = alerts
+            .iter()
+            .filter_map(|a| i64::try_from(a.indicator_id).ok())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        for chunk in ids.chunks(500) {
+            for stored in store.intel_indicators_by_ids(chunk).await? {
+                let sources = store.intel_provenance(stored.id).await?.into_iter().map(|p| p.source).collect();
+                let d = Details { category: stored.category.to_string(), sources, confidence: stored.confidence };
+                details.insert(u64::try_from(stored.id).unwrap_or_default(), d);
+            }
+        }
+    }
+    let describe = |id: u64| -> Details {
+        details
+            .get(&id)
+            .cloned()
+            .or_else(|| usize::try_from(id).ok().and_then(|i| loaded.details.get(i)).cloned())
+            .unwrap_or_default()
+    };
+
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    if args.json {
+        for alert in &alerts {
+            let d = describe(alert.indicator_id);
+            let printed = Printed { alert, category: &d.category, sources: &d.sources, confidence: d.confidence };
+            serde_json::to_writer(&mut out, &printed)?;
+            out.write_all(b"\n")?;
+        }
+    } else if !alerts.is_empty() {
+        writeln!(
+            out,
+            "{:<22} {:<30} {:<15} {:<14} {:>6}  {:<20}  EVIDENCE",
+            "VICTIM", "INDICATOR", "CATEGORY", "MATCH", "COUNT", "FIRST SEEN"
+        )?;
+        for a in &alerts {
+            let d = describe(a.indicator_id);
+            let how = serde_json::to_value(a.how).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+            writeln!(
+                out,
+                "{:<22} {:<30} {:<15} {:<14} {:>6}  {:<20}  {} {} → {}",
+                a.victim.to_string(),
+                a.indicator,
+                d.category,
+                how,
+                a.count,
+                a.first_seen.to_string().get(..19).unwrap_or_default(),
+                a.evidence.kind,
+                a.evidence.summary,
+                a.evidence.dst.map_or_else(|| "-".to_owned(), |d| endpoint(d, a.evidence.dport)),
+            )?;
+        }
+    }
+    out.flush()?;
+    for r in &reports {
+        r.print_problems();
+    }
+    if !args.quiet {
+        let victims: HashSet<IpAddr> = alerts.iter().map(|a| a.victim).collect();
+        let events: u64 = reports.iter().map(|r| r.events).sum();
+        eprintln!(
+            "anbao: {} alert(s), {} victim(s); {events} messages, {} lookups, {} hits allowlisted{}",
+            alerts.len(),
+            victims.len(),
+            stats.lookups,
+            stats.allowlisted,
+            if dropped > 0 { format!(", {dropped} detections over the alert limit not kept") } else { String::new() }
+        );
+    }
+    let status = input_status(&reports, 0, 3);
+    Ok(ExitCode::from(match (status, alerts.is_empty()) {
+        (2, _) => 2,
+        (_, false) => 1,
+        (s, true) => s,
+    }))
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| "local".to_owned())
+}
+
+/// Reads the indicator files into an index; one indicator per (kind,
+/// value), with every source that lists it.
+fn load_files(args: &ScanArgs) -> Result<Loaded> {
+    let mut builder = IndicatorIndex::builder();
+    let mut details: Vec<Details> = Vec::new();
+    let mut ids: HashMap<(IndicatorKind, String), usize> = HashMap::new();
+    for arg in &args.indicators {
+        let input = Input::parse(arg);
+        let source = input.default_source();
+        let options = ImportOptions { format: args.indicator_format, category: args.category, ..Default::default() };
+        let read = anbao_feeds::read_inputs(std::slice::from_ref(&input), &options);
+        if let Some((what, why)) = read.unreadable.first() {
+            bail!("cannot read indicators from {what}: {why}");
+        }
+        if read.collected.indicators.is_empty() && !args.quiet {
+            eprintln!("anbao: warning: no indicators in {arg}");
+        }
+        for i in read.collected.indicators {
+            let next = details.len();
+            let id = *ids.entry((i.kind, i.value.clone())).or_insert(next);
+            if id == next {
+                details.push(Details {
+                    category: i.category.unwrap_or(Category::Other).to_string(),
+                    sources: vec![source.clone()],
+                    confidence: i.confidence,
+                });
+                let added = match i.valid_until {
+                    Some(until) => {
+                        builder.add_expiring(i.kind, &i.value, id as u64, until.unix_timestamp()).map(|_| ())
+                    }
+                    None => builder.add(i.kind, &i.value, id as u64).map(|_| ()),
+                };
+                added.with_context(|| format!("indicator {} {:?} from {arg}", i.kind, i.value))?;
+            } else if let Some(d) = details.get_mut(id)
+                && !d.sources.contains(&source)
+            {
+                d.sources.push(source.clone());
+            }
+        }
+    }
+    let indicators = details.len() as u64;
+    Ok(Loaded { index: builder.build(), allowlist: Allowlist::builder().build(), indicators, details })
+}
+
+struct Scanner<'a> {
+    intel: Intel<'a>,
+    book: AlertBook,
+    stats: MatchStats,
+    detections: Vec<Detection>,
+    sensor: &'a str,
+    /// Endpoint pairs already looked up (cleared when it grows too big):
+    /// one lookup per conversation, not per packet.
+    seen_pairs: HashSet<(IpAddr, IpAddr)>,
+    /// `--follow`: print alerts as they are first raised.
+    live: Option<LivePrinter<'a>>,
+}
+
+const MAX_SEEN_PAIRS: usize = 1 << 20;
+
+/// Prints an alert the moment it is raised (`--follow`).
+type LivePrinter<'a> = Box<dyn FnMut(&anbao_detect::Alert) + 'a>;
+
+impl Scanner<'_> {
+    fn record(&mut self, event: &Event) {
+        for d in self.detections.drain(..) {
+            let key = anbao_detect::AlertKey { victim: d.victim, indicator_id: d.indicator_id };
+            let new = self.book.record(d, event, self.sensor) == anbao_detect::alerts::Recorded::New;
+            if new
+                && let Some(live) = &mut self.live
+                && let Some(alert) = self.book.get(&key)
+            {
+                live(alert);
+            }
+        }
+    }
+}
+
+impl TrafficSink for Scanner<'_> {
+    fn event(&mut self, event: &Event) {
+        self.intel.match_event(event, &mut self.stats, &mut self.detections);
+        if !self.detections.is_empty() {
+            self.record(event);
+        }
+    }
+
+    fn packet(&mut self, ts: Timestamp, endpoints: &Endpoints) {
+        let Some(dst) = endpoints.dst else { return };
+        if !self.seen_pairs.insert((endpoints.src, dst)) {
+            return;
+        }
+        if self.seen_pairs.len() > MAX_SEEN_PAIRS {
+            self.seen_pairs.clear();
+        }
+        self.intel.match_endpoints(endpoints, Some(ts.secs()), &mut self.stats, &mut self.detections);
+        if !self.detections.is_empty() {
+            // The evidence of a flow hit is the packet's endpoints.
+            let event = Event {
+                ts,
+                endpoints: *endpoints,
+                message: anbao_net::Message::Flow(anbao_net::Flow {
+                    orig_bytes: None,
+                    resp_bytes: None,
+                    orig_pkts: None,
+                    resp_pkts: None,
+                    duration: None,
+                }),
+            };
+            self.record(&event);
+        }
+    }
+}
+
+type ScanResult = (Vec<anbao_detect::Alert>, Vec<crate::traffic::InputReport>, MatchStats, u64);
+
+fn scan(args: &ScanArgs, loaded: &Loaded, sensor: &str) -> Result<ScanResult> {
+    let options = ReadOptions { format: args.format, follow: args.follow };
+    let progress = progress_bar(args.quiet || args.follow);
+    let mut extractor = Extractor::new(Limits::default());
+    let live: Option<LivePrinter<'_>> = if args.follow {
+        let json = args.json;
+        Some(Box::new(move |a: &anbao_detect::Alert| {
+            let line = if json {
+                serde_json::to_string(a).unwrap_or_default()
+            } else {
+                format!("{} {} {} {}", a.first_seen, a.victim, a.indicator, a.evidence.summary)
+            };
+            let _ = writeln!(std::io::stdout().lock(), "{line}");
+        }))
+    } else {
+        None
+    };
+    let mut scanner = Scanner {
+        intel: Intel::new(&loaded.index, &loaded.allowlist),
+        book: AlertBook::new(1_000_000),
+        stats: MatchStats::default(),
+        detections: Vec::new(),
+        sensor,
+        seen_pairs: HashSet::new(),
+        live,
+    };
+    let mut reports = Vec::new();
+    for input in &args.inputs {
+        reports.push(read_input(input, &options, &mut extractor, &progress, &mut scanner));
+    }
+    progress.finish_and_clear();
+    let dropped = scanner.book.dropped();
+    Ok((scanner.book.into_alerts(), reports, scanner.stats, dropped))
+}
