@@ -13,6 +13,7 @@
 //! hash-chained audit log, so a change and its audit entry commit together
 //! or not at all. This crate must not know HTTP, argv or the terminal.
 
+mod alerts;
 mod assessments;
 mod assets;
 mod audit;
@@ -40,6 +41,7 @@ use anbao_model::{Clock, SystemClock, Timestamp};
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Connection, Executor, Row, Transaction};
 
+pub use alerts::{ALERT_ACTIONS, ALERT_STATUSES, AlertAction, AlertDraft, AlertFilter, Applied, StoredAlert, Victim};
 pub use assessments::{
     Assessment, AssessmentItem, Evidence, ItemResult, MAX_EVIDENCE_BYTES, RemediationTask, parse_due,
 };

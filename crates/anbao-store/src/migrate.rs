@@ -69,6 +69,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0009_samples.sql"),
         postgres: include_str!("../migrations/postgres/0009_samples.sql"),
     },
+    Migration {
+        version: 10,
+        name: "alerts",
+        sqlite: include_str!("../migrations/sqlite/0010_alerts.sql"),
+        postgres: include_str!("../migrations/postgres/0010_alerts.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

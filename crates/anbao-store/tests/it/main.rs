@@ -9,6 +9,7 @@
 #[macro_use]
 mod harness;
 
+mod alerts;
 mod assessments;
 mod assets;
 mod audit;

@@ -1,0 +1,449 @@
+//! Detection alerts (R3.1–R3.3 monitoring, R3.8 notifying subscribers):
+//! upserted by dedup key from the detection pipeline (embedded or bus
+//! workers), listed and filtered for triage, summarised per victim and per
+//! hour for the charts, and the actions taken on them.
+//!
+//! Upserts are machine writes: no audit entry each (a busy sensor would
+//! drown the log). Status changes and actions are people's decisions and
+//! are audited. A bus message's alerts commit together with its stream
+//! sequence number in `bus_applied`, so a redelivered message changes
+//! nothing the second time.
+
+use anbao_model::Timestamp;
+use anbao_model::clock::format_ts;
+use anbao_model::validate::Invalid;
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::audit::append;
+use crate::sql::{Bind, Sql};
+use crate::{Actor, Result, Store, StoreError, ts_col};
+
+/// Alert statuses, in workflow order.
+pub const ALERT_STATUSES: [&str; 5] = ["new", "acknowledged", "confirmed", "false_positive", "resolved"];
+
+/// Actions recorded against an alert.
+pub const ALERT_ACTIONS: [&str; 6] = ["notified", "blocklisted", "rpz", "sinkholed", "note", "escalated"];
+
+/// What the pipeline hands the store for one alert key.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AlertDraft {
+    pub dedup_key: String,
+    /// `intel` or a heuristic's name (`dga`, `dns_tunnel`, …).
+    pub rule: String,
+    pub category: String,
+    /// 1 low … 4 critical.
+    pub severity: i64,
+    pub victim: String,
+    pub indicator_id: Option<i64>,
+    /// The listed value, or the name a heuristic flagged.
+    pub indicator: String,
+    pub match_how: String,
+    pub field: String,
+    pub observed: String,
+    pub score: Option<i64>,
+    pub reason: String,
+    pub count: i64,
+    pub first_seen: Timestamp,
+    pub last_seen: Timestamp,
+    pub sensor: String,
+    /// JSON of the first event (kept as it came on first insert).
+    pub evidence: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoredAlert {
+    pub id: i64,
+    pub rule: String,
+    pub category: String,
+    pub severity: i64,
+    pub victim: String,
+    pub indicator_id: Option<i64>,
+    pub indicator: String,
+    #[serde(rename = "match")]
+    pub match_how: String,
+    pub field: String,
+    pub observed: String,
+    pub score: Option<i64>,
+    pub reason: String,
+    pub count: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_seen: Timestamp,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_seen: Timestamp,
+    pub sensor: String,
+    pub evidence: serde_json::Value,
+    pub status: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: Timestamp,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AlertAction {
+    pub id: i64,
+    pub alert_id: i64,
+    pub action: String,
+    pub detail: String,
+    pub actor: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: Timestamp,
+}
+
+/// Which alerts to list.
+#[derive(Clone, Debug, Default)]
+pub struct AlertFilter {
+    pub status: Option<String>,
+    pub category: Option<String>,
+    pub rule: Option<String>,
+    pub victim: Option<String>,
+    /// Substring of the indicator or observed value.
+    pub q: Option<String>,
+    /// Last seen at or after.
+    pub since: Option<Timestamp>,
+}
+
+/// One infected subscriber: what the victim view lists.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Victim {
+    pub victim: String,
+    pub alerts: i64,
+    pub events: i64,
+    pub max_severity: i64,
+    /// Distinct categories, comma-separated, sorted.
+    pub categories: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub first_seen: Timestamp,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_seen: Timestamp,
+}
+
+/// What one upsert did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Applied {
+    pub new: u64,
+    pub updated: u64,
+    /// The bus message was applied before: nothing changed.
+    pub duplicate: bool,
+}
+
+fn alert_of(row: &AnyRow) -> Result<StoredAlert> {
+    let evidence: String = row.try_get("evidence")?;
+    Ok(StoredAlert {
+        id: row.try_get("id")?,
+        rule: row.try_get("rule")?,
+        category: row.try_get("category")?,
+        severity: row.try_get("severity")?,
+        victim: row.try_get("victim")?,
+        indicator_id: row.try_get("indicator_id")?,
+        indicator: row.try_get("indicator")?,
+        match_how: row.try_get("match_how")?,
+        field: row.try_get("field")?,
+        observed: row.try_get("observed")?,
+        score: row.try_get("score")?,
+        reason: row.try_get("reason")?,
+        count: row.try_get("count")?,
+        first_seen: ts_col(row, "first_seen")?,
+        last_seen: ts_col(row, "last_seen")?,
+        sensor: row.try_get("sensor")?,
+        evidence: serde_json::from_str(&evidence).unwrap_or(serde_json::Value::String(evidence)),
+        status: row.try_get("status")?,
+        created_at: ts_col(row, "created_at")?,
+        updated_at: ts_col(row, "updated_at")?,
+    })
+}
+
+fn action_of(row: &AnyRow) -> Result<AlertAction> {
+    Ok(AlertAction {
+        id: row.try_get("id")?,
+        alert_id: row.try_get("alert_id")?,
+        action: row.try_get("action")?,
+        detail: row.try_get("detail")?,
+        actor: row.try_get("actor")?,
+        created_at: ts_col(row, "created_at")?,
+    })
+}
+
+/// The hour bucket of a timestamp (`2026-11-25T10`).
+fn hour_of(t: Timestamp) -> String {
+    format_ts(t).get(..13).unwrap_or_default().to_owned()
+}
+
+fn filter_sql(filter: &AlertFilter) -> Sql {
+    let mut sql = Sql::new(" WHERE 1 = 1");
+    if let Some(s) = &filter.status {
+        sql.push(" AND status = ").bind(Bind::Text(s.clone()));
+    }
+    if let Some(c) = &filter.category {
+        sql.push(" AND category = ").bind(Bind::Text(c.clone()));
+    }
+    if let Some(r) = &filter.rule {
+        sql.push(" AND rule = ").bind(Bind::Text(r.clone()));
+    }
+    if let Some(v) = &filter.victim {
+        sql.push(" AND victim = ").bind(Bind::Text(v.clone()));
+    }
+    if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
+        let pattern = format!("%{}%", q.to_ascii_lowercase().replace(['%', '_'], ""));
+        sql.push(" AND (LOWER(indicator) LIKE ").bind(Bind::Text(pattern.clone()));
+        sql.push(" OR LOWER(observed) LIKE ").bind(Bind::Text(pattern)).push(")");
+    }
+    if let Some(t) = filter.since {
+        sql.push(" AND last_seen >= ").bind(Bind::Text(format_ts(t)));
+    }
+    sql
+}
+
+impl Store {
+    /// Inserts or folds alerts by dedup key. With `applied`, the bus
+    /// message (stream, sequence) is recorded in the same transaction, and
+    /// a message seen before changes nothing.
+    pub async fn apply_alerts(&self, drafts: &[AlertDraft], applied: Option<(&str, i64)>) -> Result<Applied> {
+        let now = self.now_text();
+        let mut out = Applied::default();
+        let mut tx = self.write_tx().await?;
+        if let Some((stream, seq)) = applied {
+            let done = sqlx::query(
+                "INSERT INTO bus_applied (stream, seq, at) VALUES ($1, $2, $3) ON CONFLICT (stream, seq) DO NOTHING",
+            )
+            .bind(stream)
+            .bind(seq)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() == 0 {
+                out.duplicate = true;
+                return Ok(out);
+            }
+        }
+        for d in drafts {
+            let (first, last) = (format_ts(d.first_seen), format_ts(d.last_seen));
+            let existing = sqlx::query("SELECT id FROM alerts WHERE dedup_key = $1")
+                .bind(&d.dedup_key)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(row) = existing {
+                let id: i64 = row.try_get("id")?;
+                sqlx::query(
+                    "UPDATE alerts SET count = count + $1, \
+                     first_seen = CASE WHEN $2 < first_seen THEN $2 ELSE first_seen END, \
+                     last_seen = CASE WHEN $3 > last_seen THEN $3 ELSE last_seen END, \
+                     severity = CASE WHEN $4 > severity THEN $4 ELSE severity END, updated_at = $5 WHERE id = $6",
+                )
+                .bind(d.count)
+                .bind(&first)
+                .bind(&last)
+                .bind(d.severity)
+                .bind(&now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+                out.updated += 1;
+            } else {
+                sqlx::query(
+                    "INSERT INTO alerts (dedup_key, rule, category, severity, victim, indicator_id, indicator, \
+                     match_how, field, observed, score, reason, count, first_seen, last_seen, sensor, evidence, \
+                     status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, \
+                     (SELECT id FROM intel_indicators WHERE id = $6), $7, $8, $9, $10, $11, $12, $13, $14, $15, \
+                     $16, $17, 'new', $18, $18)",
+                )
+                .bind(&d.dedup_key)
+                .bind(&d.rule)
+                .bind(&d.category)
+                .bind(d.severity)
+                .bind(&d.victim)
+                .bind(d.indicator_id)
+                .bind(&d.indicator)
+                .bind(&d.match_how)
+                .bind(&d.field)
+                .bind(&d.observed)
+                .bind(d.score)
+                .bind(&d.reason)
+                .bind(d.count)
+                .bind(&first)
+                .bind(&last)
+                .bind(&d.sensor)
+                .bind(&d.evidence)
+                .bind(&now)
+                .execute(&mut *tx)
+                .await?;
+                out.new += 1;
+            }
+            sqlx::query(
+                "INSERT INTO alert_hours (hour, category, events) VALUES ($1, $2, $3) \
+                 ON CONFLICT (hour, category) DO UPDATE SET events = alert_hours.events + excluded.events",
+            )
+            .bind(hour_of(d.first_seen))
+            .bind(&d.category)
+            .bind(d.count)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Alerts matching `filter`, most recently seen first.
+    pub async fn alerts(&self, filter: &AlertFilter, offset: i64, limit: i64) -> Result<Vec<StoredAlert>> {
+        let mut sql = filter_sql(filter);
+        sql.text = format!("SELECT * FROM alerts{} ORDER BY last_seen DESC, id DESC", sql.text);
+        sql.push(&format!(" LIMIT {} OFFSET {}", limit.clamp(1, 10_000), offset.max(0)));
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter().map(alert_of).collect()
+    }
+
+    pub async fn alert_count(&self, filter: &AlertFilter) -> Result<i64> {
+        let mut sql = filter_sql(filter);
+        sql.text = format!("SELECT COUNT(*) AS n FROM alerts{}", sql.text);
+        Ok(sql.query().fetch_one(self.pool()).await?.try_get("n")?)
+    }
+
+    pub async fn alert(&self, id: i64) -> Result<StoredAlert> {
+        let row = sqlx::query("SELECT * FROM alerts WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or_else(|| StoreError::not_found("alert", id))?;
+        alert_of(&row)
+    }
+
+    /// Alert counts by status.
+    pub async fn alert_status_counts(&self) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM alerts GROUP BY status ORDER BY status")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|r| Ok((r.try_get("status")?, r.try_get("n")?))).collect()
+    }
+
+    /// Infected subscribers: alerts grouped by victim, most recent first.
+    pub async fn alert_victims(&self, filter: &AlertFilter, limit: i64) -> Result<Vec<Victim>> {
+        let mut sql = filter_sql(filter);
+        sql.text = format!(
+            "SELECT victim, COUNT(*) AS alerts, CAST(SUM(count) AS BIGINT) AS events, MAX(severity) AS max_severity, \
+             MIN(first_seen) AS first_seen, MAX(last_seen) AS last_seen FROM alerts{} GROUP BY victim \
+             ORDER BY MAX(last_seen) DESC",
+            sql.text
+        );
+        sql.push(&format!(" LIMIT {}", limit.clamp(1, 10_000)));
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let victim: String = r.try_get("victim")?;
+            let cats = sqlx::query("SELECT DISTINCT category FROM alerts WHERE victim = $1 ORDER BY category")
+                .bind(&victim)
+                .fetch_all(self.pool())
+                .await?;
+            let categories: Vec<String> = cats.iter().filter_map(|c| c.try_get("category").ok()).collect();
+            out.push(Victim {
+                victim,
+                alerts: r.try_get("alerts")?,
+                events: r.try_get("events")?,
+                max_severity: r.try_get("max_severity")?,
+                categories: categories.join(","),
+                first_seen: ts_col(r, "first_seen")?,
+                last_seen: ts_col(r, "last_seen")?,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Detections per hour and category since `since` (hour buckets
+    /// `YYYY-MM-DDTHH`), oldest first.
+    pub async fn alert_hours(&self, since: Timestamp) -> Result<Vec<(String, String, i64)>> {
+        let rows =
+            sqlx::query("SELECT hour, category, events FROM alert_hours WHERE hour >= $1 ORDER BY hour, category")
+                .bind(hour_of(since))
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter().map(|r| Ok((r.try_get("hour")?, r.try_get("category")?, r.try_get("events")?))).collect()
+    }
+
+    /// Sets an alert's status (audited).
+    pub async fn set_alert_status(&self, actor: &Actor, id: i64, status: &str) -> Result<StoredAlert> {
+        if !ALERT_STATUSES.contains(&status) {
+            return Err(Invalid::field("status", format!("one of {}", ALERT_STATUSES.join(", "))).into());
+        }
+        let before = self.alert(id).await?;
+        let now = self.now_text();
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE alerts SET status = $1, updated_at = $2 WHERE id = $3")
+            .bind(status)
+            .bind(&now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        append(
+            &mut tx,
+            &now,
+            actor,
+            "alert.status",
+            "alert",
+            &id.to_string(),
+            None,
+            Some(&serde_json::json!({"status": before.status})),
+            Some(&serde_json::json!({"status": status})),
+        )
+        .await?;
+        tx.commit().await?;
+        self.alert(id).await
+    }
+
+    /// Records what was done about an alert (audited).
+    pub async fn add_alert_action(&self, actor: &Actor, id: i64, action: &str, detail: &str) -> Result<AlertAction> {
+        if !ALERT_ACTIONS.contains(&action) {
+            return Err(Invalid::field("action", format!("one of {}", ALERT_ACTIONS.join(", "))).into());
+        }
+        if detail.len() > 4000 || detail.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+            return Err(Invalid::field("detail", "at most 4000 characters, no control characters").into());
+        }
+        self.alert(id).await?;
+        let now = self.now_text();
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(
+            "INSERT INTO alert_actions (alert_id, action, detail, actor, created_at) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING id",
+        )
+        .bind(id)
+        .bind(action)
+        .bind(detail.trim())
+        .bind(&actor.name)
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let action_id: i64 = row.try_get("id")?;
+        append(
+            &mut tx,
+            &now,
+            actor,
+            "alert.action",
+            "alert",
+            &id.to_string(),
+            None,
+            None,
+            Some(&serde_json::json!({"action": action, "detail": detail.trim()})),
+        )
+        .await?;
+        tx.commit().await?;
+        let row =
+            sqlx::query("SELECT * FROM alert_actions WHERE id = $1").bind(action_id).fetch_one(self.pool()).await?;
+        action_of(&row)
+    }
+
+    pub async fn alert_actions(&self, id: i64) -> Result<Vec<AlertAction>> {
+        let rows = sqlx::query("SELECT * FROM alert_actions WHERE alert_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(action_of).collect()
+    }
+
+    /// Forgets applied bus sequence numbers older than `before` (the bus
+    /// will not redeliver them).
+    pub async fn prune_bus_applied(&self, before: Timestamp) -> Result<u64> {
+        let done =
+            sqlx::query("DELETE FROM bus_applied WHERE at < $1").bind(format_ts(before)).execute(self.pool()).await?;
+        Ok(done.rows_affected())
+    }
+}

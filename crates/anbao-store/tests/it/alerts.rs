@@ -1,0 +1,142 @@
+//! Detection alerts: folding by dedup key, bus redelivery, victims, hourly
+//! counts, audited status changes and actions.
+
+use anbao_intel::{Category, Indicator, IndicatorKind};
+use anbao_model::Timestamp;
+use anbao_store::{AlertDraft, AlertFilter, ImportTotals, StoreError};
+use time::Duration;
+
+use crate::harness::*;
+
+on_both_backends! {
+    alerts_fold_by_key_and_redelivered_messages_change_nothing => alerts_fold_by_key_and_redelivered_messages_change_nothing_sqlite, alerts_fold_by_key_and_redelivered_messages_change_nothing_postgres;
+    victims_hours_status_and_actions => victims_hours_status_and_actions_sqlite, victims_hours_status_and_actions_postgres;
+}
+
+fn draft(
+    victim: &str,
+    indicator_id: Option<i64>,
+    indicator: &str,
+    count: i64,
+    first: Timestamp,
+    last: Timestamp,
+) -> AlertDraft {
+    AlertDraft {
+        dedup_key: format!("intel:{victim}:{}", indicator_id.unwrap_or_default()),
+        rule: "intel".into(),
+        category: "botnet_cc".into(),
+        severity: 3,
+        victim: victim.into(),
+        indicator_id,
+        indicator: indicator.into(),
+        match_how: "parent_domain".into(),
+        field: "dns.qname".into(),
+        observed: format!("www.{indicator}"),
+        score: None,
+        reason: String::new(),
+        count,
+        first_seen: first,
+        last_seen: last,
+        sensor: "edge-1".into(),
+        evidence: r#"{"kind":"dns","summary":"query A www.evil.example"}"#.into(),
+    }
+}
+
+async fn indicator(db: &TestDb, value: &str) -> i64 {
+    let store = &db.store;
+    let id = store.intel_import_begin(&actor("alice"), "feed", "list", "test").await.unwrap();
+    store
+        .intel_import_chunk(id, "feed", Category::BotnetCc, vec![Indicator::new(IndicatorKind::Domain, value)], &[])
+        .await
+        .unwrap();
+    store.intel_import_finish(&actor("alice"), id, &ImportTotals::default(), &[], None).await.unwrap();
+    store.intel_indicator_by_value(IndicatorKind::Domain, value).await.unwrap().unwrap().id
+}
+
+async fn alerts_fold_by_key_and_redelivered_messages_change_nothing(db: TestDb) {
+    let store = &db.store;
+    let t0 = db.now();
+    let evil = indicator(&db, "evil.example").await;
+    let a = draft("10.0.0.5", Some(evil), "evil.example", 3, t0, t0 + Duration::seconds(5));
+    let applied = store.apply_alerts(std::slice::from_ref(&a), Some(("events", 1))).await.unwrap();
+    assert_eq!((applied.new, applied.updated, applied.duplicate), (1, 0, false));
+
+    // The same key later, and earlier: counts add, the window widens.
+    let later =
+        draft("10.0.0.5", Some(evil), "evil.example", 2, t0 + Duration::seconds(60), t0 + Duration::seconds(90));
+    let earlier =
+        draft("10.0.0.5", Some(evil), "evil.example", 1, t0 - Duration::seconds(30), t0 - Duration::seconds(30));
+    let applied = store.apply_alerts(&[later, earlier], Some(("events", 2))).await.unwrap();
+    assert_eq!((applied.new, applied.updated), (0, 2));
+
+    // Message 2 redelivered (a worker died before acknowledging): nothing changes.
+    let again =
+        draft("10.0.0.5", Some(evil), "evil.example", 2, t0 + Duration::seconds(60), t0 + Duration::seconds(90));
+    let applied = store.apply_alerts(&[again], Some(("events", 2))).await.unwrap();
+    assert!(applied.duplicate);
+    // The same sequence number on another stream is another message.
+    let other = draft("10.0.0.6", Some(evil), "evil.example", 1, t0, t0);
+    assert!(!store.apply_alerts(&[other], Some(("flows", 2))).await.unwrap().duplicate);
+
+    let all = store.alerts(&AlertFilter::default(), 0, 100).await.unwrap();
+    assert_eq!(all.len(), 2);
+    let a5 = all.iter().find(|a| a.victim == "10.0.0.5").unwrap();
+    assert_eq!(a5.count, 6);
+    assert_eq!(a5.first_seen, t0 - Duration::seconds(30));
+    assert_eq!(a5.last_seen, t0 + Duration::seconds(90));
+    assert_eq!((a5.indicator_id, a5.status.as_str()), (Some(evil), "new"));
+    assert_eq!(a5.evidence["kind"], "dns", "evidence comes back as JSON");
+
+    // An alert naming an indicator that has since been deleted still lands.
+    let gone = draft("10.0.0.7", Some(999_999), "gone.example", 1, t0, t0);
+    store.apply_alerts(&[gone], None).await.unwrap();
+    let f = AlertFilter { victim: Some("10.0.0.7".into()), ..AlertFilter::default() };
+    assert_eq!(store.alerts(&f, 0, 10).await.unwrap()[0].indicator_id, None);
+}
+
+async fn victims_hours_status_and_actions(db: TestDb) {
+    let store = &db.store;
+    let t0 = db.now();
+    let mut phish = draft("10.0.0.9", None, "phish.example", 4, t0, t0);
+    phish.dedup_key = "intel:10.0.0.9:phish".into();
+    phish.category = "phishing".into();
+    phish.severity = 2;
+    let bot = draft("10.0.0.9", None, "bot.example", 1, t0, t0 + Duration::seconds(1));
+    let other = draft("10.0.0.10", None, "bot.example", 5, t0 - Duration::hours(2), t0 - Duration::hours(2));
+    store.apply_alerts(&[phish, bot, other], None).await.unwrap();
+
+    let victims = store.alert_victims(&AlertFilter::default(), 10).await.unwrap();
+    assert_eq!(victims.len(), 2);
+    let v9 = &victims[0];
+    assert_eq!((v9.victim.as_str(), v9.alerts, v9.events, v9.max_severity), ("10.0.0.9", 2, 5, 3));
+    assert_eq!(v9.categories, "botnet_cc,phishing");
+
+    let hours = store.alert_hours(t0 - Duration::hours(3)).await.unwrap();
+    let total: i64 = hours.iter().map(|(_, _, n)| n).sum();
+    assert_eq!(total, 10, "{hours:?}");
+    assert!(hours.iter().any(|(_, c, n)| c == "phishing" && *n == 4), "{hours:?}");
+
+    let q = AlertFilter { q: Some("PHISH".into()), ..AlertFilter::default() };
+    let found = store.alerts(&q, 0, 10).await.unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(store.alert_count(&q).await.unwrap(), 1);
+    let id = found[0].id;
+
+    let bob = actor("bob");
+    let changed = store.set_alert_status(&bob, id, "confirmed").await.unwrap();
+    assert_eq!(changed.status, "confirmed");
+    assert_audited(store, "bob", "alert.status", "alert", id).await;
+    assert!(matches!(store.set_alert_status(&bob, id, "gone").await, Err(StoreError::Invalid(_))));
+    assert!(matches!(store.set_alert_status(&bob, 424_242, "new").await, Err(StoreError::NotFound { .. })));
+
+    store.add_alert_action(&bob, id, "notified", "SMS to the subscriber of 10.0.0.9").await.unwrap();
+    store.add_alert_action(&bob, id, "rpz", "phish.example in rpz.anbao").await.unwrap();
+    assert!(matches!(store.add_alert_action(&bob, id, "launched", "").await, Err(StoreError::Invalid(_))));
+    let actions = store.alert_actions(id).await.unwrap();
+    assert_eq!(actions.iter().map(|a| a.action.as_str()).collect::<Vec<_>>(), ["notified", "rpz"]);
+    assert_eq!(actions[0].actor, "bob");
+    assert_audited(store, "bob", "alert.action", "alert", id).await;
+
+    let counts = store.alert_status_counts().await.unwrap();
+    assert_eq!(counts, [("confirmed".to_owned(), 1), ("new".to_owned(), 2)]);
+}
