@@ -32,8 +32,9 @@ pub struct AlertDraft {
     pub dedup_key: String,
     /// `intel` or a heuristic's name (`dga`, `dns_tunnel`, …).
     pub rule: String,
+    /// Empty: the indicator's category (or `other`).
     pub category: String,
-    /// 1 low … 4 critical.
+    /// 1 low … 4 critical; 0: by category ([`severity_of_category`]).
     pub severity: i64,
     pub victim: String,
     pub indicator_id: Option<i64>,
@@ -166,6 +167,17 @@ fn action_of(row: &AnyRow) -> Result<AlertAction> {
     })
 }
 
+/// Default severity (1 low … 4 critical) of an alert on an indicator of
+/// `category`: infections (C&C contact, trojans, mobile malware) high,
+/// lures (phishing, malicious URLs and downloads) medium, the rest low.
+pub fn severity_of_category(category: &str) -> i64 {
+    match category {
+        "botnet_cc" | "trojan" | "mobile_malware" => 3,
+        "phishing" | "malicious_url" | "malicious_download" => 2,
+        _ => 1,
+    }
+}
+
 /// The hour bucket of a timestamp (`2026-11-25T10`).
 fn hour_of(t: Timestamp) -> String {
     format_ts(t).get(..13).unwrap_or_default().to_owned()
@@ -242,6 +254,26 @@ impl Store {
                 .await?;
                 out.updated += 1;
             } else {
+                // Intel alerts may come without a category: the indicator's.
+                let mut category = d.category.clone();
+                let mut severity = d.severity;
+                if category.is_empty() {
+                    if let Some(id) = d.indicator_id {
+                        let row = sqlx::query("SELECT category FROM intel_indicators WHERE id = $1")
+                            .bind(id)
+                            .fetch_optional(&mut *tx)
+                            .await?;
+                        if let Some(row) = row {
+                            category = row.try_get("category")?;
+                        }
+                    }
+                    if category.is_empty() {
+                        category = "other".to_owned();
+                    }
+                }
+                if severity <= 0 {
+                    severity = severity_of_category(&category);
+                }
                 sqlx::query(
                     "INSERT INTO alerts (dedup_key, rule, category, severity, victim, indicator_id, indicator, \
                      match_how, field, observed, score, reason, count, first_seen, last_seen, sensor, evidence, \
@@ -251,8 +283,8 @@ impl Store {
                 )
                 .bind(&d.dedup_key)
                 .bind(&d.rule)
-                .bind(&d.category)
-                .bind(d.severity)
+                .bind(&category)
+                .bind(severity)
                 .bind(&d.victim)
                 .bind(d.indicator_id)
                 .bind(&d.indicator)
@@ -272,11 +304,12 @@ impl Store {
                 out.new += 1;
             }
             sqlx::query(
-                "INSERT INTO alert_hours (hour, category, events) VALUES ($1, $2, $3) \
+                "INSERT INTO alert_hours (hour, category, events) VALUES ($1, \
+                 (SELECT category FROM alerts WHERE dedup_key = $2), $3) \
                  ON CONFLICT (hour, category) DO UPDATE SET events = alert_hours.events + excluded.events",
             )
             .bind(hour_of(d.first_seen))
-            .bind(&d.category)
+            .bind(&d.dedup_key)
             .bind(d.count)
             .execute(&mut *tx)
             .await?;

@@ -62,6 +62,12 @@ pub struct Config {
     pub intel_refresh_seconds: u64,
     /// Largest TAXII envelope accepted, in bytes.
     pub taxii_max_content_length: usize,
+    /// Detection inputs: log files to follow, or directories capture files are dropped into.
+    pub detect_inputs: Vec<String>,
+    /// Sensor name recorded in alert evidence. Empty: the host name.
+    pub detect_sensor: String,
+    /// Seconds between writes of new and repeated alerts to the database.
+    pub detect_flush_seconds: u64,
 }
 
 impl Default for Config {
@@ -91,6 +97,9 @@ impl Default for Config {
             pdf_renderer: String::new(),
             intel_refresh_seconds: 5,
             taxii_max_content_length: 10 << 20,
+            detect_inputs: Vec::new(),
+            detect_sensor: String::new(),
+            detect_flush_seconds: 2,
         }
     }
 }
@@ -146,6 +155,12 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "taxii_max_content_length",
         "TAXII 2.1 server: largest envelope a client may POST, in bytes (advertised as\n# max_content_length in the API root).",
     ),
+    (
+        "detect_inputs",
+        "Detection (embedded): what `anbao serve` reads and matches against the indicators. Each\n# entry is a log file followed as it grows (Zeek, Suricata EVE, BIND, Unbound, plain;\n# recognised by content, gzip undone) or a directory that capture files (pcap, pcapng)\n# are dropped into, each read once when it has not changed for two seconds.\n# Environment: ANBAO_DETECT_INPUTS, comma-separated. Empty: no embedded detection.",
+    ),
+    ("detect_sensor", "Sensor name recorded in the evidence of alerts. Empty: the host name."),
+    ("detect_flush_seconds", "Seconds between writes of new and repeated alerts to the database."),
 ];
 
 /// The commented file `anbao init` writes, with `config`'s values.
@@ -190,6 +205,9 @@ pub fn load(path: Option<&Path>, required: bool, env: &dyn Fn(&str) -> Option<St
                 "0" | "false" | "no" | "off" | "" => false,
                 other => bail!("{var}={other:?} is not a boolean (true/false)"),
             }),
+            Some(toml::Value::Array(_)) => toml::Value::Array(
+                raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| toml::Value::String(s.to_owned())).collect(),
+            ),
             Some(toml::Value::Integer(_)) => {
                 toml::Value::Integer(raw.parse().with_context(|| format!("{var}={raw:?} is not a whole number"))?)
             }

@@ -16,6 +16,7 @@ macro_rules! out {
 mod audit;
 mod config;
 mod demo;
+mod detect;
 mod init;
 mod intel;
 mod intel_pull;

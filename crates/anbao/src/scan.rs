@@ -184,7 +184,7 @@ pub async fn run(args: ScanArgs) -> Result<ExitCode> {
     }))
 }
 
-fn host_name() -> String {
+pub fn host_name() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .map(|s| s.trim().to_owned())

@@ -126,6 +126,14 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     anbao_feeds::pull::spawn_scheduler(store.clone(), Duration::from_secs(60));
     // TAXII collections with a publish filter follow the indicators they admit.
     anbao_feeds::publish::spawn_publisher(store.clone(), Duration::from_secs(60));
+    let sensor = if c.detect_sensor.is_empty() { crate::scan::host_name() } else { c.detect_sensor.clone() };
+    crate::detect::spawn(
+        store.clone(),
+        state.intel.clone(),
+        &c.detect_inputs,
+        sensor,
+        Duration::from_secs(c.detect_flush_seconds.max(1)),
+    );
     let app = anbao_server::router(state).into_make_service_with_connect_info::<SocketAddr>();
 
     // Expired sessions are removed in the background; any node may do it.

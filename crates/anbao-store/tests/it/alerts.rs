@@ -87,6 +87,15 @@ async fn alerts_fold_by_key_and_redelivered_messages_change_nothing(db: TestDb) 
     assert_eq!((a5.indicator_id, a5.status.as_str()), (Some(evil), "new"));
     assert_eq!(a5.evidence["kind"], "dns", "evidence comes back as JSON");
 
+    // Without a category, the indicator's; severity by category.
+    let mut bare = draft("10.0.0.8", Some(evil), "evil.example", 1, t0, t0);
+    bare.category = String::new();
+    bare.severity = 0;
+    store.apply_alerts(&[bare], None).await.unwrap();
+    let f = AlertFilter { victim: Some("10.0.0.8".into()), ..AlertFilter::default() };
+    let got = &store.alerts(&f, 0, 10).await.unwrap()[0];
+    assert_eq!((got.category.as_str(), got.severity), ("botnet_cc", 3));
+
     // An alert naming an indicator that has since been deleted still lands.
     let gone = draft("10.0.0.7", Some(999_999), "gone.example", 1, t0, t0);
     store.apply_alerts(&[gone], None).await.unwrap();

@@ -1,0 +1,251 @@
+//! The embedded detection pipeline of `anbao serve` (issue #5, R3.1–R3.3):
+//! each configured input is read on its own thread — a log file followed as
+//! it grows, or a spool directory whose capture files are read once each as
+//! they appear — its events matched against the live intel index, and the
+//! alerts folded in memory and written to the store every few seconds.
+//!
+//! Bounded everywhere: the alert book holds at most [`MAX_PENDING`] keys
+//! between flushes (further detections are counted as dropped and logged).
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use anbao_detect::{Alert, AlertBook, Detection, Intel, MatchStats};
+use anbao_feeds::{LiveIndex, Snapshot};
+use anbao_net::{Endpoints, Event, Extractor, Limits, Timestamp};
+use anbao_store::{AlertDraft, Store};
+
+use crate::traffic::{InputFormat, ReadOptions, TrafficSink, read_input};
+
+/// Alert keys held between two flushes.
+const MAX_PENDING: usize = 100_000;
+/// Events between two looks at whether the intel index was swapped.
+const REFRESH_EVERY: u32 = 4096;
+
+/// Counters for logs and `/metrics`.
+#[derive(Debug, Default)]
+pub struct PipelineCounters {
+    pub events: AtomicU64,
+    pub detections: AtomicU64,
+    pub dropped: AtomicU64,
+    pub flushed_alerts: AtomicU64,
+}
+
+/// One alert as the store takes it.
+pub fn draft_of(alert: &Alert) -> AlertDraft {
+    AlertDraft {
+        dedup_key: format!("intel:{}:{}", alert.victim, alert.indicator_id),
+        rule: "intel".into(),
+        category: String::new(),
+        severity: 0,
+        victim: alert.victim.to_string(),
+        indicator_id: i64::try_from(alert.indicator_id).ok(),
+        indicator: alert.indicator.clone(),
+        match_how: serde_json::to_value(alert.how).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        field: serde_json::to_value(alert.field).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        observed: alert.observed.clone(),
+        score: None,
+        reason: String::new(),
+        count: i64::try_from(alert.count).unwrap_or(i64::MAX),
+        first_seen: to_model_ts(alert.first_seen),
+        last_seen: to_model_ts(alert.last_seen),
+        sensor: alert.evidence.sensor.clone(),
+        evidence: serde_json::to_string(&alert.evidence).unwrap_or_default(),
+    }
+}
+
+pub fn to_model_ts(t: Timestamp) -> anbao_model::Timestamp {
+    t.to_offset_date_time().unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Matches events against the live index and keeps the alerts for the
+/// flusher.
+pub struct DetectSink {
+    live: Arc<LiveIndex>,
+    snapshot: Arc<Snapshot>,
+    since_refresh: u32,
+    stats: MatchStats,
+    detections: Vec<Detection>,
+    book: Arc<Mutex<AlertBook>>,
+    sensor: String,
+    seen_pairs: HashSet<(std::net::IpAddr, std::net::IpAddr)>,
+    counters: Arc<PipelineCounters>,
+}
+
+impl DetectSink {
+    pub fn new(live: Arc<LiveIndex>, book: Arc<Mutex<AlertBook>>, sensor: String, counters: Arc<PipelineCounters>) -> Self {
+        let snapshot = live.current();
+        DetectSink {
+            live,
+            snapshot,
+            since_refresh: 0,
+            stats: MatchStats::default(),
+            detections: Vec::new(),
+            book,
+            sensor,
+            seen_pairs: HashSet::new(),
+            counters,
+        }
+    }
+
+    fn refresh(&mut self) {
+        self.since_refresh += 1;
+        if self.since_refresh >= REFRESH_EVERY {
+            self.since_refresh = 0;
+            self.snapshot = self.live.current();
+        }
+    }
+
+    fn record(&mut self, event: &Event) {
+        self.counters.detections.fetch_add(self.detections.len() as u64, Ordering::Relaxed);
+        let Ok(mut book) = self.book.lock() else { return };
+        for d in self.detections.drain(..) {
+            if book.record(d, event, &self.sensor) == anbao_detect::alerts::Recorded::Dropped {
+                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+impl TrafficSink for DetectSink {
+    fn event(&mut self, event: &Event) {
+        self.refresh();
+        self.counters.events.fetch_add(1, Ordering::Relaxed);
+        let intel = Intel::new(&self.snapshot.index, &self.snapshot.allowlist);
+        intel.match_event(event, &mut self.stats, &mut self.detections);
+        if !self.detections.is_empty() {
+            self.record(event);
+        }
+    }
+
+    fn packet(&mut self, ts: Timestamp, endpoints: &Endpoints) {
+        let Some(dst) = endpoints.dst else { return };
+        if !self.seen_pairs.insert((endpoints.src, dst)) {
+            return;
+        }
+        if self.seen_pairs.len() > 1 << 20 {
+            self.seen_pairs.clear();
+        }
+        let intel = Intel::new(&self.snapshot.index, &self.snapshot.allowlist);
+        intel.match_endpoints(endpoints, Some(ts.secs()), &mut self.stats, &mut self.detections);
+        if !self.detections.is_empty() {
+            let event = Event {
+                ts,
+                endpoints: *endpoints,
+                message: anbao_net::Message::Flow(anbao_net::Flow {
+                    orig_bytes: None,
+                    resp_bytes: None,
+                    orig_pkts: None,
+                    resp_pkts: None,
+                    duration: None,
+                }),
+            };
+            self.record(&event);
+        }
+    }
+}
+
+/// Starts one reader thread per input and the flusher task.
+pub fn spawn(
+    store: Store,
+    live: Arc<LiveIndex>,
+    inputs: &[String],
+    sensor: String,
+    flush: Duration,
+) -> Arc<PipelineCounters> {
+    let counters = Arc::new(PipelineCounters::default());
+    if inputs.is_empty() {
+        return counters;
+    }
+    let book = Arc::new(Mutex::new(AlertBook::new(MAX_PENDING)));
+    for input in inputs {
+        let (input, live, book, sensor, counters) =
+            (input.clone(), live.clone(), book.clone(), sensor.clone(), counters.clone());
+        let spawned = std::thread::Builder::new().name(format!("detect {input}")).spawn(move || {
+            let mut sink = DetectSink::new(live, book, sensor, counters);
+            let path = PathBuf::from(&input);
+            if path.is_dir() {
+                spool(&path, &mut sink);
+            } else {
+                tracing::info!(input = %input, "detection: following");
+                let options = ReadOptions { format: InputFormat::Auto, follow: true };
+                let mut extractor = Extractor::new(Limits::default());
+                let report = read_input(&input, &options, &mut extractor, &indicatif::ProgressBar::hidden(), &mut sink);
+                log_report(&report);
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::error!(error = %e, "cannot start a detection thread");
+        }
+    }
+    let flusher_counters = counters.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(flush);
+        loop {
+            tick.tick().await;
+            let alerts = match book.lock() {
+                Ok(mut b) => std::mem::replace(&mut *b, AlertBook::new(MAX_PENDING)).into_alerts(),
+                Err(_) => return,
+            };
+            if alerts.is_empty() {
+                continue;
+            }
+            let drafts: Vec<AlertDraft> = alerts.iter().map(draft_of).collect();
+            match store.apply_alerts(&drafts, None).await {
+                Ok(applied) => {
+                    flusher_counters.flushed_alerts.fetch_add(drafts.len() as u64, Ordering::Relaxed);
+                    tracing::info!(new = applied.new, updated = applied.updated, "detection: alerts written");
+                }
+                Err(e) => tracing::error!(error = %e, alerts = drafts.len(), "detection: writing alerts failed"),
+            }
+        }
+    });
+    counters
+}
+
+fn log_report(report: &crate::traffic::InputReport) {
+    if let Some(e) = &report.error {
+        tracing::warn!(input = %report.input, error = %e, "detection input unreadable");
+    } else if report.problem_count > 0 {
+        tracing::warn!(input = %report.input, problems = report.problem_count, first = ?report.problems.first(), "detection input partly unreadable");
+    } else {
+        tracing::info!(input = %report.input, records = report.records, events = report.events, "detection input read");
+    }
+}
+
+/// A directory that capture files are dropped into (e.g. by `tcpdump -G`):
+/// each file is read once, when it has not changed for two seconds.
+fn spool(dir: &Path, sink: &mut DetectSink) {
+    tracing::info!(dir = %dir.display(), "detection: watching spool directory");
+    let mut done: HashSet<PathBuf> = HashSet::new();
+    loop {
+        let mut ready: Vec<(SystemTime, PathBuf)> = Vec::new();
+        if let Ok(entries) = std::fs::read_dir(dir) {
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if done.contains(&path) || !path.is_file() {
+                    continue;
+                }
+                let Ok(modified) = entry.metadata().and_then(|m| m.modified()) else { continue };
+                if modified.elapsed().unwrap_or_default() >= Duration::from_secs(2) {
+                    ready.push((modified, path));
+                }
+            }
+        }
+        // Forget files that are gone, so the set stays as small as the directory.
+        done.retain(|p| p.exists());
+        ready.sort();
+        for (_, path) in ready {
+            let options = ReadOptions { format: InputFormat::Auto, follow: false };
+            let mut extractor = Extractor::new(Limits::default());
+            let name = path.to_string_lossy().into_owned();
+            let report = read_input(&name, &options, &mut extractor, &indicatif::ProgressBar::hidden(), sink);
+            log_report(&report);
+            done.insert(path);
+        }
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
