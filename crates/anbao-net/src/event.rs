@@ -17,7 +17,7 @@
 use std::fmt;
 use std::net::IpAddr;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Nanoseconds since the Unix epoch (UTC).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
@@ -77,8 +77,26 @@ impl Serialize for Timestamp {
     }
 }
 
+impl std::str::FromStr for Timestamp {
+    type Err = time::error::Parse;
+
+    /// RFC 3339 (any offset), the inverse of [`Display`](fmt::Display).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let t = time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)?;
+        let nanos = t.unix_timestamp_nanos();
+        Ok(Timestamp(i64::try_from(nanos).unwrap_or(if nanos < 0 { i64::MIN } else { i64::MAX })))
+    }
+}
+
+impl<'de> Deserialize<'de> for Timestamp {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
 /// Transport protocol of the message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Proto {
     Tcp,
@@ -89,7 +107,7 @@ pub enum Proto {
 
 /// Who talked to whom. Packets always have all four; some logs lack the
 /// server side (a resolver's query log names only the client).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Endpoints {
     pub src: IpAddr,
     pub sport: Option<u16>,
@@ -99,7 +117,7 @@ pub struct Endpoints {
 }
 
 /// One decoded message.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     pub ts: Timestamp,
     #[serde(flatten)]
@@ -108,7 +126,7 @@ pub struct Event {
     pub message: Message,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Message {
     Dns(Dns),
@@ -136,7 +154,7 @@ impl Message {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Qr {
     Query,
@@ -144,7 +162,7 @@ pub enum Qr {
 }
 
 /// A DNS message: its first question and, for responses, the answer section.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Dns {
     pub id: u16,
     pub qr: Qr,
@@ -154,17 +172,44 @@ pub struct Dns {
     pub rcode: Rcode,
     pub answers: Vec<Answer>,
     /// EDNS Client Subnet (RFC 7871), when the message carries one.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_subnet: Option<ClientSubnet>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "AnswerText")]
 pub struct Answer {
     pub name: String,
     #[serde(rename = "type")]
     pub rtype: RrType,
     pub data: AnswerData,
     pub ttl: u32,
+}
+
+/// An answer as its JSON form has it: the data as text, typed again by the
+/// record type on the way in.
+#[derive(Deserialize)]
+struct AnswerText {
+    name: String,
+    #[serde(rename = "type")]
+    rtype: RrType,
+    data: String,
+    ttl: u32,
+}
+
+impl TryFrom<AnswerText> for Answer {
+    type Error = String;
+
+    fn try_from(a: AnswerText) -> Result<Self, Self::Error> {
+        let data = match a.rtype {
+            RrType::A | RrType::AAAA => AnswerData::Address(
+                a.data.parse().map_err(|_| format!("{} answer {:?} is not an address", a.rtype, a.data))?,
+            ),
+            RrType::CNAME | RrType::NS | RrType::PTR | RrType::DNAME => AnswerData::Name(a.data),
+            _ => AnswerData::Text(a.data),
+        };
+        Ok(Answer { name: a.name, rtype: a.rtype, data, ttl: a.ttl })
+    }
 }
 
 /// Answer data in presentation form. Addresses stay typed so matchers need
@@ -196,7 +241,7 @@ impl Serialize for AnswerData {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ClientSubnet {
     pub address: IpAddr,
     pub source_prefix: u8,
@@ -283,6 +328,13 @@ impl Serialize for RrType {
     }
 }
 
+impl<'de> Deserialize<'de> for RrType {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        RrType::from_name(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown RrType {s:?}")))
+    }
+}
+
 /// A DNS response code (12 bits with EDNS); printed by mnemonic or `RCODEn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Rcode(pub u16);
@@ -336,8 +388,15 @@ impl Serialize for Rcode {
     }
 }
 
+impl<'de> Deserialize<'de> for Rcode {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(deserializer)?;
+        Rcode::from_name(&s).ok_or_else(|| serde::de::Error::custom(format!("unknown Rcode {s:?}")))
+    }
+}
+
 /// An HTTP/1.x request head.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Http {
     pub method: String,
     /// The Host header (or the authority of an absolute-form target).
@@ -361,7 +420,7 @@ impl Http {
 
 /// What a ClientHello says (TLS over TCP or inside QUIC Initials). Logs may
 /// carry only some of it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TlsHello {
     pub sni: Option<String>,
     pub alpn: Vec<String>,
@@ -372,7 +431,7 @@ pub struct TlsHello {
 }
 
 /// A connection summary from a log.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Flow {
     pub orig_bytes: Option<u64>,
     pub resp_bytes: Option<u64>,
@@ -383,7 +442,7 @@ pub struct Flow {
 }
 
 /// An alert raised by another IDS (Suricata EVE `alert`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IdsAlert {
     pub signature_id: u64,
     pub signature: String,
@@ -446,6 +505,8 @@ mod tests {
             }),
         };
         let json: serde_json::Value = serde_json::to_value(&event).unwrap();
+        let back: Event = serde_json::from_value(json.clone()).unwrap();
+        assert_eq!(back, event, "the JSON form reads back as the same event");
         assert_eq!(
             json,
             serde_json::json!({

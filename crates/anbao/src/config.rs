@@ -206,7 +206,11 @@ pub fn load(path: Option<&Path>, required: bool, env: &dyn Fn(&str) -> Option<St
                 other => bail!("{var}={other:?} is not a boolean (true/false)"),
             }),
             Some(toml::Value::Array(_)) => toml::Value::Array(
-                raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(|s| toml::Value::String(s.to_owned())).collect(),
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| toml::Value::String(s.to_owned()))
+                    .collect(),
             ),
             Some(toml::Value::Integer(_)) => {
                 toml::Value::Integer(raw.parse().with_context(|| format!("{var}={raw:?} is not a whole number"))?)

@@ -76,7 +76,12 @@ pub struct DetectSink {
 }
 
 impl DetectSink {
-    pub fn new(live: Arc<LiveIndex>, book: Arc<Mutex<AlertBook>>, sensor: String, counters: Arc<PipelineCounters>) -> Self {
+    pub fn new(
+        live: Arc<LiveIndex>,
+        book: Arc<Mutex<AlertBook>>,
+        sensor: String,
+        counters: Arc<PipelineCounters>,
+    ) -> Self {
         let snapshot = live.current();
         DetectSink {
             live,

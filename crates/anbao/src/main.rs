@@ -14,6 +14,7 @@ macro_rules! out {
 }
 
 mod audit;
+mod bus;
 mod config;
 mod demo;
 mod detect;
@@ -72,6 +73,10 @@ enum Command {
     /// Exit status 0 when nothing matched, 1 when something did, 2 on error,
     /// 3 when nothing matched but part of the input could not be read.
     Scan(scan::ScanArgs),
+    /// Decode captures and logs at the network edge and publish the events to NATS JetStream for workers.
+    Sensor(bus::SensorArgs),
+    /// Process events from NATS JetStream (shared by any number of workers) and write alerts to the database.
+    Worker(bus::WorkerArgs),
     /// Print the OpenAPI 3 document of the JSON API.
     Openapi,
 }
@@ -131,6 +136,8 @@ fn main() -> ExitCode {
             Command::Intel(c) => intel::run(c).await,
             Command::Net(c) => net::run(c).await,
             Command::Scan(a) => scan::run(a).await,
+            Command::Sensor(a) => bus::run_sensor(a).await,
+            Command::Worker(a) => bus::run_worker(a).await,
             Command::Openapi => {
                 out!("{}", serde_json::to_string_pretty(&anbao_server::openapi_json())?)?;
                 Ok(ExitCode::SUCCESS)

@@ -126,6 +126,12 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     anbao_feeds::pull::spawn_scheduler(store.clone(), Duration::from_secs(60));
     // TAXII collections with a publish filter follow the indicators they admit.
     anbao_feeds::publish::spawn_publisher(store.clone(), Duration::from_secs(60));
+    if !c.detect_inputs.is_empty() {
+        // Match from the first event on, not against an empty index.
+        if let Err(e) = state.intel.refresh(&store).await {
+            tracing::warn!(error = %e, "loading the indicators for detection");
+        }
+    }
     let sensor = if c.detect_sensor.is_empty() { crate::scan::host_name() } else { c.detect_sensor.clone() };
     crate::detect::spawn(
         store.clone(),
@@ -183,7 +189,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-async fn shutdown_signal() {
+pub async fn shutdown_signal() {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
