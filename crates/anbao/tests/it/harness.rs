@@ -201,7 +201,22 @@ impl Cli {
     /// Starts a long-running `serve` command line and waits until it
     /// listens; the returned guard kills it when dropped.
     #[track_caller]
-    pub fn start(mut self) -> Server {
+    pub fn start(self) -> Server {
+        let is_listening = |line: &str| line.starts_with(LISTENING) || line.starts_with(LISTENING_TLS);
+        let mut server = self.start_until("listen", is_listening);
+        let line = server.stdout.last().cloned().unwrap_or_default();
+        if let Some(addr) = line.strip_prefix(LISTENING).or_else(|| line.strip_prefix(LISTENING_TLS)) {
+            let scheme = if line.starts_with(LISTENING_TLS) { "https" } else { "http" };
+            server.url = format!("{scheme}://{}", addr.trim());
+        }
+        server.admin_password = password_in(server.stdout.iter().map(String::as_str));
+        server
+    }
+
+    /// Starts a long-running command and waits for a stdout line `ready`
+    /// accepts (`what` names it in failures); the guard kills it when dropped.
+    #[track_caller]
+    pub fn start_until(mut self, what: &str, ready: impl Fn(&str) -> bool) -> Server {
         let args = self.describe();
         let mut child = self
             .cmd
@@ -234,21 +249,18 @@ impl Cli {
             let left = deadline.saturating_duration_since(Instant::now());
             match rx.recv_timeout(left) {
                 Ok(line) => {
-                    if let Some(addr) = line.strip_prefix(LISTENING).or_else(|| line.strip_prefix(LISTENING_TLS)) {
-                        let scheme = if line.starts_with(LISTENING_TLS) { "https" } else { "http" };
-                        server.url = format!("{scheme}://{}", addr.trim());
-                        server.admin_password = password_in(server.stdout.iter().map(String::as_str));
-                        server.stdout.push(line);
+                    let done = ready(&line);
+                    server.stdout.push(line);
+                    if done {
                         return server;
                     }
-                    server.stdout.push(line);
                 }
                 Err(mpsc::RecvTimeoutError::Timeout) => {
-                    panic!("serve did not listen within {:?}: {}", self.timeout, server.report())
+                    panic!("did not {what} within {:?}: {}", self.timeout, server.report())
                 }
                 Err(mpsc::RecvTimeoutError::Disconnected) => {
                     let status = wait_until(&mut server.child, Instant::now() + Duration::from_secs(10));
-                    panic!("serve exited ({status:?}) before listening: {}", server.report());
+                    panic!("exited ({status:?}) before it would {what}: {}", server.report());
                 }
             }
         }
@@ -302,6 +314,14 @@ impl Server {
         let status = wait_until(&mut self.child, Instant::now() + Duration::from_secs(20));
         assert!(status.is_some(), "serve did not stop within 20s of SIGTERM: {}", self.report());
         status.and_then(|s| s.code())
+    }
+}
+
+impl Server {
+    /// Kills the process at once (SIGKILL), as a crash would.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

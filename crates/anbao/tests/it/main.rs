@@ -9,6 +9,7 @@
 mod harness;
 
 mod audit;
+mod bus;
 mod cluster;
 mod config;
 mod errors;
