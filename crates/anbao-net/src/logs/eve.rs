@@ -1,0 +1,436 @@
+//! Suricata EVE JSON: `dns` (v1, v2 and v3 records), `http`, `tls`, `quic`,
+//! `flow` and `alert`; every other `event_type` (stats, fileinfo, anomaly…)
+//! is skipped. Only the fields we use are decoded, borrowed from the line.
+
+use serde::Deserialize;
+
+use super::text::{
+    MaybeText, Text, clip, from_json_line, json_key_offset, parse_ip, parse_rfc3339, presentation_name, proto, rcode,
+    rr_type, typed_answer,
+};
+use super::{Context, LineError, MAX_ANSWERS, Parsed};
+use crate::event::{
+    Answer, AnswerData, Dns, Endpoints, Event, Flow, Http, IdsAlert, Message, Proto, Qr, Rcode, RrType, TlsHello,
+};
+
+#[derive(Debug, Deserialize)]
+struct EveLine<'a> {
+    #[serde(borrow)]
+    timestamp: Option<Text<'a>>,
+    #[serde(borrow)]
+    event_type: Option<Text<'a>>,
+    #[serde(borrow)]
+    src_ip: Option<Text<'a>>,
+    src_port: Option<u16>,
+    #[serde(borrow)]
+    dest_ip: Option<Text<'a>>,
+    dest_port: Option<u16>,
+    #[serde(borrow)]
+    proto: Option<Text<'a>>,
+    #[serde(borrow)]
+    dns: Option<EveDns<'a>>,
+    #[serde(borrow)]
+    http: Option<EveHttp<'a>>,
+    #[serde(borrow)]
+    tls: Option<EveTls<'a>>,
+    #[serde(borrow)]
+    quic: Option<EveTls<'a>>,
+    #[serde(borrow)]
+    flow: Option<EveFlow<'a>>,
+    #[serde(borrow)]
+    alert: Option<EveAlert<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EveDns<'a> {
+    #[serde(rename = "type", borrow)]
+    kind: Option<Text<'a>>,
+    id: Option<u16>,
+    #[serde(borrow)]
+    rrname: Option<Text<'a>>,
+    #[serde(borrow)]
+    rrtype: Option<Text<'a>>,
+    #[serde(borrow)]
+    rcode: Option<Text<'a>>,
+    /// v1 answers: one record per line.
+    #[serde(borrow)]
+    rdata: Option<MaybeText<'a>>,
+    ttl: Option<u32>,
+    /// v3: the question section.
+    #[serde(borrow)]
+    queries: Option<Vec<EveQuestion<'a>>>,
+    #[serde(borrow)]
+    answers: Option<Vec<EveAnswer<'a>>>,
+    #[serde(borrow)]
+    grouped: Option<Grouped<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EveQuestion<'a> {
+    #[serde(borrow)]
+    rrname: Option<Text<'a>>,
+    #[serde(borrow)]
+    rrtype: Option<Text<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EveAnswer<'a> {
+    #[serde(borrow)]
+    rrname: Option<Text<'a>>,
+    #[serde(borrow)]
+    rrtype: Option<Text<'a>>,
+    ttl: Option<u32>,
+    #[serde(borrow)]
+    rdata: Option<MaybeText<'a>>,
+    #[serde(borrow)]
+    srv: Option<EveSrv<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EveSrv<'a> {
+    priority: Option<u16>,
+    weight: Option<u16>,
+    port: Option<u16>,
+    #[serde(borrow)]
+    name: Option<Text<'a>>,
+}
+
+/// `"grouped": {"A": ["192.0.2.1", …], "SRV": [{…}]}`: strings kept, in order.
+#[derive(Debug, Default)]
+struct Grouped<'a>(Vec<(Text<'a>, Vec<MaybeText<'a>>)>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Grouped<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct GroupedVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for GroupedVisitor<'a> {
+            type Value = Grouped<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an object of RR type to answer data")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut groups = Vec::new();
+                while let Some((rtype, values)) = map.next_entry::<Text<'a>, Vec<MaybeText<'a>>>()? {
+                    groups.push((rtype, values));
+                }
+                Ok(Grouped(groups))
+            }
+        }
+        deserializer.deserialize_map(GroupedVisitor(std::marker::PhantomData))
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct EveHttp<'a> {
+    #[serde(borrow)]
+    hostname: Option<Text<'a>>,
+    #[serde(borrow)]
+    url: Option<Text<'a>>,
+    #[serde(borrow)]
+    http_method: Option<Text<'a>>,
+    #[serde(borrow)]
+    http_user_agent: Option<Text<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EveJa3<'a> {
+    #[serde(borrow)]
+    hash: Option<Text<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EveExtension<'a> {
+    #[serde(rename = "type")]
+    code: Option<u16>,
+    #[serde(borrow)]
+    values: Option<Vec<Text<'a>>>,
+}
+
+/// `tls` and `quic` objects (QUIC carries the same ClientHello fields).
+#[derive(Debug, Deserialize)]
+struct EveTls<'a> {
+    #[serde(borrow)]
+    sni: Option<Text<'a>>,
+    #[serde(borrow)]
+    ja3: Option<EveJa3<'a>>,
+    #[serde(borrow)]
+    ja4: Option<Text<'a>>,
+    /// Suricata 8.
+    #[serde(borrow)]
+    client_alpns: Option<Vec<Text<'a>>>,
+    /// QUIC: the ClientHello's extensions, ALPN (16) among them.
+    #[serde(borrow)]
+    extensions: Option<Vec<EveExtension<'a>>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EveFlow<'a> {
+    pkts_toserver: Option<u64>,
+    pkts_toclient: Option<u64>,
+    bytes_toserver: Option<u64>,
+    bytes_toclient: Option<u64>,
+    #[serde(borrow)]
+    start: Option<Text<'a>>,
+    #[serde(borrow)]
+    end: Option<Text<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EveAlert<'a> {
+    signature_id: Option<u64>,
+    #[serde(borrow)]
+    signature: Option<Text<'a>>,
+    #[serde(borrow)]
+    category: Option<Text<'a>>,
+    severity: Option<u8>,
+}
+
+fn owned(text: Option<Text<'_>>) -> Option<String> {
+    text.map(|t| t.0.into_owned())
+}
+
+fn missing(line: &[u8], field: &str) -> LineError {
+    LineError::new(json_key_offset(line, field), format!("`{field}` is missing"))
+}
+
+pub(super) fn line(line: &[u8], ctx: &mut Context<'_>) -> Result<Parsed, LineError> {
+    let record: EveLine<'_> = from_json_line(line)?;
+    let Some(event_type) = record.event_type.as_ref() else {
+        return Err(missing(line, "event_type"));
+    };
+    let event_type = match event_type.as_str() {
+        kind @ ("dns" | "http" | "tls" | "quic" | "flow" | "alert") => kind,
+        _ => return Ok(Parsed::Skipped),
+    };
+    let Some(timestamp) = record.timestamp.as_ref() else {
+        return Err(missing(line, "timestamp"));
+    };
+    let ts = parse_rfc3339(timestamp.as_str())
+        .ok_or_else(|| {
+            LineError::new(
+                json_key_offset(line, "timestamp"),
+                format!("`timestamp` is not RFC 3339: `{}`", clip(timestamp.as_str())),
+            )
+        })?
+        .to_timestamp(ctx.options.utc_offset_seconds);
+    let address = |value: &Text<'_>, field: &str| {
+        parse_ip(value.as_str()).ok_or_else(|| {
+            LineError::new(
+                json_key_offset(line, field),
+                format!("`{field}` is not an IP address: `{}`", clip(value.as_str())),
+            )
+        })
+    };
+    let src = address(record.src_ip.as_ref().ok_or_else(|| missing(line, "src_ip"))?, "src_ip")?;
+    let dst = record.dest_ip.as_ref().map(|d| address(d, "dest_ip")).transpose()?;
+    let transport = record.proto.as_ref().map_or(Proto::Other, |p| proto(p.as_str()));
+    let mut endpoints = Endpoints { src, sport: record.src_port, dst, dport: record.dest_port, proto: transport };
+    let message = match event_type {
+        "dns" => {
+            let dns = record.dns.ok_or_else(|| missing(line, "dns"))?;
+            let Some((message, client_is_src)) = dns_message(line, dns, ctx.answers_dropped)? else {
+                return Ok(Parsed::Skipped);
+            };
+            if client_is_src
+                && message.qr == Qr::Response
+                && let Some(server) = endpoints.dst
+            {
+                endpoints = Endpoints {
+                    src: server,
+                    sport: endpoints.dport,
+                    dst: Some(endpoints.src),
+                    dport: endpoints.sport,
+                    proto: transport,
+                };
+            }
+            Message::Dns(message)
+        }
+        "http" => {
+            let http = record.http.ok_or_else(|| missing(line, "http"))?;
+            Message::Http(Http {
+                // Absent without `extended: yes`.
+                method: owned(http.http_method).unwrap_or_default(),
+                host: owned(http.hostname),
+                uri: owned(http.url).unwrap_or_default(),
+                user_agent: owned(http.http_user_agent),
+            })
+        }
+        "tls" => Message::Tls(hello(record.tls.ok_or_else(|| missing(line, "tls"))?)),
+        "quic" => Message::Quic(hello(record.quic.ok_or_else(|| missing(line, "quic"))?)),
+        "flow" => {
+            let flow = record.flow.ok_or_else(|| missing(line, "flow"))?;
+            let at = |t: &Option<Text<'_>>| t.as_ref().and_then(|t| parse_rfc3339(t.as_str()));
+            let duration = match (at(&flow.start), at(&flow.end)) {
+                (Some(start), Some(end)) => {
+                    let offset = ctx.options.utc_offset_seconds;
+                    let nanos = end.to_timestamp(offset).0.saturating_sub(start.to_timestamp(offset).0);
+                    Some(nanos as f64 / 1e9)
+                }
+                _ => None,
+            };
+            Message::Flow(Flow {
+                orig_bytes: flow.bytes_toserver,
+                resp_bytes: flow.bytes_toclient,
+                orig_pkts: flow.pkts_toserver,
+                resp_pkts: flow.pkts_toclient,
+                duration,
+            })
+        }
+        _ => {
+            let alert = record.alert.ok_or_else(|| missing(line, "alert"))?;
+            let signature_id = alert.signature_id.ok_or_else(|| missing(line, "signature_id"))?;
+            Message::IdsAlert(IdsAlert {
+                signature_id,
+                signature: owned(alert.signature).unwrap_or_default(),
+                category: owned(alert.category),
+                severity: alert.severity,
+            })
+        }
+    };
+    Ok(Parsed::Event(Event { ts, endpoints, message }))
+}
+
+fn hello(tls: EveTls<'_>) -> TlsHello {
+    let alpn = match (tls.client_alpns, tls.extensions) {
+        (Some(alpns), _) => alpns.into_iter().map(|a| a.0.into_owned()).collect(),
+        (None, Some(extensions)) => extensions
+            .into_iter()
+            .filter(|e| e.code == Some(16))
+            .flat_map(|e| e.values.unwrap_or_default())
+            .map(|a| a.0.into_owned())
+            .collect(),
+        (None, None) => Vec::new(),
+    };
+    TlsHello { sni: owned(tls.sni), alpn, ja3: tls.ja3.and_then(|j| owned(j.hash)), ja4: owned(tls.ja4) }
+}
+
+fn type_of(line: &[u8], text: &Text<'_>, field: &str) -> Result<RrType, LineError> {
+    rr_type(text.as_str()).ok_or_else(|| {
+        LineError::new(json_key_offset(line, field), format!("`{field}` is not an RR type: `{}`", clip(text.as_str())))
+    })
+}
+
+/// The DNS message of a `dns` record, and whether the record puts the client
+/// in `src_ip` (v1/v2 `answer` records do; v3 responses come from the server).
+/// `None` for records without a question.
+fn dns_message(line: &[u8], dns: EveDns<'_>, dropped: &mut u64) -> Result<Option<(Dns, bool)>, LineError> {
+    let kind = dns.kind.as_ref().map_or("", |k| k.as_str());
+    let (qr, client_is_src) = match kind {
+        "query" => (Qr::Query, true),
+        "request" => (Qr::Query, false),
+        "answer" => (Qr::Response, true),
+        "response" => (Qr::Response, false),
+        other => {
+            return Err(LineError::new(
+                json_key_offset(line, "type"),
+                format!("`dns.type` is not query, request, answer or response: `{}`", clip(other)),
+            ));
+        }
+    };
+    let first_answer = dns.answers.as_ref().and_then(|a| a.first());
+    let question = match dns.queries.as_ref().and_then(|q| q.first()) {
+        Some(q) => q.rrname.as_ref().zip(q.rrtype.as_ref()),
+        None => dns.rrname.as_ref().zip(dns.rrtype.as_ref()),
+    }
+    // Old v2 answers name no question: the first answer's owner stands in.
+    .or_else(|| first_answer.and_then(|a| a.rrname.as_ref().zip(a.rrtype.as_ref())));
+    let Some((name, rtype)) = question else {
+        return Ok(None);
+    };
+    let qname = presentation_name(name.as_str());
+    let qtype = type_of(line, rtype, "rrtype")?;
+    let response_code = match dns.rcode.as_ref() {
+        Some(text) => rcode(text.as_str()).ok_or_else(|| {
+            LineError::new(
+                json_key_offset(line, "rcode"),
+                format!("`dns.rcode` is not an rcode: `{}`", clip(text.as_str())),
+            )
+        })?,
+        None => Rcode::NOERROR,
+    };
+    let mut answers = Vec::new();
+    let push = |answer: Answer, answers: &mut Vec<Answer>, dropped: &mut u64| {
+        if answers.len() < MAX_ANSWERS {
+            answers.push(answer);
+        } else {
+            *dropped += 1;
+        }
+    };
+    if qr == Qr::Response {
+        if let Some(list) = dns.answers {
+            for answer in list {
+                let (Some(name), Some(rtype)) = (answer.rrname.as_ref(), answer.rrtype.as_ref()) else {
+                    *dropped += 1;
+                    continue;
+                };
+                let rtype = type_of(line, rtype, "rrtype")?;
+                let ttl = answer.ttl.unwrap_or(0);
+                let owner = presentation_name(name.as_str());
+                match (answer.rdata.and_then(|d| d.0), answer.srv) {
+                    (Some(data), _) => push(typed_answer(owner, rtype, ttl, &data), &mut answers, dropped),
+                    (None, Some(srv)) => {
+                        let target = srv.name.as_ref().map_or(String::from("."), |n| presentation_name(n.as_str()));
+                        let data = format!(
+                            "{} {} {} {target}",
+                            srv.priority.unwrap_or(0),
+                            srv.weight.unwrap_or(0),
+                            srv.port.unwrap_or(0)
+                        );
+                        push(Answer { name: owner, rtype, data: AnswerData::Text(data), ttl }, &mut answers, dropped);
+                    }
+                    (None, None) => *dropped += 1,
+                }
+            }
+        } else if let Some(Some(data)) = dns.rdata.map(|d| d.0) {
+            // v1: this line is one answer record.
+            push(typed_answer(qname.clone(), qtype, dns.ttl.unwrap_or(0), &data), &mut answers, dropped);
+        } else if let Some(Grouped(groups)) = dns.grouped {
+            for (rtype, values) in groups {
+                let rtype = type_of(line, &rtype, "grouped")?;
+                for value in values {
+                    match value.0 {
+                        Some(data) => push(typed_answer(qname.clone(), rtype, 0, &data), &mut answers, dropped),
+                        None => *dropped += 1,
+                    }
+                }
+            }
+        }
+    }
+    Ok(Some((
+        Dns { id: dns.id.unwrap_or(0), qr, qname, qtype, rcode: response_code, answers, client_subnet: None },
+        client_is_src,
+    )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::logs::{LogFormat, LogReader};
+
+    #[test]
+    fn v1_answer_lines_are_one_record() {
+        let mut reader = LogReader::new(LogFormat::SuricataEve);
+        let line = br#"{"timestamp":"2016-01-11T05:10:54.612110-0800","event_type":"dns","src_ip":"10.0.0.5","src_port":1,"dest_ip":"10.0.0.1","dest_port":53,"proto":"UDP","dns":{"type":"answer","id":16000,"rrname":"twitter.com","rrtype":"A","ttl":8,"rdata":"199.16.156.6"}}"#;
+        let event = reader.line(line).unwrap().unwrap();
+        let Message::Dns(dns) = event.message else { panic!() };
+        assert_eq!(dns.answers.len(), 1);
+        assert_eq!(dns.answers[0].data.to_string(), "199.16.156.6");
+        assert_eq!(event.endpoints.src.to_string(), "10.0.0.1");
+    }
+
+    #[test]
+    fn unknown_fields_and_types_are_ignored() {
+        let mut reader = LogReader::new(LogFormat::SuricataEve);
+        let line =
+            br#"{"timestamp":"2016-01-11T05:10:54.612110-0800","event_type":"anomaly","anomaly":{"type":"decode"}}"#;
+        assert_eq!(reader.line(line).unwrap(), None);
+        assert_eq!(reader.counts().skipped, 1);
+    }
+
+    #[test]
+    fn record_without_question_is_skipped() {
+        let mut reader = LogReader::new(LogFormat::SuricataEve);
+        let line = br#"{"timestamp":"2016-01-11T05:10:54.612110-0800","event_type":"dns","src_ip":"10.0.0.5","dns":{"type":"answer","rcode":"FORMERR"}}"#;
+        assert_eq!(reader.line(line).unwrap(), None);
+        assert_eq!(reader.counts().skipped, 1);
+    }
+}
