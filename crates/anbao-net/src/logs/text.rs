@@ -618,6 +618,11 @@ impl<'de: 'a, 'a> Deserialize<'de> for JsonTime<'a> {
 /// Decodes a JSON line into `T`, and on failure decodes it again to name the
 /// field that failed (the second pass only runs for bad lines).
 pub(super) fn from_json_line<'a, T: Deserialize<'a>>(line: &'a [u8]) -> Result<T, super::LineError> {
+    // serde would also take a JSON array for a struct; a log record is an object.
+    let start = line.iter().position(|b| !b.is_ascii_whitespace()).unwrap_or(0);
+    if line.get(start) != Some(&b'{') {
+        return Err(super::LineError::new(start, "not a JSON object (a record starts with `{`)"));
+    }
     match serde_json::from_slice::<T>(line) {
         Ok(value) => Ok(value),
         Err(first) => {
@@ -630,14 +635,16 @@ pub(super) fn from_json_line<'a, T: Deserialize<'a>>(line: &'a [u8]) -> Result<T
             let message = inner.to_string();
             let message = message.split_once(" at line ").map_or(message.as_str(), |(m, _)| m);
             let reason =
-                if path == "." { format!("not a JSON object: {message}") } else { format!("`{path}`: {message}") };
+                if path == "." { format!("not valid JSON: {message}") } else { format!("`{path}`: {message}") };
             Err(super::LineError::new(offset, reason))
         }
     }
 }
 
+/// serde_json counts columns from 1 and reports the last byte read; a line
+/// that ends too soon is wrong at its end.
 fn column_offset(err: &serde_json::Error, len: usize) -> usize {
-    err.column().saturating_sub(1).min(len)
+    if err.is_eof() { len } else { err.column().saturating_sub(1).min(len) }
 }
 
 #[cfg(test)]
