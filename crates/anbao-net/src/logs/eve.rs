@@ -1,8 +1,11 @@
 //! Suricata EVE JSON: `dns` (v1, v2 and v3 records), `http`, `tls`, `quic`,
 //! `flow` and `alert`; every other `event_type` (stats, fileinfo, anomaly…)
-//! is skipped. Only the fields we use are decoded, borrowed from the line.
+//! is skipped without being parsed (its `event_type` is found by a byte scan),
+//! so such lines are not checked. Only the fields we use are decoded,
+//! borrowed from the line.
 
 use serde::Deserialize;
+use serde::de::IgnoredAny;
 
 use super::text::{
     MaybeText, Text, clip, from_json_line, json_key_offset, parse_ip, parse_rfc3339, presentation_name, proto, rcode,
@@ -10,35 +13,92 @@ use super::text::{
 };
 use super::{Context, LineError, MAX_ANSWERS, Parsed};
 use crate::event::{
-    Answer, AnswerData, Dns, Endpoints, Event, Flow, Http, IdsAlert, Message, Proto, Qr, Rcode, RrType, TlsHello,
+    Answer, AnswerData, Dns, Endpoints, Event, Flow, Http, IdsAlert, Message, Proto, Qr, Rcode, RrType, Timestamp,
+    TlsHello,
 };
 
-#[derive(Debug, Deserialize)]
-struct EveLine<'a> {
-    #[serde(borrow)]
+/// The fields every EVE record we read shares, and the one object of its
+/// `event_type` (the others a record carries, e.g. an alert's `http`, are
+/// skipped unparsed).
+macro_rules! eve_record {
+    ($name:ident, $field:ident: $object:ident) => {
+        #[derive(Debug, Deserialize)]
+        struct $name<'a> {
+            #[serde(borrow)]
+            timestamp: Option<Text<'a>>,
+            #[serde(borrow)]
+            src_ip: Option<Text<'a>>,
+            src_port: Option<u16>,
+            #[serde(borrow)]
+            dest_ip: Option<Text<'a>>,
+            dest_port: Option<u16>,
+            #[serde(borrow)]
+            proto: Option<Text<'a>>,
+            #[serde(borrow)]
+            $field: Option<$object<'a>>,
+        }
+
+        impl<'a> $name<'a> {
+            fn split(self) -> (Header<'a>, Option<$object<'a>>) {
+                let header = Header {
+                    timestamp: self.timestamp,
+                    src_ip: self.src_ip,
+                    src_port: self.src_port,
+                    dest_ip: self.dest_ip,
+                    dest_port: self.dest_port,
+                    proto: self.proto,
+                };
+                (header, self.$field)
+            }
+        }
+    };
+}
+
+struct Header<'a> {
     timestamp: Option<Text<'a>>,
-    #[serde(borrow)]
-    event_type: Option<Text<'a>>,
-    #[serde(borrow)]
     src_ip: Option<Text<'a>>,
     src_port: Option<u16>,
-    #[serde(borrow)]
     dest_ip: Option<Text<'a>>,
     dest_port: Option<u16>,
-    #[serde(borrow)]
     proto: Option<Text<'a>>,
+}
+
+eve_record!(DnsRecord, dns: EveDns);
+eve_record!(HttpRecord, http: EveHttp);
+eve_record!(TlsRecord, tls: EveTls);
+eve_record!(QuicRecord, quic: EveTls);
+eve_record!(FlowRecord, flow: EveFlow);
+eve_record!(AlertRecord, alert: EveAlert);
+
+/// Only `event_type`, for lines the byte scan could not read.
+#[derive(Debug, Deserialize)]
+struct Probe<'a> {
     #[serde(borrow)]
-    dns: Option<EveDns<'a>>,
-    #[serde(borrow)]
-    http: Option<EveHttp<'a>>,
-    #[serde(borrow)]
-    tls: Option<EveTls<'a>>,
-    #[serde(borrow)]
-    quic: Option<EveTls<'a>>,
-    #[serde(borrow)]
-    flow: Option<EveFlow<'a>>,
-    #[serde(borrow)]
-    alert: Option<EveAlert<'a>>,
+    event_type: Option<Text<'a>>,
+}
+
+/// The event types we read.
+const READ_TYPES: [&str; 6] = ["dns", "http", "tls", "quic", "flow", "alert"];
+
+/// `event_type` found by bytes: `"event_type":"…"` at a key position (after
+/// `{` or `,`), the value without escapes. Saves parsing the records we skip
+/// (stats, fileinfo, anomaly…); `None` sends the line to the JSON parser.
+fn scan_event_type(line: &[u8]) -> Option<&[u8]> {
+    const KEY: &[u8] = b"\"event_type\":\"";
+    let mut from = 0;
+    while let Some(found) = line.get(from..)?.iter().position(|&b| b == b'"') {
+        let at = from + found;
+        if line.get(at..).is_some_and(|rest| rest.starts_with(KEY))
+            && at > 0
+            && matches!(line.get(at - 1), Some(b'{' | b','))
+        {
+            let value = line.get(at + KEY.len()..)?;
+            let end = value.iter().position(|&b| b == b'"' || b == b'\\')?;
+            return (value.get(end) == Some(&b'"')).then(|| value.get(..end)).flatten();
+        }
+        from = at + 1;
+    }
+    None
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,6 +121,20 @@ struct EveDns<'a> {
     queries: Option<Vec<EveQuestion<'a>>>,
     #[serde(borrow)]
     answers: Option<Vec<EveAnswer<'a>>>,
+    /// Read by a second pass only when there are no detailed `answers`
+    /// (Suricata writes both by default).
+    grouped: Option<IgnoredAny>,
+}
+
+/// The second pass for `grouped`-only answers.
+#[derive(Debug, Deserialize)]
+struct GroupedRecord<'a> {
+    #[serde(borrow)]
+    dns: Option<GroupedDns<'a>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct GroupedDns<'a> {
     #[serde(borrow)]
     grouped: Option<Grouped<'a>>,
 }
@@ -137,6 +211,32 @@ struct EveJa3<'a> {
     hash: Option<Text<'a>>,
 }
 
+/// The values of the ALPN extension in an `extensions` array.
+#[derive(Debug, Default)]
+struct AlpnFromExtensions<'a>(Vec<Text<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for AlpnFromExtensions<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ExtensionsVisitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for ExtensionsVisitor<'a> {
+            type Value = AlpnFromExtensions<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("an array of TLS extensions")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+                let mut alpn = Vec::new();
+                while let Some(extension) = seq.next_element::<EveExtension<'a>>()? {
+                    if extension.code == Some(16) {
+                        alpn.extend(extension.values.unwrap_or_default());
+                    }
+                }
+                Ok(AlpnFromExtensions(alpn))
+            }
+        }
+        deserializer.deserialize_seq(ExtensionsVisitor(std::marker::PhantomData))
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct EveExtension<'a> {
     #[serde(rename = "type")]
@@ -157,9 +257,9 @@ struct EveTls<'a> {
     /// Suricata 8.
     #[serde(borrow)]
     client_alpns: Option<Vec<Text<'a>>>,
-    /// QUIC: the ClientHello's extensions, ALPN (16) among them.
+    /// QUIC: the ClientHello's extensions, of which we keep ALPN's (16) values.
     #[serde(borrow)]
-    extensions: Option<Vec<EveExtension<'a>>>,
+    extensions: Option<AlpnFromExtensions<'a>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -193,15 +293,103 @@ fn missing(line: &[u8], field: &str) -> LineError {
 }
 
 pub(super) fn line(line: &[u8], ctx: &mut Context<'_>) -> Result<Parsed, LineError> {
-    let record: EveLine<'_> = from_json_line(line)?;
-    let Some(event_type) = record.event_type.as_ref() else {
-        return Err(missing(line, "event_type"));
+    let probed;
+    let event_type = match scan_event_type(line) {
+        Some(bytes) => bytes,
+        None => {
+            probed = from_json_line::<Probe<'_>>(line)?.event_type.ok_or_else(|| missing(line, "event_type"))?;
+            probed.as_str().as_bytes()
+        }
     };
-    let event_type = match event_type.as_str() {
-        kind @ ("dns" | "http" | "tls" | "quic" | "flow" | "alert") => kind,
-        _ => return Ok(Parsed::Skipped),
+    let Some(event_type) = READ_TYPES.into_iter().find(|t| t.as_bytes() == event_type) else {
+        return Ok(Parsed::Skipped);
     };
-    let Some(timestamp) = record.timestamp.as_ref() else {
+    match event_type {
+        "dns" => {
+            let (header, dns) = from_json_line::<DnsRecord<'_>>(line)?.split();
+            let dns = dns.ok_or_else(|| missing(line, "dns"))?;
+            let (ts, endpoints) = common(line, header, ctx)?;
+            let Some((message, client_is_src)) = dns_message(line, dns, ctx.answers_dropped)? else {
+                return Ok(Parsed::Skipped);
+            };
+            let endpoints = match endpoints.dst {
+                Some(server) if client_is_src && message.qr == Qr::Response => Endpoints {
+                    src: server,
+                    sport: endpoints.dport,
+                    dst: Some(endpoints.src),
+                    dport: endpoints.sport,
+                    proto: endpoints.proto,
+                },
+                _ => endpoints,
+            };
+            Ok(Parsed::Event(Event { ts, endpoints, message: Message::Dns(message) }))
+        }
+        "http" => {
+            let (header, http) = from_json_line::<HttpRecord<'_>>(line)?.split();
+            let http = http.ok_or_else(|| missing(line, "http"))?;
+            let (ts, endpoints) = common(line, header, ctx)?;
+            let message = Message::Http(Http {
+                // Absent without `extended: yes`.
+                method: owned(http.http_method).unwrap_or_default(),
+                host: owned(http.hostname),
+                uri: owned(http.url).unwrap_or_default(),
+                user_agent: owned(http.http_user_agent),
+            });
+            Ok(Parsed::Event(Event { ts, endpoints, message }))
+        }
+        "tls" => {
+            let (header, tls) = from_json_line::<TlsRecord<'_>>(line)?.split();
+            let tls = tls.ok_or_else(|| missing(line, "tls"))?;
+            let (ts, endpoints) = common(line, header, ctx)?;
+            Ok(Parsed::Event(Event { ts, endpoints, message: Message::Tls(hello(tls)) }))
+        }
+        "quic" => {
+            let (header, quic) = from_json_line::<QuicRecord<'_>>(line)?.split();
+            let quic = quic.ok_or_else(|| missing(line, "quic"))?;
+            let (ts, endpoints) = common(line, header, ctx)?;
+            Ok(Parsed::Event(Event { ts, endpoints, message: Message::Quic(hello(quic)) }))
+        }
+        "flow" => {
+            let (header, flow) = from_json_line::<FlowRecord<'_>>(line)?.split();
+            let flow = flow.ok_or_else(|| missing(line, "flow"))?;
+            let (ts, endpoints) = common(line, header, ctx)?;
+            let at = |t: &Option<Text<'_>>| t.as_ref().and_then(|t| parse_rfc3339(t.as_str()));
+            let duration = match (at(&flow.start), at(&flow.end)) {
+                (Some(start), Some(end)) => {
+                    let offset = ctx.options.utc_offset_seconds;
+                    let nanos = end.to_timestamp(offset).0.saturating_sub(start.to_timestamp(offset).0);
+                    Some(nanos as f64 / 1e9)
+                }
+                _ => None,
+            };
+            let message = Message::Flow(Flow {
+                orig_bytes: flow.bytes_toserver,
+                resp_bytes: flow.bytes_toclient,
+                orig_pkts: flow.pkts_toserver,
+                resp_pkts: flow.pkts_toclient,
+                duration,
+            });
+            Ok(Parsed::Event(Event { ts, endpoints, message }))
+        }
+        _ => {
+            let (header, alert) = from_json_line::<AlertRecord<'_>>(line)?.split();
+            let alert = alert.ok_or_else(|| missing(line, "alert"))?;
+            let (ts, endpoints) = common(line, header, ctx)?;
+            let signature_id = alert.signature_id.ok_or_else(|| missing(line, "signature_id"))?;
+            let message = Message::IdsAlert(IdsAlert {
+                signature_id,
+                signature: owned(alert.signature).unwrap_or_default(),
+                category: owned(alert.category),
+                severity: alert.severity,
+            });
+            Ok(Parsed::Event(Event { ts, endpoints, message }))
+        }
+    }
+}
+
+/// The time and endpoints of a record.
+fn common(line: &[u8], header: Header<'_>, ctx: &Context<'_>) -> Result<(Timestamp, Endpoints), LineError> {
+    let Some(timestamp) = header.timestamp.as_ref() else {
         return Err(missing(line, "timestamp"));
     };
     let ts = parse_rfc3339(timestamp.as_str())
@@ -220,84 +408,16 @@ pub(super) fn line(line: &[u8], ctx: &mut Context<'_>) -> Result<Parsed, LineErr
             )
         })
     };
-    let src = address(record.src_ip.as_ref().ok_or_else(|| missing(line, "src_ip"))?, "src_ip")?;
-    let dst = record.dest_ip.as_ref().map(|d| address(d, "dest_ip")).transpose()?;
-    let transport = record.proto.as_ref().map_or(Proto::Other, |p| proto(p.as_str()));
-    let mut endpoints = Endpoints { src, sport: record.src_port, dst, dport: record.dest_port, proto: transport };
-    let message = match event_type {
-        "dns" => {
-            let dns = record.dns.ok_or_else(|| missing(line, "dns"))?;
-            let Some((message, client_is_src)) = dns_message(line, dns, ctx.answers_dropped)? else {
-                return Ok(Parsed::Skipped);
-            };
-            if client_is_src
-                && message.qr == Qr::Response
-                && let Some(server) = endpoints.dst
-            {
-                endpoints = Endpoints {
-                    src: server,
-                    sport: endpoints.dport,
-                    dst: Some(endpoints.src),
-                    dport: endpoints.sport,
-                    proto: transport,
-                };
-            }
-            Message::Dns(message)
-        }
-        "http" => {
-            let http = record.http.ok_or_else(|| missing(line, "http"))?;
-            Message::Http(Http {
-                // Absent without `extended: yes`.
-                method: owned(http.http_method).unwrap_or_default(),
-                host: owned(http.hostname),
-                uri: owned(http.url).unwrap_or_default(),
-                user_agent: owned(http.http_user_agent),
-            })
-        }
-        "tls" => Message::Tls(hello(record.tls.ok_or_else(|| missing(line, "tls"))?)),
-        "quic" => Message::Quic(hello(record.quic.ok_or_else(|| missing(line, "quic"))?)),
-        "flow" => {
-            let flow = record.flow.ok_or_else(|| missing(line, "flow"))?;
-            let at = |t: &Option<Text<'_>>| t.as_ref().and_then(|t| parse_rfc3339(t.as_str()));
-            let duration = match (at(&flow.start), at(&flow.end)) {
-                (Some(start), Some(end)) => {
-                    let offset = ctx.options.utc_offset_seconds;
-                    let nanos = end.to_timestamp(offset).0.saturating_sub(start.to_timestamp(offset).0);
-                    Some(nanos as f64 / 1e9)
-                }
-                _ => None,
-            };
-            Message::Flow(Flow {
-                orig_bytes: flow.bytes_toserver,
-                resp_bytes: flow.bytes_toclient,
-                orig_pkts: flow.pkts_toserver,
-                resp_pkts: flow.pkts_toclient,
-                duration,
-            })
-        }
-        _ => {
-            let alert = record.alert.ok_or_else(|| missing(line, "alert"))?;
-            let signature_id = alert.signature_id.ok_or_else(|| missing(line, "signature_id"))?;
-            Message::IdsAlert(IdsAlert {
-                signature_id,
-                signature: owned(alert.signature).unwrap_or_default(),
-                category: owned(alert.category),
-                severity: alert.severity,
-            })
-        }
-    };
-    Ok(Parsed::Event(Event { ts, endpoints, message }))
+    let src = address(header.src_ip.as_ref().ok_or_else(|| missing(line, "src_ip"))?, "src_ip")?;
+    let dst = header.dest_ip.as_ref().map(|d| address(d, "dest_ip")).transpose()?;
+    let transport = header.proto.as_ref().map_or(Proto::Other, |p| proto(p.as_str()));
+    Ok((ts, Endpoints { src, sport: header.src_port, dst, dport: header.dest_port, proto: transport }))
 }
 
 fn hello(tls: EveTls<'_>) -> TlsHello {
     let alpn = match (tls.client_alpns, tls.extensions) {
         (Some(alpns), _) => alpns.into_iter().map(|a| a.0.into_owned()).collect(),
-        (None, Some(extensions)) => extensions
-            .into_iter()
-            .filter(|e| e.code == Some(16))
-            .flat_map(|e| e.values.unwrap_or_default())
-            .map(|a| a.0.into_owned())
-            .collect(),
+        (None, Some(AlpnFromExtensions(values))) => values.into_iter().map(|a| a.0.into_owned()).collect(),
         (None, None) => Vec::new(),
     };
     TlsHello { sni: owned(tls.sni), alpn, ja3: tls.ja3.and_then(|j| owned(j.hash)), ja4: owned(tls.ja4) }
@@ -383,7 +503,9 @@ fn dns_message(line: &[u8], dns: EveDns<'_>, dropped: &mut u64) -> Result<Option
         } else if let Some(Some(data)) = dns.rdata.map(|d| d.0) {
             // v1: this line is one answer record.
             push(typed_answer(qname.clone(), qtype, dns.ttl.unwrap_or(0), &data), &mut answers, dropped);
-        } else if let Some(Grouped(groups)) = dns.grouped {
+        } else if dns.grouped.is_some()
+            && let Some(Grouped(groups)) = from_json_line::<GroupedRecord<'_>>(line)?.dns.and_then(|d| d.grouped)
+        {
             for (rtype, values) in groups {
                 let rtype = type_of(line, &rtype, "grouped")?;
                 for value in values {

@@ -57,8 +57,8 @@ pub(super) fn looks_like_bind(text: &str) -> bool {
 }
 
 pub(super) fn looks_like_unbound(text: &str) -> bool {
-    text.contains("unbound[") && [": info: ", ": query: ", ": reply: "].iter().any(|tag| text.contains(tag))
-        || text.contains("] unbound[") && text.starts_with('[')
+    (text.contains("unbound[") && [": info: ", ": query: ", ": reply: "].iter().any(|tag| text.contains(tag)))
+        || (text.starts_with('[') && text.contains("] unbound["))
 }
 
 pub(super) fn looks_like_plain(text: &str) -> bool {

@@ -30,8 +30,11 @@ enum ZeekKind {
 }
 
 impl ZeekKind {
+    /// `dns`, or a filter's split of it (`dns_internal`, `conn-long`); any
+    /// other path is a log we do not read (`sip` has `method` and `uri` too).
     fn from_path(path: &str) -> Option<ZeekKind> {
-        match path {
+        let base = path.split(['_', '-', '.']).next().unwrap_or(path);
+        match base {
             "dns" => Some(ZeekKind::Dns),
             "http" => Some(ZeekKind::Http),
             "ssl" => Some(ZeekKind::Ssl),
@@ -290,7 +293,9 @@ pub(super) struct TsvState {
     set_separator: char,
     empty_field: String,
     unset_field: String,
-    path_kind: Option<ZeekKind>,
+    /// What `#path` said: `Some(None)` for a log we do not read, `None` when
+    /// there was no `#path` (then the columns tell).
+    path_kind: Option<Option<ZeekKind>>,
     /// What each column is, once `#fields` has been read.
     columns: Option<Vec<Option<Col>>>,
     kind: Option<ZeekKind>,
@@ -320,19 +325,22 @@ fn single_char(value: &str) -> Option<char> {
 
 impl TsvState {
     fn decide_kind(&mut self) {
-        self.kind = self.path_kind.or_else(|| {
-            let columns = self.columns.as_deref()?;
-            infer_kind(|col| columns.contains(&Some(col)))
-        });
+        self.kind = match self.path_kind {
+            Some(kind) => kind,
+            None => {
+                let columns = self.columns.as_deref();
+                columns.and_then(|columns| infer_kind(|col| columns.contains(&Some(col))))
+            }
+        };
     }
 
     fn header(&mut self, line: &[u8], text: &str) -> Result<Parsed, LineError> {
         if let Some(rest) = text.strip_prefix("#separator") {
             let value = rest.trim_start_matches([' ', '\t']);
-            let separator = single_char(value).ok_or_else(|| {
+            let separator = single_char(value).filter(char::is_ascii).ok_or_else(|| {
                 LineError::new(
                     offset_in(line, value.as_bytes()),
-                    format!("`#separator` must be one character, not `{}`", clip(value)),
+                    format!("`#separator` must be one ASCII character, not `{}`", clip(value)),
                 )
             })?;
             // A new header block: everything it set before starts over.
@@ -350,7 +358,7 @@ impl TsvState {
             "#empty_field" => value.clone_into(&mut self.empty_field),
             "#unset_field" => value.clone_into(&mut self.unset_field),
             "#path" => {
-                self.path_kind = ZeekKind::from_path(value);
+                self.path_kind = Some(ZeekKind::from_path(value));
                 self.decide_kind();
             }
             "#fields" => {
@@ -363,6 +371,8 @@ impl TsvState {
                 }
                 self.columns = Some(columns);
                 self.decide_kind();
+                // A `#path` names the `#fields` after it; a later block without one is inferred.
+                self.path_kind = None;
             }
             _ => {}
         }
@@ -383,13 +393,26 @@ impl TsvState {
         };
         let mut values: [Option<&str>; COLUMNS.len()] = [None; COLUMNS.len()];
         let mut count = 0;
-        for field in text.split(self.separator) {
+        // A plain byte loop: fields are short, and the separator is ASCII
+        // (checked at `#separator`), so every cut is a char boundary.
+        let separator = u8::try_from(self.separator).unwrap_or(b'\t');
+        let bytes = text.as_bytes();
+        let mut start = 0;
+        loop {
+            let end = bytes
+                .get(start..)
+                .and_then(|rest| rest.iter().position(|&b| b == separator))
+                .map_or(bytes.len(), |found| start + found);
             if let Some(Some(col)) = columns.get(count)
                 && let Some(slot) = values.get_mut(*col as usize)
             {
-                *slot = Some(field);
+                *slot = text.get(start..end);
             }
             count += 1;
+            if end >= bytes.len() {
+                break;
+            }
+            start = end + 1;
         }
         if count != columns.len() {
             return Err(LineError::new(line.len(), format!("{count} columns where `#fields` names {}", columns.len())));
@@ -534,8 +557,9 @@ fn text_field<'a>(value: Option<Text<'a>>) -> Option<Cow<'a, str>> {
 
 pub(super) fn json_line(line: &[u8], ctx: &mut Context<'_>) -> Result<Parsed, LineError> {
     let record: ZeekJson<'_> = from_json_line(line)?;
-    let kind = record.path.as_ref().and_then(|p| ZeekKind::from_path(p.as_str())).or_else(|| {
-        infer_kind(|col| match col {
+    let kind = match record.path.as_ref() {
+        Some(path) => ZeekKind::from_path(path.as_str()),
+        None => infer_kind(|col| match col {
             Col::TransId => record.trans_id.is_some(),
             Col::Query => record.query.is_some(),
             Col::Qtype => record.qtype.is_some(),
@@ -550,8 +574,8 @@ pub(super) fn json_line(line: &[u8], ctx: &mut Context<'_>) -> Result<Parsed, Li
             Col::OrigBytes => record.orig_bytes.is_some(),
             Col::OrigPkts => record.orig_pkts.is_some(),
             _ => false,
-        })
-    });
+        }),
+    };
     let Some(kind) = kind else {
         return Ok(Parsed::Skipped);
     };
