@@ -549,6 +549,20 @@ mod tests {
     }
 
     #[test]
+    fn event_type_is_found_only_at_a_key() {
+        assert_eq!(scan_event_type(br#"{"timestamp":"t","event_type":"dns","dns":{}}"#), Some(&b"dns"[..]));
+        // Inside a string the quotes are escaped: the real key further on counts.
+        let line = br#"{"in_iface":"x\",\"event_type\":\"stats","event_type":"alert"}"#;
+        assert_eq!(scan_event_type(line), Some(&b"alert"[..]));
+        assert_eq!(scan_event_type(br#"{"event_type": "dns"}"#), None, "unusual spacing goes to the parser");
+        assert_eq!(scan_event_type(br#"{"event_type":"d\u006es"}"#), None);
+        let mut reader = LogReader::new(LogFormat::SuricataEve);
+        let spaced = br#"{"timestamp": "2016-01-11T05:10:54.612110-0800", "event_type": "stats", "stats": {}}"#;
+        assert_eq!(reader.line(spaced).unwrap(), None);
+        assert_eq!(reader.counts().skipped, 1);
+    }
+
+    #[test]
     fn record_without_question_is_skipped() {
         let mut reader = LogReader::new(LogFormat::SuricataEve);
         let line = br#"{"timestamp":"2016-01-11T05:10:54.612110-0800","event_type":"dns","src_ip":"10.0.0.5","dns":{"type":"answer","rcode":"FORMERR"}}"#;
