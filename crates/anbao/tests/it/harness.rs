@@ -498,11 +498,13 @@ pub fn audit_verify(dir: &Path, database: Option<&str>) -> Cli {
     anbao(["audit", "verify"]).data_dir(dir).database(database)
 }
 
-/// Runs SQL against a SQLite database file with the sqlite3 CLI.
+/// Runs SQL against a SQLite database file with the sqlite3 CLI; returns
+/// what it printed (rows `|`-separated).
 #[track_caller]
-pub fn sqlite(db: &Path, sql: &str) {
+pub fn sqlite(db: &Path, sql: &str) -> String {
     let out = Command::new("/usr/bin/sqlite3").arg(db).arg(sql).output().expect("running /usr/bin/sqlite3");
     assert!(out.status.success(), "sqlite3 {sql:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A PostgreSQL database created for one test and dropped after it.

@@ -18,6 +18,7 @@ mod init;
 mod intel;
 mod intel_pull;
 mod net;
+mod scan;
 mod taxii;
 mod tls;
 mod token;
