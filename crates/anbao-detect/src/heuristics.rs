@@ -13,7 +13,8 @@
 //! [`Finding`]s. Its state is keyed by time from the events' own
 //! timestamps (a capture replays as it happened), every table has an entry
 //! cap, and a finding is repeated for the same (victim, heuristic,
-//! registrable domain) at most once per `dedup_window_secs`. The victim is
+//! registrable domain) at most once per `dedup_window_secs` (for `dga`, whose
+//! names change with every query, once per victim). The victim is
 //! the asking client: the source of a query, the destination of a
 //! response.
 //!
@@ -58,7 +59,7 @@ pub const FAST_FLUX: &str = "fast_flux";
 #[serde(default, deny_unknown_fields)]
 pub struct HeuristicsConfig {
     /// Seconds during which a finding is not repeated for the same victim,
-    /// heuristic and registrable domain.
+    /// heuristic and registrable domain (for `dga`: the same victim).
     pub dedup_window_secs: u64,
     /// (victim, heuristic, domain) keys remembered for that (each about 64
     /// bytes). When full, expired keys go; if all are live, all go (a
@@ -394,7 +395,9 @@ impl Heuristics {
         names.fired = true;
         let best = names.samples.iter().map(|(_, s)| s.score).max().unwrap_or(0).max(score.score);
         let reason = dga::reason(names, window);
-        if self.admit(DGA_ID, victim, hash, now) {
+        // A DGA finding is about the victim, not one of its many names: one
+        // per victim per dedup window.
+        if self.admit(DGA_ID, victim, 0, now) {
             self.push(out, DGA, victim, split.registrable.to_owned(), best, reason, ts);
         }
     }

@@ -405,6 +405,14 @@ fn a_bot_trying_dga_names_is_one_finding_and_ordinary_browsing_none() {
     assert!(f.reason.contains("DGA-like names within 600 s"), "{}", f.reason);
     assert!(f.reason.contains("bits/char"), "{}", f.reason);
 
+    // A bot that keeps trying all day: one finding per victim and hour.
+    let mut h = defaults();
+    let all_day = ramnit_like(0x79159C10, 7200);
+    let events: Vec<Event> =
+        all_day.iter().enumerate().map(|(i, n)| query(i as f64 * 2.0, "10.1.1.4", RrType::A, n)).collect();
+    let found = run(&mut h, &events);
+    assert_eq!(found.len(), 4, "4 hours of DGA queries: {found:#?}");
+
     // A person: held-out benign names at 100 per ten-minute window, taken
     // across the whole (sorted) list.
     let mut h = defaults();
@@ -488,12 +496,10 @@ fn iodine_and_dnscat_like_streams_are_reported_once_per_client_and_domain() {
     assert!(h.stats().duplicates_suppressed > 0);
 }
 
-#[test]
-fn a_real_dns2tcp_tunnel_capture_is_reported() {
+fn dns2tcp_capture() -> Vec<Event> {
     // Suricata-Verify dns/bug-1158, decoded by tshark (test_data/heuristics/README.md).
     let text = include_str!("../../test_data/heuristics/dns2tcp-bug-1158.tsv");
-    let events: Vec<Event> = text
-        .lines()
+    text.lines()
         .filter(|l| !l.starts_with('#'))
         .map(|line| {
             let f: Vec<&str> = line.split('\t').collect();
@@ -502,7 +508,12 @@ fn a_real_dns2tcp_tunnel_capture_is_reported() {
             let client = if qr == Qr::Query { ip(f[1]) } else { ip(f[3]) };
             dns_event(at(secs), qr, client, RrType(f[6].parse().unwrap()), f[7], vec![])
         })
-        .collect();
+        .collect()
+}
+
+#[test]
+fn a_real_dns2tcp_tunnel_capture_is_reported() {
+    let events = dns2tcp_capture();
     assert_eq!(events.len(), 161);
     let mut h = defaults();
     let found = run(&mut h, &events);
@@ -510,6 +521,24 @@ fn a_real_dns2tcp_tunnel_capture_is_reported() {
     let f = &found[0];
     assert_eq!((f.heuristic, f.victim, f.name.as_str()), (DNS_TUNNEL, ip("10.30.28.90"), "tunnel.com"));
     assert!(f.reason.contains("TXT"), "{}", f.reason);
+}
+
+#[test]
+fn response_only_logs_count_responses_when_told_to() {
+    let responses: Vec<Event> = dns2tcp_capture()
+        .into_iter()
+        .filter(|e| matches!(&e.message, Message::Dns(d) if d.qr == Qr::Response))
+        .collect();
+    assert_eq!(responses.len(), 80);
+    let found = run(&mut defaults(), &responses);
+    assert!(found.iter().all(|f| f.heuristic != DNS_TUNNEL), "{found:#?}");
+    let mut config = HeuristicsConfig::default();
+    config.dns_tunnel.from_responses = true;
+    let found = run(&mut Heuristics::new(config).unwrap(), &responses);
+    assert_eq!(
+        found.iter().map(|f| (f.heuristic, f.victim, f.name.as_str())).collect::<Vec<_>>(),
+        [(DNS_TUNNEL, ip("10.30.28.90"), "tunnel.com")]
+    );
 }
 
 #[test]
