@@ -8,6 +8,9 @@
 //!   applied, each hit a [`Detection`] naming the victim.
 //! - [`alerts`]: detections folded into [`Alert`]s by a stable key (victim,
 //!   indicator) with counts, first and last seen, and the first evidence.
+//! - [`heuristics`]: what no feed lists yet: DGA-like names, DNS
+//!   tunnelling, lookalikes of protected brands, fast-flux; each a
+//!   [`Finding`] with a score, deduplicated per victim and domain.
 //!
 //! This crate owns what counts as a hit and who the victim is. It must not
 //! do I/O (no files, store, network): callers hand in events and an index,
@@ -18,7 +21,9 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
 pub mod alerts;
+pub mod heuristics;
 pub mod matcher;
 
 pub use alerts::{Alert, AlertBook, AlertKey, Evidence};
+pub use heuristics::{Finding, Heuristics, HeuristicsConfig, HeuristicsStats};
 pub use matcher::{Detection, Field, Intel, MatchHow, MatchStats};
