@@ -200,6 +200,17 @@ fn brands(config: &LookalikeConfig) -> Result<lookalike::Brands, ConfigError> {
     lookalike::Brands::new(brands, config).map_err(|problem| invalid("lookalike.brands", problem))
 }
 
+/// The alert category of a heuristic's findings: DGA names and fast-flux
+/// hosting point at botnets, lookalikes at phishing; tunnelling is its own.
+pub fn category_of(heuristic: &str) -> &'static str {
+    match heuristic {
+        DGA | FAST_FLUX => "botnet_cc",
+        LOOKALIKE => "phishing",
+        DNS_TUNNEL => "dns_tunnel",
+        _ => "other",
+    }
+}
+
 /// One heuristic's verdict about a name, for one victim.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
@@ -344,6 +355,27 @@ impl Heuristics {
             }
         }
         self.name_buf = name;
+    }
+
+    /// Every heuristic that applies to `event`: DNS messages in full; HTTP
+    /// Host headers and TLS/QUIC server names as names the client asked for
+    /// (DGA and lookalike checks).
+    pub fn event(&mut self, event: &Event, out: &mut Vec<Finding>) {
+        match &event.message {
+            Message::Dns(_) => self.dns(event, out),
+            Message::Http(http) => {
+                if let Some(host) = http.host.as_deref() {
+                    let host = crate::matcher::host_without_port(host);
+                    self.host_name(event.endpoints.src, host, event.ts, out);
+                }
+            }
+            Message::Tls(hello) | Message::Quic(hello) => {
+                if let Some(sni) = hello.sni.as_deref() {
+                    self.host_name(event.endpoints.src, sni, event.ts, out);
+                }
+            }
+            Message::Flow(_) | Message::IdsAlert(_) => {}
+        }
     }
 
     /// Judges a host name seen elsewhere (TLS SNI, HTTP Host without its

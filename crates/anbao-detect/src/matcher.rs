@@ -230,7 +230,7 @@ impl<'a> Intel<'a> {
 }
 
 /// `host:port` → `host`; bracketed IPv6 literals keep their brackets.
-fn host_without_port(host: &str) -> &str {
+pub(crate) fn host_without_port(host: &str) -> &str {
     if host.starts_with('[') {
         return host.find(']').and_then(|end| host.get(..=end)).unwrap_or(host);
     }

@@ -20,7 +20,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anbao_detect::{AlertBook, Intel, MatchStats};
+use anbao_detect::{AlertBook, Heuristics, Intel, MatchStats};
 use anbao_feeds::LiveIndex;
 use anbao_net::{Endpoints, Event, Extractor, Limits, Timestamp};
 use anyhow::{Context, Result};
@@ -29,7 +29,7 @@ use async_nats::jetstream::consumer::pull;
 use clap::Args;
 use futures_util::StreamExt;
 
-use crate::detect::draft_of;
+use crate::detect::{draft_of, draft_of_finding};
 use crate::net::{input_status, progress_bar};
 use crate::traffic::{InputFormat, ReadOptions, TrafficSink, read_input};
 use crate::{DataArgs, open_store};
@@ -232,12 +232,29 @@ pub struct WorkerArgs {
     /// Messages fetched at a time.
     #[arg(long, default_value_t = 16)]
     fetch: usize,
+    /// Heuristics settings (TOML; see docs/heuristics.md). Default: the configuration's heuristics_file.
+    #[arg(long, value_name = "FILE")]
+    heuristics: Option<String>,
+    /// A brand domain to protect from lookalikes (repeatable).
+    #[arg(long, value_name = "DOMAIN")]
+    brand: Vec<String>,
+    /// Only indicator matches, no heuristics.
+    #[arg(long, conflicts_with_all = ["heuristics", "brand"])]
+    no_heuristics: bool,
     #[command(flatten)]
     data: DataArgs,
 }
 
 pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
     let config = args.data.config()?;
+    // Each worker sees only its share of the traffic: heuristics that count
+    // (tunnelling volume, fast-flux, DGA names per client) judge that share.
+    let mut heuristics = if args.no_heuristics {
+        None
+    } else {
+        let path = args.heuristics.clone().unwrap_or_else(|| config.heuristics_file.clone());
+        Some(Heuristics::new(crate::detect::heuristics_config(&path, &args.brand)?)?)
+    };
     let store = open_store(&config).await?;
     let live = Arc::new(LiveIndex::new());
     live.refresh(&store).await.context("loading the indicators")?;
@@ -275,7 +292,7 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
                     continue;
                 }
             };
-            process(&store, &live, &args.bus.stream, &message).await?;
+            process(&store, &live, heuristics.as_mut(), &args.bus.stream, &message).await?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -286,6 +303,7 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
 async fn process(
     store: &anbao_store::Store,
     live: &LiveIndex,
+    mut heuristics: Option<&mut Heuristics>,
     stream: &str,
     message: &jetstream::Message,
 ) -> Result<()> {
@@ -297,6 +315,7 @@ async fn process(
     let intel = Intel::new(&snapshot.index, &snapshot.allowlist);
     let mut book = AlertBook::new(usize::MAX);
     let (mut stats, mut detections, mut bad) = (MatchStats::default(), Vec::new(), 0u64);
+    let (mut findings, mut finding_drafts) = (Vec::new(), Vec::new());
     for line in message.payload.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
         let event: Event = match serde_json::from_slice(line) {
             Ok(e) => e,
@@ -309,13 +328,18 @@ async fn process(
         for d in detections.drain(..) {
             book.record(d, &event, &sensor);
         }
+        if let Some(h) = heuristics.as_deref_mut() {
+            h.event(&event, &mut findings);
+            finding_drafts.extend(findings.drain(..).map(|f| draft_of_finding(&f, &event, &sensor)));
+        }
     }
     if bad > 0 {
         // A malformed message would fail the same way on every worker:
         // report it and go on rather than redeliver it forever.
         tracing::warn!(seq, bad, "events in a bus message could not be read");
     }
-    let drafts: Vec<_> = book.into_alerts().iter().map(draft_of).collect();
+    let mut drafts: Vec<_> = book.into_alerts().iter().map(draft_of).collect();
+    drafts.append(&mut finding_drafts);
     let applied = store.apply_alerts(&drafts, Some((stream, seq))).await.context("writing alerts")?;
     if applied.duplicate {
         tracing::info!(seq, "bus message already applied (redelivered); acknowledging");

@@ -68,6 +68,8 @@ pub struct Config {
     pub detect_sensor: String,
     /// Seconds between writes of new and repeated alerts to the database.
     pub detect_flush_seconds: u64,
+    /// Heuristics settings (TOML). Empty: the defaults.
+    pub heuristics_file: String,
 }
 
 impl Default for Config {
@@ -100,6 +102,7 @@ impl Default for Config {
             detect_inputs: Vec::new(),
             detect_sensor: String::new(),
             detect_flush_seconds: 2,
+            heuristics_file: String::new(),
         }
     }
 }
@@ -161,6 +164,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ),
     ("detect_sensor", "Sensor name recorded in the evidence of alerts. Empty: the host name."),
     ("detect_flush_seconds", "Seconds between writes of new and repeated alerts to the database."),
+    (
+        "heuristics_file",
+        "Detection heuristics (DGA names, DNS tunnelling, lookalikes of your brands, fast-flux):\n# a TOML file with their thresholds and the protected brand domains, e.g.\n#   [lookalike]\n#   brands = [\"icbc.com.cn\", \"10086.cn\"]\n# (docs/heuristics.md lists every setting). Empty: the defaults, no brands.",
+    ),
 ];
 
 /// The commented file `anbao init` writes, with `config`'s values.

@@ -13,7 +13,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use anbao_detect::{Alert, AlertBook, Detection, Intel, MatchStats};
+use anbao_detect::heuristics::category_of;
+use anbao_detect::{Alert, AlertBook, Detection, Evidence, Finding, Heuristics, HeuristicsConfig, Intel, MatchStats};
 use anbao_feeds::{LiveIndex, Snapshot};
 use anbao_net::{Endpoints, Event, Extractor, Limits, Timestamp};
 use anbao_store::{AlertDraft, Store};
@@ -57,6 +58,45 @@ pub fn draft_of(alert: &Alert) -> AlertDraft {
     }
 }
 
+/// A heuristic's finding as the store takes it (one per finding: the
+/// heuristics already hold repeats back for their dedup window).
+pub fn draft_of_finding(finding: &Finding, event: &Event, sensor: &str) -> AlertDraft {
+    AlertDraft {
+        dedup_key: format!("{}:{}:{}", finding.heuristic, finding.victim, finding.name),
+        rule: finding.heuristic.to_owned(),
+        category: category_of(finding.heuristic).to_owned(),
+        severity: if finding.score >= 90 { 3 } else { 2 },
+        victim: finding.victim.to_string(),
+        indicator_id: None,
+        indicator: finding.name.clone(),
+        match_how: String::new(),
+        field: String::new(),
+        observed: String::new(),
+        score: Some(i64::from(finding.score)),
+        reason: finding.reason.clone(),
+        count: 1,
+        first_seen: to_model_ts(finding.ts),
+        last_seen: to_model_ts(finding.ts),
+        sensor: sensor.to_owned(),
+        evidence: serde_json::to_string(&Evidence::of(event, sensor)).unwrap_or_default(),
+    }
+}
+
+/// The heuristics settings: a TOML file of `HeuristicsConfig` (empty path:
+/// defaults), plus protected brands given on the command line.
+pub fn heuristics_config(path: &str, brands: &[String]) -> anyhow::Result<HeuristicsConfig> {
+    use anyhow::Context;
+    let mut config = if path.is_empty() {
+        HeuristicsConfig::default()
+    } else {
+        let text = std::fs::read_to_string(path).with_context(|| format!("reading heuristics settings {path}"))?;
+        toml::from_str(&text).with_context(|| format!("heuristics settings {path}"))?
+    };
+    config.lookalike.brands.extend(brands.iter().cloned());
+    Heuristics::new(config.clone()).with_context(|| format!("heuristics settings {path}"))?;
+    Ok(config)
+}
+
 pub fn to_model_ts(t: Timestamp) -> anbao_model::Timestamp {
     t.to_offset_date_time().unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
@@ -73,14 +113,20 @@ pub struct DetectSink {
     sensor: String,
     seen_pairs: HashSet<(std::net::IpAddr, std::net::IpAddr)>,
     counters: Arc<PipelineCounters>,
+    heuristics: Option<Heuristics>,
+    findings: Vec<Finding>,
+    /// Heuristic alerts waiting for the flusher.
+    pending: Arc<Mutex<Vec<AlertDraft>>>,
 }
 
 impl DetectSink {
     pub fn new(
         live: Arc<LiveIndex>,
         book: Arc<Mutex<AlertBook>>,
+        pending: Arc<Mutex<Vec<AlertDraft>>>,
         sensor: String,
         counters: Arc<PipelineCounters>,
+        heuristics: Option<Heuristics>,
     ) -> Self {
         let snapshot = live.current();
         DetectSink {
@@ -93,6 +139,9 @@ impl DetectSink {
             sensor,
             seen_pairs: HashSet::new(),
             counters,
+            heuristics,
+            findings: Vec::new(),
+            pending,
         }
     }
 
@@ -123,6 +172,22 @@ impl TrafficSink for DetectSink {
         intel.match_event(event, &mut self.stats, &mut self.detections);
         if !self.detections.is_empty() {
             self.record(event);
+        }
+        if let Some(h) = &mut self.heuristics {
+            h.event(event, &mut self.findings);
+            if !self.findings.is_empty() {
+                self.counters.detections.fetch_add(self.findings.len() as u64, Ordering::Relaxed);
+                if let Ok(mut pending) = self.pending.lock() {
+                    for f in self.findings.drain(..) {
+                        if pending.len() < MAX_PENDING {
+                            pending.push(draft_of_finding(&f, event, &self.sensor));
+                        } else {
+                            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                        }
+                    }
+                }
+                self.findings.clear();
+            }
         }
     }
 
@@ -160,17 +225,21 @@ pub fn spawn(
     inputs: &[String],
     sensor: String,
     flush: Duration,
+    heuristics: Option<HeuristicsConfig>,
 ) -> Arc<PipelineCounters> {
     let counters = Arc::new(PipelineCounters::default());
     if inputs.is_empty() {
         return counters;
     }
     let book = Arc::new(Mutex::new(AlertBook::new(MAX_PENDING)));
+    let pending = Arc::new(Mutex::new(Vec::new()));
     for input in inputs {
-        let (input, live, book, sensor, counters) =
-            (input.clone(), live.clone(), book.clone(), sensor.clone(), counters.clone());
+        let (input, live, book, pending, sensor, counters) =
+            (input.clone(), live.clone(), book.clone(), pending.clone(), sensor.clone(), counters.clone());
+        // Each input has its own heuristics state (validated at start-up).
+        let heuristics = heuristics.clone().and_then(|c| Heuristics::new(c).ok());
         let spawned = std::thread::Builder::new().name(format!("detect {input}")).spawn(move || {
-            let mut sink = DetectSink::new(live, book, sensor, counters);
+            let mut sink = DetectSink::new(live, book, pending, sensor, counters, heuristics);
             let path = PathBuf::from(&input);
             if path.is_dir() {
                 spool(&path, &mut sink);
@@ -195,10 +264,13 @@ pub fn spawn(
                 Ok(mut b) => std::mem::replace(&mut *b, AlertBook::new(MAX_PENDING)).into_alerts(),
                 Err(_) => return,
             };
-            if alerts.is_empty() {
+            let mut drafts: Vec<AlertDraft> = alerts.iter().map(draft_of).collect();
+            if let Ok(mut p) = pending.lock() {
+                drafts.append(&mut p);
+            }
+            if drafts.is_empty() {
                 continue;
             }
-            let drafts: Vec<AlertDraft> = alerts.iter().map(draft_of).collect();
             match store.apply_alerts(&drafts, None).await {
                 Ok(applied) => {
                     flusher_counters.flushed_alerts.fetch_add(drafts.len() as u64, Ordering::Relaxed);

@@ -13,7 +13,8 @@ use std::io::Write;
 use std::net::IpAddr;
 use std::process::ExitCode;
 
-use anbao_detect::{AlertBook, Detection, Intel, MatchStats};
+use anbao_detect::heuristics::category_of;
+use anbao_detect::{AlertBook, Detection, Finding, Heuristics, HeuristicsConfig, Intel, MatchStats};
 use anbao_feeds::{Format, ImportOptions, Input};
 use anbao_intel::allowlist::Allowlist;
 use anbao_intel::{Category, IndicatorIndex, IndicatorKind};
@@ -49,6 +50,15 @@ pub struct ScanArgs {
     /// Sensor name recorded in the evidence. Default: the host name.
     #[arg(long)]
     sensor: Option<String>,
+    /// Heuristics settings (TOML; see docs/heuristics.md). Default: the defaults.
+    #[arg(long, value_name = "FILE")]
+    heuristics: Option<String>,
+    /// A brand domain to protect from lookalikes (repeatable), e.g. --brand icbc.com.cn.
+    #[arg(long, value_name = "DOMAIN")]
+    brand: Vec<String>,
+    /// Only indicator matches: no DGA, tunnelling, lookalike or fast-flux heuristics.
+    #[arg(long, conflicts_with_all = ["heuristics", "brand"])]
+    no_heuristics: bool,
     /// One alert per line as JSON.
     #[arg(long)]
     json: bool,
@@ -70,6 +80,7 @@ struct Details {
 /// An alert as printed.
 #[derive(Serialize)]
 struct Printed<'a> {
+    rule: &'static str,
     #[serde(flatten)]
     alert: &'a anbao_detect::Alert,
     category: &'a str,
@@ -85,8 +96,26 @@ struct Loaded {
     details: Vec<Details>,
 }
 
+/// A heuristic's finding as printed.
+#[derive(Serialize)]
+struct PrintedFinding<'a> {
+    rule: &'static str,
+    victim: IpAddr,
+    name: &'a str,
+    category: &'static str,
+    score: u8,
+    reason: &'a str,
+    ts: Timestamp,
+    evidence: &'a anbao_detect::Evidence,
+}
+
 pub async fn run(args: ScanArgs) -> Result<ExitCode> {
     let sensor = args.sensor.clone().unwrap_or_else(host_name);
+    let heuristics = if args.no_heuristics {
+        None
+    } else {
+        Some(crate::detect::heuristics_config(args.heuristics.as_deref().unwrap_or_default(), &args.brand)?)
+    };
     let (loaded, store) = if args.indicators.is_empty() {
         let config = args.data.config()?;
         let store = open_store(&config).await?;
@@ -101,7 +130,8 @@ pub async fn run(args: ScanArgs) -> Result<ExitCode> {
     if !args.quiet {
         eprintln!("anbao: matching against {} indicators", loaded.indicators);
     }
-    let (alerts, reports, stats, dropped) = tokio::task::block_in_place(|| scan(&args, &loaded, &sensor))?;
+    let (alerts, findings, reports, stats, dropped) =
+        tokio::task::block_in_place(|| scan(&args, &loaded, &sensor, heuristics))?;
 
     let mut details: HashMap<u64, Details> = HashMap::new();
     if let Some(store) = &store {
@@ -132,11 +162,16 @@ pub async fn run(args: ScanArgs) -> Result<ExitCode> {
     if args.json {
         for alert in &alerts {
             let d = describe(alert.indicator_id);
-            let printed = Printed { alert, category: &d.category, sources: &d.sources, confidence: d.confidence };
+            let printed =
+                Printed { rule: "intel", alert, category: &d.category, sources: &d.sources, confidence: d.confidence };
             serde_json::to_writer(&mut out, &printed)?;
             out.write_all(b"\n")?;
         }
-    } else if !alerts.is_empty() {
+        for (f, evidence) in &findings {
+            serde_json::to_writer(&mut out, &printed_finding(f, evidence))?;
+            out.write_all(b"\n")?;
+        }
+    } else if !alerts.is_empty() || !findings.is_empty() {
         writeln!(
             out,
             "{:<22} {:<30} {:<15} {:<14} {:>6}  {:<20}  EVIDENCE",
@@ -159,17 +194,32 @@ pub async fn run(args: ScanArgs) -> Result<ExitCode> {
                 a.evidence.dst.map_or_else(|| "-".to_owned(), |d| endpoint(d, a.evidence.dport)),
             )?;
         }
+        for (f, evidence) in &findings {
+            writeln!(
+                out,
+                "{:<22} {:<30} {:<15} {:<14} {:>6}  {:<20}  {} ({})",
+                f.victim.to_string(),
+                f.name,
+                category_of(f.heuristic),
+                format!("{} {}", f.heuristic, f.score),
+                1,
+                f.ts.to_string().get(..19).unwrap_or_default(),
+                evidence.summary,
+                f.reason,
+            )?;
+        }
     }
     out.flush()?;
     for r in &reports {
         r.print_problems();
     }
     if !args.quiet {
-        let victims: HashSet<IpAddr> = alerts.iter().map(|a| a.victim).collect();
+        let victims: HashSet<IpAddr> =
+            alerts.iter().map(|a| a.victim).chain(findings.iter().map(|(f, _)| f.victim)).collect();
         let events: u64 = reports.iter().map(|r| r.events).sum();
         eprintln!(
             "anbao: {} alert(s), {} victim(s); {events} messages, {} lookups, {} hits allowlisted{}",
-            alerts.len(),
+            alerts.len() + findings.len(),
             victims.len(),
             stats.lookups,
             stats.allowlisted,
@@ -177,7 +227,7 @@ pub async fn run(args: ScanArgs) -> Result<ExitCode> {
         );
     }
     let status = input_status(&reports, 0, 3);
-    Ok(ExitCode::from(match (status, alerts.is_empty()) {
+    Ok(ExitCode::from(match (status, alerts.is_empty() && findings.is_empty()) {
         (2, _) => 2,
         (_, false) => 1,
         (s, true) => s,
@@ -236,8 +286,27 @@ fn load_files(args: &ScanArgs) -> Result<Loaded> {
     Ok(Loaded { index: builder.build(), allowlist: Allowlist::builder().build(), indicators, details })
 }
 
+fn printed_finding<'a>(f: &'a Finding, evidence: &'a anbao_detect::Evidence) -> PrintedFinding<'a> {
+    PrintedFinding {
+        rule: f.heuristic,
+        victim: f.victim,
+        name: &f.name,
+        category: category_of(f.heuristic),
+        score: f.score,
+        reason: &f.reason,
+        ts: f.ts,
+        evidence,
+    }
+}
+
+/// Findings kept for printing, at most.
+const MAX_FINDINGS: usize = 1_000_000;
+
 struct Scanner<'a> {
     intel: Intel<'a>,
+    heuristics: Option<Heuristics>,
+    new_findings: Vec<Finding>,
+    findings: Vec<(Finding, anbao_detect::Evidence)>,
     book: AlertBook,
     stats: MatchStats,
     detections: Vec<Detection>,
@@ -247,12 +316,14 @@ struct Scanner<'a> {
     seen_pairs: HashSet<(IpAddr, IpAddr)>,
     /// `--follow`: print alerts as they are first raised.
     live: Option<LivePrinter<'a>>,
+    live_finding: Option<LiveFindingPrinter<'a>>,
 }
 
 const MAX_SEEN_PAIRS: usize = 1 << 20;
 
 /// Prints an alert the moment it is raised (`--follow`).
 type LivePrinter<'a> = Box<dyn FnMut(&anbao_detect::Alert) + 'a>;
+type LiveFindingPrinter<'a> = Box<dyn FnMut(&Finding, &anbao_detect::Evidence) + 'a>;
 
 impl Scanner<'_> {
     fn record(&mut self, event: &Event) {
@@ -274,6 +345,18 @@ impl TrafficSink for Scanner<'_> {
         self.intel.match_event(event, &mut self.stats, &mut self.detections);
         if !self.detections.is_empty() {
             self.record(event);
+        }
+        if let Some(h) = &mut self.heuristics {
+            h.event(event, &mut self.new_findings);
+            for f in self.new_findings.drain(..) {
+                if let Some(live) = &mut self.live_finding {
+                    live(&f, &anbao_detect::Evidence::of(event, self.sensor));
+                }
+                if self.findings.len() < MAX_FINDINGS {
+                    let evidence = anbao_detect::Evidence::of(event, self.sensor);
+                    self.findings.push((f, evidence));
+                }
+            }
         }
     }
 
@@ -304,9 +387,15 @@ impl TrafficSink for Scanner<'_> {
     }
 }
 
-type ScanResult = (Vec<anbao_detect::Alert>, Vec<crate::traffic::InputReport>, MatchStats, u64);
+type ScanResult = (
+    Vec<anbao_detect::Alert>,
+    Vec<(Finding, anbao_detect::Evidence)>,
+    Vec<crate::traffic::InputReport>,
+    MatchStats,
+    u64,
+);
 
-fn scan(args: &ScanArgs, loaded: &Loaded, sensor: &str) -> Result<ScanResult> {
+fn scan(args: &ScanArgs, loaded: &Loaded, sensor: &str, heuristics: Option<HeuristicsConfig>) -> Result<ScanResult> {
     let options = ReadOptions { format: args.format, follow: args.follow };
     let progress = progress_bar(args.quiet || args.follow);
     let mut extractor = Extractor::new(Limits::default());
@@ -323,8 +412,29 @@ fn scan(args: &ScanArgs, loaded: &Loaded, sensor: &str) -> Result<ScanResult> {
     } else {
         None
     };
+    let live_finding: Option<LiveFindingPrinter<'_>> = if args.follow {
+        let json = args.json;
+        Some(Box::new(move |f: &Finding, e: &anbao_detect::Evidence| {
+            let line = if json {
+                serde_json::to_string(&printed_finding(f, e)).unwrap_or_default()
+            } else {
+                format!("{} {} {} {} {}", f.ts, f.victim, f.heuristic, f.name, f.reason)
+            };
+            let _ = writeln!(std::io::stdout().lock(), "{line}");
+        }))
+    } else {
+        None
+    };
+    let heuristics = match heuristics {
+        Some(c) => Some(Heuristics::new(c)?),
+        None => None,
+    };
     let mut scanner = Scanner {
         intel: Intel::new(&loaded.index, &loaded.allowlist),
+        heuristics,
+        new_findings: Vec::new(),
+        findings: Vec::new(),
+        live_finding,
         book: AlertBook::new(1_000_000),
         stats: MatchStats::default(),
         detections: Vec::new(),
@@ -338,5 +448,5 @@ fn scan(args: &ScanArgs, loaded: &Loaded, sensor: &str) -> Result<ScanResult> {
     }
     progress.finish_and_clear();
     let dropped = scanner.book.dropped();
-    Ok((scanner.book.into_alerts(), reports, scanner.stats, dropped))
+    Ok((scanner.book.into_alerts(), scanner.findings, reports, scanner.stats, dropped))
 }

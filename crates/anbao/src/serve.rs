@@ -133,12 +133,14 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
         }
     }
     let sensor = if c.detect_sensor.is_empty() { crate::scan::host_name() } else { c.detect_sensor.clone() };
+    let heuristics = crate::detect::heuristics_config(&c.heuristics_file, &[])?;
     crate::detect::spawn(
         store.clone(),
         state.intel.clone(),
         &c.detect_inputs,
         sensor,
         Duration::from_secs(c.detect_flush_seconds.max(1)),
+        Some(heuristics),
     );
     let app = anbao_server::router(state).into_make_service_with_connect_info::<SocketAddr>();
 

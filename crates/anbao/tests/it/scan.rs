@@ -172,3 +172,35 @@ fn scan_reads_captures_and_names_the_client_of_a_listed_dns_name() {
         "every query and response counts"
     );
 }
+
+#[test]
+fn heuristics_flag_lookalikes_of_a_protected_brand_and_can_be_turned_off() {
+    let dir = TempDir::new().unwrap();
+    let log = write(
+        dir.path(),
+        "q.log",
+        "2026-11-25T10:00:00Z 10.0.0.8 www.icbc-secure-login.com A\n2026-11-25T10:00:01Z 10.0.0.9 www.icbc.com.cn A\n",
+    );
+    let empty = write(dir.path(), "none.txt", "nothing.example\n");
+    let out =
+        anbao(["scan", "--json", "--brand", "icbc.com.cn", "--indicators"]).arg(&empty).arg(&log).run().expect_code(1);
+    let findings: Vec<Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(findings.len(), 1, "only the lookalike, not the brand itself: {out}");
+    let f = &findings[0];
+    assert_eq!(
+        (f["rule"].as_str(), f["victim"].as_str(), f["category"].as_str()),
+        (Some("lookalike"), Some("10.0.0.8"), Some("phishing"))
+    );
+    assert!(f["score"].as_u64().unwrap() >= 60, "{f}");
+    assert!(!f["reason"].as_str().unwrap().is_empty());
+    anbao(["scan", "--no-heuristics", "--indicators"]).arg(&empty).arg(&log).run().expect_code(0);
+    let bad = write(dir.path(), "h.toml", "[dga]\nthreshold = 101\n");
+    anbao(["scan", "--heuristics"])
+        .arg(&bad)
+        .arg("--indicators")
+        .arg(&empty)
+        .arg(&log)
+        .run()
+        .expect_code(2)
+        .expect_mentions(&["dga.threshold"]);
+}
