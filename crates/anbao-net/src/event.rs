@@ -400,7 +400,10 @@ mod tests {
         assert_eq!(Timestamp::from_secs_nanos(0, 0).to_string(), "1970-01-01T00:00:00Z");
         assert_eq!(Timestamp::from_secs_nanos(1_700_000_000, 123_000_000).to_string(), "2023-11-14T22:13:20.123Z");
         assert_eq!(Timestamp::from_secs_nanos(1_700_000_000, 123_456_000).to_string(), "2023-11-14T22:13:20.123456Z");
-        assert_eq!(Timestamp::from_secs_nanos(1_700_000_000, 123_456_789).to_string(), "2023-11-14T22:13:20.123456789Z");
+        assert_eq!(
+            Timestamp::from_secs_nanos(1_700_000_000, 123_456_789).to_string(),
+            "2023-11-14T22:13:20.123456789Z"
+        );
     }
 
     #[test]
