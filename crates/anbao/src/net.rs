@@ -11,7 +11,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 use anbao_net::{Endpoints, Event, Extractor, Limits};
-use anyhow::Result;
+use anyhow::{Context, Result};
 use clap::{Args, Subcommand};
 
 use crate::traffic::{InputFormat, InputReport, ReadOptions, TrafficSink, read_input};
@@ -44,6 +44,12 @@ pub struct ExtractArgs {
     /// No progress bar and no summary on stderr.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Also print every decoder counter (JSON) on stderr at the end.
+    #[arg(long)]
+    pub stats: bool,
+    /// Benchmarks: read the capture frames and decode nothing (the cost of reading alone).
+    #[arg(long, hide = true)]
+    pub read_only: bool,
 }
 
 pub async fn run(command: NetCommand) -> Result<ExitCode> {
@@ -126,7 +132,28 @@ pub fn input_status(reports: &[InputReport], clean: u8, partial: u8) -> u8 {
     }
 }
 
+/// `--read-only`: frames read, nothing decoded.
+fn read_only(args: &ExtractArgs) -> Result<ExitCode> {
+    let mut status = 0u8;
+    for input in &args.inputs {
+        let file = std::fs::File::open(input).with_context(|| format!("opening {input}"))?;
+        let (mut frames, mut bytes) = (0u64, 0u64);
+        let summary = anbao_net::capture::read_capture(std::io::BufReader::with_capacity(1 << 16, file), |f| {
+            frames += 1;
+            bytes += f.data.len() as u64;
+        })?;
+        if summary.problem_count > 0 {
+            status = 1;
+        }
+        eprintln!("anbao: {input}: {frames} frames, {bytes} bytes read, nothing decoded");
+    }
+    Ok(ExitCode::from(status))
+}
+
 fn extract(args: &ExtractArgs) -> Result<ExitCode> {
+    if args.read_only {
+        return read_only(args);
+    }
     const KINDS: [&str; 6] = ["dns", "http", "tls", "quic", "flow", "ids_alert"];
     if let Some(bad) = args.kind.iter().find(|k| !KINDS.contains(&k.as_str())) {
         anyhow::bail!("--kind {bad}: not one of {}", KINDS.join(", "));
@@ -162,12 +189,27 @@ fn extract(args: &ExtractArgs) -> Result<ExitCode> {
         let stats = extractor.stats();
         let records: u64 = reports.iter().map(|r| r.records).sum();
         let events: u64 = reports.iter().map(|r| r.events).sum();
+        let e = &stats.events;
         eprintln!(
-            "anbao: {} input(s), {records} frames or lines, {events} messages ({} printed); decoder counters: {}",
+            "anbao: {} input(s), {records} frames or lines, {events} messages ({} printed; from captures: dns {}, http {}, tls {}, quic {})",
             reports.len(),
             printer.printed,
-            serde_json::to_string(stats).unwrap_or_default()
+            e.dns,
+            e.http,
+            e.tls,
+            e.quic
         );
+        if stats.undecodable.total() > 0 || stats.problem_count > 0 {
+            let first = stats.problems.first().map(|p| format!("; first: frame {}: {}", p.frame, p.what)).unwrap_or_default();
+            eprintln!(
+                "anbao: {} message(s) could not be decoded, {} packet problem(s){first} (--stats for all counters)",
+                stats.undecodable.total(),
+                stats.problem_count
+            );
+        }
+        if args.stats {
+            eprintln!("{}", serde_json::to_string_pretty(&stats).unwrap_or_default());
+        }
     }
     Ok(ExitCode::from(input_status(&reports, 0, 1)))
 }
