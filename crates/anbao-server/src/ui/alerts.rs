@@ -34,8 +34,9 @@ const VICTIMS: &str = "/alerts/victims";
 const PAGE: i64 = 50;
 /// Subscribers the victim view lists at most.
 const VICTIM_LIMIT: i64 = 500;
-/// Label every sixth hour of the chart: four labels a day.
-const LABEL_EVERY: usize = 6;
+/// Label every eighth hour of the chart: three a day, as many as fit
+/// without touching (`MM-DD HH:00` is wider than six bars of 48).
+const LABEL_EVERY: usize = 8;
 
 pub(crate) fn status_key(status: &str) -> &'static str {
     match status {
