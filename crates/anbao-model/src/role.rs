@@ -14,7 +14,8 @@ pub enum Role {
     Admin,
     /// Works with intelligence, detections and assessments.
     Analyst,
-    /// Handles alerts and incidents.
+    /// Handles alerts and incidents: triages detections, notifies infected
+    /// subscribers and records the disposal.
     Responder,
     /// Reads everything in scope plus the audit log; changes nothing.
     Auditor,
@@ -44,6 +45,11 @@ impl Role {
             ManageUsers | ManageOrgUnits | ManageTokens => self == Role::Admin,
             ManageGovern | ManageIntel | DownloadSamples => matches!(self, Role::Admin | Role::Analyst),
             ReadAudit => matches!(self, Role::Admin | Role::Auditor),
+            // Every role reads detections like it reads intel: the auditor
+            // checks their handling and the regulator supervises the
+            // operator's monitoring and disposal of infections.
+            ReadAlerts => true,
+            TriageAlerts => matches!(self, Role::Admin | Role::Analyst | Role::Responder),
         }
     }
 
@@ -96,6 +102,13 @@ pub enum Permission {
     ManageIntel,
     /// Download malware samples (live malicious files, even if zipped).
     DownloadSamples,
+    /// See detection alerts with their evidence, the infected subscribers
+    /// and the detection charts. Every role holds it.
+    ReadAlerts,
+    /// Set an alert's status and record what was done about it (subscriber
+    /// notified, blocklisted, RPZ, sinkholed, escalated, notes): admin,
+    /// analyst, responder.
+    TriageAlerts,
 }
 
 #[cfg(test)]
@@ -120,6 +133,7 @@ mod tests {
                 Permission::ManageGovern,
                 Permission::ManageIntel,
                 Permission::DownloadSamples,
+                Permission::TriageAlerts,
             ] {
                 assert!(!role.allows(p), "{role} must not hold {p:?}");
             }
@@ -130,5 +144,12 @@ mod tests {
     fn only_admin_and_auditor_read_the_audit_log() {
         let readers: Vec<Role> = Role::ALL.into_iter().filter(|r| r.allows(Permission::ReadAudit)).collect();
         assert_eq!(readers, vec![Role::Admin, Role::Auditor]);
+    }
+
+    #[test]
+    fn every_role_reads_alerts_and_the_working_roles_triage_them() {
+        assert!(Role::ALL.into_iter().all(|r| r.allows(Permission::ReadAlerts)));
+        let triagers: Vec<Role> = Role::ALL.into_iter().filter(|r| r.allows(Permission::TriageAlerts)).collect();
+        assert_eq!(triagers, vec![Role::Admin, Role::Analyst, Role::Responder]);
     }
 }

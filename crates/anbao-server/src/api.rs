@@ -2,6 +2,7 @@
 //! handler is described in the OpenAPI document (see `openapi.rs`).
 
 pub mod accountability;
+pub mod alerts;
 pub mod assessments;
 pub mod asset_import;
 pub mod assets;

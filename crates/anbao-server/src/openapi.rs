@@ -35,10 +35,12 @@ use crate::api;
         api::intel::allowlists, api::intel::save_allowlist_route, api::intel::delete_allowlist,
         api::samples::list, api::samples::get, api::samples::upload, api::samples::download, api::samples::delete,
         api::intel_sources::list, api::intel_sources::create, api::intel_sources::delete, api::intel_sources::pull,
+        api::alerts::list, api::alerts::get, api::alerts::set_status, api::alerts::add_action, api::alerts::victims,
+        api::alerts::hours,
         crate::taxii::manage::list, crate::taxii::manage::create, crate::taxii::manage::update, crate::taxii::manage::delete, crate::taxii::manage::publish,
     ),
     tags(
-        (name = "operations"), (name = "accounts"), (name = "organisation"), (name = "audit"), (name = "govern"),
+        (name = "operations"), (name = "accounts"), (name = "organisation"), (name = "audit"), (name = "govern"), (name = "alerts"),
     )
 )]
 struct ApiDoc;

@@ -81,6 +81,7 @@ impl Route {
 use Access::{Authenticated, MfaPending, Public};
 use Kind::{Api, Page};
 use Permission::{ManageGovern, ManageOrgUnits, ManageTokens, ManageUsers, ReadAudit, ReadDirectory, ReadGovern};
+use Permission::{ReadAlerts, TriageAlerts};
 
 fn perm(p: Permission) -> Access {
     Access::Permission(p)
@@ -275,6 +276,12 @@ pub fn table() -> Vec<Route> {
             Page,
             ui::intel_sources::delete,
         ),
+        // Detection alerts (issue #5; R3.1–R3.3, R3.8): everyone reads, triagers change.
+        Route::new(get.clone(), "/alerts", perm(ReadAlerts), Page, ui::alerts::list),
+        Route::new(get.clone(), "/alerts/victims", perm(ReadAlerts), Page, ui::alerts::victims),
+        Route::new(get.clone(), "/alerts/{id}", perm(ReadAlerts), Page, ui::alerts::detail),
+        Route::new(post.clone(), "/alerts/{id}/status", perm(TriageAlerts), Page, ui::alerts::set_status),
+        Route::new(post.clone(), "/alerts/{id}/actions", perm(TriageAlerts), Page, ui::alerts::add_action),
         // JSON API.
         Route::new(get.clone(), "/api/v1/openapi.json", Public, Api, crate::openapi::serve),
         Route::new(get.clone(), "/api/v1/me", Authenticated, Api, api::me::get),
@@ -504,6 +511,13 @@ pub fn table() -> Vec<Route> {
             Api,
             api::intel_sources::pull,
         ),
+        // Detection alerts (issue #5; R3.1–R3.3, R3.8).
+        Route::new(get.clone(), "/api/v1/alerts", perm(ReadAlerts), Api, api::alerts::list),
+        Route::new(get.clone(), "/api/v1/alerts/victims", perm(ReadAlerts), Api, api::alerts::victims),
+        Route::new(get.clone(), "/api/v1/alerts/hours", perm(ReadAlerts), Api, api::alerts::hours),
+        Route::new(get.clone(), "/api/v1/alerts/{id}", perm(ReadAlerts), Api, api::alerts::get),
+        Route::new(post.clone(), "/api/v1/alerts/{id}/status", perm(TriageAlerts), Api, api::alerts::set_status),
+        Route::new(post.clone(), "/api/v1/alerts/{id}/actions", perm(TriageAlerts), Api, api::alerts::add_action),
         // TAXII collections (issue #4); the TAXII 2.1 routes are crate::taxii::router.
         Route::new(get.clone(), "/api/v1/taxii/collections", perm(Permission::ManageIntel), Api, taxii::manage::list),
         Route::new(

@@ -5,6 +5,7 @@
 
 pub mod account;
 pub mod accountability;
+pub mod alerts;
 pub mod areas;
 pub mod assessments;
 pub mod asset_import;
@@ -154,6 +155,7 @@ const NAV: &[NavItem] = &[
     },
     NavItem { href: "/areas/detect", key: "area.detect", permission: None },
     NavItem { href: "/intel", key: "nav.intel", permission: Some(anbao_model::Permission::ReadIntel) },
+    NavItem { href: "/alerts", key: "nav.alerts", permission: Some(anbao_model::Permission::ReadAlerts) },
     NavItem { href: "/areas/respond", key: "area.respond", permission: None },
     NavItem { href: "/areas/protect", key: "area.protect", permission: None },
     NavItem { href: "/admin/users", key: "nav.users", permission: Some(anbao_model::Permission::ReadDirectory) },

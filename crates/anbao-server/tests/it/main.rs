@@ -4,6 +4,7 @@
 
 mod harness;
 
+mod alerts;
 mod assessments;
 mod assets;
 mod audit;

@@ -36,6 +36,7 @@ const GOVERN_WRITERS: &[Role] = &[Role::Admin, Role::Analyst];
 const TAXII_MANAGERS: &[Role] = &[Role::Admin, Role::Analyst];
 const INTEL_MANAGERS: &[Role] = &[Role::Admin, Role::Analyst];
 const SAMPLE_DOWNLOADERS: &[Role] = &[Role::Admin, Role::Analyst];
+const ALERT_TRIAGERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Responder];
 
 const API: Kind = Kind::Api;
 const PAGE: Kind = Kind::Page;
@@ -141,6 +142,12 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/govern/risks", PAGE, Roles(GOVERN_WRITERS)),
     ("POST", "/govern/assets/{id}/prelaunch", PAGE, Roles(GOVERN_WRITERS)),
     ("POST", "/govern/tasks/{id}/close", PAGE, Roles(GOVERN_WRITERS)),
+    // Detection alerts: everyone reads, the working roles triage.
+    ("GET", "/alerts", PAGE, Roles(EVERY_ROLE)),
+    ("GET", "/alerts/victims", PAGE, Roles(EVERY_ROLE)),
+    ("GET", "/alerts/{id}", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/alerts/{id}/status", PAGE, Roles(ALERT_TRIAGERS)),
+    ("POST", "/alerts/{id}/actions", PAGE, Roles(ALERT_TRIAGERS)),
     // JSON API.
     ("GET", "/api/v1/openapi.json", API, Public),
     ("GET", "/api/v1/me", API, AnyRole),
@@ -229,6 +236,12 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/api/v1/intel/sources", API, Roles(INTEL_MANAGERS)),
     ("DELETE", "/api/v1/intel/sources/{id}", API, Roles(INTEL_MANAGERS)),
     ("POST", "/api/v1/intel/sources/{id}/pull", API, Roles(INTEL_MANAGERS)),
+    ("GET", "/api/v1/alerts", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/alerts/victims", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/alerts/hours", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/alerts/{id}", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/alerts/{id}/status", API, Roles(ALERT_TRIAGERS)),
+    ("POST", "/api/v1/alerts/{id}/actions", API, Roles(ALERT_TRIAGERS)),
     ("GET", "/api/v1/taxii/collections", API, Roles(TAXII_MANAGERS)),
     ("POST", "/api/v1/taxii/collections", API, Roles(TAXII_MANAGERS)),
     ("PATCH", "/api/v1/taxii/collections/{id}", API, Roles(TAXII_MANAGERS)),
@@ -254,6 +267,7 @@ struct Fixture {
     network_unit_for_api_delete: i64,
     network_unit_for_page_delete: i64,
     intel: crate::intel::IntelFixture,
+    alert: i64,
 }
 
 async fn make_network_unit(app: &App, name: &str) -> i64 {
@@ -278,6 +292,33 @@ async fn make_asset(app: &App, name: &str) -> i64 {
     let checked = draft.check().expect("valid asset");
     let actor = anbao_store::Actor::system();
     app.store.create_asset(&actor, &anbao_model::OrgScope::All, &checked, &[]).await.expect("asset").id
+}
+
+/// An alert as the detection pipeline writes it.
+async fn make_alert(app: &App) -> i64 {
+    let now = app.store.clock().now();
+    let draft = anbao_store::AlertDraft {
+        dedup_key: "intel:10.0.0.5:matrix".into(),
+        rule: "intel".into(),
+        category: "botnet_cc".into(),
+        severity: 3,
+        victim: "10.0.0.5".into(),
+        indicator_id: None,
+        indicator: "matrix-alert.example".into(),
+        match_how: "exact".into(),
+        field: "dns.qname".into(),
+        observed: "matrix-alert.example".into(),
+        score: None,
+        reason: String::new(),
+        count: 1,
+        first_seen: now,
+        last_seen: now,
+        sensor: "matrix".into(),
+        evidence: r#"{"kind":"dns","summary":"query A matrix-alert.example"}"#.into(),
+    };
+    app.store.apply_alerts(&[draft], None).await.expect("alert");
+    let alerts = app.store.alerts(&anbao_store::AlertFilter::default(), 0, 1).await.expect("alerts");
+    alerts.first().expect("the alert").id
 }
 
 async fn make_domain(app: &App, name: &str) -> i64 {
@@ -308,6 +349,7 @@ impl Fixture {
             network_unit_for_api_delete: make_network_unit(app, "待删除单元一").await,
             network_unit_for_page_delete: make_network_unit(app, "待删除单元二").await,
             intel: crate::intel::IntelFixture::new(app).await,
+            alert: make_alert(app).await,
         }
     }
 
@@ -350,6 +392,8 @@ impl Fixture {
             self.domain_for_page_delete
         } else if path.contains("/intel/") {
             self.intel.id_for(method, path).unwrap_or_default()
+        } else if path.contains("/alerts/") {
+            self.alert
         } else {
             0
         };
