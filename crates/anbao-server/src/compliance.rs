@@ -83,6 +83,12 @@ pub struct Facts {
     pub recent_imports: i64,
     pub scheduled_sources: i64,
     pub taxii_collections: i64,
+    /// Detection in the last 30 days, per requirement's categories: alerts,
+    /// alerts with a disposal action, subscribers notified.
+    pub botnet_alerts: (i64, i64),
+    pub mobile_alerts: (i64, i64),
+    pub phishing_alerts: (i64, i64),
+    pub notified: i64,
 }
 
 impl Facts {
@@ -158,6 +164,23 @@ impl Facts {
                 store.intel_sources().await?.iter().filter(|s| s.enabled && s.interval_minutes > 0).count() as i64;
             f.taxii_collections = store.taxii_collections().await?.len() as i64;
         }
+        if p.role.allows(Permission::ReadAlerts) {
+            let month_ago = store.clock().now() - time::Duration::days(30);
+            for (category, alerts, disposed, notified) in store.alert_disposal_summary(month_ago).await? {
+                let slot = match category.as_str() {
+                    "botnet_cc" | "trojan" | "dns_tunnel" => &mut f.botnet_alerts,
+                    "mobile_malware" => &mut f.mobile_alerts,
+                    "phishing" | "malicious_url" | "malicious_download" => &mut f.phishing_alerts,
+                    _ => {
+                        f.notified += notified;
+                        continue;
+                    }
+                };
+                slot.0 += alerts;
+                slot.1 += disposed;
+                f.notified += notified;
+            }
+        }
         Ok(f)
     }
 
@@ -169,7 +192,7 @@ impl Facts {
 type Evaluator = fn(&Facts) -> Vec<Finding>;
 
 /// Every evaluator; add one per feature that produces evidence.
-pub const EVALUATORS: &[Evaluator] = &[grading, assets, accountability, audit, intel];
+pub const EVALUATORS: &[Evaluator] = &[grading, assets, accountability, audit, intel, detection];
 
 fn rag_by_count(n: i64) -> Rag {
     if n > 0 { Rag::Green } else { Rag::Red }
@@ -475,9 +498,80 @@ fn intel(f: &Facts) -> Vec<Finding> {
     ]
 }
 
+/// R3.1–R3.3 ask for monitoring and disposal: alerts of the kind show the
+/// monitoring runs (amber), disposal actions recorded on them complete it
+/// (green). R3.8: notifying subscribers is a start of the services it asks.
+fn detection(f: &Facts) -> Vec<Finding> {
+    let rag = |(alerts, disposed): (i64, i64)| match (alerts, disposed) {
+        (0, _) => Rag::Red,
+        (_, 0) => Rag::Amber,
+        _ => Rag::Green,
+    };
+    let pair = |en: &'static str, zh: &'static str, (alerts, disposed): (i64, i64), category: &'static str| {
+        vec![
+            item(en, zh, alerts, Some(category)),
+            item("of them with a disposal action", "其中已有处置记录", disposed, Some(category)),
+        ]
+    };
+    vec![
+        Finding {
+            id: "R3.1",
+            status: rag(f.botnet_alerts),
+            evidence: pair(
+                "botnet, trojan and tunnelling alerts (30 days)",
+                "僵尸网络、木马和隧道告警 (30 天)",
+                f.botnet_alerts,
+                "/alerts?category=botnet_cc",
+            ),
+        },
+        Finding {
+            id: "R3.2",
+            status: rag(f.mobile_alerts),
+            evidence: pair(
+                "mobile malware alerts (30 days)",
+                "移动恶意程序告警 (30 天)",
+                f.mobile_alerts,
+                "/alerts?category=mobile_malware",
+            ),
+        },
+        Finding {
+            id: "R3.3",
+            status: rag(f.phishing_alerts),
+            evidence: pair(
+                "phishing and malicious URL alerts (30 days)",
+                "钓鱼和恶意网址告警 (30 天)",
+                f.phishing_alerts,
+                "/alerts?category=phishing",
+            ),
+        },
+        Finding {
+            id: "R3.8",
+            status: if f.notified > 0 { Rag::Amber } else { Rag::Red },
+            evidence: vec![item(
+                "infected subscribers notified (30 days)",
+                "已通知的受感染用户 (30 天)",
+                f.notified,
+                Some("/alerts/victims"),
+            )],
+        },
+    ]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn detection_moves_monitoring_and_disposal_requirements() {
+        let list = evaluate(
+            reqs(),
+            &Facts { botnet_alerts: (5, 0), phishing_alerts: (2, 1), notified: 1, ..Facts::default() },
+        );
+        assert_eq!(status_of(&list, "R3.1"), Rag::Amber, "monitoring without disposal");
+        assert_eq!(status_of(&list, "R3.2"), Rag::Red, "no mobile malware alerts");
+        assert_eq!(status_of(&list, "R3.3"), Rag::Green);
+        assert_eq!(status_of(&list, "R3.8"), Rag::Amber);
+    }
 
     fn reqs() -> &'static [Requirement] {
         requirements().expect("builtin requirements")

@@ -472,6 +472,26 @@ impl Store {
         rows.iter().map(action_of).collect()
     }
 
+    /// Per category, alerts last seen since `since`, how many of them have a
+    /// disposal action (blocklisted, rpz, sinkholed, notified), and how many
+    /// subscribers were notified: the monitoring-and-disposal evidence.
+    pub async fn alert_disposal_summary(&self, since: Timestamp) -> Result<Vec<(String, i64, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT a.category, COUNT(*) AS alerts, \
+             CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM alert_actions x WHERE x.alert_id = a.id \
+               AND x.action IN ('blocklisted', 'rpz', 'sinkholed', 'notified')) THEN 1 ELSE 0 END) AS BIGINT) AS disposed, \
+             CAST(SUM(CASE WHEN EXISTS (SELECT 1 FROM alert_actions x WHERE x.alert_id = a.id \
+               AND x.action = 'notified') THEN 1 ELSE 0 END) AS BIGINT) AS notified \
+             FROM alerts a WHERE a.last_seen >= $1 GROUP BY a.category ORDER BY a.category",
+        )
+        .bind(format_ts(since))
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("category")?, r.try_get("alerts")?, r.try_get("disposed")?, r.try_get("notified")?)))
+            .collect()
+    }
+
     /// Forgets applied bus sequence numbers older than `before` (the bus
     /// will not redeliver them).
     pub async fn prune_bus_applied(&self, before: Timestamp) -> Result<u64> {

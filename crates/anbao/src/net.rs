@@ -200,7 +200,8 @@ fn extract(args: &ExtractArgs) -> Result<ExitCode> {
             e.quic
         );
         if stats.undecodable.total() > 0 || stats.problem_count > 0 {
-            let first = stats.problems.first().map(|p| format!("; first: frame {}: {}", p.frame, p.what)).unwrap_or_default();
+            let first =
+                stats.problems.first().map(|p| format!("; first: frame {}: {}", p.frame, p.what)).unwrap_or_default();
             eprintln!(
                 "anbao: {} message(s) could not be decoded, {} packet problem(s){first} (--stats for all counters)",
                 stats.undecodable.total(),

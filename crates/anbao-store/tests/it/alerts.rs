@@ -146,6 +146,9 @@ async fn victims_hours_status_and_actions(db: TestDb) {
     assert_eq!(actions[0].actor, "bob");
     assert_audited(store, "bob", "alert.action", "alert", id).await;
 
+    let summary = store.alert_disposal_summary(t0 - Duration::hours(1)).await.unwrap();
+    assert_eq!(summary, [("botnet_cc".to_owned(), 1, 0, 0), ("phishing".to_owned(), 1, 1, 1)], "{summary:?}");
+
     let counts = store.alert_status_counts().await.unwrap();
     assert_eq!(counts, [("confirmed".to_owned(), 1), ("new".to_owned(), 2)]);
 }
