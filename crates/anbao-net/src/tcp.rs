@@ -505,7 +505,7 @@ fn deliver<S: Default>(
         StreamInterest::Stop => d.stop(),
         StreamInterest::Continue { consumed } => {
             let consumed_here = usize::try_from(consumed).unwrap_or(usize::MAX).min(pending_len);
-            d.skip += consumed - consumed_here as u64;
+            d.skip = d.skip.saturating_add(consumed - consumed_here as u64);
             d.pending.drain(..consumed_here);
             if d.pending.len() > limits.max_stream_bytes {
                 stats.streams_abandoned += 1;
@@ -528,7 +528,7 @@ fn settle<S: Default>(
         StreamInterest::Stop => d.stop(),
         StreamInterest::Continue { consumed } => {
             let consumed_here = usize::try_from(consumed).unwrap_or(usize::MAX).min(data.len());
-            d.skip += consumed - consumed_here as u64;
+            d.skip = d.skip.saturating_add(consumed - consumed_here as u64);
             let rest = data.get(consumed_here..).unwrap_or_default();
             if rest.len() > limits.max_stream_bytes {
                 stats.streams_abandoned += 1;
