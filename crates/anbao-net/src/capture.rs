@@ -85,9 +85,9 @@ pub struct CaptureSummary {
 
 pub const MAX_PROBLEMS: usize = 20;
 
-/// The read buffer's starting size: a 256 KiB frame (the largest snaplen
-/// tools write) and its record header fit without growing.
-pub const INITIAL_BUFFER: usize = 256 * 1024 + 64;
+/// The read buffer's starting size; it grows to fit a larger block (the
+/// largest snaplen tools write is 256 KiB).
+pub const INITIAL_BUFFER: usize = 64 * 1024;
 
 /// The largest block or record read whole; larger pcapng blocks are
 /// skipped, a larger pcap record ends the reading.

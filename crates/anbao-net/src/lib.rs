@@ -46,7 +46,5 @@ pub mod quic;
 pub mod tcp;
 pub mod tls;
 
-pub use event::{
-    Answer, AnswerData, Dns, Endpoints, Event, Flow, Http, IdsAlert, Message, Proto, Qr, Timestamp, TlsHello,
-};
+pub use event::{Answer, AnswerData, Dns, Endpoints, Event, Flow, Http, IdsAlert, Message, Proto, Qr, TlsHello, Timestamp};
 pub use extract::{ExtractStats, Extractor, Limits};

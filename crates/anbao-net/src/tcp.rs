@@ -465,6 +465,8 @@ fn deliver<S: Default>(
         let fits = (ahead as usize).saturating_add(data.len()) <= limits.max_stream_bytes;
         if !fits {
             stats.segments_out_of_window += 1;
+        } else if d.out_of_order.iter().any(|(held, bytes)| *held == seq && bytes.len() >= data.len()) {
+            stats.segments_retransmitted += 1;
         } else if d.out_of_order.len() >= limits.max_out_of_order_segments {
             stats.streams_abandoned += 1;
             d.stop();
@@ -503,7 +505,7 @@ fn deliver<S: Default>(
         StreamInterest::Stop => d.stop(),
         StreamInterest::Continue { consumed } => {
             let consumed_here = usize::try_from(consumed).unwrap_or(usize::MAX).min(pending_len);
-            d.skip += consumed - consumed_here as u64;
+            d.skip = d.skip.saturating_add(consumed - consumed_here as u64);
             d.pending.drain(..consumed_here);
             if d.pending.len() > limits.max_stream_bytes {
                 stats.streams_abandoned += 1;
@@ -526,7 +528,7 @@ fn settle<S: Default>(
         StreamInterest::Stop => d.stop(),
         StreamInterest::Continue { consumed } => {
             let consumed_here = usize::try_from(consumed).unwrap_or(usize::MAX).min(data.len());
-            d.skip += consumed - consumed_here as u64;
+            d.skip = d.skip.saturating_add(consumed - consumed_here as u64);
             let rest = data.get(consumed_here..).unwrap_or_default();
             if rest.len() > limits.max_stream_bytes {
                 stats.streams_abandoned += 1;
@@ -584,10 +586,11 @@ mod tests {
         assert_eq!(collect(&mut r, &seg(1000, 80, 100, TcpFlags::ACK, b"GET "), true), b"GET ");
         // "HTTP" arrives before "/ ".
         assert!(collect(&mut r, &seg(1000, 80, 106, TcpFlags::ACK, b"HTTP"), true).is_empty());
-        assert_eq!(r.stats().segments_out_of_order, 1);
+        assert!(collect(&mut r, &seg(1000, 80, 106, TcpFlags::ACK, b"HTTP"), true).is_empty());
+        assert_eq!((r.stats().segments_out_of_order, r.stats().segments_retransmitted), (1, 1));
         assert_eq!(collect(&mut r, &seg(1000, 80, 104, TcpFlags::ACK, b"/ "), true), b"/ HTTP");
         assert!(collect(&mut r, &seg(1000, 80, 100, TcpFlags::ACK, b"GET / "), true).is_empty());
-        assert_eq!(r.stats().segments_retransmitted, 1);
+        assert_eq!(r.stats().segments_retransmitted, 2);
         // Overlap: the first copy of bytes 108..110 wins.
         assert_eq!(collect(&mut r, &seg(1000, 80, 108, TcpFlags::ACK, b"XX/1"), true), b"/1");
         assert_eq!(r.flows(), 1);

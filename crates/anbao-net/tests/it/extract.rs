@@ -251,3 +251,149 @@ fn event_timestamps_and_endpoints_are_the_sender_side() {
     assert_eq!(response.endpoints.src, query.endpoints.dst.unwrap());
     assert!(response.ts > query.ts && query.ts > Timestamp(1_000_000_000_000_000_000));
 }
+
+/// A raw-IPv4 TCP segment from 10.0.0.1:40000 to 10.0.0.2:`dport` (or back).
+fn tcp_frame(to_server: bool, dport: u16, seq: u32, flags: u8, payload: &[u8]) -> Vec<u8> {
+    let total = (40 + payload.len()) as u16;
+    let (src, dst) = if to_server { ([10, 0, 0, 1], [10, 0, 0, 2]) } else { ([10, 0, 0, 2], [10, 0, 0, 1]) };
+    let (sport, dport) = if to_server { (40_000u16, dport) } else { (dport, 40_000) };
+    let mut p = vec![0x45, 0];
+    p.extend_from_slice(&total.to_be_bytes());
+    p.extend_from_slice(&[0, 0, 0x40, 0, 64, 6, 0, 0]);
+    p.extend_from_slice(&src);
+    p.extend_from_slice(&dst);
+    p.extend_from_slice(&sport.to_be_bytes());
+    p.extend_from_slice(&dport.to_be_bytes());
+    p.extend_from_slice(&seq.to_be_bytes());
+    p.extend_from_slice(&[0, 0, 0, 0, 0x50, flags, 0xff, 0xff, 0, 0, 0, 0]);
+    p.extend_from_slice(payload);
+    p
+}
+
+/// Feeds a client's stream to port `dport` cut into the given pieces
+/// (after a SYN), and returns the events.
+fn client_stream(dport: u16, pieces: &[&[u8]]) -> (Vec<Event>, ExtractStats) {
+    let mut extractor = Extractor::with_parsers(Limits::default(), stand_ins());
+    let mut events = vec![];
+    let mut seq = 1000u32;
+    let mut frames = vec![tcp_frame(true, dport, seq, 0x02, b"")];
+    seq += 1;
+    for piece in pieces {
+        frames.push(tcp_frame(true, dport, seq, 0x18, piece));
+        seq += piece.len() as u32;
+    }
+    for (i, data) in frames.iter().enumerate() {
+        let frame = Frame { ts: Timestamp(i as i64), link_type: LinkType::RAW, data, original_len: data.len() as u32 };
+        extractor.frame(&frame, &mut |e| events.push(e));
+    }
+    (events, extractor.stats())
+}
+
+fn http_requests(events: &[Event]) -> Vec<String> {
+    events
+        .iter()
+        .map(|e| match &e.message {
+            Message::Http(h) => format!("{} {}", h.method, h.uri),
+            other => format!("{other:?}"),
+        })
+        .collect()
+}
+
+#[test]
+fn keep_alive_requests_with_bodies_split_anywhere() {
+    let stream: &[u8] = b"POST /a HTTP/1.1\r\nContent-Length: 10\r\n\r\n0123456789GET /b HTTP/1.1\r\n\r\n\
+        PUT /c HTTP/1.1\r\ncontent-length: 3\r\n\r\nxyzGET /d HTTP/1.1\r\n\r\n";
+    for cut in 1..stream.len() {
+        let (a, b) = stream.split_at(cut);
+        let (events, stats) = client_stream(8080, &[a, b]);
+        assert_eq!(http_requests(&events), ["POST /a", "GET /b", "PUT /c", "GET /d"], "cut at {cut}");
+        assert_eq!(stats.undecodable.http, 0);
+        assert!(events.iter().all(|e| e.endpoints.dport == Some(8080) && e.endpoints.sport == Some(40_000)));
+    }
+    // One byte per segment.
+    let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+    assert_eq!(http_requests(&client_stream(80, &bytes).0).len(), 4);
+}
+
+#[test]
+fn a_body_larger_than_the_stream_buffer_is_skipped_not_held() {
+    let body = vec![b'x'; Limits::default().max_stream_bytes * 4];
+    let head = format!("POST /big HTTP/1.1\r\nContent-Length: {}\r\n\r\n", body.len());
+    let mut pieces: Vec<&[u8]> = vec![head.as_bytes()];
+    pieces.extend(body.chunks(1400));
+    pieces.push(b"GET /after HTTP/1.1\r\n\r\n");
+    let (events, stats) = client_stream(80, &pieces);
+    assert_eq!(http_requests(&events), ["POST /big", "GET /after"]);
+    assert_eq!(stats.tcp.streams_abandoned, 0);
+}
+
+#[test]
+fn chunked_and_upgraded_streams_are_left_after_their_head() {
+    let (events, _) = client_stream(
+        80,
+        &[b"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nGET /\r\n0\r\n\r\nGET /no HTTP/1.1\r\n\r\n"],
+    );
+    assert_eq!(http_requests(&events), ["POST /c"]);
+    let (events, _) =
+        client_stream(80, &[b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", b"GET /not-http HTTP/1.1\r\n\r\n"]);
+    assert_eq!(http_requests(&events), ["GET /ws"]);
+}
+
+#[test]
+fn tls_inside_a_connect_tunnel() {
+    // A minimal ClientHello (version, random of 32 bytes of 0x5a, no
+    // session id, one cipher suite, null compression), split over segments.
+    let mut hello = vec![0x01, 0, 0, 41, 0x03, 0x03];
+    hello.extend_from_slice(&[0x5a; 32]);
+    hello.extend_from_slice(&[0, 0, 2, 0x13, 0x01, 1, 0]);
+    let mut record = vec![0x16, 0x03, 0x01, 0, hello.len() as u8];
+    record.extend_from_slice(&hello);
+    let connect = b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n";
+    let (events, stats) = client_stream(3128, &[connect, &record[..3], &record[3..20], &record[20..]]);
+    assert_eq!(events.len(), 2, "{events:?}");
+    assert_eq!(http_requests(&events[..1]), ["CONNECT example.com:443"]);
+    let Message::Tls(t) = &events[1].message else { panic!("{events:?}") };
+    assert_eq!(t.sni.as_deref(), Some("5a".repeat(32).as_str()), "the stand-in puts the random there");
+    assert_eq!(stats.events.tls, 1);
+}
+
+#[test]
+fn dns_over_tcp_messages_split_and_joined_anyhow() {
+    let mut stream = vec![];
+    for id in 1..=5u16 {
+        let mut message = id.to_be_bytes().to_vec();
+        message.extend_from_slice(&[1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+        message.extend_from_slice(&vec![0; usize::from(id) * 7]);
+        stream.extend_from_slice(&(message.len() as u16).to_be_bytes());
+        stream.extend_from_slice(&message);
+    }
+    for cut in [1, 2, 3, 14, 15, 40] {
+        let (a, b) = stream.split_at(cut);
+        let (events, stats) = client_stream(53, &[a, b]);
+        let ids: Vec<u16> = events
+            .iter()
+            .map(|e| match &e.message {
+                Message::Dns(d) => d.id,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(ids, [1, 2, 3, 4, 5], "cut at {cut}");
+        assert_eq!((stats.events.dns, stats.undecodable.dns), (5, 0));
+    }
+    // A length over the stream buffer: counted, skipped, and the next read.
+    let big = Limits::default().max_stream_bytes;
+    let mut stream = (big as u16).to_be_bytes().to_vec();
+    stream.extend(vec![0u8; big]);
+    stream.extend_from_slice(&[0, 12, 0, 9, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    let pieces: Vec<&[u8]> = stream.chunks(1000).collect();
+    let (events, stats) = client_stream(53, &pieces);
+    assert_eq!(events.len(), 1);
+    assert_eq!((stats.undecodable.dns, stats.problems.len()), (1, 1), "{:?}", stats.problems);
+}
+
+#[test]
+fn streams_that_are_nothing_we_read_cost_nothing_more() {
+    let (events, stats) = client_stream(22, &[b"SSH-2.0-OpenSSH_9.6\r\n", b"more bytes"]);
+    assert!(events.is_empty());
+    assert_eq!((stats.tcp.flows_tracked, stats.undecodable.total()), (1, 0));
+}
