@@ -46,5 +46,7 @@ pub mod quic;
 pub mod tcp;
 pub mod tls;
 
-pub use event::{Answer, AnswerData, Dns, Endpoints, Event, Flow, Http, IdsAlert, Message, Proto, Qr, TlsHello, Timestamp};
+pub use event::{
+    Answer, AnswerData, Dns, Endpoints, Event, Flow, Http, IdsAlert, Message, Proto, Qr, Timestamp, TlsHello,
+};
 pub use extract::{ExtractStats, Extractor, Limits};
