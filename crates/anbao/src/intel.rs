@@ -155,6 +155,10 @@ pub struct ExportArgs {
     /// `--format rpz --alert-status confirmed` for a disposal zone of what detection confirmed.
     #[arg(long, value_name = "STATUS", value_parser = clap::builder::PossibleValuesParser::new(anbao_store::ALERT_STATUSES))]
     alert_status: Option<String>,
+    /// STIX: also a sighting of each indicator our detection saw (counts, first and last seen; no
+    /// subscriber data), to share back with the indicator's source (R8.5).
+    #[arg(long)]
+    sightings: bool,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -323,6 +327,7 @@ async fn export(a: ExportArgs) -> Result<ExitCode> {
         alert_status: a.alert_status,
         ..IndicatorFilter::default()
     };
+    req.sightings = a.sightings;
     req.include_expired = a.include_expired;
     req.include_allowlisted = a.include_allowlisted;
     req.sinkhole = a.sinkhole;
