@@ -242,7 +242,7 @@ async fn export_stix(
 /// A STIX 2.1 `sighting` of the indicator `stix_id`. Its id is derived from
 /// the indicator's, so each export carries the same sighting object, at a
 /// new version (`modified` = last seen) once there are new detections.
-fn sighting_of(stix_id: &str, count: i64, first: Timestamp, last: Timestamp) -> StixObject {
+pub(crate) fn sighting_of(stix_id: &str, count: i64, first: Timestamp, last: Timestamp) -> StixObject {
     use sha2::Digest;
     let digest = sha2::Sha256::digest(format!("anbao-sighting:{stix_id}").as_bytes());
     let mut bytes = [0u8; 16];

@@ -299,6 +299,21 @@ quiet.example
     anbao_feeds::export(&db.store, &ExportRequest::new(ExportFormat::Stix, db.clock.now()), &mut out).await.unwrap();
     assert!(!String::from_utf8(out).unwrap().contains("\"sighting\""));
 
+    // Publishing shares the sighting with the indicator, and again unchanged.
+    use anbao_store::{CollectionDraft, ObjectFilter, PublishFilter};
+    let draft = CollectionDraft {
+        title: "c2 for partners".into(),
+        publish: Some(PublishFilter { categories: vec![Category::BotnetCc], max_tlp: None }),
+        ..CollectionDraft::default()
+    };
+    let shared = db.store.taxii_create_collection(&actor(), &draft).await.unwrap();
+    let r = anbao_feeds::publish::publish(&db.store, &actor(), &shared.id).await.unwrap();
+    assert_eq!((r.admitted, r.added), (2, 3), "two indicators and one sighting: {r:?}");
+    let page = db.store.taxii_objects(&shared.id, &ObjectFilter::default(), 100, true).await.unwrap();
+    assert!(page.objects.iter().any(|o| o.body.contains("\"sighting_of_ref\"")), "the sighting is in the collection");
+    let again = anbao_feeds::publish::publish(&db.store, &actor(), &shared.id).await.unwrap();
+    assert_eq!((again.added, again.unchanged), (0, 3), "{again:?}");
+
     // The OASIS validator accepts the bundle with its sighting.
     let py = std::env::var("ANBAO_PYTHON").unwrap_or_else(|_| "python3".to_owned());
     let file = dir.path().join("bundle.json");
