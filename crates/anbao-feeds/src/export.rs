@@ -18,7 +18,7 @@ use anbao_intel::export::{
 };
 use anbao_intel::stix::export::{BundleWriter, ExportOptions, IndicatorMeta};
 use anbao_intel::stix::uuid4_from_bytes;
-use anbao_intel::{Indicator, IndicatorKind};
+use anbao_intel::{Indicator, IndicatorKind, StixObject};
 use anbao_model::Timestamp;
 use anbao_store::{IndicatorFilter, Store, StoreError};
 use serde::Serialize;
@@ -92,6 +92,9 @@ pub struct ExportRequest {
     /// RPZ zone name.
     pub zone: String,
     pub now: Timestamp,
+    /// STIX: add a `sighting` of each exported indicator our detection saw
+    /// (counts and first/last seen; no subscriber data), to share back (R8.5).
+    pub sightings: bool,
 }
 
 impl ExportRequest {
@@ -104,6 +107,7 @@ impl ExportRequest {
             sinkhole: None,
             zone: "rpz.anbao.".into(),
             now,
+            sightings: false,
         }
     }
 }
@@ -196,6 +200,7 @@ async fn export_stix(
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut random);
     let options = ExportOptions::new(format!("bundle--{}", uuid4_from_bytes(random)), req.now);
     let mut writer = BundleWriter::new(&mut *out, options).map_err(|e| FeedsError::Internal(e.to_string()))?;
+    let sightings = if req.sightings { store.alert_sightings().await? } else { Default::default() };
     let mut failure: Option<String> = None;
     let result = store
         .intel_for_each_export(filter, |e| {
@@ -207,7 +212,16 @@ async fn export_stix(
             let meta =
                 IndicatorMeta { id: None, created: Some(e.stored.created_at), modified: Some(e.stored.updated_at) };
             match writer.indicator(&record, &meta) {
-                Ok(Some(_)) => report.written += 1,
+                Ok(Some(stix_id)) => {
+                    report.written += 1;
+                    if let Some(&(count, first, last)) = sightings.get(&e.stored.id) {
+                        let sighting = sighting_of(&stix_id, count, first, last);
+                        if let Err(err) = writer.object(&sighting) {
+                            failure = Some(err.to_string());
+                            return Err(StoreError::Conflict("export stopped".into()));
+                        }
+                    }
+                }
                 Ok(None) => report.skipped += 1,
                 Err(err) => {
                     failure = Some(err.to_string());
@@ -223,6 +237,32 @@ async fn export_stix(
     result?;
     writer.finish().map_err(|e| FeedsError::Internal(e.to_string()))?;
     Ok(report)
+}
+
+/// A STIX 2.1 `sighting` of the indicator `stix_id`. Its id is derived from
+/// the indicator's, so each export carries the same sighting object, at a
+/// new version (`modified` = last seen) once there are new detections.
+pub(crate) fn sighting_of(stix_id: &str, count: i64, first: Timestamp, last: Timestamp) -> StixObject {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(format!("anbao-sighting:{stix_id}").as_bytes());
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(digest.get(..16).unwrap_or(&[0u8; 16]));
+    let id = format!("sighting--{}", uuid4_from_bytes(bytes));
+    let (first, last) = (anbao_model::clock::format_ts(first), anbao_model::clock::format_ts(last));
+    let json = serde_json::json!({
+        "type": "sighting",
+        "spec_version": "2.1",
+        "id": id,
+        // Created at the first detection, a new version at each later one.
+        "created": first,
+        "modified": last,
+        "sighting_of_ref": stix_id,
+        // STIX caps count at 999,999,999.
+        "count": count.clamp(0, 999_999_999),
+        "first_seen": first,
+        "last_seen": last,
+    });
+    StixObject { id, object_type: "sighting".into(), spec_version: "2.1".into(), version: last, json: json.to_string() }
 }
 
 fn describe(f: &IndicatorFilter) -> String {

@@ -51,6 +51,9 @@ pub async fn publish(store: &Store, actor: &Actor, collection: &str) -> Result<P
             .map_err(|e| FeedsError::Internal(e.to_string()))?;
     let mut report = PublishReport { collection_id: collection.id.clone(), ..PublishReport::default() };
     let mut failure = None;
+    // Sightings of what our detection saw go with the indicators they are
+    // of (R8.5: shared back); they carry counts and times, no subscribers.
+    let sightings = store.alert_sightings().await?;
     let filter_all = IndicatorFilter { valid_at: Some(now), ..IndicatorFilter::default() };
     store
         .intel_for_each_export(&filter_all, |e| {
@@ -62,7 +65,14 @@ pub async fn publish(store: &Store, actor: &Actor, collection: &str) -> Result<P
             let meta =
                 IndicatorMeta { id: None, created: Some(e.stored.created_at), modified: Some(e.stored.updated_at) };
             match writer.indicator(&record, &meta) {
-                Ok(Some(_)) => report.admitted += 1,
+                Ok(Some(stix_id)) => {
+                    report.admitted += 1;
+                    if let Some(&(count, first, last)) = sightings.get(&e.stored.id)
+                        && let Err(err) = writer.object(&crate::export::sighting_of(&stix_id, count, first, last))
+                    {
+                        failure = Some(err.to_string());
+                    }
+                }
                 Ok(None) => {}
                 Err(err) => failure = Some(err.to_string()),
             }

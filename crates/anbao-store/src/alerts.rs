@@ -492,6 +492,25 @@ impl Store {
             .collect()
     }
 
+    /// What our detection saw of each indicator, for STIX sightings (R8.5):
+    /// indicator id → (detections, first seen, last seen), over its alerts
+    /// not dismissed as false positives. Subscribers are not part of it.
+    pub async fn alert_sightings(&self) -> Result<std::collections::HashMap<i64, (i64, Timestamp, Timestamp)>> {
+        let rows = sqlx::query(
+            "SELECT indicator_id, CAST(SUM(count) AS BIGINT) AS n, MIN(first_seen) AS first_seen, \
+             MAX(last_seen) AS last_seen FROM alerts WHERE indicator_id IS NOT NULL AND status <> 'false_positive' \
+             GROUP BY indicator_id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut out = std::collections::HashMap::with_capacity(rows.len());
+        for r in &rows {
+            let id: i64 = r.try_get("indicator_id")?;
+            out.insert(id, (r.try_get("n")?, ts_col(r, "first_seen")?, ts_col(r, "last_seen")?));
+        }
+        Ok(out)
+    }
+
     /// Forgets applied bus sequence numbers older than `before` (the bus
     /// will not redeliver them).
     pub async fn prune_bus_applied(&self, before: Timestamp) -> Result<u64> {

@@ -185,6 +185,9 @@ pub struct IndicatorFilter {
     pub source: Option<String>,
     /// Valid at this time (expired ones left out); `None` includes all.
     pub valid_at: Option<Timestamp>,
+    /// Only indicators an alert in this status names (e.g. `confirmed`):
+    /// the disposal lists of R3.1 built from what detection confirmed.
+    pub alert_status: Option<String>,
 }
 
 /// An indicator with everything an export needs: the stored row, tags from
@@ -1086,6 +1089,10 @@ fn filter_sql(filter: &IndicatorFilter, before_id: Option<i64>) -> (String, Vec<
     if let Some(at) = filter.valid_at {
         let p = next(format_ts(at), &mut binds);
         clauses.push(format!("(i.valid_until IS NULL OR i.valid_until > {p})"));
+    }
+    if let Some(status) = &filter.alert_status {
+        let p = next(status.clone(), &mut binds);
+        clauses.push(format!("EXISTS (SELECT 1 FROM alerts a WHERE a.indicator_id = i.id AND a.status = {p})"));
     }
     if let Some(id) = before_id {
         // Ids are bound as text and compared as numbers on both backends.

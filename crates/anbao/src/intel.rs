@@ -151,6 +151,14 @@ pub struct ExportArgs {
     /// RPZ: the zone's name.
     #[arg(long, default_value = "rpz.anbao.", value_name = "NAME")]
     zone: String,
+    /// Only indicators an alert in this status names (new, acknowledged, confirmed, …): e.g.
+    /// `--format rpz --alert-status confirmed` for a disposal zone of what detection confirmed.
+    #[arg(long, value_name = "STATUS", value_parser = clap::builder::PossibleValuesParser::new(anbao_store::ALERT_STATUSES))]
+    alert_status: Option<String>,
+    /// STIX: also a sighting of each indicator our detection saw (counts, first and last seen; no
+    /// subscriber data), to share back with the indicator's source (R8.5).
+    #[arg(long)]
+    sightings: bool,
     #[command(flatten)]
     data: DataArgs,
 }
@@ -312,7 +320,14 @@ async fn import_one(
 async fn export(a: ExportArgs) -> Result<ExitCode> {
     let store = open_store(&a.data.config()?).await?;
     let mut req = ExportRequest::new(a.format, store.clock().now());
-    req.filter = IndicatorFilter { category: a.category, kind: a.kind, source: a.source, ..IndicatorFilter::default() };
+    req.filter = IndicatorFilter {
+        category: a.category,
+        kind: a.kind,
+        source: a.source,
+        alert_status: a.alert_status,
+        ..IndicatorFilter::default()
+    };
+    req.sightings = a.sightings;
     req.include_expired = a.include_expired;
     req.include_allowlisted = a.include_allowlisted;
     req.sinkhole = a.sinkhole;

@@ -228,6 +228,113 @@ async fn exports_leave_out_allowlisted_and_expired() {
     assert_eq!(report.written, 3);
 }
 
+/// Our detections go back out as STIX sightings of the exported
+/// indicators, which the OASIS validator accepts.
+#[tokio::test]
+async fn stix_exports_carry_sightings_of_what_detection_saw() {
+    let db = sqlite().await;
+    let dir = tempfile::tempdir().unwrap();
+    let list = dir.path().join("cc.txt");
+    std::fs::write(
+        &list,
+        "evil.example
+quiet.example
+",
+    )
+    .unwrap();
+    run(&db, vec![Input::Path(list)], ImportOptions { category: Some(Category::BotnetCc), ..ImportOptions::default() })
+        .await;
+    let evil =
+        db.store.intel_indicator_by_value(anbao_intel::IndicatorKind::Domain, "evil.example").await.unwrap().unwrap();
+    let t0 = db.clock.now();
+    let draft =
+        |victim: &str, count: i64, first: time::OffsetDateTime, last: time::OffsetDateTime| anbao_store::AlertDraft {
+            dedup_key: format!("intel:{victim}:{}", evil.id),
+            rule: "intel".into(),
+            category: String::new(),
+            severity: 0,
+            victim: victim.into(),
+            indicator_id: Some(evil.id),
+            indicator: "evil.example".into(),
+            match_how: "exact".into(),
+            field: "dns.qname".into(),
+            observed: "evil.example".into(),
+            score: None,
+            reason: String::new(),
+            count,
+            first_seen: first,
+            last_seen: last,
+            sensor: "edge".into(),
+            evidence: "{}".into(),
+        };
+    db.store
+        .apply_alerts(
+            &[
+                draft("10.0.0.5", 3, t0 - Duration::hours(2), t0 - Duration::hours(1)),
+                draft("10.0.0.6", 4, t0 - Duration::hours(3), t0),
+            ],
+            None,
+        )
+        .await
+        .unwrap();
+
+    let mut out = Vec::new();
+    let mut req = ExportRequest::new(ExportFormat::Stix, db.clock.now());
+    req.sightings = true;
+    anbao_feeds::export(&db.store, &req, &mut out).await.unwrap();
+    let bundle: serde_json::Value = serde_json::from_slice(&out).unwrap();
+    let objects = bundle["objects"].as_array().unwrap();
+    let sightings: Vec<&serde_json::Value> = objects.iter().filter(|o| o["type"] == "sighting").collect();
+    assert_eq!(sightings.len(), 1, "only the indicator detection saw: {bundle}");
+    let s = sightings[0];
+    let evil_stix = objects.iter().find(|o| o["pattern"] == "[domain-name:value = 'evil.example']").unwrap();
+    assert_eq!(s["sighting_of_ref"], evil_stix["id"]);
+    assert_eq!(s["count"], 7);
+    assert_eq!(s["first_seen"], anbao_model::clock::format_ts(t0 - Duration::hours(3)));
+    assert_eq!(s["last_seen"], anbao_model::clock::format_ts(t0));
+    assert!(!bundle.to_string().contains("10.0.0.5"), "no subscriber data leaves");
+
+    // Without asking, no sightings.
+    let mut out = Vec::new();
+    anbao_feeds::export(&db.store, &ExportRequest::new(ExportFormat::Stix, db.clock.now()), &mut out).await.unwrap();
+    assert!(!String::from_utf8(out).unwrap().contains("\"sighting\""));
+
+    // Publishing shares the sighting with the indicator, and again unchanged.
+    use anbao_store::{CollectionDraft, ObjectFilter, PublishFilter};
+    let draft = CollectionDraft {
+        title: "c2 for partners".into(),
+        publish: Some(PublishFilter { categories: vec![Category::BotnetCc], max_tlp: None }),
+        ..CollectionDraft::default()
+    };
+    let shared = db.store.taxii_create_collection(&actor(), &draft).await.unwrap();
+    let r = anbao_feeds::publish::publish(&db.store, &actor(), &shared.id).await.unwrap();
+    assert_eq!((r.admitted, r.added), (2, 3), "two indicators and one sighting: {r:?}");
+    let page = db.store.taxii_objects(&shared.id, &ObjectFilter::default(), 100, true).await.unwrap();
+    assert!(page.objects.iter().any(|o| o.body.contains("\"sighting_of_ref\"")), "the sighting is in the collection");
+    let again = anbao_feeds::publish::publish(&db.store, &actor(), &shared.id).await.unwrap();
+    assert_eq!((again.added, again.unchanged), (0, 3), "{again:?}");
+
+    // The OASIS validator accepts the bundle with its sighting.
+    let py = std::env::var("ANBAO_PYTHON").unwrap_or_else(|_| "python3".to_owned());
+    let file = dir.path().join("bundle.json");
+    std::fs::write(&file, serde_json::to_vec(&bundle).unwrap()).unwrap();
+    let checked = std::process::Command::new(&py)
+        .args([
+            "-c",
+            "import sys; from stix2validator.scripts.stix2_validator import main; sys.exit(main())",
+            "--no-cache",
+        ])
+        .arg(&file)
+        .output()
+        .unwrap_or_else(|e| panic!("running {py} (ANBAO_PYTHON, with tests/python-requirements.txt): {e}"));
+    let text = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success() && !text.contains("[X]"),
+        "stix2-validator: {text} {}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+}
+
 #[tokio::test]
 async fn pipeline_on_postgres() {
     let base =

@@ -220,7 +220,9 @@ fn messages_and_their_endpoints_match_tshark() {
     for path in corpus_files() {
         let name = path.file_name().unwrap().to_str().unwrap().to_string();
         let run = run_stand_ins(&path);
-        let mut got: Vec<String> = run.events.iter().map(row).collect();
+        // QUIC hellos are checked against tshark in tests/it/quic.rs.
+        let mut got: Vec<String> =
+            run.events.iter().filter(|e| !matches!(e.message, Message::Quic(_))).map(row).collect();
         let mut want = expected.remove(&name).unwrap_or_default();
         // tshark names a DNS message it cannot read by its id alone, or not at all.
         want.retain(|w| !w.starts_with("dns") || w.split('\t').nth(5).is_some_and(|d| d.contains(' ')));

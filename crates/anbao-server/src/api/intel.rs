@@ -370,6 +370,7 @@ pub(crate) fn indicator_filter(
         category: parse_opt::<Category>("category", category, param_err)?,
         source: source.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned),
         valid_at: valid_only.then_some(now),
+        alert_status: None,
     })
 }
 
@@ -870,6 +871,8 @@ pub struct ExportQuery {
     pub include_allowlisted: Option<bool>,
     /// rpz, unbound: answer with this address instead of NXDOMAIN.
     pub sinkhole: Option<String>,
+    /// Only indicators an alert in this status names (e.g. confirmed): disposal lists from detection.
+    pub alert_status: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/intel/export", tag = "intel", params(ExportQuery),
@@ -886,6 +889,16 @@ pub async fn export(
     let mut req = ExportRequest::new(format, now);
     req.filter =
         indicator_filter(q.q.as_deref(), q.kind.as_deref(), q.category.as_deref(), q.source.as_deref(), false, now)?;
+    req.filter.alert_status = match q.alert_status.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        None => None,
+        Some(s) if anbao_store::ALERT_STATUSES.contains(&s) => Some(s.to_owned()),
+        Some(s) => {
+            return Err(bad_param(
+                "alert_status",
+                format!("{s:?} is not one of {}", anbao_store::ALERT_STATUSES.join(", ")),
+            ));
+        }
+    };
     req.include_expired = q.include_expired.unwrap_or(false);
     req.include_allowlisted = q.include_allowlisted.unwrap_or(false);
     req.sinkhole = match q.sinkhole.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
@@ -899,6 +912,7 @@ pub async fn export(
         "kind": req.filter.kind.map(|k| k.to_string()),
         "category": req.filter.category.map(|c| c.to_string()),
         "source": req.filter.source,
+        "alert_status": req.filter.alert_status,
         "written": report.written,
         "allowlisted": report.allowlisted,
         "skipped": report.skipped,

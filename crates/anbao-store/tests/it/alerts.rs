@@ -3,7 +3,7 @@
 
 use anbao_intel::{Category, Indicator, IndicatorKind};
 use anbao_model::Timestamp;
-use anbao_store::{AlertDraft, AlertFilter, ImportTotals, StoreError};
+use anbao_store::{AlertDraft, AlertFilter, ImportTotals, IndicatorFilter, StoreError};
 use time::Duration;
 
 use crate::harness::*;
@@ -86,6 +86,14 @@ async fn alerts_fold_by_key_and_redelivered_messages_change_nothing(db: TestDb) 
     assert_eq!(a5.last_seen, t0 + Duration::seconds(90));
     assert_eq!((a5.indicator_id, a5.status.as_str()), (Some(evil), "new"));
     assert_eq!(a5.evidence["kind"], "dns", "evidence comes back as JSON");
+
+    // Disposal lists: the indicators a confirmed alert names.
+    let confirmed = IndicatorFilter { alert_status: Some("confirmed".into()), ..IndicatorFilter::default() };
+    assert_eq!(store.intel_count(&confirmed).await.unwrap(), 0);
+    store.set_alert_status(&actor("bob"), a5.id, "confirmed").await.unwrap();
+    assert_eq!(store.intel_count(&confirmed).await.unwrap(), 1);
+    let listed = store.intel_indicators(&confirmed, None, 10).await.unwrap();
+    assert_eq!(listed[0].value, "evil.example");
 
     // Without a category, the indicator's; severity by category.
     let mut bare = draft("10.0.0.8", Some(evil), "evil.example", 1, t0, t0);

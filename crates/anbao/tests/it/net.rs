@@ -162,7 +162,7 @@ fn names_sni_and_hosts_agree_with_tshark_on_every_capture() {
         undocumented.join("\n")
     );
     assert!(compared > 250, "only {compared} captures compared");
-    assert!(values > 500, "only {values} values compared: is tshark filtering everything out?");
+    assert!(values > 300, "only {values} values compared: is tshark filtering everything out?");
 }
 
 #[test]
