@@ -10,6 +10,7 @@ per function) of the samples after that moment.
 Prints nothing (and exits 0) when perf or the mark is missing.
 """
 
+import re
 import subprocess
 import sys
 import time
@@ -33,7 +34,8 @@ def main():
     report = ["perf", "report", "-i", out, "--stdio", "--no-children", "--time", "%.6f," % mark,
               "--sort", "dso,symbol", "--percent-limit", "1"]
     text = subprocess.run(report, capture_output=True, text=True).stdout
-    lines = [line.rstrip().rstrip("-").rstrip() for line in text.splitlines() if line.strip() and not line.startswith("#")]
+    # perf pads with empty columns ("-"); symbols never end in one.
+    lines = [re.sub(r"[\s-]+$", "", line) for line in text.splitlines() if line.strip() and not line.startswith("#")]
     print("\n".join(lines[:30]))
 
 
