@@ -23,6 +23,13 @@
 //! nothing. IPv4-mapped IPv6 addresses are IPv4 throughout (listed under
 //! either kind, they are reported as [`IndicatorKind::Ipv4`]).
 //!
+//! A domain lookup checks the name only when a suffix of it is listed: the
+//! normal form of an ASCII name, when it has one, is the name lower-cased
+//! (with no trailing dot), so the walk needs only that; a listed suffix is
+//! a valid name, so then only the labels before it are checked
+//! (`index/fast.rs`). A name with no listed suffix matches nothing, valid
+//! or not, and costs no checks.
+//!
 //! **Expiry.** [`IndicatorIndexBuilder::add_expiring`] gives an id a
 //! `valid_until` (Unix seconds); the id is active while `now < valid_until`.
 //! The `*_at(…, now_unix)` lookups and the `visit_*` lookups given a `now`
@@ -37,9 +44,9 @@
 //! allocate nothing for domains (ASCII names), IP addresses and hex hashes,
 //! hit or miss. URLs and other kinds are normalised into a `String` first.
 //! [`IndicatorIndex::visit_domains`] looks up many names at once, [`BATCH`]
-//! at a time level by level, so that their cache misses overlap: several
-//! times faster per name than one call each once the index is larger than
-//! the CPU cache (`bench/README.md`, `bench/intel`).
+//! at a time in passes, so that their cache misses overlap: several times
+//! faster per name than one call each once the index is larger than the
+//! CPU cache (`bench/README.md`, `bench/intel`).
 //!
 //! **Layout** (see `index/table.rs`): per table, every distinct normalised
 //! value is one record in a byte arena (value, then its ids as varints), and
@@ -288,8 +295,7 @@ impl IndicatorIndexBuilder {
                 // the way: their phantoms (see `index/table.rs`).
                 let labels = name.labels();
                 let mut hash = h.domain_start();
-                for i in 0..labels {
-                    let (start, len) = name.label(i);
+                for (i, (start, len)) in name.labels_rev().enumerate() {
                     hash = h.label_at(hash, name.padded(), start, len);
                     if i + 1 < labels
                         && let Some(r) = self.recent.get_mut((hash >> 20) as usize & 4095)
@@ -388,19 +394,32 @@ const MAX_KEPT: usize = 8;
 /// Names per group in [`IndicatorIndex::visit_domains`].
 pub const BATCH: usize = 32;
 
+/// Suffixes of a name whose hashes a batched lookup keeps (names with more
+/// labels, when the index has domains that deep, are looked up on their
+/// own).
+const LEVELS: usize = 8;
+
 /// One name's walk in [`IndicatorIndex::visit_domains`].
 #[derive(Clone, Copy, Debug, Default)]
 struct Walk {
-    /// Labels still to probe: the walk goes on while `level < depth`.
-    depth: usize,
-    h: u64,
-    home: usize,
-    start: usize,
-    /// Records whose slot had the suffix's fingerprint: (start, offset).
+    /// The hash of the suffix of `i + 1` labels, and where it starts.
+    hashes: [u64; LEVELS],
+    starts: [usize; LEVELS],
+    /// Suffixes to probe (0: none), the next one to probe.
+    depth: u8,
+    level: u8,
+    /// The name came from `normalize`: no [`fast::check_before`] needed.
+    checked: bool,
+    /// Too deep for `hashes`, or more listed suffixes than `kept`: looked
+    /// up on its own when reporting.
+    alone: bool,
+    /// Records whose slot had a probed suffix's fingerprint: (suffix
+    /// start, offset), shortest suffix first.
     kept: [(usize, usize); MAX_KEPT],
-    found: usize,
+    found: u8,
 }
 
+#[inline]
 fn hit_of<'a>(kind: IndicatorKind, matched: MatchRef<'a>, ids: IdCursor<'a>, now: Option<i64>) -> Option<HitRef<'a>> {
     let ids = ids.with_now(now);
     ids.any_active().then_some(HitRef { kind, matched, ids })
@@ -459,7 +478,10 @@ impl IndicatorIndex {
             return 0;
         }
         let mut name = fast::Name::default();
-        if self.domain_name(qname, &mut name) { self.visit_domain_name(&name, now, &mut f) } else { 0 }
+        match self.domain_name_unchecked(qname, &mut name) {
+            Some(checked) => self.visit_domain_name(qname, &name, checked, now, &mut f),
+            None => 0,
+        }
     }
 
     /// [`visit_domain`](Self::visit_domain) for many names: calls
@@ -467,9 +489,11 @@ impl IndicatorIndex {
     /// hits in `lookup_domain` order; returns the number of hits.
     ///
     /// Faster per name than one call each when the index is larger than
-    /// the CPU cache: the names are processed in groups of [`BATCH`], one
-    /// label level at a time for the whole group, so that the group's
-    /// memory reads overlap instead of waiting for each other.
+    /// the CPU cache: the names go in groups of [`BATCH`], in passes over
+    /// the group, each pass ending in a burst of independent memory reads
+    /// (the slots of every name's second suffix; the records found and
+    /// the next slots; …) whose results the next pass uses: the reads of a
+    /// burst overlap instead of waiting one after the other.
     pub fn visit_domains<'a, S: AsRef<str>>(
         &'a self,
         qnames: &[S],
@@ -481,94 +505,205 @@ impl IndicatorIndex {
         }
         let mut names: [fast::Name; BATCH] = Default::default();
         let mut walks = [Walk::default(); BATCH];
+        let mut sink = 0u64;
         let mut hits = 0;
-        for (g, group) in qnames.chunks(BATCH).enumerate() {
-            hits += self.visit_domain_group(g * BATCH, group, &mut names, &mut walks, now, &mut f);
+        let mut groups = qnames.chunks(BATCH).enumerate().peekable();
+        while let Some((g, group)) = groups.next() {
+            // The next group's names, read ahead: reading them one by one
+            // when their turn comes would wait for memory each time.
+            for q in groups.peek().map_or(&[][..], |(_, next)| *next) {
+                let q = q.as_ref().as_bytes();
+                sink ^= u64::from(q.first().copied().unwrap_or(0) ^ q.last().copied().unwrap_or(0));
+            }
+            self.prepare_group(group, &mut names, &mut walks, &mut sink);
+            let n = group.len();
+            self.walk_group(walks.get_mut(..n).unwrap_or_default(), &mut sink);
+            hits += self.finish_group(g * BATCH, group, &names, &mut walks, now, &mut sink, &mut f);
+        }
+        std::hint::black_box(sink);
+        hits
+    }
+
+    /// Pass 1 of [`visit_domains`](Self::visit_domains): lower-cases the
+    /// names, hashes their suffixes, and reads the slots of each name's
+    /// second suffix (the first below the top-level domain, whose slots are
+    /// few and cached).
+    fn prepare_group<S: AsRef<str>>(
+        &self,
+        group: &[S],
+        names: &mut [fast::Name; BATCH],
+        walks: &mut [Walk; BATCH],
+        sink: &mut u64,
+    ) {
+        let t = &self.t.domains;
+        for ((q, name), w) in group.iter().zip(names.iter_mut()).zip(walks.iter_mut()) {
+            let parsed = self.domain_name_unchecked(q.as_ref(), name);
+            w.checked = parsed == Some(true);
+            w.depth = u8::from(parsed.is_some());
+            w.alone = false;
+            w.level = 0;
+            w.found = 0;
+        }
+        let walks = walks.get_mut(..group.len()).unwrap_or_default();
+        // A pass of its own: the lower-cased names were just stored, and
+        // reading their labels at once would wait for the stores.
+        for (w, name) in walks.iter_mut().zip(names.iter()) {
+            if w.depth > 0 {
+                let depth = self.suffix_hashes(name, &mut w.hashes, &mut w.starts);
+                w.alone = depth > LEVELS;
+                w.depth = if w.alone { 0 } else { depth as u8 };
+            }
+        }
+        for w in walks.iter().filter(|w| w.depth > 1) {
+            *sink ^= t.touch_slot(t.home_of(w.hashes.get(1).copied().unwrap_or(0)));
+        }
+    }
+
+    /// Pass 2 of [`visit_domains`](Self::visit_domains): probes the first
+    /// two suffixes of every name, then reads the records found and the
+    /// slots of the walks going on.
+    fn walk_group(&self, walks: &mut [Walk], sink: &mut u64) {
+        for w in walks.iter_mut() {
+            if self.step(w) {
+                self.step(w);
+            }
+        }
+        self.touch_group(walks, sink);
+    }
+
+    /// The records found and the next slots of the walks going on, in one
+    /// burst of independent loads.
+    fn touch_group(&self, walks: &[Walk], sink: &mut u64) {
+        let t = &self.t.domains;
+        for w in walks {
+            for &(_, off) in w.kept.get(..usize::from(w.found)).unwrap_or_default() {
+                *sink ^= u64::from(t.touch_record(off));
+            }
+            if w.level < w.depth {
+                *sink ^= t.touch_slot(t.home_of(w.hashes.get(usize::from(w.level)).copied().unwrap_or(0)));
+            }
+        }
+    }
+
+    /// The last passes of [`visit_domains`](Self::visit_domains): the walks
+    /// still going, a suffix a round, then each name's report.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_group<'a, S: AsRef<str>>(
+        &'a self,
+        first: usize,
+        group: &[S],
+        names: &[fast::Name; BATCH],
+        walks: &mut [Walk; BATCH],
+        now: Option<i64>,
+        sink: &mut u64,
+        f: &mut impl FnMut(usize, HitRef<'a>),
+    ) -> usize {
+        let walks = walks.get_mut(..group.len()).unwrap_or_default();
+        let mut walking = walks.iter().any(|w| w.level < w.depth);
+        while walking {
+            walking = false;
+            for w in walks.iter_mut().filter(|w| w.level < w.depth) {
+                walking |= self.step(w);
+            }
+            self.touch_group(walks, sink);
+        }
+        let mut hits = 0;
+        for (i, ((w, name), q)) in walks.iter().zip(names.iter()).zip(group).enumerate() {
+            let mut each = |h| f(first + i, h);
+            if w.alone {
+                hits += self.visit_domain_checked(q.as_ref(), now, &mut each);
+            } else if w.found > 0 {
+                let kept = w.kept.get(..usize::from(w.found)).unwrap_or_default();
+                hits += self.report(q.as_ref(), name, w.checked, kept, now, &mut each);
+            }
         }
         hits
     }
 
-    fn visit_domain_group<'a, S: AsRef<str>>(
-        &'a self,
-        first: usize,
-        group: &[S],
-        names: &mut [fast::Name; BATCH],
-        walks: &mut [Walk; BATCH],
-        now: Option<i64>,
-        f: &mut impl FnMut(usize, HitRef<'a>),
-    ) -> usize {
-        let t = &self.t.domains;
-        let mut sink = 0u64;
-        for ((q, name), w) in group.iter().zip(names.iter_mut()).zip(walks.iter_mut()) {
-            w.found = 0;
-            w.depth = 0;
-            if self.domain_name(q.as_ref(), name) {
-                w.depth = name.labels().min(self.max_depth);
-                w.h = self.hasher.domain_start();
-            }
+    /// Probes a walk's next suffix: keeps the records with its fingerprint;
+    /// returns whether the walk goes on.
+    #[inline(always)]
+    fn step(&self, w: &mut Walk) -> bool {
+        if w.level >= w.depth {
+            return false;
         }
-        let walks = walks.get_mut(..group.len()).unwrap_or_default();
-        for level in 0..self.max_depth {
-            // Hash this level's suffix of every name still walking …
-            let mut any = false;
-            for (w, name) in walks.iter_mut().zip(names.iter()) {
-                if level < w.depth {
-                    let (start, len) = name.label(level);
-                    w.h = self.hasher.label_at(w.h, name.padded(), start, len);
-                    w.home = t.home_of(w.h);
-                    w.start = start;
-                    any = true;
+        let t = &self.t.domains;
+        let level = usize::from(w.level);
+        let h = w.hashes.get(level).copied().unwrap_or(0);
+        let start = w.starts.get(level).copied().unwrap_or(0);
+        let (kept, mut n) = (&mut w.kept, usize::from(w.found));
+        let deeper = t.scan(h, t.home_of(h), |off| {
+            if let Some(k) = kept.get_mut(n) {
+                *k = (start, off);
+            }
+            n += 1;
+        });
+        w.level += 1;
+        if n > MAX_KEPT {
+            w.alone = true;
+            w.depth = 0;
+            return false;
+        }
+        w.found = n as u8;
+        if !deeper {
+            w.depth = 0;
+        }
+        w.level < w.depth
+    }
+
+    /// The hashes of the suffixes of `name` to probe (the top-level domain
+    /// first, at most the index's depth) and where they start; returns how
+    /// many, more than [`LEVELS`] when they do not fit.
+    #[inline]
+    fn suffix_hashes(&self, name: &fast::Name, hashes: &mut [u64; LEVELS], starts: &mut [usize; LEVELS]) -> usize {
+        let buf = name.padded();
+        let mut h = self.hasher.domain_start();
+        let mut depth = 0;
+        let mut out = hashes.iter_mut().zip(starts.iter_mut());
+        let Some(mut dots) = name.short_dots() else {
+            for (start, len) in name.labels_rev().take(self.max_depth) {
+                h = self.hasher.label_at(h, buf, start, len);
+                depth += 1;
+                if let Some((hash, at)) = out.next() {
+                    *hash = h;
+                    *at = start;
                 }
             }
-            if !any {
+            return depth;
+        };
+        // The labels from the right: each starts after the highest dot left.
+        let mut end = name.len();
+        while depth < self.max_depth {
+            let start = dots.checked_ilog2().map_or(0, |d| d as usize + 1);
+            h = self.hasher.label_at(h, buf, start, end - start);
+            depth += 1;
+            match out.next() {
+                Some((hash, at)) => {
+                    *hash = h;
+                    *at = start;
+                }
+                None => return LEVELS + 1,
+            }
+            if start == 0 {
                 break;
             }
-            // … read their home slots (independent loads, in flight together) …
-            for w in walks.iter().filter(|w| level < w.depth) {
-                sink ^= t.touch_slot(w.home);
-            }
-            // … then probe: fingerprints only, records are compared later.
-            for w in walks.iter_mut().filter(|w| level < w.depth) {
-                let (start, kept) = (w.start, &mut w.kept);
-                let mut n = w.found;
-                let deeper = t.scan(w.h, w.home, |off| {
-                    if let Some(k) = kept.get_mut(n) {
-                        *k = (start, off);
-                    }
-                    n += 1;
-                });
-                w.found = n;
-                if !deeper || n > MAX_KEPT {
-                    w.depth = level; // done walking
-                }
-            }
-            for w in walks.iter() {
-                for &(_, off) in w.kept.get(..w.found.min(MAX_KEPT)).unwrap_or_default() {
-                    sink ^= u64::from(t.touch_record(off));
-                }
-            }
+            end = start - 1;
+            dots &= !(1 << end);
         }
-        std::hint::black_box(sink);
-        let mut hits = 0;
-        for (i, (w, name)) in walks.iter().zip(names.iter()).enumerate() {
-            if w.found > MAX_KEPT {
-                hits += self.visit_domain_all(name.as_bytes(), now, &mut |h| f(first + i, h));
-                continue;
-            }
-            let full = name.as_bytes();
-            for &(start, off) in w.kept.get(..w.found).unwrap_or_default().iter().rev() {
-                let Some((key, ids)) = t.record_at(off) else { continue };
-                if full.get(start..) != Some(key) {
-                    continue; // a fingerprint collision
-                }
-                let matched = if start == 0 { Some(MatchRef::Exact) } else { Some(MatchRef::Parent(Listed(key))) };
-                if let Some(hit) = matched.and_then(|m| hit_of(IndicatorKind::Domain, m, ids, now)) {
-                    f(first + i, hit);
-                    hits += 1;
-                }
-            }
+        depth
+    }
+
+    /// `qname` lower-cased into `name` ([`fast::domain_unchecked`]):
+    /// `Some(false)` when the name is still to be checked if a suffix is
+    /// listed ([`fast::check_before`]), `Some(true)` when `normalize` gave
+    /// it, `None` when it is not a name.
+    #[inline]
+    fn domain_name_unchecked(&self, qname: &str, name: &mut fast::Name) -> Option<bool> {
+        match fast::domain_unchecked(qname, name) {
+            Fast::Normal(_) => Some(false),
+            Fast::Invalid => None,
+            Fast::Slow => normalize(IndicatorKind::Domain, qname).ok().filter(|n| name.set(n.as_bytes())).map(|_| true),
         }
-        hits
     }
 
     /// `qname`'s normal form into `name`; false when it is not a valid name.
@@ -581,47 +716,88 @@ impl IndicatorIndex {
         }
     }
 
+    /// [`walk`](Self::walk)s the name and [`report`](Self::report)s.
+    #[inline]
+    fn visit_domain_name<'a>(
+        &'a self,
+        qname: &str,
+        name: &fast::Name,
+        checked: bool,
+        now: Option<i64>,
+        f: &mut impl FnMut(HitRef<'a>),
+    ) -> usize {
+        let mut kept = [(0usize, 0usize); MAX_KEPT];
+        match self.walk(name, &mut kept) {
+            0 => 0,
+            found @ 1..=MAX_KEPT => self.report(qname, name, checked, kept.get(..found).unwrap_or_default(), now, f),
+            _ => self.visit_domain_checked(qname, now, f),
+        }
+    }
+
     /// Walks the name from the right, one probe per suffix: the top-level
     /// domain, then the next label, … Thanks to the phantom slots and the
     /// descendants bit (see `index/table.rs`) the walk ends at a suffix that
-    /// is not there or has nothing listed below it.
-    /// The hits come out shortest first; they are kept (up to
-    /// [`MAX_KEPT`]) and reported nearest first.
+    /// is not there or has nothing listed below it. Keeps the records with
+    /// a probed suffix's fingerprint (`(suffix start, record)`, shortest
+    /// suffix first); returns how many, more than [`MAX_KEPT`] when they
+    /// do not fit.
     #[inline]
-    fn visit_domain_name<'a>(&'a self, name: &fast::Name, now: Option<i64>, f: &mut impl FnMut(HitRef<'a>)) -> usize {
+    fn walk(&self, name: &fast::Name, kept: &mut [(usize, usize); MAX_KEPT]) -> usize {
         let t = &self.t.domains;
-        let (buf, full) = (name.padded(), name.as_bytes());
-        let mut kept = [(0usize, 0usize); MAX_KEPT];
         let mut found = 0usize;
         let mut h = self.hasher.domain_start();
-        let depth = name.labels().min(self.max_depth);
-        for i in 0..depth {
-            let (start, len) = name.label(i);
-            h = self.hasher.label_at(h, buf, start, len);
-            let (deeper, rec) = t.probe(h, full.get(start..).unwrap_or_default());
-            if rec != 0 {
+        for (start, len) in name.labels_rev().take(self.max_depth) {
+            h = self.hasher.label_at(h, name.padded(), start, len);
+            let deeper = t.scan(h, t.home_of(h), |off| {
                 if let Some(k) = kept.get_mut(found) {
-                    *k = (start, rec);
+                    *k = (start, off);
                 }
                 found += 1;
-            }
-            if !deeper {
+            });
+            if !deeper || found > MAX_KEPT {
                 break;
             }
         }
-        if found == 0 {
+        found
+    }
+
+    /// The hits among a walk's candidates (`(suffix start, record)`,
+    /// shortest suffix first), nearest first: the records whose key is the
+    /// suffix. With one, an unchecked name is checked
+    /// ([`fast::check_before`], the nearest listed suffix being valid):
+    /// not normal, it matches nothing; one `normalize` must decide goes
+    /// through [`visit_domain_checked`](Self::visit_domain_checked).
+    fn report<'a>(
+        &'a self,
+        qname: &str,
+        name: &fast::Name,
+        checked: bool,
+        kept: &[(usize, usize)],
+        now: Option<i64>,
+        f: &mut impl FnMut(HitRef<'a>),
+    ) -> usize {
+        let t = &self.t.domains;
+        let full = name.as_bytes();
+        let is_key = |&(start, off): &(usize, usize)| t.key_at(off).is_some_and(|key| full.get(start..) == Some(key));
+        let Some(nearest) = kept.iter().rposition(is_key) else {
             return 0;
-        }
-        if found > MAX_KEPT {
-            // More listed ancestors than kept: find them again, nearest
-            // first.
-            return self.visit_domain_all(full, now, f);
+        };
+        if !checked {
+            let start = kept.get(nearest).map_or(0, |k| k.0);
+            match fast::check_before(name, start) {
+                Fast::Normal(_) => {}
+                Fast::Invalid => return 0,
+                Fast::Slow => return self.visit_domain_checked(qname, now, f),
+            }
         }
         let mut hits = 0;
-        for &(start, rec) in kept.get(..found).unwrap_or_default().iter().rev() {
-            let Some((key, ids)) = t.record_at(rec) else { continue };
-            let matched = if start == 0 { Some(MatchRef::Exact) } else { Some(MatchRef::Parent(Listed(key))) };
-            if let Some(hit) = matched.and_then(|m| hit_of(IndicatorKind::Domain, m, ids, now)) {
+        for (i, &(start, off)) in kept.get(..=nearest).unwrap_or_default().iter().enumerate().rev() {
+            let Some((key, ids)) = t.record_at(off) else { continue };
+            if i != nearest && full.get(start..) != Some(key) {
+                continue; // a fingerprint collision
+            }
+            let matched = if start == 0 { MatchRef::Exact } else { MatchRef::Parent(Listed(key)) };
+            if let Some(hit) = hit_of(IndicatorKind::Domain, matched, ids, now) {
                 f(hit);
                 hits += 1;
             }
@@ -629,7 +805,25 @@ impl IndicatorIndex {
         hits
     }
 
-    /// Every listed suffix of `name`, nearest first, each found on its own.
+    /// [`visit_domain`](Self::visit_domain) with the name checked first
+    /// (for names only `normalize` can decide, and names too deep for a
+    /// batched walk), and with every listed suffix found on its own if the
+    /// walk finds too many.
+    #[cold]
+    fn visit_domain_checked<'a>(&'a self, qname: &str, now: Option<i64>, f: &mut impl FnMut(HitRef<'a>)) -> usize {
+        let mut name = fast::Name::default();
+        if !self.domain_name(qname, &mut name) {
+            return 0;
+        }
+        let mut kept = [(0usize, 0usize); MAX_KEPT];
+        match self.walk(&name, &mut kept) {
+            found @ 0..=MAX_KEPT => self.report(qname, &name, true, kept.get(..found).unwrap_or_default(), now, f),
+            _ => self.visit_domain_all(name.as_bytes(), now, f),
+        }
+    }
+
+    /// Every listed suffix of the normal name `name`, nearest first, each
+    /// found on its own.
     #[cold]
     fn visit_domain_all<'a>(&'a self, name: &[u8], now: Option<i64>, f: &mut impl FnMut(HitRef<'a>)) -> usize {
         let mut hits = 0;

@@ -24,6 +24,10 @@ const P0: u64 = 0xa076_1d64_78bd_642f;
 const P1: u64 = 0xe703_7ed1_a0b4_28db;
 const P2: u64 = 0x8ebc_6af0_9c88_c6e3;
 
+/// The low `n` bytes of a word.
+const KEEP: [u64; 9] =
+    [0, 0xff, 0xffff, 0xff_ffff, 0xffff_ffff, 0xff_ffff_ffff, 0xffff_ffff_ffff, 0xff_ffff_ffff_ffff, u64::MAX];
+
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Hasher {
     s0: u64,
@@ -137,13 +141,15 @@ impl Hasher {
     /// words: `buf` must have 16 bytes after the label (else the slow way).
     #[inline]
     pub(crate) fn label_at(&self, h: u64, buf: &[u8], start: usize, len: usize) -> u64 {
-        if len > 16 || buf.len() < start + 16 {
-            return self.label(h, buf.get(start..start + len).unwrap_or_default());
+        match buf.get(start..start + 16) {
+            Some(words) if len <= 16 => {
+                let keep = |n: usize| KEEP.get(n.min(8)).copied().unwrap_or(0);
+                let a = r8(words) & keep(len);
+                let b = r8(words.get(8..).unwrap_or_default()) & keep(len.saturating_sub(8));
+                self.label_end(h, a, b, len)
+            }
+            _ => self.label(h, buf.get(start..start + len).unwrap_or_default()),
         }
-        let keep = |n: usize| u64::MAX.checked_shr(64 - 8 * n.min(8) as u32).unwrap_or(0);
-        let a = r8(buf.get(start..).unwrap_or_default()) & keep(len);
-        let b = r8(buf.get(start + 8..).unwrap_or_default()) & keep(len.saturating_sub(8));
-        self.label_end(h, a, b, len)
     }
 
     #[inline]

@@ -225,17 +225,22 @@ impl KeyTable {
         home(h, self.homes)
     }
 
-    /// Reads slot `i` (to bring it into the cache ahead of a probe).
+    /// Reads the slots a probe from home slot `i` usually reads (to bring
+    /// them into the cache ahead of the probe): slot `i` and three after,
+    /// which is in the next cache line when `i` is near the end of one.
     #[inline]
     pub(crate) fn touch_slot(&self, i: usize) -> u64 {
-        self.slots.get(i).copied().unwrap_or(0)
+        self.slots.get(i).copied().unwrap_or(0) ^ self.slots.get(i + 3).copied().unwrap_or(0)
     }
 
-    /// Reads the first byte of the record at `off` (to bring it into the
-    /// cache ahead of a comparison).
+    /// Reads the record at `off` (to bring it into the cache ahead of a
+    /// comparison): its first byte, and the byte 32 on, in the next cache
+    /// line when the record (usually shorter) may cross into it. A
+    /// comparison waiting for a second line would wait for memory once
+    /// more, and on its own.
     #[inline]
     pub(crate) fn touch_record(&self, off: usize) -> u8 {
-        self.arena.get(off).copied().unwrap_or(0)
+        self.arena.get(off).copied().unwrap_or(0) ^ self.arena.get(off + 32).copied().unwrap_or(0)
     }
 
     /// [`probe`](Self::probe) without reading records: whether a slot with
@@ -268,6 +273,15 @@ impl KeyTable {
         let low = self.off_bits + 1;
         let lo = h >> low << low;
         (lo, lo | ((1u64 << low) - 1), (1u64 << self.off_bits) - 1)
+    }
+
+    /// The key of the record at `off` (0: none).
+    #[inline]
+    pub(crate) fn key_at(&self, off: usize) -> Option<&[u8]> {
+        if off == 0 {
+            return None;
+        }
+        key_of(&self.arena, off)
     }
 
     /// The record at `off`, as [`probe`](Self::probe) returns it (0: none).

@@ -243,3 +243,116 @@ fn index_agrees_with_linear_scan_small_and_dense() {
         agree(seed, 60, 400, &[None, Some(0), Some(1), Some(2)]);
     }
 }
+
+/// Raw names around listed domains, in the forms lookups meet: capitals, a
+/// trailing dot, blanks; labels before a listed suffix that make the name
+/// invalid (empty, a hyphen at an edge, characters outside `[a-z0-9_-]`,
+/// over 63 bytes), punycode and non-ASCII labels (normalised the slow way),
+/// long names (64 bytes and more), names deeper than the batched walk
+/// keeps. Every lookup API must answer what `normalize` allows: nothing for
+/// a name it rejects, else the hits of its normal form.
+#[test]
+fn raw_names_match_what_normalize_allows() {
+    let listed_names = [
+        "evil.com",
+        "a.evil.com",
+        "x-y.evil.com",
+        "_s.good.net",
+        "good.net",
+        "xn--bcher-kva.example",
+        "b.xn--bcher-kva.example",
+        "a.b.c.d.e.f.g.h.i.j.deep.org",
+        "j.deep.org",
+    ];
+    let mut b = IndicatorIndex::builder();
+    let mut listed: Listed = BTreeMap::new();
+    for (id, name) in listed_names.iter().enumerate() {
+        b.add(K::Domain, name, id as u64).unwrap();
+        listed.entry((K::Domain, (*name).to_owned())).or_default().push((id as u64, None));
+    }
+    let idx = b.build();
+    let long_label = "l".repeat(63);
+    let too_long = "l".repeat(64);
+    let prefixes: Vec<String> = [
+        "",
+        "www.",
+        "A.",
+        "WwW.",
+        "a1.www.",
+        "-a.",
+        "a-.",
+        "-.",
+        ".",
+        "a..",
+        "a b.",
+        "a!.",
+        "*.",
+        "a/b.",
+        "xn--abc.",
+        "xn--bcher-kva.",
+        "XN--bcher-kva.",
+        "b\u{fc}cher.",
+        "\u{c9}.",
+        "a_b.",
+        "ab--cd.",
+        "1.",
+        "a.1.",
+        &format!("{long_label}."),
+        &format!("{too_long}."),
+        &format!("{long_label}.{long_label}."),
+        "k.l.m.n.o.p.q.r.s.",
+    ]
+    .iter()
+    .map(|p| p.to_string())
+    .collect();
+    let suffixes = [
+        "evil.com",
+        "a.evil.com",
+        "x-y.evil.com",
+        "good.net",
+        "bücher.example",
+        "b.xn--bcher-kva.example",
+        "i.j.deep.org",
+        "a.b.c.d.e.f.g.h.i.j.deep.org",
+        "com",
+        "notlisted.org",
+    ];
+    let mut r = Rng(11);
+    let mut queries: Vec<String> = Vec::new();
+    for _ in 0..4000 {
+        let mut q = format!("{}{}", prefixes[r.below(prefixes.len() as u64) as usize], r.pick(&suffixes));
+        if r.below(4) == 0 {
+            q = q.chars().map(|c| if r.below(2) == 0 { c.to_ascii_uppercase() } else { c }).collect();
+        }
+        match r.below(8) {
+            0 => q.push('.'),
+            1 => q = format!(" {q}\t"),
+            2 => q.push_str(".."),
+            _ => {}
+        }
+        queries.push(q);
+    }
+    let mut matched = 0;
+    let mut rejected = 0;
+    let want: Vec<Vec<Hit>> = queries
+        .iter()
+        .map(|q| match anbao_intel::normalize(K::Domain, q) {
+            Ok(n) => naive(&listed, K::Domain, &n, None),
+            Err(_) => {
+                rejected += 1;
+                Vec::new()
+            }
+        })
+        .collect();
+    for (q, want) in queries.iter().zip(&want) {
+        assert_eq!(&idx.lookup_domain(q), want, "lookup_domain {q:?}");
+        matched += usize::from(!want.is_empty());
+    }
+    let mut got: Vec<Vec<Hit>> = vec![Vec::new(); queries.len()];
+    let n = idx.visit_domains(&queries, None, |i, h| got[i].push(h.to_hit()));
+    assert_eq!(n, got.iter().map(Vec::len).sum::<usize>());
+    for ((q, got), want) in queries.iter().zip(&got).zip(&want) {
+        assert_eq!(got, want, "visit_domains {q:?}");
+    }
+    assert!(matched > 1000 && rejected > 500, "{matched} matched, {rejected} rejected: the generator is too narrow");
+}
