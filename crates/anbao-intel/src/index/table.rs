@@ -45,6 +45,10 @@
 /// The offset of phantom slots.
 const PHANTOM: u64 = 1;
 
+/// Slots a probe reads without a branch per slot (a run from a home slot
+/// is usually shorter).
+const SCAN_WINDOW: usize = 4;
+
 /// Home slots per entry: 5/4, a load factor of 0.8.
 fn slot_count(entries: usize) -> usize {
     entries + entries / 4 + 1
@@ -247,9 +251,39 @@ impl KeyTable {
     /// `h`'s fingerprint has the descendants bit, and `candidate(offset)` for
     /// each record whose slot has the fingerprint (the caller compares the
     /// keys later).
-    #[inline]
+    #[inline(always)]
     pub(crate) fn scan(&self, h: u64, home: usize, mut candidate: impl FnMut(usize)) -> bool {
         let (lo, hi, off_mask) = self.bounds(h);
+        // The usual case without a branch per slot (they mispredict: where
+        // the run ends is random): the first slots from home, each matching
+        // if no slot before it ended the run.
+        if let Some(&window) =
+            self.slots.get(home..home + SCAN_WINDOW).and_then(|w| <&[u64; SCAN_WINDOW]>::try_from(w).ok())
+        {
+            // Slots ending the run (empty or greater) and slots with the
+            // fingerprint, as bit masks; the matches are those before the
+            // first end.
+            let [s0, s1, s2, s3] = window;
+            let ends = |s: u64| u32::from((s == 0) | (s > hi));
+            let fits = |s: u64| u32::from(s >= lo);
+            let end_mask = ends(s0) | ends(s1) << 1 | ends(s2) << 2 | ends(s3) << 3;
+            let fit_mask = fits(s0) | fits(s1) << 1 | fits(s2) << 2 | fits(s3) << 3;
+            if end_mask != 0 {
+                let mut matches = fit_mask & ((end_mask & end_mask.wrapping_neg()) - 1);
+                let mut deeper = false;
+                while matches != 0 {
+                    let i = matches.trailing_zeros() as usize;
+                    matches &= matches - 1;
+                    let s = window.get(i).copied().unwrap_or(0);
+                    deeper |= s >> self.off_bits & 1 == 1;
+                    let off = s & off_mask;
+                    if off != PHANTOM {
+                        candidate(usize::try_from(off).unwrap_or(0));
+                    }
+                }
+                return deeper;
+            }
+        }
         let mut deeper = false;
         for &s in self.slots.get(home..).unwrap_or_default() {
             if s == 0 || s > hi {

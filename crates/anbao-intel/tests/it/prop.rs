@@ -319,6 +319,21 @@ fn raw_names_match_what_normalize_allows() {
     ];
     let mut r = Rng(11);
     let mut queries: Vec<String> = Vec::new();
+    // Junk from an alphabet that spells the listed names' labels, of every
+    // length the word arithmetic treats apart (1–7, 8–32, 33–63, 64–80).
+    let alphabet = [
+        "e", "v", "i", "l", ".", ".com", ".net", "-", "_", "E", "x", "n", "\u{e9}", " ", "\0", "\u{7f}", "@", "`", "{",
+        "[",
+    ];
+    for _ in 0..3000 {
+        let len = [r.below(8), 8 + r.below(25), 33 + r.below(31), 64 + r.below(17)][r.below(4) as usize];
+        let mut q = String::new();
+        while q.len() < len as usize {
+            q.push_str(r.pick(&alphabet));
+        }
+        q.push_str(r.pick(&["", ".com", "evil.com", ".evil.com", "good.net", ".good.net"]));
+        queries.push(q);
+    }
     for _ in 0..4000 {
         let mut q = format!("{}{}", prefixes[r.below(prefixes.len() as u64) as usize], r.pick(&suffixes));
         if r.below(4) == 0 {
