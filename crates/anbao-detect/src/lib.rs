@@ -26,4 +26,4 @@ pub mod matcher;
 
 pub use alerts::{Alert, AlertBook, AlertKey, Evidence};
 pub use heuristics::{Finding, Heuristics, HeuristicsConfig, HeuristicsStats};
-pub use matcher::{Detection, Field, Intel, MatchHow, MatchStats};
+pub use matcher::{Detection, EndpointPairs, Field, Intel, MatchHow, MatchStats};

@@ -51,6 +51,23 @@ pub enum Field {
     FlowSrc,
 }
 
+impl Field {
+    /// The name in the JSON form (`dns.qname`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::DnsQname => "dns.qname",
+            Field::DnsAnswer => "dns.answer",
+            Field::HttpHost => "http.host",
+            Field::HttpUrl => "http.url",
+            Field::TlsSni => "tls.sni",
+            Field::TlsJa3 => "tls.ja3",
+            Field::TlsJa4 => "tls.ja4",
+            Field::FlowDst => "flow.dst",
+            Field::FlowSrc => "flow.src",
+        }
+    }
+}
+
 /// How the listed value matched (the same words as `anbao intel lookup`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -59,6 +76,38 @@ pub enum MatchHow {
     ParentDomain,
     CoveringCidr,
     UrlPrefix,
+}
+
+impl MatchHow {
+    /// The word in the JSON form (`parent_domain`, …).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchHow::Exact => "exact",
+            MatchHow::ParentDomain => "parent_domain",
+            MatchHow::CoveringCidr => "covering_cidr",
+            MatchHow::UrlPrefix => "url_prefix",
+        }
+    }
+}
+
+/// Endpoint pairs already seen, so a conversation's endpoints are looked
+/// up (or published) once, not once per packet. Bounded: forgotten
+/// wholesale when full, which costs a repeated lookup, never a miss.
+#[derive(Debug, Default)]
+pub struct EndpointPairs {
+    seen: std::collections::HashSet<(IpAddr, IpAddr)>,
+}
+
+impl EndpointPairs {
+    const MAX: usize = 1 << 20;
+
+    /// True the first time (src, dst) is offered (since the last reset).
+    pub fn first_time(&mut self, src: IpAddr, dst: IpAddr) -> bool {
+        if self.seen.len() >= Self::MAX {
+            self.seen.clear();
+        }
+        self.seen.insert((src, dst))
+    }
 }
 
 /// One hit: an indicator seen in an event, and whom it concerns.

@@ -440,6 +440,12 @@ impl IndicatorIndex {
         self.len() == 0
     }
 
+    /// Whether any IP address or CIDR is listed: when none is, matching a
+    /// packet's endpoints cannot hit and callers can skip it.
+    pub fn has_addresses(&self) -> bool {
+        self.t.v4.len() + self.t.v6.len() > 0
+    }
+
     /// Bytes of heap memory the index owns (tables and arenas; allocator
     /// overhead not counted).
     pub fn heap_bytes(&self) -> usize {

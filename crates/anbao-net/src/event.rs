@@ -126,6 +126,15 @@ pub struct Event {
     pub message: Message,
 }
 
+impl Event {
+    /// A `flow` event for a packet's endpoints, without counters: how
+    /// captures hand endpoint pairs to matching and to the bus.
+    pub fn endpoints_only(ts: Timestamp, endpoints: Endpoints) -> Event {
+        let flow = Flow { orig_bytes: None, resp_bytes: None, orig_pkts: None, resp_pkts: None, duration: None };
+        Event { ts, endpoints, message: Message::Flow(flow) }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Message {

@@ -15,12 +15,11 @@
 //! `Anbao-Sensor` header. Endpoint pairs of captured packets travel as
 //! `flow` events, one per new pair.
 
-use std::collections::HashSet;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anbao_detect::{AlertBook, Heuristics, Intel, MatchStats};
+use anbao_detect::{AlertBook, EndpointPairs, Heuristics, Intel, MatchStats};
 use anbao_feeds::LiveIndex;
 use anbao_net::{Endpoints, Event, Extractor, Limits, Timestamp};
 use anyhow::{Context, Result};
@@ -103,7 +102,7 @@ struct Batcher {
     in_batch: u32,
     batch: u32,
     tx: tokio::sync::mpsc::Sender<Vec<u8>>,
-    seen_pairs: HashSet<(std::net::IpAddr, std::net::IpAddr)>,
+    pairs: EndpointPairs,
     events: u64,
     closed: bool,
 }
@@ -140,16 +139,11 @@ impl TrafficSink for Batcher {
     }
 
     fn packet(&mut self, ts: Timestamp, endpoints: &Endpoints) {
-        let Some(dst) = endpoints.dst else { return };
-        if !self.seen_pairs.insert((endpoints.src, dst)) {
-            return;
+        if let Some(dst) = endpoints.dst
+            && self.pairs.first_time(endpoints.src, dst)
+        {
+            self.push(&Event::endpoints_only(ts, *endpoints));
         }
-        if self.seen_pairs.len() > 1 << 20 {
-            self.seen_pairs.clear();
-        }
-        let flow =
-            anbao_net::Flow { orig_bytes: None, resp_bytes: None, orig_pkts: None, resp_pkts: None, duration: None };
-        self.push(&Event { ts, endpoints: *endpoints, message: anbao_net::Message::Flow(flow) });
     }
 }
 
@@ -164,8 +158,15 @@ pub async fn run_sensor(args: SensorArgs) -> Result<ExitCode> {
         let (inputs, options, batch, quiet) = reader_args;
         let progress = progress_bar(quiet || options.follow);
         let mut extractor = Extractor::new(Limits::default());
-        let mut batcher =
-            Batcher { lines: Vec::new(), in_batch: 0, batch, tx, seen_pairs: HashSet::new(), events: 0, closed: false };
+        let mut batcher = Batcher {
+            lines: Vec::new(),
+            in_batch: 0,
+            batch,
+            tx,
+            pairs: EndpointPairs::default(),
+            events: 0,
+            closed: false,
+        };
         let mut reports = Vec::new();
         for input in &inputs {
             reports.push(read_input(input, &options, &mut extractor, &progress, &mut batcher));

@@ -14,7 +14,9 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use anbao_detect::heuristics::category_of;
-use anbao_detect::{Alert, AlertBook, Detection, Evidence, Finding, Heuristics, HeuristicsConfig, Intel, MatchStats};
+use anbao_detect::{
+    Alert, AlertBook, Detection, EndpointPairs, Evidence, Finding, Heuristics, HeuristicsConfig, Intel, MatchStats,
+};
 use anbao_feeds::{LiveIndex, Snapshot};
 use anbao_net::{Endpoints, Event, Extractor, Limits, Timestamp};
 use anbao_store::{AlertDraft, Store};
@@ -45,8 +47,8 @@ pub fn draft_of(alert: &Alert) -> AlertDraft {
         victim: alert.victim.to_string(),
         indicator_id: i64::try_from(alert.indicator_id).ok(),
         indicator: alert.indicator.clone(),
-        match_how: serde_json::to_value(alert.how).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
-        field: serde_json::to_value(alert.field).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default(),
+        match_how: alert.how.as_str().to_owned(),
+        field: alert.field.as_str().to_owned(),
         observed: alert.observed.clone(),
         score: None,
         reason: String::new(),
@@ -111,7 +113,7 @@ pub struct DetectSink {
     detections: Vec<Detection>,
     book: Arc<Mutex<AlertBook>>,
     sensor: String,
-    seen_pairs: HashSet<(std::net::IpAddr, std::net::IpAddr)>,
+    pairs: EndpointPairs,
     counters: Arc<PipelineCounters>,
     heuristics: Option<Heuristics>,
     findings: Vec<Finding>,
@@ -137,7 +139,7 @@ impl DetectSink {
             detections: Vec::new(),
             book,
             sensor,
-            seen_pairs: HashSet::new(),
+            pairs: EndpointPairs::default(),
             counters,
             heuristics,
             findings: Vec::new(),
@@ -192,28 +194,15 @@ impl TrafficSink for DetectSink {
     }
 
     fn packet(&mut self, ts: Timestamp, endpoints: &Endpoints) {
-        let Some(dst) = endpoints.dst else { return };
-        if !self.seen_pairs.insert((endpoints.src, dst)) {
+        // Without listed addresses no endpoint can match: skip the per-packet work.
+        let Some(dst) = endpoints.dst.filter(|_| self.snapshot.index.has_addresses()) else { return };
+        if !self.pairs.first_time(endpoints.src, dst) {
             return;
-        }
-        if self.seen_pairs.len() > 1 << 20 {
-            self.seen_pairs.clear();
         }
         let intel = Intel::new(&self.snapshot.index, &self.snapshot.allowlist);
         intel.match_endpoints(endpoints, Some(ts.secs()), &mut self.stats, &mut self.detections);
         if !self.detections.is_empty() {
-            let event = Event {
-                ts,
-                endpoints: *endpoints,
-                message: anbao_net::Message::Flow(anbao_net::Flow {
-                    orig_bytes: None,
-                    resp_bytes: None,
-                    orig_pkts: None,
-                    resp_pkts: None,
-                    duration: None,
-                }),
-            };
-            self.record(&event);
+            self.record(&Event::endpoints_only(ts, *endpoints));
         }
     }
 }

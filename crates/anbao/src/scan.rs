@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use std::process::ExitCode;
 
 use anbao_detect::heuristics::category_of;
-use anbao_detect::{AlertBook, Detection, Finding, Heuristics, HeuristicsConfig, Intel, MatchStats};
+use anbao_detect::{AlertBook, Detection, EndpointPairs, Finding, Heuristics, HeuristicsConfig, Intel, MatchStats};
 use anbao_feeds::{Format, ImportOptions, Input};
 use anbao_intel::allowlist::Allowlist;
 use anbao_intel::{Category, IndicatorIndex, IndicatorKind};
@@ -179,14 +179,13 @@ pub async fn run(args: ScanArgs) -> Result<ExitCode> {
         )?;
         for a in &alerts {
             let d = describe(a.indicator_id);
-            let how = serde_json::to_value(a.how).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
             writeln!(
                 out,
                 "{:<22} {:<30} {:<15} {:<14} {:>6}  {:<20}  {} {} → {}",
                 a.victim.to_string(),
                 a.indicator,
                 d.category,
-                how,
+                a.how.as_str(),
                 a.count,
                 a.first_seen.to_string().get(..19).unwrap_or_default(),
                 a.evidence.kind,
@@ -311,15 +310,12 @@ struct Scanner<'a> {
     stats: MatchStats,
     detections: Vec<Detection>,
     sensor: &'a str,
-    /// Endpoint pairs already looked up (cleared when it grows too big):
-    /// one lookup per conversation, not per packet.
-    seen_pairs: HashSet<(IpAddr, IpAddr)>,
+    /// One endpoint lookup per conversation, not per packet.
+    pairs: EndpointPairs,
     /// `--follow`: print alerts as they are first raised.
     live: Option<LivePrinter<'a>>,
     live_finding: Option<LiveFindingPrinter<'a>>,
 }
-
-const MAX_SEEN_PAIRS: usize = 1 << 20;
 
 /// Prints an alert the moment it is raised (`--follow`).
 type LivePrinter<'a> = Box<dyn FnMut(&anbao_detect::Alert) + 'a>;
@@ -361,28 +357,15 @@ impl TrafficSink for Scanner<'_> {
     }
 
     fn packet(&mut self, ts: Timestamp, endpoints: &Endpoints) {
-        let Some(dst) = endpoints.dst else { return };
-        if !self.seen_pairs.insert((endpoints.src, dst)) {
+        // Without listed addresses no endpoint can match: skip the per-packet work.
+        let Some(dst) = endpoints.dst.filter(|_| self.intel.index.has_addresses()) else { return };
+        if !self.pairs.first_time(endpoints.src, dst) {
             return;
-        }
-        if self.seen_pairs.len() > MAX_SEEN_PAIRS {
-            self.seen_pairs.clear();
         }
         self.intel.match_endpoints(endpoints, Some(ts.secs()), &mut self.stats, &mut self.detections);
         if !self.detections.is_empty() {
             // The evidence of a flow hit is the packet's endpoints.
-            let event = Event {
-                ts,
-                endpoints: *endpoints,
-                message: anbao_net::Message::Flow(anbao_net::Flow {
-                    orig_bytes: None,
-                    resp_bytes: None,
-                    orig_pkts: None,
-                    resp_pkts: None,
-                    duration: None,
-                }),
-            };
-            self.record(&event);
+            self.record(&Event::endpoints_only(ts, *endpoints));
         }
     }
 }
@@ -439,7 +422,7 @@ fn scan(args: &ScanArgs, loaded: &Loaded, sensor: &str, heuristics: Option<Heuri
         stats: MatchStats::default(),
         detections: Vec::new(),
         sensor,
-        seen_pairs: HashSet::new(),
+        pairs: EndpointPairs::default(),
         live,
     };
     let mut reports = Vec::new();

@@ -180,3 +180,15 @@ fn a_full_book_counts_what_it_drops() {
     assert_eq!((book.len(), book.dropped()), (1, 1));
     assert_eq!(book.into_alerts()[0].count, 2);
 }
+
+#[test]
+fn endpoint_pairs_are_offered_once_and_domain_only_indexes_have_no_addresses() {
+    let mut pairs = anbao_detect::EndpointPairs::default();
+    assert!(pairs.first_time(ip("10.0.0.1"), ip("192.0.2.1")));
+    assert!(!pairs.first_time(ip("10.0.0.1"), ip("192.0.2.1")));
+    assert!(pairs.first_time(ip("192.0.2.1"), ip("10.0.0.1")), "each direction is a pair");
+    let mut b = IndicatorIndex::builder();
+    b.add(IndicatorKind::Domain, "evil.example", 1).unwrap();
+    assert!(!b.build().has_addresses());
+    assert!(index().has_addresses());
+}

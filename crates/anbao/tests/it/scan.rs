@@ -171,6 +171,14 @@ fn scan_reads_captures_and_names_the_client_of_a_listed_dns_name() {
         Some(String::from_utf8_lossy(&messages.stdout).lines().count() as u64),
         "every query and response counts"
     );
+
+    // A listed resolver address: the packets' endpoints match, once per client.
+    let ips = write(dir.path(), "ips.txt", "8.8.8.8\n");
+    let out = anbao(["scan", "--json", "--no-heuristics", "--indicators"]).arg(&ips).arg(&pcap).run().expect_code(1);
+    let alerts: Vec<Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let flow: Vec<&Value> = alerts.iter().filter(|a| a["field"] == "flow.dst").collect();
+    assert_eq!(flow.len(), 1, "{out}");
+    assert_eq!(flow[0]["victim"].as_str(), clients.iter().next().map(String::as_str));
 }
 
 #[test]
