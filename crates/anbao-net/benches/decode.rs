@@ -1,7 +1,8 @@
 //! Decoder micro-benchmarks (`cargo bench -p anbao-net --bench decode`):
 //! one DNS query and response, an HTTP request head and a TLS ClientHello
 //! decoded alone, then a small in-memory capture (DNS queries and answers,
-//! built here) read without decoding and driven through the [`Extractor`].
+//! built here) read without decoding and driven through the [`Extractor`],
+//! and each log reader over its real fixture lines (`test_data/logs`).
 //! The whole-program figures (`anbao scan` on 5M packets against 1M
 //! indicators, beside tshark) come from `bench/detect/run`.
 
@@ -10,6 +11,7 @@ use std::sync::OnceLock;
 
 use anbao_net::capture::read_capture;
 use anbao_net::http::HeadStatus;
+use anbao_net::logs::{LogFormat, LogReader};
 use anbao_net::tls::HelloStatus;
 use anbao_net::{Extractor, Limits, dns, http, tls};
 use divan::Bencher;
@@ -260,5 +262,32 @@ fn capture_extract(bencher: Bencher) {
         });
         assert_eq!(events, FRAMES);
         black_box(summary.ok())
+    });
+}
+
+/// Each log reader over the lines of a real fixture (headers fed once
+/// first): lines per second of the reader alone.
+#[divan::bench(args = [
+    ("suricata-eve", "eve/ait-lds-suricata.json"),
+    ("suricata-eve", "eve/suricata7-capture.json"),
+    ("zeek-tsv", "zeek/tm1t-dns.log"),
+    ("zeek-json", "zeek/tm1t-json.log"),
+    ("bind", "bind/query-category-severity.log"),
+    ("unbound", "unbound/unbound.log"),
+])]
+fn log_lines(bencher: Bencher, (format, fixture): (&str, &str)) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("test_data/logs").join(fixture);
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let lines: Vec<&[u8]> = bytes.split(|&b| b == b'\n').filter(|l| !l.is_empty()).collect();
+    let (headers, data): (Vec<&[u8]>, Vec<&[u8]>) = lines.iter().partition(|l| l.starts_with(b"#"));
+    let format = LogFormat::from_name(format).unwrap_or_else(|| panic!("log format {format}"));
+    let mut reader = LogReader::new(format);
+    for h in &headers {
+        let _ = reader.line(h);
+    }
+    bencher.counter(ItemsCount::new(data.len())).bench_local(|| {
+        for line in &data {
+            black_box(reader.line(black_box(line)).ok());
+        }
     });
 }
