@@ -307,7 +307,8 @@ fn read_line_bounded(reader: &mut dyn BufRead, line: &mut Vec<u8>) -> std::io::R
             });
         }
         any = true;
-        let (chunk, found) = match buf.iter().position(|&b| b == b'\n') {
+        // memchr: a byte-at-a-time search was a tenth of scanning an EVE log.
+        let (chunk, found) = match memchr::memchr(b'\n', buf) {
             Some(i) => (buf.get(..i).unwrap_or_default(), Some(i + 1)),
             None => (buf, None),
         };
