@@ -74,11 +74,13 @@ impl BusArgs {
 
 #[derive(Debug, Args)]
 pub struct SensorArgs {
-    /// Capture or log files, or `-` for stdin; gzip is undone transparently.
+    /// Capture or log files, `-` for stdin, or `iface:NAME` to capture live; gzip is undone transparently.
     #[arg(required = true, value_name = "FILE")]
     inputs: Vec<String>,
     #[command(flatten)]
     bus: BusArgs,
+    #[command(flatten)]
+    live: crate::live::LiveArgs,
     /// Sensor name carried with the events. Default: the host name.
     #[arg(long)]
     sensor: Option<String>,
@@ -152,8 +154,17 @@ pub async fn run_sensor(args: SensorArgs) -> Result<ExitCode> {
     let (js, _stream) = args.bus.connect().await?;
     let subject = format!("{}.{}", args.bus.subject_prefix(), subject_token(&sensor));
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
-    let reader_args =
-        (args.inputs.clone(), ReadOptions { format: args.format, follow: args.follow }, args.batch, args.quiet);
+    let reader_args = (
+        args.inputs.clone(),
+        ReadOptions {
+            format: args.format,
+            follow: args.follow,
+            capture_filter: args.live.capture_filter.clone(),
+            max_packets: args.live.count,
+        },
+        args.batch,
+        args.quiet,
+    );
     let reader = tokio::task::spawn_blocking(move || {
         let (inputs, options, batch, quiet) = reader_args;
         let progress = progress_bar(quiet || options.follow);

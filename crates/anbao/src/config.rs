@@ -62,7 +62,8 @@ pub struct Config {
     pub intel_refresh_seconds: u64,
     /// Largest TAXII envelope accepted, in bytes.
     pub taxii_max_content_length: usize,
-    /// Detection inputs: log files to follow, or directories capture files are dropped into.
+    /// Detection inputs: log files to follow, directories capture files are dropped into, or
+    /// `iface:NAME` to capture live.
     pub detect_inputs: Vec<String>,
     /// Sensor name recorded in alert evidence. Empty: the host name.
     pub detect_sensor: String,
@@ -160,7 +161,7 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ),
     (
         "detect_inputs",
-        "Detection (embedded): what `anbao serve` reads and matches against the indicators. Each\n# entry is a log file followed as it grows (Zeek, Suricata EVE, BIND, Unbound, plain;\n# recognised by content, gzip undone) or a directory that capture files (pcap, pcapng)\n# are dropped into, each read once when it has not changed for two seconds.\n# Environment: ANBAO_DETECT_INPUTS, comma-separated. Empty: no embedded detection.",
+        "Detection (embedded): what `anbao serve` reads and matches against the indicators. Each\n# entry is a log file followed as it grows (Zeek, Suricata EVE, BIND, Unbound, plain;\n# recognised by content, gzip undone) or a directory that capture files (pcap, pcapng)\n# are dropped into, each read once when it has not changed for two seconds, or\n# `iface:NAME` to capture live from a network interface (builds with the live-capture\n# feature; needs CAP_NET_RAW).\n# Environment: ANBAO_DETECT_INPUTS, comma-separated. Empty: no embedded detection.",
     ),
     ("detect_sensor", "Sensor name recorded in the evidence of alerts. Empty: the host name."),
     ("detect_flush_seconds", "Seconds between writes of new and repeated alerts to the database."),

@@ -234,7 +234,7 @@ pub fn spawn(
                 spool(&path, &mut sink);
             } else {
                 tracing::info!(input = %input, "detection: following");
-                let options = ReadOptions { format: InputFormat::Auto, follow: true };
+                let options = ReadOptions { format: InputFormat::Auto, follow: true, ..ReadOptions::default() };
                 let mut extractor = Extractor::new(Limits::default());
                 let report = read_input(&input, &options, &mut extractor, &indicatif::ProgressBar::hidden(), &mut sink);
                 log_report(&report);
@@ -305,7 +305,7 @@ fn spool(dir: &Path, sink: &mut DetectSink) {
         done.retain(|p| p.exists());
         ready.sort();
         for (_, path) in ready {
-            let options = ReadOptions { format: InputFormat::Auto, follow: false };
+            let options = ReadOptions { format: InputFormat::Auto, follow: false, ..ReadOptions::default() };
             let mut extractor = Extractor::new(Limits::default());
             let name = path.to_string_lossy().into_owned();
             let report = read_input(&name, &options, &mut extractor, &indicatif::ProgressBar::hidden(), sink);

@@ -22,6 +22,7 @@ mod init;
 mod intel;
 mod intel_pull;
 mod intel_sample;
+mod live;
 mod net;
 mod scan;
 mod secrets;

@@ -26,9 +26,12 @@ pub enum NetCommand {
 
 #[derive(Debug, Args)]
 pub struct ExtractArgs {
-    /// Capture or log files; `-` reads stdin. gzip is undone transparently.
+    /// Capture or log files; `-` reads stdin; `iface:NAME` captures live from an interface.
+    /// gzip is undone transparently.
     #[arg(required = true, value_name = "FILE")]
     pub inputs: Vec<String>,
+    #[command(flatten)]
+    pub live: crate::live::LiveArgs,
     /// One JSON object per message instead of the table.
     #[arg(long)]
     pub json: bool,
@@ -158,7 +161,12 @@ fn extract(args: &ExtractArgs) -> Result<ExitCode> {
     if let Some(bad) = args.kind.iter().find(|k| !KINDS.contains(&k.as_str())) {
         anyhow::bail!("--kind {bad}: not one of {}", KINDS.join(", "));
     }
-    let options = ReadOptions { format: args.format, follow: args.follow };
+    let options = ReadOptions {
+        format: args.format,
+        follow: args.follow,
+        capture_filter: args.live.capture_filter.clone(),
+        max_packets: args.live.count,
+    };
     let progress = progress_bar(args.quiet || args.follow);
     let mut extractor = Extractor::new(Limits::default());
     let stdout = std::io::stdout();

@@ -29,9 +29,12 @@ use crate::{DataArgs, open_store};
 
 #[derive(Debug, Args)]
 pub struct ScanArgs {
-    /// Capture or log files; `-` reads stdin. gzip is undone transparently.
+    /// Capture or log files; `-` reads stdin; `iface:NAME` captures live from an interface
+    /// (alerts then print as they are first seen). gzip is undone transparently.
     #[arg(required = true, value_name = "FILE")]
     inputs: Vec<String>,
+    #[command(flatten)]
+    live: crate::live::LiveArgs,
     /// Match against these indicator files (STIX, MISP, lists, hosts, CSV …) instead of the store.
     #[arg(long, value_name = "FILE|DIR|URL")]
     indicators: Vec<String>,
@@ -379,10 +382,18 @@ type ScanResult = (
 );
 
 fn scan(args: &ScanArgs, loaded: &Loaded, sensor: &str, heuristics: Option<HeuristicsConfig>) -> Result<ScanResult> {
-    let options = ReadOptions { format: args.format, follow: args.follow };
-    let progress = progress_bar(args.quiet || args.follow);
+    let options = ReadOptions {
+        format: args.format,
+        follow: args.follow,
+        capture_filter: args.live.capture_filter.clone(),
+        max_packets: args.live.count,
+    };
+    // An endless live capture has no end to print a summary at.
+    let as_seen = args.follow
+        || (args.live.count.is_none() && args.inputs.iter().any(|i| crate::live::interface_of(i).is_some()));
+    let progress = progress_bar(args.quiet || as_seen);
     let mut extractor = Extractor::new(Limits::default());
-    let live: Option<LivePrinter<'_>> = if args.follow {
+    let live: Option<LivePrinter<'_>> = if as_seen {
         let json = args.json;
         Some(Box::new(move |a: &anbao_detect::Alert| {
             let line = if json {
@@ -395,7 +406,7 @@ fn scan(args: &ScanArgs, loaded: &Loaded, sensor: &str, heuristics: Option<Heuri
     } else {
         None
     };
-    let live_finding: Option<LiveFindingPrinter<'_>> = if args.follow {
+    let live_finding: Option<LiveFindingPrinter<'_>> = if as_seen {
         let json = args.json;
         Some(Box::new(move |f: &Finding, e: &anbao_detect::Evidence| {
             let line = if json {

@@ -58,6 +58,12 @@ pub struct ReadOptions {
     pub format: InputFormat,
     /// Keep reading logs as they grow (like `tail -f`); never returns.
     pub follow: bool,
+    /// Live capture: a tcpdump filter expression (compiled to BPF in the kernel).
+    #[cfg_attr(not(feature = "live-capture"), allow(dead_code))]
+    pub capture_filter: Option<String>,
+    /// Live capture: stop after this many packets (otherwise it runs until killed).
+    #[cfg_attr(not(feature = "live-capture"), allow(dead_code))]
+    pub max_packets: Option<u64>,
 }
 
 /// One problem in an input.
@@ -72,9 +78,9 @@ pub struct InputProblem {
 #[derive(Debug, Clone, Serialize)]
 pub struct InputReport {
     pub input: String,
-    /// `pcap`, `pcapng`, or the log format; empty when unreadable.
+    /// `pcap`, `pcapng`, `live (LINK)`, or the log format; empty when unreadable.
     pub format: String,
-    /// Frames of a capture, lines of a log.
+    /// Frames of a capture (or packets captured live), lines of a log.
     pub records: u64,
     pub events: u64,
     pub problem_count: u64,
@@ -96,7 +102,7 @@ impl InputReport {
         }
     }
 
-    fn problem(&mut self, at: String, what: String) {
+    pub(crate) fn problem(&mut self, at: String, what: String) {
         self.problem_count += 1;
         if self.problems.len() < MAX_PROBLEMS {
             self.problems.push(InputProblem { at, what });
@@ -135,6 +141,10 @@ pub fn read_input(
     sink: &mut dyn TrafficSink,
 ) -> InputReport {
     let mut report = InputReport::new(name);
+    if let Some(interface) = crate::live::interface_of(name) {
+        crate::live::read_interface(interface, options, extractor, sink, &mut report);
+        return report;
+    }
     let raw: Box<dyn Read> = if name == "-" {
         Box::new(std::io::stdin().lock())
     } else {

@@ -216,3 +216,114 @@ fn unreadable_and_partly_corrupt_inputs_say_so() {
     partial.expect_mentions(&["cut.pcap", "byte "]);
     assert_eq!(partial.stdout.lines().count() + 1, whole.stdout.lines().count(), "all but the cut message: {partial}");
 }
+
+/// Live capture on the loopback interface (needs the `live-capture` build,
+/// which scripts/test uses, and root or CAP_NET_RAW, which CI has).
+#[cfg(feature = "live-capture")]
+mod live {
+    use std::net::UdpSocket;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::time::Duration;
+
+    use crate::harness::{TempDir, Value, anbao};
+
+    const NAMES: [&str; 3] = ["c2.live-evil.example", "www.live-good.example", "mail.live-good.example"];
+
+    fn query(id: u16, name: &str) -> Vec<u8> {
+        let mut q = Vec::new();
+        for v in [id, 0x0100, 1, 0, 0, 0] {
+            q.extend_from_slice(&v.to_be_bytes());
+        }
+        for label in name.split('.') {
+            q.push(label.len() as u8);
+            q.extend_from_slice(label.as_bytes());
+        }
+        q.extend_from_slice(&[0, 0, 1, 0, 1]);
+        q
+    }
+
+    /// Sends the three queries over and over from one socket until stopped
+    /// (the capture starts at an unknown moment after the command does).
+    /// Returns the socket's port, for the capture filter.
+    fn keep_querying(stop: Arc<AtomicBool>) -> (u16, std::thread::JoinHandle<()>) {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let port = socket.local_addr().unwrap().port();
+        let sender = std::thread::spawn(move || {
+            let mut id = 1u16;
+            while !stop.load(Ordering::Relaxed) {
+                for name in NAMES {
+                    let _ = socket.send_to(&query(id, name), "127.0.0.1:53");
+                    id = id.wrapping_add(1);
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        });
+        (port, sender)
+    }
+
+    #[test]
+    fn net_extract_captures_dns_queries_live_from_loopback() {
+        let stop = Arc::new(AtomicBool::new(false));
+        let (port, sender) = keep_querying(stop.clone());
+        let filter = format!("udp dst port 53 and udp src port {port}");
+        let out = anbao(["net", "extract", "iface:lo", "--json", "--count", "6", "--capture-filter", &filter]).run();
+        stop.store(true, Ordering::Relaxed);
+        sender.join().unwrap();
+        let out = out.ok();
+        let events: Vec<Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(events.len(), 6, "{out}");
+        for e in &events {
+            assert_eq!(
+                (e["kind"].as_str(), e["qr"].as_str(), e["qtype"].as_str()),
+                (Some("dns"), Some("query"), Some("A"))
+            );
+            assert_eq!(
+                (e["src"].as_str(), e["sport"].as_u64(), e["dport"].as_u64()),
+                (Some("127.0.0.1"), Some(u64::from(port)), Some(53))
+            );
+            assert!(NAMES.contains(&e["qname"].as_str().unwrap()), "{e}");
+        }
+        // Six consecutive queries of a cycle of three hold every name.
+        for name in NAMES {
+            assert!(events.iter().any(|e| e["qname"] == name), "{name} missing: {out}");
+        }
+        out.expect_mentions(&["6 frames or lines", "dns 6"]);
+    }
+
+    #[test]
+    fn scan_alerts_on_a_listed_name_seen_live_and_rejects_a_bad_filter() {
+        let dir = TempDir::new().unwrap();
+        let list = dir.path().join("cc.txt");
+        std::fs::write(&list, "live-evil.example\n").unwrap();
+        let stop = Arc::new(AtomicBool::new(false));
+        let (port, sender) = keep_querying(stop.clone());
+        let filter = format!("udp dst port 53 and udp src port {port}");
+        let out = anbao(["scan", "iface:lo", "--json", "--no-heuristics", "--count", "3", "--capture-filter", &filter])
+            .arg("--indicators")
+            .arg(&list)
+            .run();
+        stop.store(true, Ordering::Relaxed);
+        sender.join().unwrap();
+        let out = out.expect_code(1);
+        let alerts: Vec<Value> = out.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+        assert_eq!(alerts.len(), 1, "{out}");
+        assert_eq!(
+            (alerts[0]["victim"].as_str(), alerts[0]["indicator"].as_str(), alerts[0]["observed"].as_str()),
+            (Some("127.0.0.1"), Some("live-evil.example"), Some("c2.live-evil.example"))
+        );
+
+        let bad = anbao(["net", "extract", "iface:lo", "--count", "1", "--capture-filter", "udp port banana"]).run();
+        bad.expect_code(2).expect_mentions(&["capture filter", "banana"]);
+        let missing = anbao(["net", "extract", "iface:no-such-if0", "--count", "1"]).run();
+        missing.expect_code(2).expect_mentions(&["no-such-if0"]);
+    }
+}
+
+/// Without the `live-capture` feature an interface input says what is missing.
+#[cfg(not(feature = "live-capture"))]
+#[test]
+fn interface_inputs_say_how_to_get_live_capture_when_it_is_not_built() {
+    let out = crate::harness::anbao(["net", "extract", "iface:lo", "--count", "1"]).run();
+    out.expect_code(2).expect_mentions(&["--features live-capture", "libpcap-dev"]);
+}
