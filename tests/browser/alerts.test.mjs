@@ -3,7 +3,8 @@
 // the navigation, see the counts and the stacked chart of detections per
 // hour, filter by victim, open an alert and its evidence, confirm it,
 // record that the subscriber was notified, and see both on the alert and
-// in its change history; then the infected-subscriber view.
+// in its change history; then the infected-subscriber view and the
+// detection status page.
 //
 // anbao has no command that writes alerts (the detection pipeline does),
 // so the alerts are inserted into the server's SQLite database with the
@@ -203,6 +204,14 @@ test('a responder triages an alert: chart, filter, evidence, status and action',
     await screenshot('victims');
     await clickAndLoad(first.locator('a').first(), (u) => u.pathname === '/alerts' && u.searchParams.get('victim') === VICTIM);
     assert.equal(await page.locator('table#alerts tbody tr').count(), 2);
+  });
+
+  await step(t, '8. the detection status page: no inputs configured here, and how to configure them', async () => {
+    await clickAndLoad(page.locator('#detection-link'), (u) => u.pathname === '/detection');
+    assert.match(await text(page.locator('#no-inputs')), /No detection inputs are configured/);
+    assert.equal(await text(page.locator('[data-count="alerts-written"]')), '0');
+    assert.match(await text(page.locator('main pre')), /detect_inputs = \[.*iface:eth1/);
+    await screenshot('detection');
   });
 
   await step(t, 'no script errors and no unexpected HTTP errors', async () => {

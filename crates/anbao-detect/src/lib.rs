@@ -11,6 +11,8 @@
 //! - [`heuristics`]: what no feed lists yet: DGA-like names, DNS
 //!   tunnelling, lookalikes of protected brands, fast-flux; each a
 //!   [`Finding`] with a score, deduplicated per victim and domain.
+//! - [`status`]: what a running pipeline reports about its inputs and
+//!   counters (for the status page and `/metrics`).
 //!
 //! This crate owns what counts as a hit and who the victim is. It must not
 //! do I/O (no files, store, network): callers hand in events and an index,
@@ -23,7 +25,9 @@
 pub mod alerts;
 pub mod heuristics;
 pub mod matcher;
+pub mod status;
 
 pub use alerts::{Alert, AlertBook, AlertKey, Evidence};
 pub use heuristics::{Finding, Heuristics, HeuristicsConfig, HeuristicsStats};
 pub use matcher::{Detection, EndpointPairs, Field, Intel, MatchHow, MatchStats};
+pub use status::{InputKind, InputState, PipelineStatus, StatusSnapshot};

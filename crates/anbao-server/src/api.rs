@@ -7,6 +7,7 @@ pub mod assessments;
 pub mod asset_import;
 pub mod assets;
 pub mod audit;
+pub mod detection;
 pub mod domains;
 pub mod health;
 pub mod intel;

@@ -89,15 +89,20 @@ pub struct AppState {
     /// The threat-intelligence match index (rebuilt in the background by
     /// `LiveIndex::spawn_refresher`; handlers may refresh it on demand).
     pub intel: Arc<anbao_feeds::LiveIndex>,
+    /// The embedded detection pipeline's inputs and counters (empty when
+    /// `anbao serve` runs none).
+    pub detection: Arc<anbao_detect::PipelineStatus>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> AppState {
+        let detection = Arc::new(anbao_detect::PipelineStatus::new());
         AppState {
             store,
             config: Arc::new(config),
-            metrics: Arc::new(metrics::Metrics::new()),
+            metrics: Arc::new(metrics::Metrics::new(detection.clone())),
             intel: Arc::new(anbao_feeds::LiveIndex::new()),
+            detection,
         }
     }
 }

@@ -1,7 +1,8 @@
 //! Prometheus metrics: request counts and latencies per route (the matched
 //! route pattern, never the raw path, so ids do not explode the series),
-//! and the threat-intelligence match index this process serves (read from
-//! the current snapshot when scraped).
+//! the threat-intelligence match index this process serves (read from
+//! the current snapshot when scraped), and the embedded detection
+//! pipeline's counters per input (read from its status when scraped).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,9 +11,12 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::header;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use prometheus_client::encoding::EncodeLabelSet;
-use prometheus_client::metrics::counter::Counter;
+use prometheus_client::collector::Collector;
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
+use prometheus_client::metrics::MetricType;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
 use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
@@ -59,7 +63,7 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Metrics {
-    pub fn new() -> Metrics {
+    pub fn new(detection: Arc<anbao_detect::PipelineStatus>) -> Metrics {
         let mut registry = Registry::with_prefix("anbao");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
@@ -75,13 +79,69 @@ impl Metrics {
         registry.register("intel_index_generation", "Store generation the index reflects", intel.generation.clone());
         registry.register("intel_index_heap_bytes", "Memory the index owns", intel.heap_bytes.clone());
         registry.register("intel_index_build_seconds", "Time the last index build took", intel.build_seconds.clone());
+        registry.register_collector(Box::new(DetectionCollector(detection)));
         Metrics { registry, requests, latency, intel }
     }
 }
 
-impl Default for Metrics {
-    fn default() -> Self {
-        Metrics::new()
+/// The detection pipeline's counters, read from its status at each scrape.
+#[derive(Debug)]
+struct DetectionCollector(Arc<anbao_detect::PipelineStatus>);
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InputLabels {
+    input: String,
+    kind: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct InputStateLabels {
+    input: String,
+    kind: String,
+    state: String,
+}
+
+impl Collector for DetectionCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let snap = self.0.snapshot();
+        let pipeline: [(&str, &str, u64); 4] = [
+            ("detect_detections", "Indicator hits and heuristic findings", snap.detections),
+            ("detect_dropped", "Detections not kept because the pending set was full", snap.dropped),
+            ("detect_alerts_written", "Alert rows written (new or updated) to the store", snap.flushed_alerts),
+            ("detect_flush_failures", "Alert writes that failed", snap.flush_failures),
+        ];
+        for (name, help, value) in pipeline {
+            ConstCounter::new(value).encode(encoder.encode_descriptor(name, help, None, MetricType::Counter)?)?;
+        }
+        type PerInput = fn(&anbao_detect::status::InputSnapshot) -> u64;
+        let per_input: [(&str, &str, PerInput); 4] = [
+            ("detect_input_events", "Events read from the input and matched", |i| i.events),
+            ("detect_input_packets", "IP packets decoded from the input (captures and interfaces)", |i| i.packets),
+            ("detect_input_files", "Capture files read from the spool directory", |i| i.files),
+            ("detect_input_problems", "Records of the input that could not be read", |i| i.problems),
+        ];
+        for (name, help, value) in per_input {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for input in &snap.inputs {
+                let labels = InputLabels { input: input.name.clone(), kind: input.kind.as_str().to_owned() };
+                ConstCounter::new(value(input)).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        let mut up = encoder.encode_descriptor(
+            "detect_input_state",
+            "1 for the state each input is in (starting, running, idle, failed, finished)",
+            None,
+            MetricType::Gauge,
+        )?;
+        for input in &snap.inputs {
+            let labels = InputStateLabels {
+                input: input.name.clone(),
+                kind: input.kind.as_str().to_owned(),
+                state: input.state.as_str().to_owned(),
+            };
+            ConstGauge::new(1i64).encode(up.encode_family(&labels)?)?;
+        }
+        Ok(())
     }
 }
 

@@ -279,6 +279,7 @@ pub fn table() -> Vec<Route> {
         // Detection alerts (issue #5; R3.1–R3.3, R3.8): everyone reads, triagers change.
         Route::new(get.clone(), "/alerts", perm(ReadAlerts), Page, ui::alerts::list),
         Route::new(get.clone(), "/alerts/victims", perm(ReadAlerts), Page, ui::alerts::victims),
+        Route::new(get.clone(), "/detection", perm(ReadAlerts), Page, ui::detection::page),
         Route::new(get.clone(), "/alerts/{id}", perm(ReadAlerts), Page, ui::alerts::detail),
         Route::new(post.clone(), "/alerts/{id}/status", perm(TriageAlerts), Page, ui::alerts::set_status),
         Route::new(post.clone(), "/alerts/{id}/actions", perm(TriageAlerts), Page, ui::alerts::add_action),
@@ -514,6 +515,7 @@ pub fn table() -> Vec<Route> {
         // Detection alerts (issue #5; R3.1–R3.3, R3.8).
         Route::new(get.clone(), "/api/v1/alerts", perm(ReadAlerts), Api, api::alerts::list),
         Route::new(get.clone(), "/api/v1/alerts/victims", perm(ReadAlerts), Api, api::alerts::victims),
+        Route::new(get.clone(), "/api/v1/detection", perm(ReadAlerts), Api, api::detection::status),
         Route::new(get.clone(), "/api/v1/alerts/hours", perm(ReadAlerts), Api, api::alerts::hours),
         Route::new(get.clone(), "/api/v1/alerts/{id}", perm(ReadAlerts), Api, api::alerts::get),
         Route::new(post.clone(), "/api/v1/alerts/{id}/status", perm(TriageAlerts), Api, api::alerts::set_status),

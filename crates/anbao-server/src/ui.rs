@@ -13,6 +13,7 @@ pub mod assets;
 pub mod audit;
 pub mod chart;
 pub mod dashboard;
+pub mod detection;
 pub mod domains;
 pub mod intel;
 pub mod intel_sources;

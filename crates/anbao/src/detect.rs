@@ -9,13 +9,15 @@
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use anbao_detect::heuristics::category_of;
+use anbao_detect::status::InputStatus;
 use anbao_detect::{
-    Alert, AlertBook, Detection, EndpointPairs, Evidence, Finding, Heuristics, HeuristicsConfig, Intel, MatchStats,
+    Alert, AlertBook, Detection, EndpointPairs, Evidence, Finding, Heuristics, HeuristicsConfig, InputKind, InputState,
+    Intel, MatchStats, PipelineStatus,
 };
 use anbao_feeds::{LiveIndex, Snapshot};
 use anbao_net::{Endpoints, Event, Extractor, Limits, Timestamp};
@@ -27,15 +29,6 @@ use crate::traffic::{InputFormat, ReadOptions, TrafficSink, read_input};
 const MAX_PENDING: usize = 100_000;
 /// Events between two looks at whether the intel index was swapped.
 const REFRESH_EVERY: u32 = 4096;
-
-/// Counters for logs and `/metrics`.
-#[derive(Debug, Default)]
-pub struct PipelineCounters {
-    pub events: AtomicU64,
-    pub detections: AtomicU64,
-    pub dropped: AtomicU64,
-    pub flushed_alerts: AtomicU64,
-}
 
 /// One alert as the store takes it.
 pub fn draft_of(alert: &Alert) -> AlertDraft {
@@ -114,7 +107,8 @@ pub struct DetectSink {
     book: Arc<Mutex<AlertBook>>,
     sensor: String,
     pairs: EndpointPairs,
-    counters: Arc<PipelineCounters>,
+    status: Arc<PipelineStatus>,
+    input: Arc<InputStatus>,
     heuristics: Option<Heuristics>,
     findings: Vec<Finding>,
     /// Heuristic alerts waiting for the flusher.
@@ -127,7 +121,8 @@ impl DetectSink {
         book: Arc<Mutex<AlertBook>>,
         pending: Arc<Mutex<Vec<AlertDraft>>>,
         sensor: String,
-        counters: Arc<PipelineCounters>,
+        status: Arc<PipelineStatus>,
+        input: Arc<InputStatus>,
         heuristics: Option<Heuristics>,
     ) -> Self {
         let snapshot = live.current();
@@ -140,7 +135,8 @@ impl DetectSink {
             book,
             sensor,
             pairs: EndpointPairs::default(),
-            counters,
+            status,
+            input,
             heuristics,
             findings: Vec::new(),
             pending,
@@ -156,11 +152,11 @@ impl DetectSink {
     }
 
     fn record(&mut self, event: &Event) {
-        self.counters.detections.fetch_add(self.detections.len() as u64, Ordering::Relaxed);
+        self.status.detections.fetch_add(self.detections.len() as u64, Ordering::Relaxed);
         let Ok(mut book) = self.book.lock() else { return };
         for d in self.detections.drain(..) {
             if book.record(d, event, &self.sensor) == anbao_detect::alerts::Recorded::Dropped {
-                self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                self.status.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
     }
@@ -169,7 +165,7 @@ impl DetectSink {
 impl TrafficSink for DetectSink {
     fn event(&mut self, event: &Event) {
         self.refresh();
-        self.counters.events.fetch_add(1, Ordering::Relaxed);
+        self.input.event(event.ts.secs());
         let intel = Intel::new(&self.snapshot.index, &self.snapshot.allowlist);
         intel.match_event(event, &mut self.stats, &mut self.detections);
         if !self.detections.is_empty() {
@@ -178,13 +174,13 @@ impl TrafficSink for DetectSink {
         if let Some(h) = &mut self.heuristics {
             h.event(event, &mut self.findings);
             if !self.findings.is_empty() {
-                self.counters.detections.fetch_add(self.findings.len() as u64, Ordering::Relaxed);
+                self.status.detections.fetch_add(self.findings.len() as u64, Ordering::Relaxed);
                 if let Ok(mut pending) = self.pending.lock() {
                     for f in self.findings.drain(..) {
                         if pending.len() < MAX_PENDING {
                             pending.push(draft_of_finding(&f, event, &self.sensor));
                         } else {
-                            self.counters.dropped.fetch_add(1, Ordering::Relaxed);
+                            self.status.dropped.fetch_add(1, Ordering::Relaxed);
                         }
                     }
                 }
@@ -194,6 +190,7 @@ impl TrafficSink for DetectSink {
     }
 
     fn packet(&mut self, ts: Timestamp, endpoints: &Endpoints) {
+        self.input.packets.fetch_add(1, Ordering::Relaxed);
         // Without listed addresses no endpoint can match: skip the per-packet work.
         let Some(dst) = endpoints.dst.filter(|_| self.snapshot.index.has_addresses()) else { return };
         if !self.pairs.first_time(endpoints.src, dst) {
@@ -207,7 +204,8 @@ impl TrafficSink for DetectSink {
     }
 }
 
-/// Starts one reader thread per input and the flusher task.
+/// Starts one reader thread per input and the flusher task; their state
+/// and counters go to `status` (the server's status page and `/metrics`).
 pub fn spawn(
     store: Store,
     live: Arc<LiveIndex>,
@@ -215,36 +213,44 @@ pub fn spawn(
     sensor: String,
     flush: Duration,
     heuristics: Option<HeuristicsConfig>,
-) -> Arc<PipelineCounters> {
-    let counters = Arc::new(PipelineCounters::default());
+    status: Arc<PipelineStatus>,
+) {
     if inputs.is_empty() {
-        return counters;
+        return;
     }
     let book = Arc::new(Mutex::new(AlertBook::new(MAX_PENDING)));
     let pending = Arc::new(Mutex::new(Vec::new()));
-    for input in inputs {
-        let (input, live, book, pending, sensor, counters) =
-            (input.clone(), live.clone(), book.clone(), pending.clone(), sensor.clone(), counters.clone());
+    for name in inputs {
+        let path = PathBuf::from(name);
+        let input = status.add_input(name, InputKind::of(name, path.is_dir()));
+        let (name, live, book, pending, sensor, status) =
+            (name.clone(), live.clone(), book.clone(), pending.clone(), sensor.clone(), status.clone());
         // Each input has its own heuristics state (validated at start-up).
         let heuristics = heuristics.clone().and_then(|c| Heuristics::new(c).ok());
-        let spawned = std::thread::Builder::new().name(format!("detect {input}")).spawn(move || {
-            let mut sink = DetectSink::new(live, book, pending, sensor, counters, heuristics);
-            let path = PathBuf::from(&input);
-            if path.is_dir() {
-                spool(&path, &mut sink);
+        let thread_input = input.clone();
+        let spawned = std::thread::Builder::new().name(format!("detect {name}")).spawn(move || {
+            let input = thread_input;
+            let mut sink = DetectSink::new(live, book, pending, sensor, status, input.clone(), heuristics);
+            if input.kind == InputKind::Spool {
+                spool(&path, &mut sink, &input);
             } else {
-                tracing::info!(input = %input, "detection: following");
+                tracing::info!(input = %name, "detection: reading");
+                input.set_state(InputState::Running);
                 let options = ReadOptions { format: InputFormat::Auto, follow: true, ..ReadOptions::default() };
                 let mut extractor = Extractor::new(Limits::default());
-                let report = read_input(&input, &options, &mut extractor, &indicatif::ProgressBar::hidden(), &mut sink);
-                log_report(&report);
+                let report = read_input(&name, &options, &mut extractor, &indicatif::ProgressBar::hidden(), &mut sink);
+                note_report(&report, &input);
+                input.set_state(match &report.error {
+                    Some(e) => InputState::Failed(e.clone()),
+                    None => InputState::Finished,
+                });
             }
         });
         if let Err(e) = spawned {
             tracing::error!(error = %e, "cannot start a detection thread");
+            input.set_state(InputState::Failed(format!("cannot start a thread: {e}")));
         }
     }
-    let flusher_counters = counters.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(flush);
         loop {
@@ -262,17 +268,23 @@ pub fn spawn(
             }
             match store.apply_alerts(&drafts, None).await {
                 Ok(applied) => {
-                    flusher_counters.flushed_alerts.fetch_add(drafts.len() as u64, Ordering::Relaxed);
+                    status.flushed_alerts.fetch_add(drafts.len() as u64, Ordering::Relaxed);
+                    status.last_flush_at.store(time::OffsetDateTime::now_utc().unix_timestamp(), Ordering::Relaxed);
                     tracing::info!(new = applied.new, updated = applied.updated, "detection: alerts written");
                 }
-                Err(e) => tracing::error!(error = %e, alerts = drafts.len(), "detection: writing alerts failed"),
+                Err(e) => {
+                    status.flush_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(error = %e, alerts = drafts.len(), "detection: writing alerts failed");
+                }
             }
         }
     });
-    counters
 }
 
-fn log_report(report: &crate::traffic::InputReport) {
+/// Logs what an input's reader reported and adds its problems to the status.
+fn note_report(report: &crate::traffic::InputReport, input: &InputStatus) {
+    let latest = report.problems.last().map(|p| format!("{}: {}", p.at, p.what));
+    input.problems(report.problem_count, latest);
     if let Some(e) = &report.error {
         tracing::warn!(input = %report.input, error = %e, "detection input unreadable");
     } else if report.problem_count > 0 {
@@ -284,8 +296,9 @@ fn log_report(report: &crate::traffic::InputReport) {
 
 /// A directory that capture files are dropped into (e.g. by `tcpdump -G`):
 /// each file is read once, when it has not changed for two seconds.
-fn spool(dir: &Path, sink: &mut DetectSink) {
+fn spool(dir: &Path, sink: &mut DetectSink, input: &InputStatus) {
     tracing::info!(dir = %dir.display(), "detection: watching spool directory");
+    input.set_state(InputState::Idle);
     let mut done: HashSet<PathBuf> = HashSet::new();
     loop {
         let mut ready: Vec<(SystemTime, PathBuf)> = Vec::new();
@@ -304,13 +317,20 @@ fn spool(dir: &Path, sink: &mut DetectSink) {
         // Forget files that are gone, so the set stays as small as the directory.
         done.retain(|p| p.exists());
         ready.sort();
-        for (_, path) in ready {
+        if !ready.is_empty() {
+            input.set_state(InputState::Running);
+        }
+        for (_, path) in ready.iter().cloned() {
             let options = ReadOptions { format: InputFormat::Auto, follow: false, ..ReadOptions::default() };
             let mut extractor = Extractor::new(Limits::default());
             let name = path.to_string_lossy().into_owned();
             let report = read_input(&name, &options, &mut extractor, &indicatif::ProgressBar::hidden(), sink);
-            log_report(&report);
+            note_report(&report, input);
+            input.files.fetch_add(1, Ordering::Relaxed);
             done.insert(path);
+        }
+        if !ready.is_empty() {
+            input.set_state(InputState::Idle);
         }
         std::thread::sleep(Duration::from_secs(1));
     }

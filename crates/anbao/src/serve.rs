@@ -141,6 +141,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
         sensor,
         Duration::from_secs(c.detect_flush_seconds.max(1)),
         Some(heuristics),
+        state.detection.clone(),
     );
     let app = anbao_server::router(state).into_make_service_with_connect_info::<SocketAddr>();
 

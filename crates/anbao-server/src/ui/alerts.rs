@@ -103,11 +103,12 @@ fn match_label<'a>(ctx: &Ctx, how: &'a str) -> Cow<'a, str> {
 }
 
 /// Links between the alert pages.
-fn alerts_nav(ctx: &Ctx) -> Markup {
+pub(crate) fn alerts_nav(ctx: &Ctx) -> Markup {
     html! {
         p class="actions" id="alerts-nav" {
             a href=(LIST) id="alerts-list-link" { (ctx.t("nav.alerts")) } " · "
-            a href=(VICTIMS) id="alerts-victims-link" { (ctx.t("nav.alert_victims")) }
+            a href=(VICTIMS) id="alerts-victims-link" { (ctx.t("nav.alert_victims")) } " · "
+            a href="/detection" id="detection-link" { (ctx.t("nav.detection")) }
         }
     }
 }

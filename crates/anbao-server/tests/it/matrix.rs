@@ -145,6 +145,7 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     // Detection alerts: everyone reads, the working roles triage.
     ("GET", "/alerts", PAGE, Roles(EVERY_ROLE)),
     ("GET", "/alerts/victims", PAGE, Roles(EVERY_ROLE)),
+    ("GET", "/detection", PAGE, Roles(EVERY_ROLE)),
     ("GET", "/alerts/{id}", PAGE, Roles(EVERY_ROLE)),
     ("POST", "/alerts/{id}/status", PAGE, Roles(ALERT_TRIAGERS)),
     ("POST", "/alerts/{id}/actions", PAGE, Roles(ALERT_TRIAGERS)),
@@ -238,6 +239,7 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/api/v1/intel/sources/{id}/pull", API, Roles(INTEL_MANAGERS)),
     ("GET", "/api/v1/alerts", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/alerts/victims", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/detection", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/alerts/hours", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/alerts/{id}", API, Roles(EVERY_ROLE)),
     ("POST", "/api/v1/alerts/{id}/status", API, Roles(ALERT_TRIAGERS)),

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::harness::{TempDir, Value, anbao, serve, sqlite};
+use crate::harness::{Auth, TempDir, Value, anbao, create_token, serve, sqlite};
 
 const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
 
@@ -110,9 +110,14 @@ fn serve_follows_a_log_and_writes_alerts_to_the_store() {
     let feed = write(dir.path(), "cc.txt", "evil.example\n");
     anbao(["intel", "import", "--category", "botnet_cc", "--quiet"]).arg(&feed).data_dir(&data).run().ok();
     let log = write(dir.path(), "resolver.log", "2026-11-25T10:00:00Z 10.0.0.5 www.evil.example A\n");
+    let spool = dir.path().join("spool");
+    std::fs::create_dir(&spool).unwrap();
+    let missing = dir.path().join("gone.log");
+    let token = create_token(&data, None, "regulator", "status-reader");
+    let inputs = format!("{},{},{}", log.display(), spool.display(), missing.display());
     let server = serve()
         .data_dir(&data)
-        .env("ANBAO_DETECT_INPUTS", &log)
+        .env("ANBAO_DETECT_INPUTS", &inputs)
         .env("ANBAO_DETECT_FLUSH_SECONDS", "1")
         .env("ANBAO_DETECT_SENSOR", "resolver-1")
         .start();
@@ -138,6 +143,39 @@ fn serve_follows_a_log_and_writes_alerts_to_the_store() {
     assert_eq!(count(), 2, "exactly the two queries: {}", server.report());
     let row = sqlite(&db, "SELECT category, sensor, rule, indicator, last_seen FROM alerts");
     assert_eq!(row.trim(), "botnet_cc|resolver-1|intel|evil.example|2026-11-25T10:05:00.000Z");
+
+    // The pipeline's own account of itself: API, page and /metrics agree.
+    let client = server.client();
+    let status = client.get("/api/v1/detection", Auth::Bearer(&token)).expect(200).json();
+    assert_eq!(status["index"]["indicators"], 1, "{status}");
+    let p = &status["pipeline"];
+    assert_eq!(p["detections"], 2, "{status}");
+    assert_eq!(p["flushed_alerts"], 2, "{status}");
+    let inputs = p["inputs"].as_array().unwrap();
+    let input = |name: &Path| inputs.iter().find(|i| i["name"] == name.to_str().unwrap()).unwrap();
+    let l = input(&log);
+    assert_eq!(
+        (l["kind"].as_str(), l["state"].as_str(), l["events"].as_u64()),
+        (Some("log"), Some("running"), Some(3))
+    );
+    assert_eq!(l["last_event_at"], 1_795_601_101i64, "2026-11-25T10:05:01Z: {status}");
+    let s = input(&spool);
+    assert_eq!((s["kind"].as_str(), s["state"].as_str(), s["files"].as_u64()), (Some("spool"), Some("idle"), Some(0)));
+    let m = input(&missing);
+    assert_eq!((m["kind"].as_str(), m["state"].as_str()), (Some("log"), Some("failed")), "{status}");
+    assert!(m["reason"].as_str().unwrap().contains("cannot open"), "{status}");
+
+    let page = client.get("/detection", Auth::Bearer(&token)).expect(200).body;
+    assert!(page.contains(&format!("data-input=\"{}\" data-state=\"failed\"", missing.display())), "{page}");
+    assert!(page.contains("data-count=\"alerts-written\">2<"), "{page}");
+
+    let metrics = client.get("/metrics", Auth::None).expect(200).body;
+    let line = |prefix: &str| metrics.lines().find(|l| l.starts_with(prefix)).map(str::to_owned);
+    assert_eq!(line("anbao_detect_detections_total").as_deref(), Some("anbao_detect_detections_total 2"), "{metrics}");
+    let events = format!("anbao_detect_input_events_total{{input=\"{}\",kind=\"log\"}} 3", log.display());
+    assert!(metrics.contains(&events), "{events} in {metrics}");
+    let failed = format!("anbao_detect_input_state{{input=\"{}\",kind=\"log\",state=\"failed\"}} 1", missing.display());
+    assert!(metrics.contains(&failed), "{failed} in {metrics}");
 }
 
 #[test]
