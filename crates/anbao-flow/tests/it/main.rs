@@ -41,10 +41,10 @@ pub fn udp_datagrams(path: &Path) -> Vec<Datagram> {
     let mut frame = 0;
     capture::read_capture(file, |f| {
         frame += 1;
-        if let Ok(Some(p)) = packet::decode(LinkType(f.link_type.0), f.data) {
-            if let Transport::Udp(u) = p.transport {
-                out.push(Datagram { frame, ts: f.ts, src: p.src, payload: u.payload.to_vec() });
-            }
+        if let Ok(Some(p)) = packet::decode(LinkType(f.link_type.0), f.data)
+            && let Transport::Udp(u) = p.transport
+        {
+            out.push(Datagram { frame, ts: f.ts, src: p.src, payload: u.payload.to_vec() });
         }
     })
     .unwrap();
