@@ -18,6 +18,7 @@ mod bus;
 mod config;
 mod demo;
 mod detect;
+mod flow;
 mod init;
 mod intel;
 mod intel_pull;
@@ -70,6 +71,9 @@ enum Command {
     /// Network decoders: print what captures and logs contain (DNS, HTTP, TLS, QUIC).
     #[command(subcommand)]
     Net(net::NetCommand),
+    /// Flow exports: decode the NetFlow v5/v9, IPFIX and sFlow datagrams in captures.
+    #[command(subcommand)]
+    Flow(flow::FlowCommand),
     /// Match captures and logs against indicators (files or the store) and print the alerts.
     /// Exit status 0 when nothing matched, 1 when something did, 2 on error,
     /// 3 when nothing matched but part of the input could not be read.
@@ -136,6 +140,7 @@ fn main() -> ExitCode {
             Command::User(c) => user::run(c).await,
             Command::Intel(c) => intel::run(c).await,
             Command::Net(c) => net::run(c).await,
+            Command::Flow(c) => flow::run(c).await,
             Command::Scan(a) => scan::run(a).await,
             Command::Sensor(a) => bus::run_sensor(a).await,
             Command::Worker(a) => bus::run_worker(a).await,
