@@ -150,16 +150,9 @@ impl Facts {
                 .filter(|(c, _)| matches!(c.as_str(), "malicious_url" | "phishing" | "malicious_download"))
                 .map(|(_, n)| n)
                 .sum();
-            let samples = store.samples(None, 1000).await?;
-            f.samples = samples.len() as i64;
-            f.mobile_samples = samples.iter().filter(|s| matches!(s.file_type.as_str(), "apk" | "dex")).count() as i64;
+            (f.samples, f.mobile_samples) = store.sample_counts().await?;
             let month_ago = store.clock().now() - time::Duration::days(30);
-            f.recent_imports = store
-                .intel_import_runs(1000)
-                .await?
-                .iter()
-                .filter(|r| r.status == "done" && r.started_at >= month_ago)
-                .count() as i64;
+            f.recent_imports = store.intel_imports_done_since(month_ago).await?;
             f.scheduled_sources =
                 store.intel_sources().await?.iter().filter(|s| s.enabled && s.interval_minutes > 0).count() as i64;
             f.taxii_collections = store.taxii_collections().await?.len() as i64;

@@ -655,6 +655,15 @@ impl Store {
         Ok(run)
     }
 
+    /// Imports that finished without failing and started at or after `since`.
+    pub async fn intel_imports_done_since(&self, since: Timestamp) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM intel_imports WHERE status = 'done' AND started_at >= $1")
+            .bind(format_ts(since))
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
     pub async fn intel_import_run(&self, id: i64) -> Result<ImportRun> {
         let row = sqlx::query("SELECT * FROM intel_imports WHERE id = $1").bind(id).fetch_optional(self.pool()).await?;
         run_of(&row.ok_or_else(|| StoreError::not_found("import", id))?)

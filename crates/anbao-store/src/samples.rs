@@ -223,6 +223,17 @@ impl Store {
 
     /// Samples whose hash starts with `q`, or whose name or family contains
     /// it; newest first.
+    /// Samples stored, and how many of them are mobile apps (APK, DEX).
+    pub async fn sample_counts(&self) -> Result<(i64, i64)> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, COALESCE(SUM(CASE WHEN file_type IN ('apk', 'dex') THEN 1 ELSE 0 END), 0) AS mobile \
+             FROM intel_samples",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        Ok((row.try_get("n")?, row.try_get("mobile")?))
+    }
+
     pub async fn samples(&self, q: Option<&str>, limit: i64) -> Result<Vec<Sample>> {
         let limit = limit.clamp(1, 1000);
         let rows = match q.map(str::trim).filter(|q| !q.is_empty()) {

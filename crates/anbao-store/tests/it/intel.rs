@@ -148,6 +148,9 @@ async fn import_runs_record_counts_rejects_and_audit(db: TestDb) {
     assert_eq!((run.status.as_str(), run.failure.as_str()), ("failed", "connection reset"));
     let runs = store.intel_import_runs(10).await.unwrap();
     assert_eq!(runs.iter().map(|r| r.id).collect::<Vec<_>>(), [failed, id], "newest first");
+    let started = store.intel_import_run(id).await.unwrap().started_at;
+    assert_eq!(store.intel_imports_done_since(started).await.unwrap(), 1, "the failed one does not count");
+    assert_eq!(store.intel_imports_done_since(started + Duration::days(1)).await.unwrap(), 0);
     assert!(matches!(store.intel_import_rejects(999_999).await, Err(StoreError::NotFound { .. })));
 }
 

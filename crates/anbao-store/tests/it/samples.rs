@@ -48,6 +48,7 @@ async fn samples_are_stored_once_with_their_hash_indicators(db: TestDb) {
     assert_eq!(store.samples(Some("mirai"), 10).await.unwrap().len(), 1, "by family, any case");
     assert_eq!(store.samples(Some("%"), 10).await.unwrap().len(), 0, "LIKE wildcards are literal");
     assert_eq!(store.samples(None, 10).await.unwrap().len(), 2);
+    assert_eq!(store.sample_counts().await.unwrap(), (2, 1), "two samples, the DEX one mobile");
 
     for (bytes, draft) in [
         (&b""[..], SampleDraft::default()),
