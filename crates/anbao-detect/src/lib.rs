@@ -29,5 +29,5 @@ pub mod status;
 
 pub use alerts::{Alert, AlertBook, AlertKey, Evidence};
 pub use heuristics::{Finding, Heuristics, HeuristicsConfig, HeuristicsStats};
-pub use matcher::{Detection, EndpointPairs, Field, Intel, MatchHow, MatchStats};
+pub use matcher::{Detection, EndpointPairs, Field, Intel, MatchHow, MatchStats, client_of, partition_of};
 pub use status::{InputKind, InputState, PipelineStatus, StatusSnapshot};

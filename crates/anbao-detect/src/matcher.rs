@@ -301,3 +301,50 @@ mod tests {
         assert_eq!(host_without_port("2001:db8::1"), "2001:db8::1");
     }
 }
+
+/// The client side of an event, the victim the matchers name (see the
+/// module comment): the receiver of a DNS response, otherwise the sender.
+/// Scale-out partitions events by it, so one worker sees all of a client's
+/// traffic and the per-client heuristics judge all of it.
+pub fn client_of(event: &Event) -> IpAddr {
+    match &event.message {
+        Message::Dns(dns) if dns.qr == Qr::Response => event.endpoints.dst.unwrap_or(event.endpoints.src),
+        _ => event.endpoints.src,
+    }
+}
+
+/// The partition (0..`partitions`) of a client: FNV-1a over its address
+/// bytes, stable across processes and versions (sensors and workers must
+/// agree), unlike the standard library's hasher.
+pub fn partition_of(client: IpAddr, partitions: u32) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    let mut eat = |bytes: &[u8]| {
+        for &b in bytes {
+            hash ^= u32::from(b);
+            hash = hash.wrapping_mul(0x0100_0193);
+        }
+    };
+    match client {
+        IpAddr::V4(a) => eat(&a.octets()),
+        IpAddr::V6(a) => eat(&a.octets()),
+    }
+    hash % partitions.max(1)
+}
+
+#[cfg(test)]
+mod partition_tests {
+    use super::*;
+
+    #[test]
+    fn partitions_are_stable_spread_and_in_range() {
+        // Fixed values: sensors and workers of different builds must agree.
+        assert_eq!(partition_of("10.0.0.1".parse().unwrap(), 1), 0);
+        assert_eq!(partition_of("10.0.0.1".parse().unwrap(), 8), 4, "FNV-1a of 0a 00 00 01 is 1817209388");
+        let mut seen = [0u32; 4];
+        for i in 0..1000u32 {
+            let ip = IpAddr::from([10, 1, (i >> 8) as u8, i as u8]);
+            seen[partition_of(ip, 4) as usize] += 1;
+        }
+        assert!(seen.iter().all(|&n| (150..350).contains(&n)), "{seen:?}");
+    }
+}

@@ -10,6 +10,13 @@
 //! its worker died between commit and acknowledgement changes nothing.
 //! Every event is processed, and none is counted twice.
 //!
+//! Partitions: with `anbao sensor --partitions N` events are published to
+//! `STREAM.events.pK.SENSOR`, K the partition of the event's client (a
+//! stable hash), and `anbao worker --partition K` takes only those, from
+//! its own durable consumer: all of a client's traffic reaches one worker,
+//! so the heuristics that count per client (tunnelling volume, DGA names)
+//! see all of it. A partition waits in the stream while its worker is down.
+//!
 //! Message format: one event per line in the JSON form of `anbao net extract
 //! --json` (documented in docs/net-extract.md), the sensor's name in the
 //! `Anbao-Sensor` header. Endpoint pairs of captured packets travel as
@@ -19,7 +26,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anbao_detect::{AlertBook, EndpointPairs, Heuristics, Intel, MatchStats};
+use anbao_detect::{AlertBook, EndpointPairs, Heuristics, Intel, MatchStats, client_of, partition_of};
 use anbao_feeds::LiveIndex;
 use anbao_net::{Endpoints, Event, Extractor, Limits, Timestamp};
 use anyhow::{Context, Result};
@@ -93,44 +100,76 @@ pub struct SensorArgs {
     /// Events per message.
     #[arg(long, default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=100_000))]
     batch: u32,
+    /// Split events by client into this many partitions (subjects STREAM.events.pK.SENSOR), so that
+    /// one worker per partition (`anbao worker --partition K`) sees all of a client's traffic and the
+    /// per-client heuristics judge all of it. Every sensor of a stream must use the same number.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    partitions: u32,
     /// No progress bar and no summary.
     #[arg(long, short)]
     quiet: bool,
 }
 
-/// Batches events into message payloads for the publisher.
-struct Batcher {
+/// One partition's message being filled.
+#[derive(Default)]
+struct Pending {
     lines: Vec<u8>,
-    in_batch: u32,
+    events: u32,
+}
+
+/// Batches events into message payloads for the publisher, one batch per
+/// partition (events go to the partition of their client).
+struct Batcher {
+    pending: Vec<Pending>,
     batch: u32,
-    tx: tokio::sync::mpsc::Sender<Vec<u8>>,
+    tx: tokio::sync::mpsc::Sender<(u32, Vec<u8>)>,
     pairs: EndpointPairs,
     events: u64,
     closed: bool,
 }
 
 impl Batcher {
-    fn push(&mut self, event: &Event) {
-        if self.closed || serde_json::to_writer(&mut self.lines, event).is_err() {
-            return;
-        }
-        self.lines.push(b'\n');
-        self.in_batch += 1;
-        self.events += 1;
-        if self.in_batch >= self.batch {
-            self.flush();
+    fn new(partitions: u32, batch: u32, tx: tokio::sync::mpsc::Sender<(u32, Vec<u8>)>) -> Self {
+        Batcher {
+            pending: (0..partitions.max(1)).map(|_| Pending::default()).collect(),
+            batch,
+            tx,
+            pairs: EndpointPairs::default(),
+            events: 0,
+            closed: false,
         }
     }
 
-    fn flush(&mut self) {
-        if self.in_batch == 0 {
+    fn push(&mut self, event: &Event) {
+        let partition = partition_of(client_of(event), self.pending.len() as u32);
+        let Some(pending) = self.pending.get_mut(partition as usize) else { return };
+        if self.closed || serde_json::to_writer(&mut pending.lines, event).is_err() {
             return;
         }
-        self.in_batch = 0;
-        let payload = std::mem::take(&mut self.lines);
-        if self.tx.blocking_send(payload).is_err() {
+        pending.lines.push(b'\n');
+        pending.events += 1;
+        self.events += 1;
+        if pending.events >= self.batch {
+            self.flush(partition);
+        }
+    }
+
+    fn flush(&mut self, partition: u32) {
+        let Some(pending) = self.pending.get_mut(partition as usize) else { return };
+        if pending.events == 0 {
+            return;
+        }
+        pending.events = 0;
+        let payload = std::mem::take(&mut pending.lines);
+        if self.tx.blocking_send((partition, payload)).is_err() {
             // The publisher stopped (it reports why).
             self.closed = true;
+        }
+    }
+
+    fn flush_all(&mut self) {
+        for partition in 0..self.pending.len() as u32 {
+            self.flush(partition);
         }
     }
 }
@@ -152,8 +191,10 @@ impl TrafficSink for Batcher {
 pub async fn run_sensor(args: SensorArgs) -> Result<ExitCode> {
     let sensor = args.sensor.clone().unwrap_or_else(crate::scan::host_name);
     let (js, _stream) = args.bus.connect().await?;
-    let subject = format!("{}.{}", args.bus.subject_prefix(), subject_token(&sensor));
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(64);
+    let sensor_token = subject_token(&sensor);
+    let subject_of = |partition: u32| format!("{}.p{partition}.{sensor_token}", args.bus.subject_prefix());
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<(u32, Vec<u8>)>(64);
+    let partitions = args.partitions;
     let reader_args = (
         args.inputs.clone(),
         ReadOptions {
@@ -169,15 +210,7 @@ pub async fn run_sensor(args: SensorArgs) -> Result<ExitCode> {
         let (inputs, options, batch, quiet) = reader_args;
         let progress = progress_bar(quiet || options.follow);
         let mut extractor = Extractor::new(Limits::default());
-        let mut batcher = Batcher {
-            lines: Vec::new(),
-            in_batch: 0,
-            batch,
-            tx,
-            pairs: EndpointPairs::default(),
-            events: 0,
-            closed: false,
-        };
+        let mut batcher = Batcher::new(partitions, batch, tx);
         let mut reports = Vec::new();
         for input in &inputs {
             reports.push(read_input(input, &options, &mut extractor, &progress, &mut batcher));
@@ -185,17 +218,17 @@ pub async fn run_sensor(args: SensorArgs) -> Result<ExitCode> {
                 break;
             }
         }
-        batcher.flush();
+        batcher.flush_all();
         progress.finish_and_clear();
         (reports, batcher.events)
     });
-    let mut messages = 0u64;
+    let mut messages = vec![0u64; partitions.max(1) as usize];
     let mut publish_error = None;
-    while let Some(payload) = rx.recv().await {
+    while let Some((partition, payload)) = rx.recv().await {
         let mut headers = async_nats::HeaderMap::new();
         headers.insert("Anbao-Sensor", sensor.as_str());
         let published = async {
-            js.publish_with_headers(subject.clone(), headers, payload.into())
+            js.publish_with_headers(subject_of(partition), headers, payload.into())
                 .await
                 .context("publishing")?
                 .await
@@ -203,7 +236,11 @@ pub async fn run_sensor(args: SensorArgs) -> Result<ExitCode> {
         }
         .await;
         match published {
-            Ok(_) => messages += 1,
+            Ok(_) => {
+                if let Some(n) = messages.get_mut(partition as usize) {
+                    *n += 1;
+                }
+            }
             Err(e) => {
                 publish_error = Some(e);
                 break;
@@ -219,7 +256,14 @@ pub async fn run_sensor(args: SensorArgs) -> Result<ExitCode> {
         return Err(e);
     }
     if !args.quiet {
-        eprintln!("anbao: published {events} events in {messages} messages to {subject}");
+        let total: u64 = messages.iter().sum();
+        let subjects = format!("{}.p*.{sensor_token}", args.bus.subject_prefix());
+        if partitions > 1 {
+            let per: Vec<String> = messages.iter().enumerate().map(|(p, n)| format!("p{p}={n}")).collect();
+            eprintln!("anbao: published {events} events in {total} messages to {subjects} ({})", per.join(" "));
+        } else {
+            eprintln!("anbao: published {events} events in {total} messages to {subjects}");
+        }
     }
     Ok(ExitCode::from(input_status(&reports, 0, 1)))
 }
@@ -235,9 +279,14 @@ fn subject_token(name: &str) -> String {
 pub struct WorkerArgs {
     #[command(flatten)]
     bus: BusArgs,
-    /// Durable consumer the workers share.
+    /// Durable consumer the workers share (with --partition K: CONSUMER-pK).
     #[arg(long, default_value = "anbao-workers")]
     consumer: String,
+    /// Take only partition K of the events (see `anbao sensor --partitions`): run one worker per
+    /// partition so each client's traffic is judged by one worker's heuristics. Without it the
+    /// worker takes every partition, sharing them with the other workers.
+    #[arg(long, value_name = "K", value_parser = clap::value_parser!(u32).range(0..1024))]
+    partition: Option<u32>,
     /// Seconds a message may stay unacknowledged before it goes to another worker.
     #[arg(long, default_value_t = 30)]
     ack_wait: u64,
@@ -273,11 +322,16 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
     live.clone().spawn_refresher(store.clone(), Duration::from_secs(config.intel_refresh_seconds.max(1)));
 
     let (_js, stream) = args.bus.connect().await?;
+    let (name, filter_subject) = match args.partition {
+        Some(k) => (format!("{}-p{k}", args.consumer), format!("{}.p{k}.>", args.bus.subject_prefix())),
+        None => (args.consumer.clone(), String::new()),
+    };
     let consumer: jetstream::consumer::Consumer<pull::Config> = stream
         .get_or_create_consumer(
-            &args.consumer,
+            &name,
             pull::Config {
-                durable_name: Some(args.consumer.clone()),
+                durable_name: Some(name.clone()),
+                filter_subject: filter_subject.clone(),
                 ack_policy: jetstream::consumer::AckPolicy::Explicit,
                 ack_wait: Duration::from_secs(args.ack_wait.max(1)),
                 max_ack_pending: 1024,
@@ -285,9 +339,18 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
             },
         )
         .await
-        .with_context(|| format!("creating or opening consumer {}", args.consumer))?;
-    tracing::info!(stream = %args.bus.stream, consumer = %args.consumer, "worker started");
-    println!("anbao worker consuming {} as {}", args.bus.stream, args.consumer);
+        .with_context(|| {
+            format!(
+                "creating or opening consumer {name} (a work-queue stream takes either one shared consumer or one \
+                 per partition, not both: start every worker with --partition, or none)"
+            )
+        })?;
+    tracing::info!(stream = %args.bus.stream, consumer = %name, filter = %filter_subject, "worker started");
+    if filter_subject.is_empty() {
+        println!("anbao worker consuming {} as {name}", args.bus.stream);
+    } else {
+        println!("anbao worker consuming {} as {name} ({filter_subject})", args.bus.stream);
+    }
 
     let mut shutdown = std::pin::pin!(crate::serve::shutdown_signal());
     loop {

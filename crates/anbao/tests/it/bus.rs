@@ -137,3 +137,81 @@ fn two_workers_one_killed_mid_stream_process_every_event_exactly_once() {
     }
     assert_eq!(got, expected, "alert counts must equal the planted queries exactly");
 }
+
+/// With `--partitions 2` each worker owns the clients of one partition, so
+/// the per-client heuristics see all of a client's traffic: 40 tunnelling
+/// queries (the DNS-tunnel heuristic needs 30 in its window before it
+/// judges) spread over many messages become one alert, although with a
+/// shared consumer each worker would see only its share of them.
+#[test]
+fn partitioned_workers_each_own_their_clients_and_judge_all_of_their_traffic() {
+    let dir = TempDir::new().unwrap();
+    let db = PgDb::create();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let stream = format!("ANBAO_TEST_P_{}_{nanos}", std::process::id());
+    let _guard = StreamGuard(stream.clone());
+    let list = dir.path().join("none.txt");
+    std::fs::write(&list, "nothing-listed.example\n").unwrap();
+    anbao(["intel", "import", "--quiet"]).arg(&list).database(Some(&db.url)).data_dir(dir.path()).run().ok();
+
+    let mut log = String::new();
+    for i in 0..400u32 {
+        let secs = i / 4;
+        let ts = format!("2026-11-25T10:{:02}:{:02}Z", secs / 60, secs % 60);
+        if i % 10 == 3 {
+            // 32 hex characters, different for every query.
+            let label: String = (0..4u32)
+                .map(|k| format!("{:08x}", (i + 1).wrapping_mul(2_654_435_761) ^ k.wrapping_mul(0x9e37_79b9)))
+                .collect();
+            log.push_str(&format!("{ts} 10.9.0.7 {label}.t.tunnel-test.example TXT\n"));
+        } else {
+            log.push_str(&format!("{ts} 10.9.{}.{} www{}.site{}.example A\n", i % 5, 20 + i % 17, i % 30, i % 11));
+        }
+    }
+    let log_path = dir.path().join("queries.log");
+    std::fs::write(&log_path, &log).unwrap();
+    let sensor = anbao(["sensor", "--bus", &nats_url(), "--stream", &stream, "--batch", "5", "--partitions", "2"])
+        .arg(&log_path)
+        .run()
+        .ok();
+    let per_partition: Vec<i64> = sensor
+        .stderr
+        .split('(')
+        .nth(1)
+        .map(|rest| rest.trim_end().trim_end_matches(')').split(' ').map(|p| p[3..].parse().unwrap()).collect())
+        .unwrap_or_else(|| panic!("sensor summary names the messages per partition: {sensor}"));
+    assert_eq!(per_partition.len(), 2, "{sensor}");
+    assert!(per_partition.iter().all(|&n| n > 0), "both partitions get clients: {sensor}");
+
+    let worker = |partition: &str| {
+        anbao(["worker", "--bus", &nats_url(), "--stream", &stream, "--partition", partition])
+            .database(Some(&db.url))
+            .data_dir(dir.path())
+            .start_until("start consuming", |l| l.starts_with("anbao worker consuming"))
+    };
+    let applied = || -> i64 {
+        db.psql(&format!("SELECT COUNT(*) FROM bus_applied WHERE stream = '{stream}'")).trim().parse().unwrap_or(0)
+    };
+    let wait_for = |n: i64, what: &str| {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while applied() < n {
+            assert!(Instant::now() < deadline, "{what}: {} of {n} messages applied", applied());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    // Partition 0's worker alone takes exactly partition 0's messages.
+    let p0 = worker("0");
+    wait_for(per_partition[0], "partition 0");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(applied(), per_partition[0], "partition 1 waits for its own worker: {}", p0.report());
+
+    // A worker without --partition cannot share the stream with partitioned ones.
+    let shared =
+        anbao(["worker", "--bus", &nats_url(), "--stream", &stream]).database(Some(&db.url)).data_dir(dir.path()).run();
+    shared.expect_code(2).expect_mentions(&["--partition"]);
+
+    let p1 = worker("1");
+    wait_for(per_partition[0] + per_partition[1], "both partitions");
+    let rows = db.psql("SELECT rule, victim, indicator FROM alerts ORDER BY id");
+    assert_eq!(rows.trim(), "dns_tunnel|10.9.0.7|tunnel-test.example", "{}\n{}", p0.report(), p1.report());
+}
