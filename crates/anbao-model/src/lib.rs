@@ -16,6 +16,7 @@ pub mod org;
 pub mod requirements;
 pub mod risk;
 pub mod role;
+pub mod subscriber;
 pub mod validate;
 
 pub use clock::{Clock, ManualClock, SystemClock, Timestamp};

@@ -49,6 +49,9 @@ impl Role {
             // checks their handling and the regulator supervises the
             // operator's monitoring and disposal of infections.
             ReadAlerts => true,
+            // Who was infected is personal information the regulator does
+            // not need to supervise the handling: it sees networks (/24, /48).
+            ReadSubscribers => self != Role::Regulator,
             TriageAlerts => matches!(self, Role::Admin | Role::Analyst | Role::Responder),
         }
     }
@@ -105,6 +108,9 @@ pub enum Permission {
     /// See detection alerts with their evidence, the infected subscribers
     /// and the detection charts. Every role holds it.
     ReadAlerts,
+    /// See subscribers' (victims') full addresses in alerts; without it they
+    /// show as their /24 or /48 network. Every role but the regulator.
+    ReadSubscribers,
     /// Set an alert's status and record what was done about it (subscriber
     /// notified, blocklisted, RPZ, sinkholed, escalated, notes): admin,
     /// analyst, responder.

@@ -662,6 +662,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.alert_victims", "感染用户", "Infected subscribers"),
     ("nav.detection", "检测运行状态", "Detection status"),
     (
+        "alerts.masked",
+        "用户地址按网段显示（/24、/48）：本角色不查看个人信息",
+        "subscriber shown as its network (/24, /48): this role sees no personal addresses",
+    ),
+    (
         "detection.help",
         "anbao serve 按配置项 detect_inputs 读取日志、抓包目录和网卡，与威胁情报比对后生成告警。此页显示每个输入的状态和计数。",
         "anbao serve reads the logs, capture directories and interfaces named in detect_inputs and matches them against the threat intelligence. This page shows each input's state and counts.",

@@ -9,8 +9,9 @@
 //! `TriageAlerts`, and the store audits both. The detection pipeline writes
 //! alerts through the store, never through this API.
 
-use anbao_model::Timestamp;
 use anbao_model::clock::{format_ts, parse_ts};
+use anbao_model::subscriber::mask_address;
+use anbao_model::{Permission, Timestamp};
 use anbao_store::{ALERT_STATUSES, AlertAction, AlertFilter, StoredAlert, Victim};
 use axum::Json;
 use axum::extract::State;
@@ -110,6 +111,27 @@ impl From<&StoredAlert> for AlertView {
             updated_at: format_ts(a.updated_at),
         }
     }
+}
+
+impl AlertView {
+    /// The view for a role without `ReadSubscribers`: the victim, and the
+    /// evidence's addresses, as their networks.
+    pub(crate) fn masked(mut self) -> Self {
+        self.victim = mask_address(&self.victim);
+        if let Some(evidence) = self.evidence.as_object_mut() {
+            for key in ["src", "dst"] {
+                if let Some(serde_json::Value::String(a)) = evidence.get_mut(key) {
+                    *a = mask_address(a);
+                }
+            }
+        }
+        self
+    }
+}
+
+/// Whether `p` sees subscribers' networks instead of their addresses.
+pub(crate) fn masks_subscribers(p: Option<&Principal>) -> bool {
+    !p.is_some_and(|p| p.role.allows(Permission::ReadSubscribers))
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -274,32 +296,44 @@ pub(crate) async fn alert_page(
     filter: &AlertFilter,
     offset: i64,
     limit: i64,
+    mask: bool,
 ) -> Result<AlertList, ApiError> {
     let total = state.store.alert_count(filter).await?;
     let alerts = state.store.alerts(filter, offset.max(0), limit.clamp(1, MAX_PAGE)).await?;
-    Ok(AlertList { total, alerts: alerts.iter().map(Into::into).collect() })
+    let view = |a: &StoredAlert| if mask { AlertView::from(a).masked() } else { AlertView::from(a) };
+    Ok(AlertList { total, alerts: alerts.iter().map(view).collect() })
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertQuery),
     responses((status = 200, body = AlertList), (status = 400, body = ErrorBody)))]
-pub async fn list(State(state): State<AppState>, Query(q): Query<AlertQuery>) -> Result<Json<AlertList>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<AlertQuery>,
+) -> Result<Json<AlertList>, ApiError> {
     let filter = q.filter()?;
-    let page = alert_page(&state, &filter, q.offset.unwrap_or(0), q.limit.unwrap_or(DEFAULT_PAGE)).await?;
+    let mask = masks_subscribers(Some(&p));
+    let page = alert_page(&state, &filter, q.offset.unwrap_or(0), q.limit.unwrap_or(DEFAULT_PAGE), mask).await?;
     Ok(Json(page))
 }
 
 /// An alert with the actions taken on it.
-pub(crate) async fn alert_detail(state: &AppState, id: i64) -> Result<AlertDetail, ApiError> {
+pub(crate) async fn alert_detail(state: &AppState, id: i64, mask: bool) -> Result<AlertDetail, ApiError> {
     let alert = state.store.alert(id).await?;
     let actions = state.store.alert_actions(id).await?;
-    Ok(AlertDetail { alert: (&alert).into(), actions: actions.iter().map(Into::into).collect() })
+    let view = if mask { AlertView::from(&alert).masked() } else { AlertView::from(&alert) };
+    Ok(AlertDetail { alert: view, actions: actions.iter().map(Into::into).collect() })
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts",
     params(("id" = i64, Path, description = "alert id")),
     responses((status = 200, body = AlertDetail), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, Path(id): Path<i64>) -> Result<Json<AlertDetail>, ApiError> {
-    Ok(Json(alert_detail(&state, id).await?))
+pub async fn get(
+    State(state): State<AppState>,
+    p: Principal,
+    Path(id): Path<i64>,
+) -> Result<Json<AlertDetail>, ApiError> {
+    Ok(Json(alert_detail(&state, id, masks_subscribers(Some(&p))).await?))
 }
 
 // ---------------------------------------------------------------------------
@@ -381,9 +415,42 @@ pub(crate) async fn victims_of(
     state: &AppState,
     filter: &AlertFilter,
     limit: i64,
+    mask: bool,
 ) -> Result<Vec<VictimView>, ApiError> {
     let victims = state.store.alert_victims(filter, limit.clamp(1, MAX_PAGE)).await?;
-    Ok(victims.iter().map(Into::into).collect())
+    let views: Vec<VictimView> = victims.iter().map(Into::into).collect();
+    Ok(if mask { by_network(views) } else { views })
+}
+
+/// Subscribers folded into their networks (for roles that see no
+/// addresses), in the order each network was first listed.
+fn by_network(views: Vec<VictimView>) -> Vec<VictimView> {
+    let mut out: Vec<VictimView> = Vec::new();
+    for mut v in views {
+        v.victim = mask_address(&v.victim);
+        match out.iter_mut().find(|o| o.victim == v.victim) {
+            Some(o) => {
+                o.alerts += v.alerts;
+                o.events += v.events;
+                o.max_severity = o.max_severity.max(v.max_severity);
+                for c in v.categories {
+                    if !o.categories.contains(&c) {
+                        o.categories.push(c);
+                    }
+                }
+                o.categories.sort();
+                // RFC 3339 UTC text of one format: ordered as text.
+                if v.first_seen < o.first_seen {
+                    o.first_seen = v.first_seen;
+                }
+                if v.last_seen > o.last_seen {
+                    o.last_seen = v.last_seen;
+                }
+            }
+            None => out.push(v),
+        }
+    }
+    out
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts/victims", tag = "alerts", params(VictimQuery),
@@ -392,6 +459,7 @@ pub(crate) async fn victims_of(
         (status = 400, body = ErrorBody)))]
 pub async fn victims(
     State(state): State<AppState>,
+    p: Principal,
     Query(q): Query<VictimQuery>,
 ) -> Result<Json<Vec<VictimView>>, ApiError> {
     let filter = alert_filter(
@@ -402,7 +470,7 @@ pub async fn victims(
         q.q.as_deref(),
         q.since.as_deref(),
     )?;
-    Ok(Json(victims_of(&state, &filter, q.limit.unwrap_or(DEFAULT_PAGE)).await?))
+    Ok(Json(victims_of(&state, &filter, q.limit.unwrap_or(DEFAULT_PAGE), masks_subscribers(Some(&p))).await?))
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

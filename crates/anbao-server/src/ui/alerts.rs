@@ -22,7 +22,8 @@ use super::intel::category_key;
 use super::{Ctx, Flash, after_change, flash, short_time, urlencode};
 use crate::AppState;
 use crate::api::alerts::{
-    AlertView, DEFAULT_HOURS, alert_detail, alert_filter, alert_page, hour_counts, span_start, victims_of,
+    AlertView, DEFAULT_HOURS, alert_detail, alert_filter, alert_page, hour_counts, masks_subscribers, span_start,
+    victims_of,
 };
 use crate::auth::{ClientAddr, Principal};
 use crate::error::ApiError;
@@ -204,7 +205,10 @@ fn alert_rows(ctx: &Ctx, alerts: &[AlertView]) -> Markup {
                     tr data-alert=(a.id) data-victim=(a.victim) data-status=(a.status) {
                         td { (severity_badge(ctx, a.severity)) }
                         td class="nowrap" { (a.last_seen.get(..16).unwrap_or(&a.last_seen).replace('T', " ")) }
-                        td { a href={ (VICTIMS) "?victim=" (urlencode(&a.victim)) } class="victim" { code { (a.victim) } } }
+                        td {
+                            @if ctx.can(Permission::ReadSubscribers) { a href={ (VICTIMS) "?victim=" (urlencode(&a.victim)) } class="victim" { code { (a.victim) } } }
+                            @else { code class="victim" title=(ctx.t("alerts.masked")) { (a.victim) } }
+                        }
                         td { a href={ "/alerts/" (a.id) } class="alert-link" { code { (a.indicator) } } }
                         td data-category=(a.category) { (category_label(ctx, &a.category)) }
                         td class="small" {
@@ -238,7 +242,8 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQ
         }
     };
     let offset = q.offset.unwrap_or(0).max(0);
-    let page = alert_page(&state, &filter, offset, PAGE).await?;
+    let mask = masks_subscribers(ctx.principal.as_ref());
+    let page = alert_page(&state, &filter, offset, PAGE, mask).await?;
     let counts = state.store.alert_status_counts().await?;
     let all: i64 = counts.iter().map(|(_, n)| n).sum();
     let count_of = |s: &str| counts.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0);
@@ -327,7 +332,8 @@ pub async fn detail(
     Path(id): Path<i64>,
     Query(f): Query<Flash>,
 ) -> Result<Response, ApiError> {
-    let d = alert_detail(&state, id).await?;
+    let mask = masks_subscribers(ctx.principal.as_ref());
+    let d = alert_detail(&state, id, mask).await?;
     let a = &d.alert;
     let summary = a.evidence.get("summary").and_then(serde_json::Value::as_str);
     let triage = ctx.can(Permission::TriageAlerts);
@@ -338,9 +344,14 @@ pub async fn detail(
         section class="card" id="alert-detail" data-alert=(a.id) {
             dl {
                 dt { (ctx.t("alerts.victim")) } dd {
-                    code id="alert-victim" { (a.victim) } " · "
-                    a href={ (LIST) "?victim=" (urlencode(&a.victim)) } id="victim-alerts" { (ctx.t("alerts.victim_alerts")) } " · "
-                    a href={ (VICTIMS) "?victim=" (urlencode(&a.victim)) } { (ctx.t("nav.alert_victims")) }
+                    code id="alert-victim" { (a.victim) }
+                    @if ctx.can(Permission::ReadSubscribers) {
+                        " · "
+                        a href={ (LIST) "?victim=" (urlencode(&a.victim)) } id="victim-alerts" { (ctx.t("alerts.victim_alerts")) } " · "
+                        a href={ (VICTIMS) "?victim=" (urlencode(&a.victim)) } { (ctx.t("nav.alert_victims")) }
+                    } @else {
+                        " " span class="small" { (ctx.t("alerts.masked")) }
+                    }
                 }
                 dt { (ctx.t("alerts.indicator")) } dd {
                     @match a.indicator_id {
@@ -451,7 +462,8 @@ pub async fn victims(
                 AlertFilter::default()
             }
         };
-    let victims = victims_of(&state, &filter, VICTIM_LIMIT).await?;
+    let mask = masks_subscribers(ctx.principal.as_ref());
+    let victims = victims_of(&state, &filter, VICTIM_LIMIT, mask).await?;
     let time = |t: &str| anbao_model::clock::parse_ts(t).map(|t| short_time(&t)).unwrap_or_else(|_| t.to_owned());
     let body = html! {
         (flash(&f))
@@ -474,7 +486,10 @@ pub async fn victims(
             tbody {
                 @for v in &victims {
                     tr data-victim=(v.victim) {
-                        td { a href={ (LIST) "?victim=" (urlencode(&v.victim)) } { code { (v.victim) } } }
+                        td {
+                            @if ctx.can(Permission::ReadSubscribers) { a href={ (LIST) "?victim=" (urlencode(&v.victim)) } { code { (v.victim) } } }
+                            @else { code title=(ctx.t("alerts.masked")) { (v.victim) } }
+                        }
                         td data-count="alerts" { (v.alerts) }
                         td data-count="events" { (v.events) }
                         td { (severity_badge(&ctx, v.max_severity)) }

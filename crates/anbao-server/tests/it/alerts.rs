@@ -185,11 +185,12 @@ fn assert_field(r: &Resp, status: StatusCode, field: &str) {
 async fn alerts_are_listed_filtered_paged_and_read_with_their_evidence() {
     let app = App::new().await;
     let s = seed(&app).await;
-    // The regulator reads (and changes nothing): the weakest reader.
+    // The auditor reads (and changes nothing): the weakest reader that sees
+    // subscribers' addresses (the regulator sees networks: see below).
     let list = |query: &str| {
         let path = format!("/api/v1/alerts{query}");
         let app = &app;
-        async move { get(app, Role::Regulator, &path).await }
+        async move { get(app, Role::Auditor, &path).await }
     };
 
     let r = list("").await;
@@ -579,4 +580,51 @@ async fn alert_pages_show_the_seeded_alerts_escaped_and_take_triage_forms() {
     let html = r.text();
     assert!(!html.contains("id=\"alert-status-form\"") && !html.contains("id=\"alert-action-form\""));
     assert!(html.contains("证据") && html.contains("新告警"), "zh labels");
+}
+
+#[tokio::test]
+async fn the_regulator_sees_subscribers_as_their_networks_everyone_else_sees_addresses() {
+    let app = App::new().await;
+    let s = seed(&app).await;
+
+    // The same alert: full address for the responder, its /24 for the regulator.
+    let full = get(&app, Role::Responder, &format!("/api/v1/alerts/{}", s.botnet)).await.json();
+    assert_eq!((full["victim"].as_str(), full["evidence"]["src"].as_str()), (Some("10.0.0.5"), Some("10.0.0.5")));
+    let masked = get(&app, Role::Regulator, &format!("/api/v1/alerts/{}", s.botnet)).await.json();
+    assert_eq!(
+        (masked["victim"].as_str(), masked["evidence"]["src"].as_str(), masked["evidence"]["dst"].as_str()),
+        (Some("10.0.0.0/24"), Some("10.0.0.0/24"), Some("192.0.2.0/24"))
+    );
+    assert_eq!(masked["indicator"], full["indicator"], "what was contacted stays visible");
+    let list = get(&app, Role::Regulator, "/api/v1/alerts").await.json();
+    let victims: Vec<&str> = list["alerts"].as_array().unwrap().iter().filter_map(|a| a["victim"].as_str()).collect();
+    assert_eq!(victims.len(), 4);
+    assert!(victims.iter().all(|v| *v == "10.0.0.0/24"), "{victims:?}");
+    let body = serde_json::to_string(&list).unwrap();
+    for addr in ["10.0.0.5", "10.0.0.7", "10.0.0.9"] {
+        assert!(!body.contains(addr), "{addr} in the regulator's list: {body}");
+    }
+
+    // The infected subscribers fold into one network with the sums.
+    let nets = get(&app, Role::Regulator, "/api/v1/alerts/victims").await.json();
+    assert_eq!(nets.as_array().map(Vec::len), Some(1), "{nets}");
+    let n = &nets[0];
+    assert_eq!(
+        (n["victim"].as_str(), n["alerts"].as_i64(), n["events"].as_i64()),
+        (Some("10.0.0.0/24"), Some(4), Some(13))
+    );
+    assert_eq!(n["categories"], json!(["botnet_cc", "dga", "phishing", "spam"]));
+    assert_eq!(n["first_seen"], format_ts(s.now - Duration::hours(72)));
+    assert_eq!(n["last_seen"], format_ts(s.now - Duration::minutes(30)));
+
+    // And the pages: no address, no link that would filter by one.
+    for path in ["/alerts".to_owned(), format!("/alerts/{}", s.botnet), "/alerts/victims".to_owned()] {
+        let page = get(&app, Role::Regulator, &path).await;
+        page.assert_status(StatusCode::OK);
+        let html = page.text();
+        assert!(!html.contains("10.0.0.5") && !html.contains("?victim="), "{path}: {html}");
+        assert!(html.contains("10.0.0.0/24"), "{path}");
+    }
+    let html = get(&app, Role::Auditor, &format!("/alerts/{}", s.botnet)).await.text();
+    assert!(html.contains("?victim=10.0.0.5"), "the auditor may follow a subscriber");
 }
