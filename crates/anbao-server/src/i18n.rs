@@ -521,6 +521,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("intel.started", "开始时间", "Started"),
     ("intel.finished", "结束时间", "Finished"),
     ("intel.status.running", "导入中", "running"),
+    ("intel.status.interrupted", "已中断", "interrupted"),
     ("intel.status.done", "已完成", "done"),
     ("intel.status.failed", "失败", "failed"),
     ("intel.accepted", "新增", "New"),

@@ -152,7 +152,8 @@ pub struct ImportRun {
     pub format: String,
     pub inputs: String,
     pub actor: String,
-    /// `running`, `done` or `failed`.
+    /// `running`, `done`, `failed`, or `interrupted` (still marked running
+    /// but without progress for [`IMPORT_STALE`]: its process died).
     pub status: String,
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: Timestamp,
@@ -308,14 +309,32 @@ fn provenance_of(row: &AnyRow) -> Result<Provenance> {
     })
 }
 
-fn run_of(row: &AnyRow) -> Result<ImportRun> {
+/// How long a `running` import may go without progress (a chunk written)
+/// before it is reported as `interrupted`: its process died or was killed.
+/// Generous, because a remote feed may take minutes before its first chunk.
+pub const IMPORT_STALE: time::Duration = time::Duration::minutes(30);
+
+/// `running`, unless the run made no progress for [`IMPORT_STALE`]:
+/// then `interrupted`.
+fn import_status(row: &AnyRow, now: Timestamp) -> Result<String> {
+    let status: String = row.try_get("status")?;
+    if status == "running" {
+        let progress = opt_ts_col(row, "progress_at")?.map_or_else(|| ts_col(row, "started_at"), Ok)?;
+        if now - progress > IMPORT_STALE {
+            return Ok("interrupted".to_owned());
+        }
+    }
+    Ok(status)
+}
+
+fn run_of(row: &AnyRow, now: Timestamp) -> Result<ImportRun> {
     Ok(ImportRun {
         id: row.try_get("id")?,
         source: row.try_get("source")?,
         format: row.try_get("format")?,
         inputs: row.try_get("inputs")?,
         actor: row.try_get("actor")?,
-        status: row.try_get("status")?,
+        status: import_status(row, now)?,
         started_at: ts_col(row, "started_at")?,
         finished_at: opt_ts_col(row, "finished_at")?,
         accepted: count_col(row, "accepted")?,
@@ -460,8 +479,8 @@ impl Store {
         check_source(source)?;
         let now = self.now_text();
         let row = sqlx::query(
-            "INSERT INTO intel_imports (source, format, inputs, actor, status, started_at) \
-             VALUES ($1, $2, $3, $4, 'running', $5) RETURNING id",
+            "INSERT INTO intel_imports (source, format, inputs, actor, status, started_at, progress_at) \
+             VALUES ($1, $2, $3, $4, 'running', $5, $5) RETURNING id",
         )
         .bind(source)
         .bind(format)
@@ -597,12 +616,13 @@ impl Store {
             counts.objects += q.execute(&mut *tx).await?.rows_affected();
         }
         sqlx::query(
-            "UPDATE intel_imports SET accepted = accepted + $1, updated = updated + $2, objects = objects + $3 \
-             WHERE id = $4",
+            "UPDATE intel_imports SET accepted = accepted + $1, updated = updated + $2, objects = objects + $3, \
+             progress_at = $4 WHERE id = $5",
         )
         .bind(i64::try_from(counts.accepted).unwrap_or(i64::MAX))
         .bind(i64::try_from(counts.updated).unwrap_or(i64::MAX))
         .bind(i64::try_from(counts.objects).unwrap_or(i64::MAX))
+        .bind(&now)
         .bind(import_id)
         .execute(&mut *tx)
         .await?;
@@ -647,7 +667,7 @@ impl Store {
         .await?;
         let row =
             sqlx::query("SELECT * FROM intel_imports WHERE id = $1").bind(import_id).fetch_optional(&mut *tx).await?;
-        let run = run_of(&row.ok_or_else(|| StoreError::not_found("import", import_id))?)?;
+        let run = run_of(&row.ok_or_else(|| StoreError::not_found("import", import_id))?, self.now())?;
         let after = serde_json::to_value(&run).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         append(&mut tx, &now, actor, "intel.import", "intel_import", &import_id.to_string(), None, None, Some(&after))
             .await?;
@@ -666,7 +686,7 @@ impl Store {
 
     pub async fn intel_import_run(&self, id: i64) -> Result<ImportRun> {
         let row = sqlx::query("SELECT * FROM intel_imports WHERE id = $1").bind(id).fetch_optional(self.pool()).await?;
-        run_of(&row.ok_or_else(|| StoreError::not_found("import", id))?)
+        run_of(&row.ok_or_else(|| StoreError::not_found("import", id))?, self.now())
     }
 
     /// The rejects kept for an import.
@@ -683,7 +703,8 @@ impl Store {
             .bind(limit)
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(run_of).collect()
+        let now = self.now();
+        rows.iter().map(|r| run_of(r, now)).collect()
     }
 
     pub async fn intel_indicator(&self, id: i64) -> Result<StoredIndicator> {

@@ -52,8 +52,8 @@ pub use assets::{
 pub use audit::{AuditEntry, AuditFilter, AuditVerification};
 pub use error::StoreError;
 pub use intel::{
-    ALLOWLIST_TYPES, Allowlist, ChunkCounts, ExportIndicator, ImportRun, ImportTotals, IndicatorFilter, KeptReject,
-    MAX_KEPT_REJECTS, Provenance, StoredIndicator, StoredObject,
+    ALLOWLIST_TYPES, Allowlist, ChunkCounts, ExportIndicator, IMPORT_STALE, ImportRun, ImportTotals, IndicatorFilter,
+    KeptReject, MAX_KEPT_REJECTS, Provenance, StoredIndicator, StoredObject,
 };
 pub use intel_sources::{
     IntelSource, IntelSourceDraft, IntelSourcePatch, MAX_INTERVAL_MINUTES, PULL_HEARTBEAT, PULL_LEASE, SOURCE_FORMATS,

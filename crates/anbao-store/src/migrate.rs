@@ -75,6 +75,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0010_alerts.sql"),
         postgres: include_str!("../migrations/postgres/0010_alerts.sql"),
     },
+    Migration {
+        version: 11,
+        name: "import_progress",
+        sqlite: include_str!("../migrations/sqlite/0011_import_progress.sql"),
+        postgres: include_str!("../migrations/postgres/0011_import_progress.sql"),
+    },
 ];
 
 /// The newest schema version this build knows.

@@ -499,7 +499,7 @@ pub struct ImportRunView {
     /// The file name or URL read.
     pub inputs: String,
     pub actor: String,
-    /// running, done or failed.
+    /// running, done, failed, or interrupted (no progress for 30 minutes: its process died).
     pub status: String,
     pub started_at: String,
     pub finished_at: Option<String>,

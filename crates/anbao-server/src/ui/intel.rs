@@ -51,6 +51,7 @@ fn status_key(status: &str) -> &'static str {
     match status {
         "running" => "intel.status.running",
         "done" => "intel.status.done",
+        "interrupted" => "intel.status.interrupted",
         _ => "intel.status.failed",
     }
 }
@@ -59,6 +60,7 @@ pub(crate) fn status_badge(ctx: &Ctx, status: &str) -> Markup {
     let class = match status {
         "running" => "badge",
         "done" => "badge green",
+        "interrupted" => "badge amber",
         _ => "badge red",
     };
     html! { span class=(class) data-status=(status) { (ctx.t(status_key(status))) } }

@@ -149,6 +149,21 @@ async fn import_runs_record_counts_rejects_and_audit(db: TestDb) {
     let runs = store.intel_import_runs(10).await.unwrap();
     assert_eq!(runs.iter().map(|r| r.id).collect::<Vec<_>>(), [failed, id], "newest first");
     let started = store.intel_import_run(id).await.unwrap().started_at;
+
+    // An import whose process died stays `running` in the table; after
+    // IMPORT_STALE without a chunk it reads as `interrupted`. Progress counts
+    // from the last chunk, not from the start.
+    let killed = store.intel_import_begin(&alice, "abuse-feed", "list", "huge.txt").await.unwrap();
+    db.clock.advance(anbao_store::IMPORT_STALE - Duration::minutes(1));
+    store
+        .intel_import_chunk(killed, "abuse-feed", Category::Spam, vec![ind(K::Domain, "spam.example")], &[])
+        .await
+        .unwrap();
+    db.clock.advance(anbao_store::IMPORT_STALE - Duration::minutes(1));
+    assert_eq!(store.intel_import_run(killed).await.unwrap().status, "running", "a chunk was written since");
+    db.clock.advance(Duration::minutes(2));
+    assert_eq!(store.intel_import_run(killed).await.unwrap().status, "interrupted");
+    assert_eq!(store.intel_import_runs(1).await.unwrap()[0].status, "interrupted");
     assert_eq!(store.intel_imports_done_since(started).await.unwrap(), 1, "the failed one does not count");
     assert_eq!(store.intel_imports_done_since(started + Duration::days(1)).await.unwrap(), 0);
     assert!(matches!(store.intel_import_rejects(999_999).await, Err(StoreError::NotFound { .. })));
