@@ -648,6 +648,13 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("intel.pull_not_modified", "无新内容", "nothing new"),
     ("intel.pull_partial", "部分成功", "partial"),
     ("intel.source_create", "新增情报源", "New source"),
+    ("intel.password_keep", "（已保存，留空则不变）", "(stored; leave empty to keep)"),
+    ("intel.password_remove", "删除已保存的密码", "Remove the stored password"),
+    (
+        "intel.source_fetch_admin_only",
+        "URL、集合、用户名和密码决定服务器访问什么、以谁的身份访问，仅管理员可修改。",
+        "The URL, collection, user name and password say what the server fetches and as whom; only admins change them.",
+    ),
     (
         "intel.source_admin_only",
         "情报源会让服务器访问其 URL，仅管理员可新增。",

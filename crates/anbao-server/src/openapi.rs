@@ -34,7 +34,7 @@ use crate::api;
         api::intel::start, api::intel::runs, api::intel::run, api::intel::rejects, api::intel::export,
         api::intel::allowlists, api::intel::save_allowlist_route, api::intel::delete_allowlist,
         api::samples::list, api::samples::get, api::samples::upload, api::samples::download, api::samples::delete,
-        api::intel_sources::list, api::intel_sources::create, api::intel_sources::delete, api::intel_sources::pull,
+        api::intel_sources::list, api::intel_sources::create, api::intel_sources::delete, api::intel_sources::update, api::intel_sources::pull,
         api::alerts::list, api::alerts::get, api::alerts::set_status, api::alerts::add_action, api::alerts::victims,
         api::alerts::hours, api::detection::status,
         crate::taxii::manage::list, crate::taxii::manage::create, crate::taxii::manage::update, crate::taxii::manage::delete, crate::taxii::manage::publish,

@@ -262,6 +262,8 @@ pub fn table() -> Vec<Route> {
         Route::new(post.clone(), "/intel/taxii/{id}/publish", perm(Permission::ManageIntel), Page, ui::taxii::publish),
         Route::new(get.clone(), "/intel/sources", perm(Permission::ManageIntel), Page, ui::intel_sources::page),
         Route::new(post.clone(), "/intel/sources", perm(Permission::ManageIntel), Page, ui::intel_sources::create),
+        Route::new(get.clone(), "/intel/sources/{id}", perm(Permission::ManageIntel), Page, ui::intel_sources::edit),
+        Route::new(post.clone(), "/intel/sources/{id}", perm(Permission::ManageIntel), Page, ui::intel_sources::save),
         Route::new(
             post.clone(),
             "/intel/sources/{id}/pull",
@@ -504,6 +506,13 @@ pub fn table() -> Vec<Route> {
             perm(Permission::ManageIntel),
             Api,
             api::intel_sources::delete,
+        ),
+        Route::new(
+            patch.clone(),
+            "/api/v1/intel/sources/{id}",
+            perm(Permission::ManageIntel),
+            Api,
+            api::intel_sources::update,
         ),
         Route::new(
             post.clone(),

@@ -9,7 +9,8 @@
 //! **Creating a source is for the `admin` role only**, like URL imports
 //! (`api::intel`): a source makes the server fetch an address the caller
 //! chose, again and again (server-side request forgery). Analysts may list,
-//! pull and delete the sources an admin set up.
+//! pull, delete and reschedule the sources an admin set up (interval,
+//! enabled, format, category), but not change what they fetch.
 //!
 //! A pull now is claimed first (`Store::intel_source_claim`, compare and
 //! set), so a source already being pulled (here, by the scheduler or on
@@ -22,7 +23,7 @@ use anbao_feeds::{NoProgress, PullOptions};
 use anbao_intel::Category;
 use anbao_model::Role;
 use anbao_model::clock::format_ts;
-use anbao_store::{IntelSource, IntelSourceDraft, SourceKind};
+use anbao_store::{IntelSource, IntelSourceDraft, IntelSourcePatch, SourceKind};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -206,6 +207,87 @@ pub async fn delete(
 ) -> Result<StatusCode, ApiError> {
     state.store.intel_source_delete(&p.actor(&client), id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Default, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateSource {
+    pub name: Option<String>,
+    /// Admin only (the server will fetch it).
+    pub url: Option<String>,
+    /// Admin only.
+    pub collection_id: Option<String>,
+    /// Admin only.
+    pub username: Option<String>,
+    /// Admin only; `""` removes the stored password. Never returned.
+    pub password: Option<String>,
+    pub format: Option<String>,
+    /// `""` for none.
+    pub category: Option<String>,
+    pub include_non_ids: Option<bool>,
+    /// Minutes between scheduled pulls; 0: on demand only.
+    pub interval_minutes: Option<i64>,
+    pub enabled: Option<bool>,
+}
+
+/// Debug output without the password.
+impl std::fmt::Debug for UpdateSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UpdateSource")
+            .field("name", &self.name)
+            .field("url", &self.url)
+            .field("password", &self.password.as_ref().map(|_| "***"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl UpdateSource {
+    /// The store's patch, refusing what `p` may not change: where and as
+    /// whom the server fetches is the admin's (see the module doc).
+    pub(crate) fn patch(&self, p: &Principal) -> Result<IntelSourcePatch, ApiError> {
+        let fetch_target = self.url.is_some() || self.collection_id.is_some() || self.username.is_some();
+        if (fetch_target || self.password.is_some()) && p.role != Role::Admin {
+            return Err(ApiError::forbidden(
+                "the URL, collection, user name and password say what the server fetches and as whom; only the admin role may change them",
+            ));
+        }
+        let category = match self.category.as_deref().map(str::trim) {
+            None => None,
+            Some("") => Some(None),
+            Some(c) => Some(parse_opt::<Category>("category", Some(c), body_err)?),
+        };
+        let trimmed = |v: &Option<String>| v.as_deref().map(|t| t.trim().to_owned());
+        Ok(IntelSourcePatch {
+            name: trimmed(&self.name),
+            url: trimmed(&self.url),
+            collection_id: trimmed(&self.collection_id),
+            username: trimmed(&self.username),
+            password: self.password.clone(),
+            format: trimmed(&self.format),
+            category,
+            include_non_ids: self.include_non_ids,
+            interval_minutes: self.interval_minutes,
+            enabled: self.enabled,
+        })
+    }
+}
+
+#[utoipa::path(patch, path = "/api/v1/intel/sources/{id}", tag = "intel",
+    params(("id" = i64, Path, description = "source id")),
+    request_body = UpdateSource,
+    responses((status = 200, body = SourceView, description = "the source as it is now (the change is audited)"),
+        (status = 403, body = ErrorBody, description = "a non-admin changing the URL, collection or credentials"),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<UpdateSource>,
+) -> Result<Json<SourceView>, ApiError> {
+    let patch = body.patch(&p)?;
+    let source = state.store.intel_source_update(&p.actor(&client), id, &patch).await?;
+    Ok(Json((&source).into()))
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

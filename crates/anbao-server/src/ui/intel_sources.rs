@@ -13,7 +13,7 @@ use maud::{Markup, html};
 use super::intel::{category_key, intel_nav, time_or_dash};
 use super::{Ctx, Flash, after_change, flash, form_value, redirect_with};
 use crate::AppState;
-use crate::api::intel_sources::{CreateSource, may_create, start_pull};
+use crate::api::intel_sources::{CreateSource, UpdateSource, may_create, start_pull};
 use crate::auth::{ClientAddr, Principal};
 use crate::error::ApiError;
 use crate::extract::{FormBody, Path, Query};
@@ -109,6 +109,7 @@ pub async fn page(
                         td class="small" { code class="cursor" { (s.cursor.chars().take(80).collect::<String>()) @if s.cursor.chars().count() > 80 { "…" } } }
                         td { @if let Some(run) = s.last_import_id { a href={ "/intel/imports/" (run) } { "#" (run) } } @else { "—" } }
                         td class="nowrap" {
+                            a href={ (PAGE) "/" (s.id) } class="edit-source" { (ctx.t("action.edit")) } " "
                             form method="post" action={ (PAGE) "/" (s.id) "/pull" } class="inline pull-source" {
                                 (ctx.csrf_field()) button type="submit" { (ctx.t("intel.pull_now")) }
                             }
@@ -190,4 +191,90 @@ pub async fn delete(
     Path(id): Path<i64>,
 ) -> Result<Response, ApiError> {
     after_change(state.store.intel_source_delete(&p.actor(&client), id).await, PAGE, ctx.t("deleted"))
+}
+
+/// `/intel/sources/{id}`: the source's settings in a form. Where and as whom
+/// it fetches (URL, collection, user name, password) only an admin changes.
+pub async fn edit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    Path(id): Path<i64>,
+    Query(f): Query<Flash>,
+) -> Result<Response, ApiError> {
+    let s = state.store.intel_source(id).await?;
+    let admin = p.role == Role::Admin;
+    let body = html! {
+        (flash(&f))
+        (intel_nav(&ctx))
+        form method="post" action={ (PAGE) "/" (s.id) } id="source-edit" class="grid" autocomplete="off" {
+            (ctx.csrf_field())
+            label { (ctx.t("field.name")) input name="name" required maxlength="100" value=(s.name); }
+            label { (ctx.t("intel.source_kind")) input value=(ctx.t(kind_key(s.kind))) disabled; }
+            label class="wide" { "URL" input name="url" required type="url" value=(s.url) disabled[!admin]; }
+            label { (ctx.t("intel.collection_id")) input name="collection_id" maxlength="200" value=(s.collection_id) disabled[!admin]; }
+            label { (ctx.t("intel.username")) input name="username" maxlength="200" value=(s.username) autocomplete="off" disabled[!admin]; }
+            label { (ctx.t("intel.password"))
+                input name="password" type="password" maxlength="1000" autocomplete="new-password" disabled[!admin]
+                    placeholder=(if s.has_password { ctx.t("intel.password_keep") } else { "" }); }
+            @if admin && s.has_password {
+                label class="check" { input type="checkbox" name="remove_password" value="true"; (ctx.t("intel.password_remove")) }
+            }
+            label { (ctx.t("intel.interval_minutes")) input name="interval_minutes" type="number" min="0" value=(s.interval_minutes); }
+            label { (ctx.t("intel.default_category")) select name="category" {
+                option value="" { "—" }
+                @for c in Category::ALL { option value=(c.as_str()) selected[s.category == Some(c)] { (ctx.t(category_key(c))) } } } }
+            label { (ctx.t("import.format")) select name="format" {
+                @for f in SOURCE_FORMATS { option value=(f) selected[s.format == f] { (f) } } } }
+            label class="check" { input type="checkbox" name="include_non_ids" value="true" checked[s.include_non_ids]; (ctx.t("intel.include_non_ids")) }
+            label class="check" { input type="checkbox" name="enabled" value="true" checked[s.enabled]; (ctx.t("intel.enabled")) }
+            @if !admin { p class="small wide" { (ctx.t("intel.source_fetch_admin_only")) } }
+            button type="submit" { (ctx.t("action.save")) }
+        }
+    };
+    Ok(super::page(&ctx, &s.name, body))
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+    FormBody(raw): FormBody<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let here = format!("{PAGE}/{id}");
+    let one = |k: &str| form_value(&raw, k).to_owned();
+    let interval_minutes = match one("interval_minutes").trim() {
+        "" => 0,
+        text => match text.parse::<i64>() {
+            Ok(n) => n,
+            Err(_) => return Ok(redirect_with(&here, "error", "interval_minutes: a whole number of minutes")),
+        },
+    };
+    let admin = p.role == Role::Admin;
+    let password = if !admin {
+        None
+    } else if !one("remove_password").is_empty() {
+        Some(String::new())
+    } else {
+        Some(one("password")).filter(|p| !p.is_empty())
+    };
+    let body = UpdateSource {
+        name: Some(one("name")),
+        url: admin.then(|| one("url")),
+        collection_id: admin.then(|| one("collection_id")),
+        username: admin.then(|| one("username")),
+        password,
+        format: Some(one("format")),
+        category: Some(one("category")),
+        include_non_ids: Some(!one("include_non_ids").is_empty()),
+        interval_minutes: Some(interval_minutes),
+        enabled: Some(!one("enabled").is_empty()),
+    };
+    let patch = match body.patch(&p) {
+        Ok(patch) => patch,
+        Err(e) => return Ok(redirect_with(&here, "error", &e.message)),
+    };
+    after_change(state.store.intel_source_update(&p.actor(&client), id, &patch).await, PAGE, ctx.t("saved"))
 }

@@ -508,3 +508,83 @@ impl MoreFixture {
         Some(if path.ends_with("/delete") { &self.collection_for_page_delete } else { &self.collection })
     }
 }
+
+#[tokio::test]
+async fn sources_are_edited_analysts_reschedule_only_admins_change_what_is_fetched() {
+    let app = App::new().await;
+    let body = json!({
+        "name": "feed", "kind": "url", "url": "http://127.0.0.1:9/feed.txt",
+        "username": "feeduser", "password": SECRET, "interval_minutes": 60, "format": "list",
+    });
+    let r = app.send(Req::post("/api/v1/intel/sources").bearer(app.token(Role::Admin)).json(&body)).await;
+    r.assert_status(StatusCode::CREATED);
+    let id = r.json()["id"].as_i64().expect("id");
+    let path = format!("/api/v1/intel/sources/{id}");
+
+    // The analyst reschedules and recategorises…
+    let change = json!({"interval_minutes": 15, "enabled": false, "category": "phishing"});
+    let r = app.send(Req::patch(&path).bearer(app.token(Role::Analyst)).json(&change)).await;
+    r.assert_status(StatusCode::OK);
+    let s = r.json();
+    assert_eq!((s["interval_minutes"].as_i64(), s["enabled"].as_bool()), (Some(15), Some(false)));
+    assert_eq!((s["category"].as_str(), s["url"].as_str()), (Some("phishing"), Some("http://127.0.0.1:9/feed.txt")));
+    assert_eq!(s["has_password"], true, "untouched");
+    // …but may not point the server elsewhere or swap its credentials.
+    for forbidden in [json!({"url": "http://10.0.0.1/internal"}), json!({"password": "x"}), json!({"username": "root"})]
+    {
+        let r = app.send(Req::patch(&path).bearer(app.token(Role::Analyst)).json(&forbidden)).await;
+        r.assert_status(StatusCode::FORBIDDEN);
+    }
+    assert_eq!(app.store.intel_source(id).await.unwrap().url, "http://127.0.0.1:9/feed.txt");
+    let r = app.send(Req::patch(&path).bearer(app.token(Role::Analyst)).json(&json!({"interval_minutes": -1}))).await;
+    r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let r = app.send(Req::patch(&path).bearer(app.token(Role::Analyst)).json(&json!({"category": "nope"}))).await;
+    assert_eq!(r.error_field().as_deref(), Some("category"), "{r:?}");
+
+    // The admin moves it and removes the password; nothing echoes a secret.
+    let r = app
+        .send(
+            Req::patch(&path)
+                .bearer(app.token(Role::Admin))
+                .json(&json!({"url": "http://127.0.0.1:9/v2.txt", "password": ""})),
+        )
+        .await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(
+        (r.json()["url"].as_str(), r.json()["has_password"].as_bool()),
+        (Some("http://127.0.0.1:9/v2.txt"), Some(false))
+    );
+    let entries = app.store.list_audit(&anbao_store::AuditFilter::default()).await.unwrap();
+    assert!(!serde_json::to_string(&entries).unwrap().contains(SECRET), "the audit log holds no password");
+
+    // The edit page: an analyst sees the fetch settings but cannot submit them.
+    let analyst_page = app.send(Req::get(&format!("/intel/sources/{id}")).bearer(app.token(Role::Analyst))).await;
+    analyst_page.assert_status(StatusCode::OK);
+    let html = analyst_page.text();
+    assert!(html.contains("name=\"url\"") && html.contains("disabled"), "{html}");
+    assert!(html.contains("value=\"15\""), "the interval is prefilled");
+    app.make_user("sources.editor", Role::Admin, app.root, Vec::new()).await;
+    let s = app.login("sources.editor", PASSWORD).await;
+    let r = app
+        .send(Req::post(&format!("/intel/sources/{id}")).session(&s).form(&[
+            ("_csrf", s.csrf.as_str()),
+            ("name", "feed v2"),
+            ("url", "http://127.0.0.1:9/v3.txt"),
+            ("collection_id", ""),
+            ("username", "feeduser"),
+            ("password", "new-secret-abc"),
+            ("interval_minutes", "30"),
+            ("category", ""),
+            ("format", "list"),
+            ("enabled", "true"),
+        ]))
+        .await;
+    r.assert_status(StatusCode::SEE_OTHER);
+    let source = app.store.intel_source(id).await.unwrap();
+    assert_eq!(
+        (source.name.as_str(), source.url.as_str(), source.interval_minutes),
+        ("feed v2", "http://127.0.0.1:9/v3.txt", 30)
+    );
+    assert!(source.enabled && source.has_password && source.category.is_none());
+    assert!(!app.send(Req::get(&format!("/intel/sources/{id}")).session(&s)).await.text().contains("new-secret-abc"));
+}

@@ -116,6 +116,8 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     // Pull sources show feed URLs and user names: managers only (adding one: admins, in the handler).
     ("GET", "/intel/sources", PAGE, Roles(INTEL_MANAGERS)),
     ("POST", "/intel/sources", PAGE, Roles(INTEL_MANAGERS)),
+    ("GET", "/intel/sources/{id}", PAGE, Roles(INTEL_MANAGERS)),
+    ("POST", "/intel/sources/{id}", PAGE, Roles(INTEL_MANAGERS)),
     ("POST", "/intel/sources/{id}/pull", PAGE, Roles(INTEL_MANAGERS)),
     ("POST", "/intel/sources/{id}/delete", PAGE, Roles(INTEL_MANAGERS)),
     ("GET", "/govern/units", PAGE, Roles(EVERY_ROLE)),
@@ -236,6 +238,7 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/api/v1/intel/sources", API, Roles(INTEL_MANAGERS)),
     ("POST", "/api/v1/intel/sources", API, Roles(INTEL_MANAGERS)),
     ("DELETE", "/api/v1/intel/sources/{id}", API, Roles(INTEL_MANAGERS)),
+    ("PATCH", "/api/v1/intel/sources/{id}", API, Roles(INTEL_MANAGERS)),
     ("POST", "/api/v1/intel/sources/{id}/pull", API, Roles(INTEL_MANAGERS)),
     ("GET", "/api/v1/alerts", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/alerts/victims", API, Roles(EVERY_ROLE)),
