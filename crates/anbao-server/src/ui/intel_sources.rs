@@ -20,6 +20,16 @@ use crate::extract::{FormBody, Path, Query};
 
 const PAGE: &str = "/intel/sources";
 
+const INTERVAL_ERROR: &str = "interval_minutes: a whole number of minutes";
+
+/// The form's interval: empty is 0 (on demand only); `None` when it is no number.
+fn interval_of(text: &str) -> Option<i64> {
+    match text.trim() {
+        "" => Some(0),
+        text => text.parse().ok(),
+    }
+}
+
 fn status_badge(ctx: &Ctx, source: &IntelSource) -> Markup {
     let s = source.last_status.as_str();
     let (class, key) = if s.is_empty() {
@@ -141,13 +151,8 @@ pub async fn create(
         return Ok(redirect_with(PAGE, "error", &e.message));
     }
     let one = |k: &str| form_value(&raw, k).to_owned();
-    let interval = one("interval_minutes");
-    let interval_minutes = match interval.trim() {
-        "" => 0,
-        text => match text.parse::<i64>() {
-            Ok(n) => n,
-            Err(_) => return Ok(redirect_with(PAGE, "error", "interval_minutes: a whole number of minutes")),
-        },
+    let Some(interval_minutes) = interval_of(&one("interval_minutes")) else {
+        return Ok(redirect_with(PAGE, "error", INTERVAL_ERROR));
     };
     let body = CreateSource {
         name: one("name"),
@@ -245,12 +250,8 @@ pub async fn save(
 ) -> Result<Response, ApiError> {
     let here = format!("{PAGE}/{id}");
     let one = |k: &str| form_value(&raw, k).to_owned();
-    let interval_minutes = match one("interval_minutes").trim() {
-        "" => 0,
-        text => match text.parse::<i64>() {
-            Ok(n) => n,
-            Err(_) => return Ok(redirect_with(&here, "error", "interval_minutes: a whole number of minutes")),
-        },
+    let Some(interval_minutes) = interval_of(&one("interval_minutes")) else {
+        return Ok(redirect_with(&here, "error", INTERVAL_ERROR));
     };
     let admin = p.role == Role::Admin;
     let password = if !admin {
