@@ -45,10 +45,9 @@
 //!
 //! Speed: JSON records are decoded by serde_json into structs of only the
 //! fields we use, borrowed from the line; EVE records of types we skip are
-//! recognised by a byte scan and not parsed, and the top level of those we
-//! read is cut by a byte scanner, so serde parses only the one object we
-//! use; Zeek TSV is cut on its separator with a column map built once per
-//! `#fields`. Only the strings that go into an event are allocated.
+//! recognised by a byte scan and not parsed; Zeek TSV is cut on its
+//! separator with a column map built once per `#fields`. Only the strings
+//! that go into an event are allocated.
 
 mod eve;
 mod resolver;

@@ -3,15 +3,6 @@
 //! is skipped without being parsed (its `event_type` is found by a byte scan),
 //! so such lines are not checked. Only the fields we use are decoded,
 //! borrowed from the line.
-//!
-//! Speed: the top level of a record (timestamp, addresses, ports, proto
-//! and the one object of its type) is read by a byte scanner ([`scan_top`]);
-//! only that object goes through serde_json. The values of other top-level
-//! fields (`flow_id`, `metadata`, an alert's `http` …) are skipped by their
-//! quotes and brackets, not validated. Any line the scanner does not read
-//! plainly (escapes in the fields it takes, a repeated key, a structural
-//! error, an object serde refuses) is read again whole by serde_json, which
-//! also words the error, so what a line gives does not depend on the path.
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -29,12 +20,6 @@ use crate::event::{
 /// The fields every EVE record we read shares, and the one object of its
 /// `event_type` (the others a record carries, e.g. an alert's `http`, are
 /// skipped unparsed).
-/// A record type of serde's whole-line path: its header and its object.
-trait Record<'a>: Deserialize<'a> {
-    type Object: Deserialize<'a>;
-    fn split(self) -> (Header<'a>, Option<Self::Object>);
-}
-
 macro_rules! eve_record {
     ($name:ident, $field:ident: $object:ident) => {
         #[derive(Debug, Deserialize)]
@@ -53,8 +38,7 @@ macro_rules! eve_record {
             $field: Option<$object<'a>>,
         }
 
-        impl<'a> Record<'a> for $name<'a> {
-            type Object = $object<'a>;
+        impl<'a> $name<'a> {
             fn split(self) -> (Header<'a>, Option<$object<'a>>) {
                 let header = Header {
                     timestamp: self.timestamp,
@@ -85,193 +69,6 @@ eve_record!(TlsRecord, tls: EveTls);
 eve_record!(QuicRecord, quic: EveTls);
 eve_record!(FlowRecord, flow: EveFlow);
 eve_record!(AlertRecord, alert: EveAlert);
-
-/// The header and the `key` object of a record: through [`scan_top`] when
-/// it reads the line, else serde_json over the whole line.
-fn read_record<'a, R: Record<'a>>(line: &'a [u8], key: &str) -> Result<(Header<'a>, Option<R::Object>), LineError> {
-    if let Ok(text) = std::str::from_utf8(line)
-        && let Some(top) = scan_top(text, key)
-    {
-        let object = match top.object {
-            None => Some(None),
-            Some(raw) => serde_json::from_str::<R::Object>(raw).ok().map(Some),
-        };
-        if let Some(object) = object {
-            return Ok((top.header, object));
-        }
-    }
-    Ok(from_json_line::<R>(line)?.split())
-}
-
-/// What [`scan_top`] read: the header and the raw text of the object.
-struct Top<'a> {
-    header: Header<'a>,
-    object: Option<&'a str>,
-}
-
-/// Reads the top level of a record by bytes: the header fields as plain
-/// strings and numbers, and the text of the `key` object (`None` for a
-/// missing or null one). `None` when the line is anything else, for serde.
-fn scan_top<'a>(line: &'a str, key: &str) -> Option<Top<'a>> {
-    let bytes = line.as_bytes();
-    let mut header =
-        Header { timestamp: None, src_ip: None, src_port: None, dest_ip: None, dest_port: None, proto: None };
-    let mut object = None;
-    // Keys taken, so a repeated one goes to serde (which refuses it).
-    let mut taken = 0u8;
-    let mut pos = skip_space(bytes, 0);
-    (bytes.get(pos) == Some(&b'{')).then_some(())?;
-    pos = skip_space(bytes, pos + 1);
-    if bytes.get(pos) == Some(&b'}') {
-        pos += 1;
-    } else {
-        loop {
-            let (name, after) = plain_string(line, pos)?;
-            pos = skip_space(bytes, after);
-            (bytes.get(pos) == Some(&b':')).then_some(())?;
-            pos = skip_space(bytes, pos + 1);
-            let end = skip_value(bytes, pos)?;
-            let value = line.get(pos..end)?;
-            let bit = match name {
-                "timestamp" => 1,
-                "src_ip" => 2,
-                "src_port" => 4,
-                "dest_ip" => 8,
-                "dest_port" => 16,
-                "proto" => 32,
-                _ if name == key => 64,
-                _ => 0,
-            };
-            if bit != 0 {
-                (taken & bit == 0).then_some(())?;
-                taken |= bit;
-                match bit {
-                    1 => header.timestamp = plain_text(line, pos, end)?,
-                    2 => header.src_ip = plain_text(line, pos, end)?,
-                    4 => header.src_port = port(value)?,
-                    8 => header.dest_ip = plain_text(line, pos, end)?,
-                    16 => header.dest_port = port(value)?,
-                    32 => header.proto = plain_text(line, pos, end)?,
-                    _ => {
-                        object = match value.as_bytes().first() {
-                            Some(b'{') => Some(value),
-                            _ if value == "null" => None,
-                            _ => return None,
-                        }
-                    }
-                }
-            }
-            pos = skip_space(bytes, end);
-            match bytes.get(pos) {
-                Some(b',') => pos = skip_space(bytes, pos + 1),
-                Some(b'}') => {
-                    pos += 1;
-                    break;
-                }
-                _ => return None,
-            }
-        }
-    }
-    (skip_space(bytes, pos) == bytes.len()).then_some(Top { header, object })
-}
-
-fn skip_space(bytes: &[u8], mut pos: usize) -> usize {
-    while bytes.get(pos).is_some_and(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
-        pos += 1;
-    }
-    pos
-}
-
-/// A string at `pos` without escapes: its text and the offset after it.
-fn plain_string(line: &str, pos: usize) -> Option<(&str, usize)> {
-    let bytes = line.as_bytes();
-    (bytes.get(pos) == Some(&b'"')).then_some(())?;
-    let len = memchr::memchr2(b'"', b'\\', bytes.get(pos + 1..)?)?;
-    (bytes.get(pos + 1 + len) == Some(&b'"')).then_some(())?;
-    let text = line.get(pos + 1..pos + 1 + len)?;
-    // JSON strings hold no raw control characters.
-    (!text.bytes().any(|b| b < 0x20)).then_some((text, pos + 2 + len))
-}
-
-/// A header string value: `Some(None)` for null, `None` for anything but a
-/// string without escapes.
-fn plain_text(line: &str, pos: usize, end: usize) -> Option<Option<Text<'_>>> {
-    if line.get(pos..end)? == "null" {
-        return Some(None);
-    }
-    let (text, after) = plain_string(line, pos)?;
-    (after == end).then_some(Some(Text(std::borrow::Cow::Borrowed(text))))
-}
-
-/// A port: `Some(None)` for null, `None` for anything but a u16.
-fn port(value: &str) -> Option<Option<u16>> {
-    if value == "null" {
-        return Some(None);
-    }
-    (value.bytes().all(|b| b.is_ascii_digit()) && !value.starts_with('0') || value == "0")
-        .then(|| value.parse().ok().map(Some))
-        .flatten()
-}
-
-/// The end of the value at `pos`: strings by their quotes, objects and
-/// arrays by their brackets (nesting checked, contents not), anything else
-/// up to the next delimiter if it is made of number and literal characters.
-fn skip_value(bytes: &[u8], pos: usize) -> Option<usize> {
-    match bytes.get(pos)? {
-        b'"' => skip_string(bytes, pos),
-        b'{' | b'[' => {
-            // Closers expected, innermost last; deeper nesting goes to serde.
-            let mut expect = [0u8; 64];
-            let mut depth = 0usize;
-            let mut at = pos;
-            loop {
-                match bytes.get(at)? {
-                    b'"' => {
-                        at = skip_string(bytes, at)?;
-                        continue;
-                    }
-                    open @ (b'{' | b'[') => {
-                        *expect.get_mut(depth)? = if *open == b'{' { b'}' } else { b']' };
-                        depth += 1;
-                    }
-                    close @ (b'}' | b']') => {
-                        depth = depth.checked_sub(1)?;
-                        (expect.get(depth) == Some(close)).then_some(())?;
-                        if depth == 0 {
-                            return Some(at + 1);
-                        }
-                    }
-                    _ => {}
-                }
-                at += 1;
-            }
-        }
-        _ => {
-            let len = bytes
-                .get(pos..)?
-                .iter()
-                .position(|b| matches!(b, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'))
-                .unwrap_or(bytes.len() - pos);
-            let token = bytes.get(pos..pos + len)?;
-            let literal = matches!(token, b"true" | b"false" | b"null");
-            let number = token.first().is_some_and(|b| b.is_ascii_digit() || *b == b'-')
-                && token.iter().all(|b| matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'));
-            (literal || number).then_some(pos + len)
-        }
-    }
-}
-
-/// The offset after the string at `pos` (escapes skipped, not decoded).
-fn skip_string(bytes: &[u8], pos: usize) -> Option<usize> {
-    let mut at = pos + 1;
-    loop {
-        at += memchr::memchr2(b'"', b'\\', bytes.get(at..)?)?;
-        if bytes.get(at)? == &b'"' {
-            return Some(at + 1);
-        }
-        at += 2;
-    }
-}
 
 /// Only `event_type`, for lines the byte scan could not read.
 #[derive(Debug, Deserialize)]
@@ -509,7 +306,7 @@ pub(super) fn line(line: &[u8], ctx: &mut Context<'_>) -> Result<Parsed, LineErr
     };
     match event_type {
         "dns" => {
-            let (header, dns) = read_record::<DnsRecord<'_>>(line, "dns")?;
+            let (header, dns) = from_json_line::<DnsRecord<'_>>(line)?.split();
             let dns = dns.ok_or_else(|| missing(line, "dns"))?;
             let (ts, endpoints) = common(line, header, ctx)?;
             let Some((message, client_is_src)) = dns_message(line, dns, ctx.answers_dropped)? else {
@@ -528,7 +325,7 @@ pub(super) fn line(line: &[u8], ctx: &mut Context<'_>) -> Result<Parsed, LineErr
             Ok(Parsed::Event(Event { ts, endpoints, message: Message::Dns(message) }))
         }
         "http" => {
-            let (header, http) = read_record::<HttpRecord<'_>>(line, "http")?;
+            let (header, http) = from_json_line::<HttpRecord<'_>>(line)?.split();
             let http = http.ok_or_else(|| missing(line, "http"))?;
             let (ts, endpoints) = common(line, header, ctx)?;
             let message = Message::Http(Http {
@@ -541,19 +338,19 @@ pub(super) fn line(line: &[u8], ctx: &mut Context<'_>) -> Result<Parsed, LineErr
             Ok(Parsed::Event(Event { ts, endpoints, message }))
         }
         "tls" => {
-            let (header, tls) = read_record::<TlsRecord<'_>>(line, "tls")?;
+            let (header, tls) = from_json_line::<TlsRecord<'_>>(line)?.split();
             let tls = tls.ok_or_else(|| missing(line, "tls"))?;
             let (ts, endpoints) = common(line, header, ctx)?;
             Ok(Parsed::Event(Event { ts, endpoints, message: Message::Tls(hello(tls)) }))
         }
         "quic" => {
-            let (header, quic) = read_record::<QuicRecord<'_>>(line, "quic")?;
+            let (header, quic) = from_json_line::<QuicRecord<'_>>(line)?.split();
             let quic = quic.ok_or_else(|| missing(line, "quic"))?;
             let (ts, endpoints) = common(line, header, ctx)?;
             Ok(Parsed::Event(Event { ts, endpoints, message: Message::Quic(hello(quic)) }))
         }
         "flow" => {
-            let (header, flow) = read_record::<FlowRecord<'_>>(line, "flow")?;
+            let (header, flow) = from_json_line::<FlowRecord<'_>>(line)?.split();
             let flow = flow.ok_or_else(|| missing(line, "flow"))?;
             let (ts, endpoints) = common(line, header, ctx)?;
             let at = |t: &Option<Text<'_>>| t.as_ref().and_then(|t| parse_rfc3339(t.as_str()));
@@ -575,7 +372,7 @@ pub(super) fn line(line: &[u8], ctx: &mut Context<'_>) -> Result<Parsed, LineErr
             Ok(Parsed::Event(Event { ts, endpoints, message }))
         }
         _ => {
-            let (header, alert) = read_record::<AlertRecord<'_>>(line, "alert")?;
+            let (header, alert) = from_json_line::<AlertRecord<'_>>(line)?.split();
             let alert = alert.ok_or_else(|| missing(line, "alert"))?;
             let (ts, endpoints) = common(line, header, ctx)?;
             let signature_id = alert.signature_id.ok_or_else(|| missing(line, "signature_id"))?;

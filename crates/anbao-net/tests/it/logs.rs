@@ -795,37 +795,3 @@ fn random_bytes_never_panic_in_any_reader() {
         assert_eq!(counts.events + counts.headers + counts.skipped + counts.errors, 3000);
     }
 }
-
-/// EVE lines are read by a byte scanner when they are plain, by serde_json
-/// otherwise: both must give the same event or both an error. An escaped
-/// first digit of the timestamp (the same text to JSON) sends a line to
-/// serde; every fixture line, and every tail-cut of it, is read both ways.
-#[test]
-fn eve_lines_read_the_same_by_the_scanner_and_by_serde() {
-    let mut compared = 0;
-    for name in
-        ["ait-lds-suricata.json", "alwaysopen-suricata.json", "suricata-docs-shapes.json", "suricata7-capture.json"]
-    {
-        let bytes = fixture(&format!("eve/{name}"));
-        for line in lines(&bytes) {
-            let text = std::str::from_utf8(line).unwrap();
-            let Some(at) = text.find("\"timestamp\":\"2") else { continue };
-            let forced = format!("{}\\u0032{}", &text[..at + 13], &text[at + 14..]);
-            for cut in 0..line.len().min(400) {
-                let (plain, escaped) = (&line[..line.len() - cut], &forced.as_bytes()[..forced.len() - cut]);
-                let a = LogReader::new(LogFormat::SuricataEve).line(plain);
-                let b = LogReader::new(LogFormat::SuricataEve).line(escaped);
-                match (&a, &b) {
-                    (Ok(a), Ok(b)) => assert_eq!(a, b, "{name}: {text:?} cut by {cut}"),
-                    (Err(_), Err(_)) => {}
-                    _ => panic!("{name}: {text:?} cut by {cut}: {a:?} but {b:?}"),
-                }
-                compared += 1;
-            }
-        }
-    }
-    assert!(compared > 1000, "{compared}");
-    // A repeated key is refused either way (serde: duplicate field).
-    let dup = br#"{"timestamp":"2016-01-11T05:10:54.612110-0800","event_type":"dns","src_ip":"10.0.0.5","src_ip":"10.0.0.6","dns":{"type":"query","rrname":"a.example","rrtype":"A"}}"#;
-    assert!(LogReader::new(LogFormat::SuricataEve).line(dup).is_err());
-}
