@@ -4,7 +4,6 @@
 //! and observed value are the first ones (a victim may reach one listed
 //! domain under many names: the count covers them all).
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 
 use anbao_net::{Event, Message, Proto, Timestamp};
@@ -118,14 +117,16 @@ pub enum Recorded {
 /// Alerts by key, bounded.
 #[derive(Debug)]
 pub struct AlertBook {
-    alerts: HashMap<AlertKey, Alert>,
+    /// Keyed by victim and indicator, both from traffic: foldhash with a
+    /// per-process random seed (fast, and not predictable from outside).
+    alerts: foldhash::HashMap<AlertKey, Alert>,
     max_alerts: usize,
     dropped: u64,
 }
 
 impl AlertBook {
     pub fn new(max_alerts: usize) -> Self {
-        AlertBook { alerts: HashMap::new(), max_alerts, dropped: 0 }
+        AlertBook { alerts: foldhash::HashMap::default(), max_alerts, dropped: 0 }
     }
 
     pub fn record(&mut self, detection: Detection, event: &Event, sensor: &str) -> Recorded {

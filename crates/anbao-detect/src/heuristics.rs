@@ -32,7 +32,6 @@ mod alphabet;
 mod names;
 mod table;
 
-use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 
 use anbao_net::event::{Rcode, RrType};
@@ -114,11 +113,11 @@ fn check_range(field: &str, value: u32, lo: u32, hi: u32) -> Result<(), ConfigEr
 
 /// Domains whose names are left alone.
 #[derive(Debug, Default)]
-struct AllowSet(HashSet<String>);
+struct AllowSet(foldhash::HashSet<String>);
 
 impl AllowSet {
     fn new(field: &str, entries: &[String]) -> Result<AllowSet, ConfigError> {
-        let mut set = HashSet::new();
+        let mut set = foldhash::HashSet::default();
         for entry in entries {
             let ascii = idna::domain_to_ascii(entry.trim())
                 .map_err(|e| invalid(field, format!("{entry:?} is not a domain name: {e}")))?;
@@ -275,7 +274,9 @@ pub struct Heuristics {
     lookalike_allow: AllowSet,
     flux_allow: AllowSet,
     flux_names: Table<u64, flux::NameWindow>,
-    dedup: HashMap<(IpAddr, u8, u64), i64>,
+    /// Findings already raised; keyed from traffic, so foldhash with a
+    /// per-process random seed like the tables.
+    dedup: foldhash::HashMap<(IpAddr, u8, u64), i64>,
     stats: HeuristicsStats,
 }
 
@@ -302,7 +303,7 @@ impl Heuristics {
             lookalike_allow: AllowSet::new("lookalike.allow", &config.lookalike.allow)?,
             flux_allow: AllowSet::new("fast_flux.allow", &config.fast_flux.allow)?,
             flux_names: Table::new(config.fast_flux.max_tracked),
-            dedup: HashMap::new(),
+            dedup: foldhash::HashMap::default(),
             stats: HeuristicsStats::default(),
             config,
         })

@@ -95,7 +95,8 @@ impl MatchHow {
 /// wholesale when full, which costs a repeated lookup, never a miss.
 #[derive(Debug, Default)]
 pub struct EndpointPairs {
-    seen: std::collections::HashSet<(IpAddr, IpAddr)>,
+    /// Addresses come from traffic: foldhash with a per-process random seed.
+    seen: foldhash::HashSet<(IpAddr, IpAddr)>,
 }
 
 impl EndpointPairs {

@@ -483,7 +483,27 @@ pub struct ReadInputs {
 /// URLs) into memory. Nothing is stored; values a feed repeats are kept
 /// repeated (the caller merges them).
 pub fn read_inputs(inputs: &[Input], options: &ImportOptions) -> ReadInputs {
-    let mut out = ReadInputs::default();
+    let mut collected = Collected::default();
+    let ReadStreamed { unreadable, skipped } = read_inputs_into(inputs, options, &mut collected);
+    ReadInputs { collected, unreadable, skipped }
+}
+
+/// What [`read_inputs_into`] could not read.
+#[derive(Debug, Default)]
+pub struct ReadStreamed {
+    /// Documents that could not be read at all: (input, reason).
+    pub unreadable: Vec<(String, String)>,
+    pub skipped: u64,
+}
+
+/// [`read_inputs`] that hands every item to `sink` as it is read instead of
+/// collecting them, so a caller that keeps less per indicator than a whole
+/// [`Indicator`](anbao_intel::Indicator) (`anbao scan` building a match
+/// index from a million-line list) never holds the feed twice. Indicators
+/// without a category get `options.category` (else `other`), as an import
+/// gives them.
+pub fn read_inputs_into(inputs: &[Input], options: &ImportOptions, sink: &mut dyn FeedSink) -> ReadStreamed {
+    let mut out = ReadStreamed::default();
     let mut sources = Vec::new();
     for input in inputs {
         match expand(input, &options.limits) {
@@ -491,6 +511,15 @@ pub fn read_inputs(inputs: &[Input], options: &ImportOptions) -> ReadInputs {
             Err(e) => out.unreadable.push((input.describe(), e.to_string())),
         }
     }
+    // The store applies the default category at write time; do the same.
+    let category = options.category.unwrap_or(Category::Other);
+    let mut with_category = |item: FeedItem| match item {
+        FeedItem::Indicator(mut i) => {
+            i.category.get_or_insert(category);
+            sink.item(FeedItem::Indicator(i));
+        }
+        other => sink.item(other),
+    };
     for source in sources {
         let name = source.name();
         let (name, bytes) = match load(source, &options.limits) {
@@ -500,15 +529,10 @@ pub fn read_inputs(inputs: &[Input], options: &ImportOptions) -> ReadInputs {
                 continue;
             }
         };
-        match crate::format::read(options, &name, &bytes, &mut out.collected) {
+        match crate::format::read(options, &name, &bytes, &mut with_category) {
             Ok(skipped) => out.skipped += skipped,
             Err(e) => out.unreadable.push((name, e.to_string())),
         }
-    }
-    // The store applies the default category at write time; do the same.
-    let category = options.category.unwrap_or(Category::Other);
-    for i in out.collected.indicators.iter_mut().filter(|i| i.category.is_none()) {
-        i.category = Some(category);
     }
     out
 }

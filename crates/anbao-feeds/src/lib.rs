@@ -22,8 +22,8 @@ pub mod pull;
 pub use export::{ExportFormat, ExportReport, ExportRequest, export, exportable_kinds};
 pub use format::Format;
 pub use import::{
-    ImportOptions, ImportSummary, NoProgress, Problem, Progress, ReadInputs, StartedImport, UNREADABLE_REASON,
-    begin_import, continue_import, import, is_unreadable, read_inputs,
+    ImportOptions, ImportSummary, NoProgress, Problem, Progress, ReadInputs, ReadStreamed, StartedImport,
+    UNREADABLE_REASON, begin_import, continue_import, import, is_unreadable, read_inputs, read_inputs_into,
 };
 pub use input::{Input, Limits};
 pub use live::{LiveIndex, Lookup, LookupHit, Snapshot, build_snapshot};

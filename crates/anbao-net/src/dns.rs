@@ -50,6 +50,47 @@ pub const MAX_POINTER_HOPS: usize = 128;
 /// (RFC 1035 §2.3.4).
 const MAX_NAME_WIRE: usize = 255;
 
+/// Room for the longest printed name. With `n` labels the wire limit leaves
+/// at most `255 - n` label bytes, each printed as at most four characters
+/// (`\DDD`), plus `n - 1` dots: under 1,016.
+const MAX_NAME_PRINTED: usize = 1024;
+
+/// A printed name built on the stack, so a name costs one allocation of
+/// its exact length (or none, when it is appended to a string) instead of
+/// a string grown label by label.
+struct NameBuf {
+    bytes: [u8; MAX_NAME_PRINTED],
+    len: usize,
+}
+
+impl NameBuf {
+    fn new() -> Self {
+        NameBuf { bytes: [0; MAX_NAME_PRINTED], len: 0 }
+    }
+
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    fn push(&mut self, byte: u8) {
+        // The wire limit keeps every name within the buffer (see
+        // MAX_NAME_PRINTED); a byte past it could only be dropped.
+        if let Some(slot) = self.bytes.get_mut(self.len) {
+            *slot = byte;
+            self.len += 1;
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or_default()
+    }
+
+    fn as_str(&self) -> &str {
+        // Only printable ASCII is ever pushed.
+        self.bytes.get(..self.len).and_then(|b| std::str::from_utf8(b).ok()).unwrap_or_default()
+    }
+}
+
 const HEADER_LEN: usize = 12;
 const EDNS_CLIENT_SUBNET: u16 = 8;
 
@@ -84,8 +125,9 @@ pub fn parse_message_detailed(bytes: &[u8]) -> Result<Parsed, DnsError> {
         return Err(DnsError { offset: 4, what: "no question" });
     }
 
-    let mut qname = String::new();
-    let after_name = read_name(bytes, HEADER_LEN, Some(&mut qname))?;
+    let mut name = NameBuf::new();
+    let after_name = read_name(bytes, HEADER_LEN, Some(&mut name))?;
+    let qname = name.as_str().to_owned();
     let qtype_bytes =
         bytes.get(after_name..after_name + 4).ok_or(DnsError { offset: after_name, what: "question truncated" })?;
     let qtype = RrType(be16(qtype_bytes, 0));
@@ -105,7 +147,7 @@ pub fn parse_message_detailed(bytes: &[u8]) -> Result<Parsed, DnsError> {
         authority: authority_count,
         additional: additional_count,
     };
-    let damage = read_sections(bytes, after_name + 4, counts, &mut dns).err();
+    let damage = read_sections(bytes, after_name + 4, counts, &mut dns, &mut name).err();
     Ok(Parsed { dns, damage })
 }
 
@@ -118,7 +160,13 @@ struct SectionCounts {
 
 /// Everything after the first question: further questions (skipped),
 /// answers, authority (skipped), additional (OPT only).
-fn read_sections(msg: &[u8], mut pos: usize, counts: SectionCounts, dns: &mut Dns) -> Result<(), DnsError> {
+fn read_sections(
+    msg: &[u8],
+    mut pos: usize,
+    counts: SectionCounts,
+    dns: &mut Dns,
+    name: &mut NameBuf,
+) -> Result<(), DnsError> {
     for _ in 1..counts.questions {
         let end = read_name(msg, pos, None)?;
         pos = end + 4;
@@ -127,18 +175,20 @@ fn read_sections(msg: &[u8], mut pos: usize, counts: SectionCounts, dns: &mut Dn
         }
     }
 
+    // Room for the answers the message can hold (a record is at least 11
+    // bytes), so the list is allocated once and never for a query.
+    let fit = msg.len().saturating_sub(pos) / 11;
+    dns.answers.reserve_exact(usize::from(counts.answers).min(MAX_ANSWERS).min(fit));
     for index in 0..usize::from(counts.answers) {
         if index == MAX_ANSWERS {
             return Err(DnsError { offset: pos, what: "more answers than the limit" });
         }
-        let mut name = String::new();
-        let record = read_record(msg, pos, Some(&mut name))?;
-        dns.answers.push(Answer {
-            name,
-            rtype: RrType(record.rtype),
-            data: render_rdata(msg, record.rtype, record.rdata.clone()),
-            ttl: record.ttl,
-        });
+        name.clear();
+        let record = read_record(msg, pos, Some(&mut *name))?;
+        // Most answers are owned by the question's name (a pointer to it).
+        let owner = if name.as_bytes() == dns.qname.as_bytes() { dns.qname.clone() } else { name.as_str().to_owned() };
+        let data = render_rdata(msg, record.rtype, record.rdata.clone(), name);
+        dns.answers.push(Answer { name: owner, rtype: RrType(record.rtype), data, ttl: record.ttl });
         pos = record.rdata.end;
     }
 
@@ -168,7 +218,7 @@ struct Record {
     rdata: Range<usize>,
 }
 
-fn read_record(msg: &[u8], pos: usize, name: Option<&mut String>) -> Result<Record, DnsError> {
+fn read_record(msg: &[u8], pos: usize, name: Option<&mut NameBuf>) -> Result<Record, DnsError> {
     let after_name = read_name(msg, pos, name)?;
     let fixed =
         msg.get(after_name..after_name + 10).ok_or(DnsError { offset: after_name, what: "record truncated" })?;
@@ -239,7 +289,7 @@ fn parse_client_subnet(data: &[u8]) -> Option<ClientSubnet> {
 /// Reads the name at `start`. With `out`, follows compression pointers and
 /// appends the printed name; without, only skips it. Returns the offset
 /// just after the name where it started (after its first pointer, if any).
-fn read_name(msg: &[u8], start: usize, mut out: Option<&mut String>) -> Result<usize, DnsError> {
+fn read_name(msg: &[u8], start: usize, mut out: Option<&mut NameBuf>) -> Result<usize, DnsError> {
     let mut pos = start;
     // Every pointer must go strictly below this: no loops by construction.
     let mut floor = start;
@@ -260,7 +310,7 @@ fn read_name(msg: &[u8], start: usize, mut out: Option<&mut String>) -> Result<u
                     if let Some(out) = out
                         && labels == 0
                     {
-                        out.push('.');
+                        out.push(b'.');
                     }
                     return Ok(resume_at.unwrap_or(pos + 1));
                 }
@@ -268,7 +318,7 @@ fn read_name(msg: &[u8], start: usize, mut out: Option<&mut String>) -> Result<u
                     msg.get(pos + 1..pos + 1 + len).ok_or(DnsError { offset: pos, what: "label runs past the end" })?;
                 if let Some(out) = out.as_deref_mut() {
                     if labels > 0 {
-                        out.push('.');
+                        out.push(b'.');
                     }
                     push_label(out, label);
                 }
@@ -299,12 +349,24 @@ fn read_name(msg: &[u8], start: usize, mut out: Option<&mut String>) -> Result<u
 
 /// One label in master-file style: `.` and `\` and bytes outside `!`..`~`
 /// as `\DDD`.
-fn push_label(out: &mut String, label: &[u8]) {
+fn push_label(out: &mut NameBuf, label: &[u8]) {
+    let plain = |byte: &u8| byte.is_ascii_graphic() && *byte != b'.' && *byte != b'\\';
+    // Most labels need no escape: one copy.
+    if label.iter().all(plain)
+        && let Some(to) = out.bytes.get_mut(out.len..out.len + label.len())
+    {
+        to.copy_from_slice(label);
+        out.len += label.len();
+        return;
+    }
     for &byte in label {
         if byte.is_ascii_graphic() && byte != b'.' && byte != b'\\' {
-            out.push(char::from(byte));
+            out.push(byte);
         } else {
-            push_decimal_escape(out, byte);
+            out.push(b'\\');
+            out.push(b'0' + byte / 100);
+            out.push(b'0' + byte / 10 % 10);
+            out.push(b'0' + byte % 10);
         }
     }
 }
@@ -317,18 +379,18 @@ fn push_decimal_escape(out: &mut String, byte: u8) {
 }
 
 /// Answer data in presentation form; never fails (see the module doc).
-fn render_rdata(msg: &[u8], rtype: u16, rdata: Range<usize>) -> AnswerData {
+/// `name` is scratch space for the names inside the data.
+fn render_rdata(msg: &[u8], rtype: u16, rdata: Range<usize>, name: &mut NameBuf) -> AnswerData {
     let bytes = msg.get(rdata.clone()).unwrap_or_default();
     let rendered = match RrType(rtype) {
         RrType::A => <[u8; 4]>::try_from(bytes).ok().map(|o| AnswerData::Address(IpAddr::V4(Ipv4Addr::from(o)))),
         RrType::AAAA => <[u8; 16]>::try_from(bytes).ok().map(|o| AnswerData::Address(IpAddr::V6(Ipv6Addr::from(o)))),
         RrType::CNAME | RrType::NS | RrType::PTR | RrType::DNAME => {
-            let mut name = String::new();
-            read_name_exactly(msg, rdata.start, rdata.end, &mut name).map(|()| AnswerData::Name(name))
+            read_name_exactly(msg, rdata.start, rdata.end, name).map(|()| AnswerData::Name(name.as_str().to_owned()))
         }
-        RrType::MX => render_mx(msg, rdata.clone()).map(AnswerData::Text),
-        RrType::SRV => render_srv(msg, rdata.clone()).map(AnswerData::Text),
-        RrType::SOA => render_soa(msg, rdata.clone()).map(AnswerData::Text),
+        RrType::MX => render_mx(msg, rdata.clone(), name).map(AnswerData::Text),
+        RrType::SRV => render_srv(msg, rdata.clone(), name).map(AnswerData::Text),
+        RrType::SOA => render_soa(msg, rdata.clone(), name).map(AnswerData::Text),
         // TXT and SPF: character-strings; HINFO: two of them.
         RrType::TXT | RrType(99) | RrType(13) => render_strings(bytes).map(AnswerData::Text),
         RrType(257) => render_caa(bytes).map(AnswerData::Text),
@@ -337,30 +399,34 @@ fn render_rdata(msg: &[u8], rtype: u16, rdata: Range<usize>) -> AnswerData {
     rendered.unwrap_or_else(|| AnswerData::Text(generic_rdata(bytes)))
 }
 
-/// Reads a name that must end exactly at `end` (the end of its RDATA).
-fn read_name_exactly(msg: &[u8], start: usize, end: usize, out: &mut String) -> Option<()> {
-    (read_name(msg, start, Some(out)).ok()? == end).then_some(())
+/// Reads into `out` (cleared first) a name that must end exactly at `end`
+/// (the end of its RDATA).
+fn read_name_exactly(msg: &[u8], start: usize, end: usize, out: &mut NameBuf) -> Option<()> {
+    out.clear();
+    (read_name(msg, start, Some(&mut *out)).ok()? == end).then_some(())
 }
 
-fn render_mx(msg: &[u8], rdata: Range<usize>) -> Option<String> {
+fn render_mx(msg: &[u8], rdata: Range<usize>, name: &mut NameBuf) -> Option<String> {
     let preference = be16(msg.get(rdata.start..rdata.start + 2)?, 0);
-    let mut text = format!("{preference} ");
-    read_name_exactly(msg, rdata.start + 2, rdata.end, &mut text)?;
-    Some(text)
+    read_name_exactly(msg, rdata.start + 2, rdata.end, name)?;
+    Some(format!("{preference} {}", name.as_str()))
 }
 
-fn render_srv(msg: &[u8], rdata: Range<usize>) -> Option<String> {
+fn render_srv(msg: &[u8], rdata: Range<usize>, name: &mut NameBuf) -> Option<String> {
     let fixed = msg.get(rdata.start..rdata.start + 6)?;
-    let mut text = format!("{} {} {} ", be16(fixed, 0), be16(fixed, 2), be16(fixed, 4));
-    read_name_exactly(msg, rdata.start + 6, rdata.end, &mut text)?;
-    Some(text)
+    read_name_exactly(msg, rdata.start + 6, rdata.end, name)?;
+    Some(format!("{} {} {} {}", be16(fixed, 0), be16(fixed, 2), be16(fixed, 4), name.as_str()))
 }
 
-fn render_soa(msg: &[u8], rdata: Range<usize>) -> Option<String> {
-    let mut text = String::new();
-    let after_mname = read_name(msg, rdata.start, Some(&mut text)).ok()?;
+fn render_soa(msg: &[u8], rdata: Range<usize>, name: &mut NameBuf) -> Option<String> {
+    name.clear();
+    let after_mname = read_name(msg, rdata.start, Some(&mut *name)).ok()?;
+    let mut text = String::with_capacity(name.len + 64);
+    text.push_str(name.as_str());
     text.push(' ');
-    let after_rname = read_name(msg, after_mname, Some(&mut text)).ok()?;
+    name.clear();
+    let after_rname = read_name(msg, after_mname, Some(&mut *name)).ok()?;
+    text.push_str(name.as_str());
     if after_rname + 20 != rdata.end {
         return None;
     }
@@ -422,11 +488,14 @@ fn render_caa(bytes: &[u8]) -> Option<String> {
 /// RFC 3597 §5: `\# LEN HEX`.
 fn generic_rdata(bytes: &[u8]) -> String {
     let mut text = String::with_capacity(8 + bytes.len() * 2);
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let _ = write!(text, "\\# {}", bytes.len());
     if !bytes.is_empty() {
         text.push(' ');
-        for byte in bytes {
-            let _ = write!(text, "{byte:02X}");
+        for &byte in bytes {
+            // Nibbles index a 16-entry table: never out of range.
+            text.push(char::from(HEX.get(usize::from(byte >> 4)).copied().unwrap_or(b'0')));
+            text.push(char::from(HEX.get(usize::from(byte & 0x0f)).copied().unwrap_or(b'0')));
         }
     }
     text
@@ -490,9 +559,22 @@ mod tests {
 
     #[test]
     fn labels_escape_dots_backslashes_and_unprintables() {
-        let mut out = String::new();
+        let mut out = NameBuf::new();
         push_label(&mut out, b"a.b\\c d\x00\xff~!");
-        assert_eq!(out, "a\\046b\\092c\\032d\\000\\255~!");
+        assert_eq!(out.as_str(), "a\\046b\\092c\\032d\\000\\255~!");
+    }
+
+    #[test]
+    fn the_longest_name_prints_whole_when_every_byte_is_escaped() {
+        // 255 bytes on the wire: three 63-byte labels and one of 61.
+        let (long, last) = (vec![0u8; 63], vec![0xffu8; 61]);
+        let mut msg = header(1, 0, [1, 0, 0, 0]);
+        msg.extend_from_slice(&name(&[&long, &long, &long, &last]));
+        msg.extend_from_slice(&[0, 1, 0, 1]);
+        let dns = parse_message(&msg).unwrap();
+        let label = "\\000".repeat(63);
+        assert_eq!(dns.qname, format!("{label}.{label}.{label}.{}", "\\255".repeat(61)));
+        assert_eq!(dns.qname.len(), 4 * 250 + 3);
     }
 
     #[test]

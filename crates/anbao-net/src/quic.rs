@@ -18,8 +18,8 @@
 //! was handed out is remembered (without its buffer) until evicted, so its
 //! retransmissions and later Initials are `Ignored`, not reported again.
 
+use std::collections::VecDeque;
 use std::collections::hash_map::Entry;
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::net::IpAddr;
 use std::ops::Range;
@@ -112,7 +112,9 @@ impl CryptoOutcome {
 #[derive(Debug)]
 pub struct QuicInitials {
     max_connections: usize,
-    flows: HashMap<FlowKey, Vec<Connection>>,
+    /// Keyed by the sender's tuple: foldhash with a per-process random seed
+    /// (see `LruTable` in `tcp.rs`).
+    flows: foldhash::HashMap<FlowKey, Vec<Connection>>,
     /// Flows in the order they were first seen; the front is evicted first.
     order: VecDeque<FlowKey>,
     connections: usize,
@@ -127,7 +129,7 @@ impl QuicInitials {
     pub fn new(max_connections: usize) -> Self {
         QuicInitials {
             max_connections: max_connections.max(1),
-            flows: HashMap::new(),
+            flows: foldhash::HashMap::default(),
             order: VecDeque::new(),
             connections: 0,
             buffered: 0,

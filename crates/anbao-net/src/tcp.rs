@@ -25,7 +25,6 @@
 //! - A SYN without ACK carrying a different initial sequence number starts
 //!   the flow afresh (the 4-tuple was reused).
 
-use std::collections::HashMap;
 use std::hash::Hash;
 use std::net::IpAddr;
 use std::time::Duration;
@@ -40,7 +39,10 @@ const NIL: usize = usize::MAX;
 /// eviction of the oldest. Shared with [`crate::defrag`].
 #[derive(Debug)]
 pub(crate) struct LruTable<K, V> {
-    index: HashMap<K, usize>,
+    /// Keys are flow tuples and fragment ids the traffic chooses: foldhash
+    /// with a per-process random seed (SipHash was a tenth of the decode
+    /// time), so a sender cannot aim keys at one bucket without the seed.
+    index: foldhash::HashMap<K, usize>,
     slots: Vec<Slot<K, V>>,
     free: Vec<usize>,
     oldest: usize,
@@ -59,7 +61,7 @@ struct Slot<K, V> {
 impl<K: Copy + Eq + Hash, V> LruTable<K, V> {
     pub(crate) fn new(capacity: usize) -> Self {
         LruTable {
-            index: HashMap::new(),
+            index: foldhash::HashMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
             oldest: NIL,

@@ -17,7 +17,7 @@ use anbao_detect::heuristics::category_of;
 use anbao_detect::{AlertBook, Detection, EndpointPairs, Finding, Heuristics, HeuristicsConfig, Intel, MatchStats};
 use anbao_feeds::{Format, ImportOptions, Input};
 use anbao_intel::allowlist::Allowlist;
-use anbao_intel::{Category, IndicatorIndex, IndicatorKind};
+use anbao_intel::{Category, FeedItem, IndicatorIndex, IndicatorKind};
 use anbao_net::{Endpoints, Event, Extractor, Limits, Timestamp};
 use anyhow::{Context, Result, bail};
 use clap::Args;
@@ -95,8 +95,45 @@ struct Loaded {
     index: IndicatorIndex,
     allowlist: Allowlist,
     indicators: u64,
-    /// File mode: details by id (the id is the position).
-    details: Vec<Details>,
+    /// File mode: what the files say about each indicator.
+    details: FileDetails,
+}
+
+/// What `--indicators` files say about each indicator: a few bytes per
+/// indicator, since a million-line list is loaded whole (the category as
+/// its enum, the source as an index into the source names).
+#[derive(Debug, Default)]
+struct FileDetails {
+    /// By indicator id (the id is the position).
+    records: Vec<Record>,
+    /// Source names, one per `--indicators` argument.
+    sources: Vec<String>,
+    /// Further sources of indicators that several arguments list: (id,
+    /// source), sorted once loaded.
+    more_sources: Vec<(u32, u32)>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Record {
+    category: Category,
+    confidence: Option<u8>,
+    /// The first source that listed the indicator (index into `sources`).
+    source: u32,
+}
+
+impl FileDetails {
+    fn get(&self, id: u64) -> Option<Details> {
+        let index = u32::try_from(id).ok()?;
+        let record = self.records.get(usize::try_from(id).ok()?)?;
+        let first = self.more_sources.partition_point(|(i, _)| *i < index);
+        let more = self.more_sources.get(first..).unwrap_or_default().iter().take_while(|(i, _)| *i == index);
+        let more = more.map(|(_, s)| *s);
+        let sources = std::iter::once(record.source)
+            .chain(more)
+            .filter_map(|s| self.sources.get(usize::try_from(s).ok()?).cloned())
+            .collect();
+        Some(Details { category: record.category.to_string(), sources, confidence: record.confidence })
+    }
 }
 
 /// A heuristic's finding as printed.
@@ -125,7 +162,7 @@ pub async fn run(args: ScanArgs) -> Result<ExitCode> {
         let snapshot = anbao_feeds::build_snapshot(&store).await.context("loading the indicators from the store")?;
         let indicators = snapshot.indicators;
         let anbao_feeds::Snapshot { index, allowlist, .. } = snapshot;
-        (Loaded { index, allowlist, indicators, details: Vec::new() }, Some(store))
+        (Loaded { index, allowlist, indicators, details: FileDetails::default() }, Some(store))
     } else {
         let loaded = tokio::task::block_in_place(|| load_files(&args))?;
         (loaded, None)
@@ -152,13 +189,8 @@ pub async fn run(args: ScanArgs) -> Result<ExitCode> {
             }
         }
     }
-    let describe = |id: u64| -> Details {
-        details
-            .get(&id)
-            .cloned()
-            .or_else(|| usize::try_from(id).ok().and_then(|i| loaded.details.get(i)).cloned())
-            .unwrap_or_default()
-    };
+    let describe =
+        |id: u64| -> Details { details.get(&id).cloned().or_else(|| loaded.details.get(id)).unwrap_or_default() };
 
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
@@ -245,47 +277,129 @@ pub fn host_name() -> String {
 }
 
 /// Reads the indicator files into an index; one indicator per (kind,
-/// value), with every source that lists it.
+/// value), with every source that lists it. Indicators stream from the
+/// readers into the index builder; what stays per indicator is its
+/// [`Record`], and while loading its value once more in [`Seen`].
 fn load_files(args: &ScanArgs) -> Result<Loaded> {
     let mut builder = IndicatorIndex::builder();
-    let mut details: Vec<Details> = Vec::new();
-    let mut ids: HashMap<(IndicatorKind, String), usize> = HashMap::new();
+    let mut details = FileDetails::default();
+    let mut seen = Seen::default();
     for arg in &args.indicators {
         let input = Input::parse(arg);
-        let source = input.default_source();
+        // Two files of the same name are one source, as the store has it.
+        let name = input.default_source();
+        let source = match details.sources.iter().position(|s| *s == name) {
+            Some(at) => at,
+            None => {
+                details.sources.push(name);
+                details.sources.len() - 1
+            }
+        };
+        let source = u32::try_from(source).context("too many --indicators")?;
         let options = ImportOptions { format: args.indicator_format, category: args.category, ..Default::default() };
-        let read = anbao_feeds::read_inputs(std::slice::from_ref(&input), &options);
+        let mut added = 0u64;
+        let mut failed: Option<anyhow::Error> = None;
+        let mut sink = |item: FeedItem| {
+            let FeedItem::Indicator(i) = item else { return };
+            if failed.is_some() {
+                return;
+            }
+            added += 1;
+            let next = details.records.len();
+            let Ok(next_id) = u32::try_from(next) else {
+                failed = Some(anyhow::anyhow!("more than {} indicators", u32::MAX));
+                return;
+            };
+            let id = seen.id(i.kind, &i.value, next_id);
+            if id == next_id {
+                details.records.push(Record {
+                    category: i.category.unwrap_or(Category::Other),
+                    confidence: i.confidence,
+                    source,
+                });
+                let result = match i.valid_until {
+                    Some(until) => {
+                        builder.add_expiring(i.kind, &i.value, u64::from(id), until.unix_timestamp()).map(|_| ())
+                    }
+                    None => builder.add(i.kind, &i.value, u64::from(id)).map(|_| ()),
+                };
+                if let Err(e) = result {
+                    failed =
+                        Some(anyhow::Error::new(e).context(format!("indicator {} {:?} from {arg}", i.kind, i.value)));
+                }
+            } else if details.records.get(id as usize).is_some_and(|r| r.source != source) {
+                details.more_sources.push((id, source));
+            }
+        };
+        let read = anbao_feeds::read_inputs_into(std::slice::from_ref(&input), &options, &mut sink);
+        if let Some(e) = failed {
+            return Err(e);
+        }
         if let Some((what, why)) = read.unreadable.first() {
             bail!("cannot read indicators from {what}: {why}");
         }
-        if read.collected.indicators.is_empty() && !args.quiet {
+        if added == 0 && !args.quiet {
             eprintln!("anbao: warning: no indicators in {arg}");
         }
-        for i in read.collected.indicators {
-            let next = details.len();
-            let id = *ids.entry((i.kind, i.value.clone())).or_insert(next);
-            if id == next {
-                details.push(Details {
-                    category: i.category.unwrap_or(Category::Other).to_string(),
-                    sources: vec![source.clone()],
-                    confidence: i.confidence,
-                });
-                let added = match i.valid_until {
-                    Some(until) => {
-                        builder.add_expiring(i.kind, &i.value, id as u64, until.unix_timestamp()).map(|_| ())
-                    }
-                    None => builder.add(i.kind, &i.value, id as u64).map(|_| ()),
-                };
-                added.with_context(|| format!("indicator {} {:?} from {arg}", i.kind, i.value))?;
-            } else if let Some(d) = details.get_mut(id)
-                && !d.sources.contains(&source)
-            {
-                d.sources.push(source.clone());
-            }
-        }
     }
-    let indicators = details.len() as u64;
+    drop(seen);
+    details.records.shrink_to_fit();
+    details.more_sources.sort_unstable();
+    details.more_sources.dedup();
+    let indicators = details.records.len() as u64;
     Ok(Loaded { index: builder.build(), allowlist: Allowlist::builder().build(), indicators, details })
+}
+
+/// The (kind, value) pairs loaded so far and their ids, for merging the
+/// sources of a value listed twice: the values packed in one buffer and a
+/// table of ids hashed by value (about 35 bytes per indicator, where a
+/// map of `String`s took over 100).
+#[derive(Default)]
+struct Seen {
+    /// Kind byte and value of each id, back to back.
+    bytes: Vec<u8>,
+    /// Where each id's bytes end.
+    ends: Vec<usize>,
+    ids: hashbrown::HashTable<u32>,
+    /// Values are chosen by the feed: a seeded hash.
+    hasher: foldhash::quality::RandomState,
+}
+
+impl Seen {
+    fn value(&self, id: u32) -> &[u8] {
+        let id = id as usize;
+        let start = if id == 0 { 0 } else { self.ends.get(id - 1).copied().unwrap_or(0) };
+        let end = self.ends.get(id).copied().unwrap_or(start);
+        self.bytes.get(start..end).unwrap_or_default()
+    }
+
+    fn hash(&self, key: &[u8]) -> u64 {
+        use std::hash::BuildHasher;
+        self.hasher.hash_one(key)
+    }
+
+    /// The id of (kind, value): an earlier one, or `next` (recorded).
+    fn id(&mut self, kind: IndicatorKind, value: &str, next: u32) -> u32 {
+        let start = self.bytes.len();
+        self.bytes.push(kind as u8);
+        self.bytes.extend_from_slice(value.as_bytes());
+        let hash = self.hash(self.bytes.get(start..).unwrap_or_default());
+        let key = self.bytes.get(start..).unwrap_or_default();
+        if let Some(&id) = self.ids.find(hash, |&id| self.value(id) == key) {
+            self.bytes.truncate(start);
+            return id;
+        }
+        self.ends.push(self.bytes.len());
+        let Self { ids, bytes, ends, hasher } = self;
+        ids.insert_unique(hash, next, |&id| {
+            let id = id as usize;
+            let start = if id == 0 { 0 } else { ends.get(id - 1).copied().unwrap_or(0) };
+            let end = ends.get(id).copied().unwrap_or(start);
+            use std::hash::BuildHasher;
+            hasher.hash_one(bytes.get(start..end).unwrap_or_default())
+        });
+        next
+    }
 }
 
 fn printed_finding<'a>(f: &'a Finding, evidence: &'a anbao_detect::Evidence) -> PrintedFinding<'a> {

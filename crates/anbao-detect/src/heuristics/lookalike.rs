@@ -28,8 +28,6 @@
 //! with diacritics folded to their base letter (a mark is easy to miss).
 //! Anything not in the map stays as it is, so unmapped scripts never match.
 
-use std::collections::HashMap;
-
 use aho_corasick::AhoCorasick;
 use serde::{Deserialize, Serialize};
 
@@ -126,7 +124,7 @@ pub(crate) struct Brands {
     inside: Option<AhoCorasick>,
     /// Brand index of each pattern of `inside`.
     inside_brand: Vec<usize>,
-    by_label: HashMap<String, Vec<usize>>,
+    by_label: foldhash::HashMap<String, Vec<usize>>,
 }
 
 impl Brands {
@@ -143,7 +141,7 @@ impl Brands {
         } else {
             Some(AhoCorasick::new(patterns).map_err(|e| format!("brand automaton: {e}"))?)
         };
-        let mut by_label: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_label: foldhash::HashMap<String, Vec<usize>> = foldhash::HashMap::default();
         for (i, b) in brands.iter().enumerate() {
             by_label.entry(b.label.clone()).or_default().push(i);
         }

@@ -6,12 +6,14 @@
 //! stay O(1) amortised, and a flood of one-off keys cannot push out the
 //! busy ones that matter.
 
-use std::collections::HashMap;
 use std::hash::Hash;
 
 #[derive(Debug)]
 pub(crate) struct Table<K, V> {
-    map: HashMap<K, V>,
+    /// Keys (addresses, name hashes) come from traffic: foldhash with a
+    /// per-process random seed, several times cheaper than SipHash and not
+    /// predictable from outside.
+    map: foldhash::HashMap<K, V>,
     cap: usize,
     /// Entries dropped by sweeps (stale ones not counted).
     evicted: u64,
@@ -19,7 +21,7 @@ pub(crate) struct Table<K, V> {
 
 impl<K: Hash + Eq, V> Table<K, V> {
     pub(crate) fn new(cap: usize) -> Self {
-        Table { map: HashMap::new(), cap, evicted: 0 }
+        Table { map: foldhash::HashMap::default(), cap, evicted: 0 }
     }
 
     pub(crate) fn len(&self) -> usize {

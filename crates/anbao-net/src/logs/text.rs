@@ -254,6 +254,9 @@ pub(super) fn clip(text: &str) -> String {
 /// An IP address as logs write it: plain, in brackets, or with an IPv6 zone
 /// (`fe80::1%eth0`, the zone dropped).
 pub(super) fn parse_ip(text: &str) -> Option<IpAddr> {
+    if let Ok(address) = text.parse() {
+        return Some(address);
+    }
     let text = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).unwrap_or(text);
     let text = text.split_once('%').map_or(text, |(address, _)| address);
     text.parse().ok()
