@@ -10,6 +10,7 @@
 //! `anbao flow collect`: the live collector ([`collect`]) on UDP, printing
 //! attack events (start/update/end) as they happen (docs/flow-collect.md).
 
+pub mod alerts;
 pub mod collect;
 
 use std::collections::HashMap;

@@ -414,3 +414,45 @@ fn collect_detects_syn_flood_and_amplification_within_a_second() {
     ended.sort();
     assert_eq!(ended, ["192.0.2.10", "192.0.2.20"]);
 }
+
+#[test]
+fn serve_with_flow_listen_writes_an_attack_alert() {
+    use crate::harness::{serve, sqlite};
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("data");
+    let groups = dir.path().join("groups.toml");
+    std::fs::write(&groups, "[[group]]\nname = \"dc1\"\nprefixes = [\"192.0.2.0/24\"]\nhost = { pps = 20000 }\n")
+        .unwrap();
+    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = serve()
+        .data_dir(&data)
+        .env("ANBAO_FLOW_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ANBAO_FLOW_GROUPS_FILE", &groups)
+        .env("ANBAO_DETECT_SENSOR", "border-1")
+        .start();
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for p in payloads(&capture("softflowd-v9.pcap")) {
+        socket.send_to(&p, ("127.0.0.1", port)).unwrap();
+    }
+    for sequence in 0..20 {
+        socket.send_to(&v9_attack(sequence, [192, 0, 2, 33], 17, 53, 0, 100), ("127.0.0.1", port)).unwrap();
+    }
+    let db = data.join("anbao.db");
+    let query = "SELECT rule, category, victim, indicator, sensor, count, severity FROM alerts WHERE rule = 'ddos'";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let row = loop {
+        let row = sqlite(&db, query);
+        if !row.trim().is_empty() {
+            break row;
+        }
+        assert!(std::time::Instant::now() < deadline, "no ddos alert: {}", server.report());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(row.trim(), "ddos|ddos|192.0.2.33|amplification (dns)|border-1|1|2");
+    let evidence: Value =
+        serde_json::from_str(sqlite(&db, "SELECT evidence FROM alerts WHERE rule = 'ddos'").trim()).unwrap();
+    assert_eq!(evidence["class"], "amplification");
+    assert_eq!(evidence["totals"]["amplification"]["dns"].as_u64().map(|n| n > 20000), Some(true), "{evidence}");
+    assert!(!evidence["samples"].as_array().unwrap().is_empty());
+    assert!(evidence["top_sources"].as_array().unwrap().len() >= 5);
+}
