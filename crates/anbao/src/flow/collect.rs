@@ -3,10 +3,11 @@
 //! a sink. Used by `anbao flow collect` (printing) and `anbao serve`
 //! (`flow_listen`: alerts in the store).
 //!
-//! Threads: one receiver per listening socket (blocking reads with a
-//! 100 ms timeout so a stop is seen), each passing datagrams with their
-//! receive time over a channel to the single decoder + detector thread,
-//! which ticks the detector after every batch and at least every 100 ms.
+//! Threads: one receiver per listening socket (non-blocking reads; a 1 ms
+//! nap when the socket is empty), each passing datagrams with their
+//! receive time in batches of up to 64 over a channel to the single
+//! decoder + detector thread, which ticks the detector after every few
+//! batches and at least every 100 ms.
 //! The receive buffer (SO_RCVBUF) is configurable: bursts of export
 //! datagrams are absorbed by the kernel while the decoder catches up.
 
@@ -93,7 +94,7 @@ fn bind(addr: SocketAddr, rcvbuf: usize) -> Result<(UdpSocket, usize)> {
     socket.bind(&addr.into()).with_context(|| format!("binding UDP {addr}"))?;
     let granted = socket.recv_buffer_size().unwrap_or(0);
     let socket: UdpSocket = socket.into();
-    socket.set_read_timeout(Some(Duration::from_millis(100)))?;
+    socket.set_nonblocking(true)?;
     Ok((socket, granted))
 }
 
@@ -112,7 +113,7 @@ pub fn start(config: CollectorConfig, mut sink: impl FnMut(Output) + Send + 'sta
     }
     let stop = Arc::new(AtomicBool::new(false));
     let receive_errors = Arc::new(AtomicU64::new(0));
-    let (tx, rx) = mpsc::sync_channel::<Datagram>(1 << 16);
+    let (tx, rx) = mpsc::sync_channel::<Vec<Datagram>>(1 << 12);
     let mut collector = Collector {
         stop: Arc::clone(&stop),
         threads: Vec::new(),
@@ -141,9 +142,9 @@ pub fn start(config: CollectorConfig, mut sink: impl FnMut(Output) + Send + 'sta
                 Err(mpsc::RecvTimeoutError::Timeout) => None,
                 Err(mpsc::RecvTimeoutError::Disconnected) => break,
             };
-            // A batch: what is waiting, up to 1024 datagrams.
-            let batch = first.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok()).take(1023));
-            for d in batch {
+            // What is waiting, up to 16 batches, then a tick.
+            let batches = first.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok()).take(15));
+            for d in batches.flatten() {
                 counts.0 += 1;
                 match decoder.decode(d.from, d.at, &d.payload, &mut |r| detector.record(&r, d.at)) {
                     Ok(_) => {}
@@ -176,22 +177,39 @@ pub fn start(config: CollectorConfig, mut sink: impl FnMut(Output) + Send + 'sta
     Ok(collector)
 }
 
-fn receive(socket: &UdpSocket, stop: &AtomicBool, tx: &mpsc::SyncSender<Datagram>, errors: &AtomicU64) {
+/// Most datagrams handed over at once.
+const BATCH: usize = 64;
+
+/// Reads the socket without blocking, handing datagrams over in batches
+/// (one channel operation per batch, not per datagram); when the socket
+/// is empty, hands over what it has, then naps 1 ms.
+fn receive(socket: &UdpSocket, stop: &AtomicBool, tx: &mpsc::SyncSender<Vec<Datagram>>, errors: &AtomicU64) {
     let mut buf = vec![0u8; 65_536];
+    let mut batch = Vec::with_capacity(BATCH);
     while !stop.load(Ordering::Relaxed) {
         match socket.recv_from(&mut buf) {
             Ok((n, from)) => {
                 let payload = buf.get(..n).unwrap_or_default().to_vec();
-                if tx.send(Datagram { from: from.ip().to_canonical(), at: now(), payload }).is_err() {
-                    return;
+                batch.push(Datagram { from: from.ip().to_canonical(), at: now(), payload });
+                if batch.len() < BATCH {
+                    continue;
                 }
             }
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {}
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                if batch.is_empty() {
+                    std::thread::sleep(Duration::from_millis(1));
+                    continue;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
             Err(_) => {
                 errors.fetch_add(1, Ordering::Relaxed);
                 std::thread::sleep(Duration::from_millis(10));
+                continue;
             }
+        }
+        if tx.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH))).is_err() {
+            return;
         }
     }
 }
