@@ -19,9 +19,9 @@
 //! This crate owns the export wire formats and their decoding rules (time
 //! conversion, sampling scale, sequence accounting). It must not do I/O (no
 //! sockets, files or async runtime: callers hand in a UDP payload, the
-//! exporter's address and the receive time) and must not aggregate or judge
-//! traffic: per-host counters, baselines and attack detection come later, on
-//! top of the records.
+//! exporter's address and the receive time; the detector gets the clock as
+//! a parameter), must not store or alert (the binary turns attack events
+//! into alerts) and must not announce mitigation.
 //!
 //! Inputs are hostile: no panics (unwrap, expect, indexing are denied), every
 //! piece of state is bounded ([`DecoderConfig`]), every error says what and
@@ -43,15 +43,21 @@
 #![deny(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing))]
 
+pub mod aggregate;
 mod bytes;
 pub mod decoder;
+pub mod detect;
 pub mod error;
+pub mod groups;
 pub mod record;
 pub mod sflow;
 pub mod template;
 pub mod v5;
 
+pub use aggregate::{Counters, Rates, Talker, TopN};
 pub use anbao_net::Timestamp;
 pub use decoder::{Decoder, DecoderConfig, Health, PacketReport, SourceKey};
+pub use detect::{AttackClass, AttackEvent, Detector, DetectorStats, EventKind, Scope};
 pub use error::FlowError;
+pub use groups::{ConfigError, HostGroup, ModelConfig, Prefix, Thresholds};
 pub use record::{FlowRecord, Version};

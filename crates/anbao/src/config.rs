@@ -71,6 +71,10 @@ pub struct Config {
     pub detect_flush_seconds: u64,
     /// Heuristics settings (TOML). Empty: the defaults.
     pub heuristics_file: String,
+    /// Flow collector: UDP addresses to receive NetFlow/IPFIX/sFlow on. Empty: no collector.
+    pub flow_listen: Vec<String>,
+    /// Flow collector: host groups and detection settings (TOML).
+    pub flow_groups_file: String,
 }
 
 impl Default for Config {
@@ -104,6 +108,8 @@ impl Default for Config {
             detect_sensor: String::new(),
             detect_flush_seconds: 2,
             heuristics_file: String::new(),
+            flow_listen: Vec::new(),
+            flow_groups_file: String::new(),
         }
     }
 }
@@ -168,6 +174,14 @@ pub const SETTINGS: &[(&str, &str)] = &[
     (
         "heuristics_file",
         "Detection heuristics (DGA names, DNS tunnelling, lookalikes of your brands, fast-flux):\n# a TOML file with their thresholds and the protected brand domains, e.g.\n#   [lookalike]\n#   brands = [\"icbc.com.cn\", \"10086.cn\"]\n# (docs/heuristics.md lists every setting). Empty: the defaults, no brands.",
+    ),
+    (
+        "flow_listen",
+        "Flow monitoring (anti-DDoS): UDP addresses `anbao serve` receives NetFlow v5/v9, IPFIX and\n# sFlow v5 exports on, e.g. [\"0.0.0.0:2055\", \"0.0.0.0:4739\", \"0.0.0.0:6343\"] (every port takes\n# every format). Attacks on the protected hosts become alerts (rule and category \"ddos\").\n# Environment: ANBAO_FLOW_LISTEN, comma-separated. Empty: no flow collector.",
+    ),
+    (
+        "flow_groups_file",
+        "Flow monitoring: the protected address space as host groups with their thresholds (TOML,\n# docs/flow-collect.md), e.g.\n#   [[group]]\n#   name = \"dc1\"\n#   prefixes = [\"192.0.2.0/24\"]\n#   host = { pps = 20000 }\n# Required when flow_listen is set.",
     ),
 ];
 

@@ -6,6 +6,12 @@
 //! Exit status: 0 when every export datagram was decoded; 1 when some could
 //! not be (or templates were refused, or the capture is damaged, or no flow
 //! was found); 2 when a capture could not be read at all.
+//!
+//! `anbao flow collect`: the live collector ([`collect`]) on UDP, printing
+//! attack events (start/update/end) as they happen (docs/flow-collect.md).
+
+pub mod alerts;
+pub mod collect;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -25,6 +31,34 @@ pub enum FlowCommand {
     /// Exit status 0 when all was decoded, 1 when some datagrams or templates could not be (or no flow
     /// was found), 2 when a capture could not be read.
     Decode(DecodeArgs),
+    /// Receive NetFlow v5/v9, IPFIX and sFlow v5 exports on UDP, aggregate per protected host and group
+    /// (`--groups FILE`) and print DDoS attack events as they happen (start, update, end; `--json`: one
+    /// JSON object per line). Runs until Ctrl-C.
+    Collect(CollectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CollectArgs {
+    /// UDP address to listen on (repeatable). Default: 0.0.0.0:2055 (NetFlow), 0.0.0.0:4739 (IPFIX),
+    /// 0.0.0.0:6343 (sFlow); every port takes every format.
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub listen: Vec<std::net::SocketAddr>,
+    /// Host groups and detection settings (TOML; see docs/flow-collect.md). Without it nothing is
+    /// protected and no attack can be detected.
+    #[arg(long, value_name = "FILE")]
+    pub groups: Option<std::path::PathBuf>,
+    /// Socket receive buffer in bytes (SO_RCVBUF; the kernel caps it at net.core.rmem_max).
+    #[arg(long, value_name = "BYTES", default_value_t = collect::DEFAULT_RCVBUF)]
+    pub rcvbuf: usize,
+    /// One JSON object per attack event instead of a line of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Print exporter health, detector counters and group rates (JSON) on stderr every N seconds.
+    #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "10")]
+    pub stats: Option<u64>,
+    /// Sampling rate of an exporter, overriding what it announces (repeatable).
+    #[arg(long, value_name = "EXPORTER=RATE", value_parser = parse_override)]
+    pub sampling: Vec<(IpAddr, u32)>,
 }
 
 #[derive(Debug, Args)]
@@ -62,7 +96,100 @@ fn parse_override(s: &str) -> Result<(IpAddr, u32), String> {
 pub async fn run(command: FlowCommand) -> Result<ExitCode> {
     match command {
         FlowCommand::Decode(args) => tokio::task::block_in_place(|| decode(&args)),
+        FlowCommand::Collect(args) => run_collect(args).await,
     }
+}
+
+async fn run_collect(args: CollectArgs) -> Result<ExitCode> {
+    let model = match &args.groups {
+        Some(path) => collect::load_groups(path)?,
+        None => {
+            eprintln!("anbao: no --groups: nothing is protected, no attack will be detected");
+            anbao_flow::ModelConfig::default()
+        }
+    };
+    let listen = if args.listen.is_empty() {
+        collect::DEFAULT_LISTEN.iter().filter_map(|a| a.parse().ok()).collect()
+    } else {
+        args.listen.clone()
+    };
+    let config = collect::CollectorConfig {
+        listen,
+        rcvbuf: args.rcvbuf,
+        model,
+        decoder: DecoderConfig {
+            sampling_overrides: args.sampling.iter().copied().collect::<HashMap<_, _>>(),
+            ..DecoderConfig::default()
+        },
+        stats_every: args.stats.map(|s| std::time::Duration::from_secs(s.max(1))),
+    };
+    let json = args.json;
+    let (closed_tx, mut closed_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let collector = collect::start(config, move |out| {
+        let written = match out {
+            collect::Output::Events(events) => {
+                let stdout = std::io::stdout();
+                let mut w = stdout.lock();
+                events
+                    .iter()
+                    .try_for_each(|e| {
+                        if json {
+                            serde_json::to_writer(&mut w, e).map_err(std::io::Error::other)?;
+                            w.write_all(b"\n")
+                        } else {
+                            writeln!(w, "{}", event_line(e))
+                        }
+                    })
+                    .and_then(|()| w.flush())
+            }
+            collect::Output::Stats(s) => {
+                serde_json::to_string(&s).map(|line| eprintln!("{line}")).map_err(std::io::Error::other)
+            }
+        };
+        if written.is_err() {
+            let _ = closed_tx.try_send(());
+        }
+    })?;
+    for (addr, buf) in collector.local.iter().zip(&collector.rcvbuf) {
+        eprintln!("anbao: listening for flow exports on udp {addr} (receive buffer {buf} bytes)");
+    }
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
+        _ = closed_rx.recv() => {}
+    }
+    tokio::task::block_in_place(|| collector.stop());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// One attack event as a line of text.
+fn event_line(e: &anbao_flow::AttackEvent) -> String {
+    let kind = match e.event {
+        anbao_flow::EventKind::Start => "START",
+        anbao_flow::EventKind::Update => "UPDATE",
+        anbao_flow::EventKind::End => "END",
+    };
+    let class = match e.service {
+        Some(s) => format!("{} ({s})", e.class.as_str()),
+        None => e.class.as_str().to_string(),
+    };
+    let top: Vec<String> = e.top_sources.iter().take(3).map(|t| format!("{} {}p", t.addr, t.packets)).collect();
+    format!(
+        "{} {kind:<6} attack {} on {} {} (group {}): {class}, {} pps {} bps now, peak {} pps {} bps; {}; top sources: {}",
+        e.at,
+        e.id,
+        match e.scope {
+            anbao_flow::Scope::Host => "host",
+            anbao_flow::Scope::Group => "group",
+        },
+        e.victim,
+        e.group,
+        e.rate.pps,
+        e.rate.bps,
+        e.peak.pps,
+        e.peak.bps,
+        e.reason,
+        top.join(", ")
+    )
 }
 
 /// What one capture held.

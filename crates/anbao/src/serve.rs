@@ -134,6 +134,12 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     }
     let sensor = if c.detect_sensor.is_empty() { crate::scan::host_name() } else { c.detect_sensor.clone() };
     let heuristics = crate::detect::heuristics_config(&c.heuristics_file, &[])?;
+    // Flow monitoring: attacks become alerts; the collector's threads stop with the process.
+    let _flow_collector = if c.flow_listen.is_empty() {
+        None
+    } else {
+        Some(crate::flow::alerts::spawn(store.clone(), &c.flow_listen, &c.flow_groups_file, sensor.clone())?)
+    };
     crate::detect::spawn(
         store.clone(),
         state.intel.clone(),

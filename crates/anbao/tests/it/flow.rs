@@ -211,3 +211,248 @@ fn table_summary_and_exit_codes() {
     assert_eq!(first["sampling_rate"], 100);
     assert_eq!(first["packets"].as_u64().unwrap(), 100 * first["raw_packets"].as_u64().unwrap());
 }
+
+// ---------------------------------------------------------------------------
+// `anbao flow collect`: normal traffic then attacks replayed on loopback.
+
+/// A running `anbao flow collect`: its port and its stdout lines.
+struct Collector {
+    child: std::process::Child,
+    port: u16,
+    lines: std::sync::mpsc::Receiver<String>,
+    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl Drop for Collector {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Collector {
+    fn start(groups: &Path) -> Collector {
+        use std::io::BufRead;
+        let mut child = Command::new(crate::harness::BIN)
+            .args(["flow", "collect", "--json", "--listen", "127.0.0.1:0", "--groups"])
+            .arg(groups)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (port_tx, port_rx) = std::sync::mpsc::channel();
+        let sink = std::sync::Arc::clone(&stderr);
+        let err = std::io::BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            for line in err.lines().map_while(Result::ok) {
+                if let Some(addr) = line.split("on udp ").nth(1).and_then(|s| s.split_whitespace().next()) {
+                    let _ = port_tx.send(addr.rsplit(':').next().unwrap().parse::<u16>().unwrap());
+                }
+                sink.lock().unwrap().push_str(&line);
+                sink.lock().unwrap().push('\n');
+            }
+        });
+        let (tx, lines) = std::sync::mpsc::channel();
+        let out = std::io::BufReader::new(child.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for line in out.lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let port = port_rx
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|_| panic!("collector did not listen: {}", stderr.lock().unwrap()));
+        Collector { child, port, lines, stderr }
+    }
+
+    /// The next event line, as JSON, within `secs`.
+    fn next_event(&self, secs: u64) -> Value {
+        match self.lines.recv_timeout(std::time::Duration::from_secs(secs)) {
+            Ok(line) => serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line}: {e}")),
+            Err(e) => panic!("no event within {secs} s ({e}): {}", self.stderr.lock().unwrap()),
+        }
+    }
+}
+
+fn be16(v: &mut Vec<u8>, x: u16) {
+    v.extend_from_slice(&x.to_be_bytes());
+}
+
+fn be32(v: &mut Vec<u8>, x: u32) {
+    v.extend_from_slice(&x.to_be_bytes());
+}
+
+/// src, dst, sport, dport, proto, tcp flags, packets, bytes, first, last.
+const V9_FIELDS: [(u16, u16); 10] =
+    [(8, 4), (12, 4), (7, 2), (11, 2), (4, 1), (6, 1), (2, 4), (1, 4), (22, 4), (21, 4)];
+
+/// One NetFlow v9 export datagram (RFC 3954) of a router under attack: the
+/// template and 30 records of `packets` packets each, from 30 spoofed
+/// sources to `victim`.
+fn v9_attack(sequence: u32, victim: [u8; 4], proto: u8, sport: u16, flags: u8, packets: u32) -> Vec<u8> {
+    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as u32;
+    let uptime = 3_600_000u32;
+    let mut template = Vec::new();
+    be16(&mut template, 256);
+    be16(&mut template, V9_FIELDS.len() as u16);
+    for (t, l) in V9_FIELDS {
+        be16(&mut template, t);
+        be16(&mut template, l);
+    }
+    let mut data = Vec::new();
+    for i in 0..30u32 {
+        let n = sequence.wrapping_mul(30).wrapping_add(i);
+        data.extend_from_slice(&[100, 64 + (n >> 16) as u8, (n >> 8) as u8, n as u8]);
+        data.extend_from_slice(&victim);
+        be16(&mut data, if sport == 0 { 1024 + (n % 60000) as u16 } else { sport });
+        be16(&mut data, if proto == 6 { 80 } else { 40000 });
+        data.push(proto);
+        data.push(flags);
+        be32(&mut data, packets);
+        be32(&mut data, packets * if proto == 6 { 60 } else { 468 });
+        be32(&mut data, uptime - 900);
+        be32(&mut data, uptime - 100);
+    }
+    let mut d = Vec::new();
+    be16(&mut d, 9);
+    be16(&mut d, 31);
+    be32(&mut d, uptime);
+    be32(&mut d, secs);
+    be32(&mut d, sequence);
+    be32(&mut d, 7);
+    for (id, body) in [(0u16, template), (256, data)] {
+        be16(&mut d, id);
+        be16(&mut d, (body.len() + 4) as u16);
+        d.extend_from_slice(&body);
+    }
+    d
+}
+
+#[test]
+fn collect_detects_syn_flood_and_amplification_within_a_second() {
+    let dir = TempDir::new().unwrap();
+    let groups = dir.path().join("groups.toml");
+    std::fs::write(
+        &groups,
+        r#"
+        quiet_secs = 2
+        [[group]]
+        name = "dc1"
+        prefixes = ["192.0.2.0/24"]
+        host = { pps = 20000 }
+        group = { pps = 1000000 }
+        [[group]]
+        name = "office"
+        prefixes = ["192.168.1.0/24"]
+        host = { pps = 20000 }
+        "#,
+    )
+    .unwrap();
+    let collector = Collector::start(&groups);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    // Normal traffic: softflowd's NetFlow v9 and IPFIX exports of real traffic.
+    for name in ["softflowd-v9.pcap", "softflowd-v10.pcap"] {
+        for p in payloads(&capture(name)) {
+            socket.send_to(&p, ("127.0.0.1", collector.port)).unwrap();
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(collector.lines.try_recv().is_err(), "normal traffic raised an attack");
+
+    let mut sequence = 0;
+    let mut attack = |victim: [u8; 4], proto: u8, sport: u16, flags: u8| {
+        // 20 datagrams × 30 records × 100 packets: 60 000 packets in a few
+        // milliseconds; even split by a second boundary, one side is over 20 000.
+        let first = std::time::Instant::now();
+        for _ in 0..20 {
+            socket
+                .send_to(&v9_attack(sequence, victim, proto, sport, flags, 100), ("127.0.0.1", collector.port))
+                .unwrap();
+            sequence += 1;
+        }
+        let e = collector.next_event(10);
+        (first.elapsed(), e)
+    };
+
+    let (latency, e) = attack([192, 0, 2, 10], 6, 0, 0x02);
+    println!("SYN flood detected {:.1} ms after the first attack datagram was sent", latency.as_secs_f64() * 1e3);
+    assert_eq!(
+        (e["event"].as_str(), e["victim"].as_str(), e["class"].as_str()),
+        (Some("start"), Some("192.0.2.10"), Some("syn_flood")),
+        "{e}"
+    );
+    assert_eq!(e["group"], "dc1");
+    assert!(
+        e["top_sources"].as_array().unwrap().iter().all(|t| t["addr"].as_str().unwrap().starts_with("100.")),
+        "{e}"
+    );
+    assert!(e["rate"]["pps"].as_u64().unwrap() > 20000, "{e}");
+    assert!(latency < std::time::Duration::from_secs(10));
+
+    let (latency, e) = attack([192, 0, 2, 20], 17, 123, 0);
+    println!(
+        "NTP amplification detected {:.1} ms after the first attack datagram was sent",
+        latency.as_secs_f64() * 1e3
+    );
+    assert_eq!(
+        (e["event"].as_str(), e["victim"].as_str(), e["class"].as_str()),
+        (Some("start"), Some("192.0.2.20"), Some("amplification")),
+        "{e}"
+    );
+    assert_eq!(e["service"], "ntp");
+    assert!(latency < std::time::Duration::from_secs(10));
+
+    // Both end after the quiet period (2 s), each once.
+    let mut ended = Vec::new();
+    while ended.len() < 2 {
+        let e = collector.next_event(20);
+        if e["event"] == "end" {
+            ended.push(e["victim"].as_str().unwrap().to_owned());
+        }
+    }
+    ended.sort();
+    assert_eq!(ended, ["192.0.2.10", "192.0.2.20"]);
+}
+
+#[test]
+fn serve_with_flow_listen_writes_an_attack_alert() {
+    use crate::harness::{serve, sqlite};
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("data");
+    let groups = dir.path().join("groups.toml");
+    std::fs::write(&groups, "[[group]]\nname = \"dc1\"\nprefixes = [\"192.0.2.0/24\"]\nhost = { pps = 20000 }\n")
+        .unwrap();
+    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = serve()
+        .data_dir(&data)
+        .env("ANBAO_FLOW_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ANBAO_FLOW_GROUPS_FILE", &groups)
+        .env("ANBAO_DETECT_SENSOR", "border-1")
+        .start();
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for p in payloads(&capture("softflowd-v9.pcap")) {
+        socket.send_to(&p, ("127.0.0.1", port)).unwrap();
+    }
+    for sequence in 0..20 {
+        socket.send_to(&v9_attack(sequence, [192, 0, 2, 33], 17, 53, 0, 100), ("127.0.0.1", port)).unwrap();
+    }
+    let db = data.join("anbao.db");
+    let query = "SELECT rule, category, victim, indicator, sensor, count, severity FROM alerts WHERE rule = 'ddos'";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let row = loop {
+        let row = sqlite(&db, query);
+        if !row.trim().is_empty() {
+            break row;
+        }
+        assert!(std::time::Instant::now() < deadline, "no ddos alert: {}", server.report());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(row.trim(), "ddos|ddos|192.0.2.33|amplification (dns)|border-1|1|2");
+    let evidence: Value =
+        serde_json::from_str(sqlite(&db, "SELECT evidence FROM alerts WHERE rule = 'ddos'").trim()).unwrap();
+    assert_eq!(evidence["class"], "amplification");
+    assert_eq!(evidence["totals"]["amplification"]["dns"].as_u64().map(|n| n > 20000), Some(true), "{evidence}");
+    assert!(!evidence["samples"].as_array().unwrap().is_empty());
+    assert!(evidence["top_sources"].as_array().unwrap().len() >= 5);
+}

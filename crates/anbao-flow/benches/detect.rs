@@ -1,0 +1,72 @@
+//! Detector micro-benchmarks (`cargo bench -p anbao-flow --bench detect`):
+//! flow records per second through [`Detector::record`] for a /16 of
+//! protected hosts: ordinary traffic (a few thousand hosts, repeat
+//! sources) and a spoofed-source flood (every record a new source, many
+//! destinations, the host table at its bound).
+
+use std::hint::black_box;
+use std::net::IpAddr;
+
+use anbao_flow::{Detector, FlowRecord, ModelConfig, Timestamp, Version};
+use divan::Bencher;
+use divan::counter::ItemsCount;
+
+fn main() {
+    divan::main();
+}
+
+const N: u32 = 100_000;
+
+fn config() -> ModelConfig {
+    let mut c: ModelConfig = toml::from_str(
+        "[[group]]\nname = \"dc\"\nprefixes = [\"10.1.0.0/16\", \"192.0.2.0/24\", \"2001:db8::/32\"]\nhost = { pps = 1000000 }\ngroup = { pps = 100000000 }\n",
+    )
+    .unwrap_or_default();
+    c.max_hosts = 16_384;
+    c
+}
+
+fn records(spoofed: bool) -> Vec<FlowRecord> {
+    (0..N)
+        .map(|i| {
+            let mut r = FlowRecord::empty(IpAddr::from([192, 0, 2, 1]), Version::NetflowV9, 0, Timestamp(0));
+            r.src = if spoofed {
+                IpAddr::from((0x6400_0000 + i).to_be_bytes())
+            } else {
+                IpAddr::from([198, 51, 100, (i % 200) as u8])
+            };
+            let host = if spoofed { i % 60_000 } else { i % 3000 };
+            r.dst = IpAddr::from([10, 1, (host >> 8) as u8, host as u8]);
+            r.proto = if i % 3 == 0 { 17 } else { 6 };
+            r.sport = if i % 7 == 0 { 53 } else { 40000 };
+            r.dport = 443;
+            r.tcp_flags = 0x1b;
+            r.set_counts(10, 6000, 1);
+            r
+        })
+        .collect()
+}
+
+fn run(bencher: Bencher, spoofed: bool) {
+    let input = records(spoofed);
+    let mut d = Detector::new(config());
+    let mut sec = 1_700_000_000i64;
+    bencher.counter(ItemsCount::new(input.len())).bench_local(|| {
+        sec += 1;
+        for (i, r) in input.iter().enumerate() {
+            d.record(black_box(r), Timestamp(sec * 1_000_000_000 + i as i64));
+        }
+        d.tick(Timestamp(sec * 1_000_000_000 + 999_999_999));
+        black_box(d.take_events());
+    });
+}
+
+#[divan::bench]
+fn ordinary_traffic(bencher: Bencher) {
+    run(bencher, false);
+}
+
+#[divan::bench]
+fn spoofed_flood(bencher: Bencher) {
+    run(bencher, true);
+}

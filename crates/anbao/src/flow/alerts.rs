@@ -1,0 +1,117 @@
+//! The flow collector inside `anbao serve` (`flow_listen`): attack events
+//! become alerts in the store (rule and category `ddos`), one alert per
+//! attack (dedup key: the attack's key). The start event's JSON is the
+//! evidence (counters, classification, top sources, sample flows); updates
+//! and the end move `last_seen` and may raise the severity as the peak
+//! grows.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::time::Duration;
+
+use anbao_flow::{AttackClass, AttackEvent, DecoderConfig, EventKind};
+use anbao_store::{AlertDraft, Store};
+use anyhow::{Context, Result};
+
+use super::collect::{self, Collector, CollectorConfig, Output};
+
+/// 2 medium, 3 high (≥ 100 000 pps or ≥ 1 Gbit/s, or memcached/carpet
+/// bombing), 4 critical (≥ 1 000 000 pps or ≥ 10 Gbit/s).
+pub fn severity(e: &AttackEvent) -> i64 {
+    let p = e.peak;
+    if p.pps >= 1_000_000 || p.bps >= 10_000_000_000 {
+        4
+    } else if p.pps >= 100_000
+        || p.bps >= 1_000_000_000
+        || e.class == AttackClass::CarpetBombing
+        || e.service == Some("memcached")
+    {
+        3
+    } else {
+        2
+    }
+}
+
+fn time(t: anbao_flow::Timestamp) -> anbao_model::Timestamp {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(t.0)).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+}
+
+/// The alert of an attack event.
+pub fn draft(e: &AttackEvent, sensor: &str) -> AlertDraft {
+    let class = match e.service {
+        Some(s) => format!("{} ({s})", e.class.as_str()),
+        None => e.class.as_str().to_owned(),
+    };
+    AlertDraft {
+        dedup_key: e.key.clone(),
+        rule: "ddos".into(),
+        category: "ddos".into(),
+        severity: severity(e),
+        victim: e.victim.clone(),
+        indicator_id: None,
+        indicator: class.clone(),
+        match_how: "flow".into(),
+        field: "dst".into(),
+        observed: e.victim.clone(),
+        score: None,
+        reason: format!(
+            "{class} on {} (group {}): {}, peak {} pps {} bps",
+            e.victim, e.group, e.reason, e.peak.pps, e.peak.bps
+        ),
+        count: i64::from(e.event == EventKind::Start),
+        first_seen: time(e.started),
+        last_seen: time(e.ended.unwrap_or(e.at)),
+        sensor: sensor.to_owned(),
+        evidence: serde_json::to_string(e).unwrap_or_default(),
+    }
+}
+
+/// Starts the collector on `listen` with the groups of `groups_file`; its
+/// attacks go to `store`. Keep the returned collector alive.
+pub fn spawn(store: Store, listen: &[String], groups_file: &str, sensor: String) -> Result<Collector> {
+    anyhow::ensure!(!groups_file.is_empty(), "flow_listen is set but flow_groups_file is not");
+    let model = collect::load_groups(Path::new(groups_file))?;
+    let listen = listen
+        .iter()
+        .map(|a| a.parse::<SocketAddr>().with_context(|| format!("flow_listen: {a:?} is not ADDR:PORT")))
+        .collect::<Result<Vec<_>>>()?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<AttackEvent>>(1024);
+    let config = CollectorConfig {
+        listen,
+        rcvbuf: collect::DEFAULT_RCVBUF,
+        model,
+        decoder: DecoderConfig::default(),
+        stats_every: None,
+    };
+    let collector = collect::start(config, move |out| {
+        if let Output::Events(events) = out
+            && tx.blocking_send(events).is_err()
+        {
+            tracing::warn!("flow: the alert writer has stopped; attack events dropped");
+        }
+    })?;
+    for addr in &collector.local {
+        tracing::info!(%addr, "flow collector listening");
+    }
+    tokio::spawn(async move {
+        while let Some(events) = rx.recv().await {
+            for e in &events {
+                tracing::info!(id = e.id, victim = %e.victim, class = e.class.as_str(), event = ?e.event, "flow attack");
+            }
+            let drafts: Vec<AlertDraft> = events.iter().map(|e| draft(e, &sensor)).collect();
+            let mut delay = Duration::from_millis(200);
+            // The database may be briefly away: retry a few times, then drop.
+            for attempt in 0..5 {
+                match store.apply_alerts(&drafts, None).await {
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(error = %e, attempt, "writing flow attack alerts");
+                        tokio::time::sleep(delay).await;
+                        delay *= 2;
+                    }
+                }
+            }
+        }
+    });
+    Ok(collector)
+}
