@@ -37,10 +37,11 @@ use crate::api;
         api::intel_sources::list, api::intel_sources::create, api::intel_sources::delete, api::intel_sources::pull,
         api::alerts::list, api::alerts::get, api::alerts::set_status, api::alerts::add_action, api::alerts::victims,
         api::alerts::hours, api::detection::status,
+        api::incidents::grade,
         crate::taxii::manage::list, crate::taxii::manage::create, crate::taxii::manage::update, crate::taxii::manage::delete, crate::taxii::manage::publish,
     ),
     tags(
-        (name = "operations"), (name = "accounts"), (name = "organisation"), (name = "audit"), (name = "govern"), (name = "alerts"),
+        (name = "operations"), (name = "accounts"), (name = "organisation"), (name = "audit"), (name = "govern"), (name = "alerts"), (name = "respond"),
     )
 )]
 struct ApiDoc;

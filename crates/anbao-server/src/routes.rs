@@ -81,7 +81,7 @@ impl Route {
 use Access::{Authenticated, MfaPending, Public};
 use Kind::{Api, Page};
 use Permission::{ManageGovern, ManageOrgUnits, ManageTokens, ManageUsers, ReadAudit, ReadDirectory, ReadGovern};
-use Permission::{ReadAlerts, TriageAlerts};
+use Permission::{ReadAlerts, ReadIncidents, TriageAlerts};
 
 fn perm(p: Permission) -> Access {
     Access::Permission(p)
@@ -520,6 +520,8 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/api/v1/alerts/{id}", perm(ReadAlerts), Api, api::alerts::get),
         Route::new(post.clone(), "/api/v1/alerts/{id}/status", perm(TriageAlerts), Api, api::alerts::set_status),
         Route::new(post.clone(), "/api/v1/alerts/{id}/actions", perm(TriageAlerts), Api, api::alerts::add_action),
+        // Incidents (issue #7; R2.2): everyone reads and grades, the working roles manage.
+        Route::new(post.clone(), "/api/v1/incidents/grade", perm(ReadIncidents), Api, api::incidents::grade),
         // TAXII collections (issue #4); the TAXII 2.1 routes are crate::taxii::router.
         Route::new(get.clone(), "/api/v1/taxii/collections", perm(Permission::ManageIntel), Api, taxii::manage::list),
         Route::new(

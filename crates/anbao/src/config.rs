@@ -71,6 +71,14 @@ pub struct Config {
     pub detect_flush_seconds: u64,
     /// Heuristics settings (TOML). Empty: the defaults.
     pub heuristics_file: String,
+    /// Which incident reporting clock applies: cii, central or other.
+    pub operator_category: String,
+    /// Minutes to report a graded incident, operators of critical information infrastructure.
+    pub incident_report_minutes_cii: u32,
+    /// Minutes to report a graded incident, central and state bodies.
+    pub incident_report_minutes_central: u32,
+    /// Minutes to report a graded incident, other operators.
+    pub incident_report_minutes_other: u32,
 }
 
 impl Default for Config {
@@ -104,6 +112,10 @@ impl Default for Config {
             detect_sensor: String::new(),
             detect_flush_seconds: 2,
             heuristics_file: String::new(),
+            operator_category: "other".into(),
+            incident_report_minutes_cii: 60,
+            incident_report_minutes_central: 120,
+            incident_report_minutes_other: 240,
         }
     }
 }
@@ -169,6 +181,19 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "heuristics_file",
         "Detection heuristics (DGA names, DNS tunnelling, lookalikes of your brands, fast-flux):\n# a TOML file with their thresholds and the protected brand domains, e.g.\n#   [lookalike]\n#   brands = [\"icbc.com.cn\", \"10086.cn\"]\n# (docs/heuristics.md lists every setting). Empty: the defaults, no brands.",
     ),
+    (
+        "operator_category",
+        "Incidents: which reporting clock applies to this operator (CAC 国家网络安全事件报告管理办法,\n# art. 4): \"cii\" (critical information infrastructure), \"central\" (central and state\n# bodies and their direct units) or \"other\".",
+    ),
+    (
+        "incident_report_minutes_cii",
+        "Incidents: minutes from discovery to report a graded incident, CII operators (the CAC\n# measures in force since 2025-11-01: 1 hour).",
+    ),
+    (
+        "incident_report_minutes_central",
+        "Incidents: minutes to report, central and state bodies (CAC measures: 2 hours).",
+    ),
+    ("incident_report_minutes_other", "Incidents: minutes to report, other operators (CAC measures: 4 hours)."),
 ];
 
 /// The commented file `anbao init` writes, with `config`'s values.

@@ -244,6 +244,8 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/api/v1/alerts/{id}", API, Roles(EVERY_ROLE)),
     ("POST", "/api/v1/alerts/{id}/status", API, Roles(ALERT_TRIAGERS)),
     ("POST", "/api/v1/alerts/{id}/actions", API, Roles(ALERT_TRIAGERS)),
+    // Incidents: everyone reads and grades, the working roles manage.
+    ("POST", "/api/v1/incidents/grade", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/taxii/collections", API, Roles(TAXII_MANAGERS)),
     ("POST", "/api/v1/taxii/collections", API, Roles(TAXII_MANAGERS)),
     ("PATCH", "/api/v1/taxii/collections/{id}", API, Roles(TAXII_MANAGERS)),
