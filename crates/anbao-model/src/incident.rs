@@ -111,6 +111,15 @@ named_enum! {
     }
 }
 
+named_enum! {
+    /// Where handling stands.
+    IncidentStatus {
+        Open = "open",
+        Contained = "contained",
+        Closed = "closed",
+    }
+}
+
 // Defined by the macro, so `#[derive(Default)]` cannot be used.
 #[allow(clippy::derivable_impls)]
 impl Default for AreaScope {
