@@ -81,7 +81,7 @@ impl Route {
 use Access::{Authenticated, MfaPending, Public};
 use Kind::{Api, Page};
 use Permission::{ManageGovern, ManageOrgUnits, ManageTokens, ManageUsers, ReadAudit, ReadDirectory, ReadGovern};
-use Permission::{ReadAlerts, ReadIncidents, TriageAlerts};
+use Permission::{ManageIncidents, ReadAlerts, ReadIncidents, TriageAlerts};
 
 fn perm(p: Permission) -> Access {
     Access::Permission(p)
@@ -522,6 +522,37 @@ pub fn table() -> Vec<Route> {
         Route::new(post.clone(), "/api/v1/alerts/{id}/actions", perm(TriageAlerts), Api, api::alerts::add_action),
         // Incidents (issue #7; R2.2): everyone reads and grades, the working roles manage.
         Route::new(post.clone(), "/api/v1/incidents/grade", perm(ReadIncidents), Api, api::incidents::grade),
+        Route::new(get.clone(), "/api/v1/incidents", perm(ReadIncidents), Api, api::incidents::list),
+        Route::new(post.clone(), "/api/v1/incidents", perm(ManageIncidents), Api, api::incidents::create),
+        Route::new(get.clone(), "/api/v1/incidents/{id}", perm(ReadIncidents), Api, api::incidents::get),
+        Route::new(
+            put.clone(),
+            "/api/v1/incidents/{id}/facts",
+            perm(ManageIncidents),
+            Api,
+            api::incidents::update_facts,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/incidents/{id}/level",
+            perm(ManageIncidents),
+            Api,
+            api::incidents::override_level,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/incidents/{id}/status",
+            perm(ManageIncidents),
+            Api,
+            api::incidents::set_status,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/incidents/{id}/timeline",
+            perm(ManageIncidents),
+            Api,
+            api::incidents::add_entry,
+        ),
         // TAXII collections (issue #4); the TAXII 2.1 routes are crate::taxii::router.
         Route::new(get.clone(), "/api/v1/taxii/collections", perm(Permission::ManageIntel), Api, taxii::manage::list),
         Route::new(

@@ -116,3 +116,122 @@ async fn configured_minutes_and_category_set_the_clock() {
     assert_eq!(v["report_within_minutes"], 90);
     assert_eq!(v["report_by"], "2026-01-01T01:30:00.000Z");
 }
+
+#[tokio::test]
+async fn incidents_are_opened_graded_overridden_with_a_reason_and_kept_in_scope() {
+    let app = App::new().await;
+    let responder = app.token(Role::Responder).to_owned();
+    let r = app
+        .send(Req::post("/api/v1/incidents").bearer(&responder).json(&json!({
+            "incident_type": "data_leak",
+            "title": "会员库泄露",
+            "facts": { "records_leaked": 10000000 },
+            "operator_category": "central",
+            "discovered_at": "2026-11-25T08:00:00Z",
+        })))
+        .await;
+    r.assert_status(StatusCode::CREATED);
+    let v = r.json();
+    let id = v["incident"]["id"].as_i64().unwrap();
+    assert_eq!(v["incident"]["level"], "II");
+    assert_eq!(v["incident"]["criterion"], "leak_10m");
+    assert_eq!(v["criterion"]["article"], "Plan 3.2(4)");
+    assert_eq!(v["incident"]["report_by"], "2026-11-25T10:00:00.000Z");
+    assert_eq!(v["incident"]["report_immediately"], true);
+    assert_eq!(v["incident"]["org_unit_id"], app.root);
+    assert_eq!(v["timeline"].as_array().unwrap().len(), 1);
+    assert_eq!(app.audit_with_action("incident.create").await.len(), 1);
+
+    // Unknown values in the nested facts name the field.
+    let r = app
+        .send(Req::post("/api/v1/incidents").bearer(&responder).json(&json!({
+            "incident_type": "data_leak", "title": "x", "facts": { "platform_influence": "galactic" },
+        })))
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.error_field().as_deref(), Some("facts.platform_influence"), "{}", r.text());
+    let r = app
+        .send(
+            Req::post("/api/v1/incidents").bearer(&responder).json(&json!({ "incident_type": "flood", "title": "x" })),
+        )
+        .await;
+    assert_eq!(r.error_field().as_deref(), Some("incident_type"), "{}", r.text());
+
+    // New facts grade again.
+    let r = app
+        .send(
+            Req::put(&format!("/api/v1/incidents/{id}/facts"))
+                .bearer(&responder)
+                .json(&json!({ "records_leaked": 10000000, "national_tld_affected": true })),
+        )
+        .await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.json()["incident"]["level"], "I");
+
+    // An override without a reason is refused and leaves nothing behind.
+    let audit_before = app.counts().await.audit;
+    let url = format!("/api/v1/incidents/{id}/level");
+    let r = app.send(Req::post(&url).bearer(&responder).json(&json!({ "level": "III", "reason": "" }))).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.error_field().as_deref(), Some("reason"));
+    let r = app.send(Req::post(&url).bearer(&responder).json(&json!({ "level": "III" }))).await;
+    assert_eq!(r.error_field().as_deref(), Some("reason"), "{}", r.text());
+    assert_eq!(app.counts().await.audit, audit_before);
+    let r = app
+        .send(Req::post(&url).bearer(&responder).json(&json!({ "level": "III", "reason": "TLD 影响经核实为误报" })))
+        .await;
+    r.assert_status(StatusCode::OK);
+    let v = r.json();
+    assert_eq!((v["incident"]["level"].as_str(), v["incident"]["computed_level"].as_str()), (Some("III"), Some("I")));
+    assert!(v["explanation"].as_str().unwrap().contains("TLD 影响经核实为误报"), "{v}");
+    assert_eq!(v["incident"]["report_immediately"], false);
+    let audited = app.audit_with_action("incident.override_level").await;
+    assert_eq!(audited.len(), 1);
+    assert_eq!(audited[0].after.as_ref().unwrap()["reason"], "TLD 影响经核实为误报");
+    assert_eq!(audited[0].actor, "token:responder-bot");
+
+    // Status and timeline.
+    let r = app
+        .send(
+            Req::post(&format!("/api/v1/incidents/{id}/status"))
+                .bearer(&responder)
+                .json(&json!({ "status": "contained" })),
+        )
+        .await;
+    assert_eq!(r.json()["incident"]["status"], "contained");
+    let r = app
+        .send(
+            Req::post(&format!("/api/v1/incidents/{id}/timeline"))
+                .bearer(&responder)
+                .json(&json!({ "entry": "已通知受影响用户", "at": "2026-11-25T08:30:00Z" })),
+        )
+        .await;
+    r.assert_status(StatusCode::CREATED);
+    let v = app.send(Req::get(&format!("/api/v1/incidents/{id}")).bearer(app.token(Role::Regulator))).await.json();
+    let entries: Vec<&str> = v["timeline"].as_array().unwrap().iter().map(|e| e["entry"].as_str().unwrap()).collect();
+    assert_eq!(entries.len(), 5, "{entries:?}");
+    assert_eq!(entries[1], "已通知受影响用户", "ordered by when it happened: {entries:?}");
+
+    // Lists and filters.
+    let list = app.send(Req::get("/api/v1/incidents?status=contained").bearer(&responder)).await.json();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    let list = app.send(Req::get("/api/v1/incidents?level=I").bearer(&responder)).await.json();
+    assert_eq!(list, json!([]), "the override is the level in force");
+    let r = app.send(Req::get("/api/v1/incidents?level=V").bearer(&responder)).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // Outside the caller's scope: not found, and not changeable.
+    let branch = app.make_unit(app.root, "分公司", anbao_model::OrgKind::City).await;
+    let (branch_token, _) = app.make_token("branch-bot", Role::Responder, branch).await;
+    let r = app.send(Req::get(&format!("/api/v1/incidents/{id}")).bearer(&branch_token)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = app.send(Req::post(&url).bearer(&branch_token).json(&json!({ "level": "IV", "reason": "x" }))).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert_eq!(app.send(Req::get("/api/v1/incidents").bearer(&branch_token)).await.json(), json!([]));
+    let r = app
+        .send(Req::post("/api/v1/incidents").bearer(&branch_token).json(&json!({
+            "incident_type": "other", "title": "x", "org_unit_id": app.root,
+        })))
+        .await;
+    assert_eq!(r.error_field().as_deref(), Some("org_unit_id"));
+}

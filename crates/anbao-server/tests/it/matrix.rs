@@ -37,6 +37,7 @@ const TAXII_MANAGERS: &[Role] = &[Role::Admin, Role::Analyst];
 const INTEL_MANAGERS: &[Role] = &[Role::Admin, Role::Analyst];
 const SAMPLE_DOWNLOADERS: &[Role] = &[Role::Admin, Role::Analyst];
 const ALERT_TRIAGERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Responder];
+const INCIDENT_MANAGERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Responder];
 
 const API: Kind = Kind::Api;
 const PAGE: Kind = Kind::Page;
@@ -246,6 +247,13 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/api/v1/alerts/{id}/actions", API, Roles(ALERT_TRIAGERS)),
     // Incidents: everyone reads and grades, the working roles manage.
     ("POST", "/api/v1/incidents/grade", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/incidents", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/incidents", API, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/api/v1/incidents/{id}", API, Roles(EVERY_ROLE)),
+    ("PUT", "/api/v1/incidents/{id}/facts", API, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/api/v1/incidents/{id}/level", API, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/api/v1/incidents/{id}/status", API, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/api/v1/incidents/{id}/timeline", API, Roles(INCIDENT_MANAGERS)),
     ("GET", "/api/v1/taxii/collections", API, Roles(TAXII_MANAGERS)),
     ("POST", "/api/v1/taxii/collections", API, Roles(TAXII_MANAGERS)),
     ("PATCH", "/api/v1/taxii/collections/{id}", API, Roles(TAXII_MANAGERS)),
