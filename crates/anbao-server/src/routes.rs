@@ -283,6 +283,15 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/alerts/{id}", perm(ReadAlerts), Page, ui::alerts::detail),
         Route::new(post.clone(), "/alerts/{id}/status", perm(TriageAlerts), Page, ui::alerts::set_status),
         Route::new(post.clone(), "/alerts/{id}/actions", perm(TriageAlerts), Page, ui::alerts::add_action),
+        // Incidents (issue #7; R2.2): everyone reads, the working roles manage.
+        Route::new(get.clone(), "/incidents", perm(ReadIncidents), Page, ui::incidents::list),
+        Route::new(post.clone(), "/incidents", perm(ManageIncidents), Page, ui::incidents::create),
+        Route::new(get.clone(), "/incidents/new", perm(ManageIncidents), Page, ui::incidents::new_form),
+        Route::new(get.clone(), "/incidents/{id}", perm(ReadIncidents), Page, ui::incidents::detail),
+        Route::new(post.clone(), "/incidents/{id}/facts", perm(ManageIncidents), Page, ui::incidents::update_facts),
+        Route::new(post.clone(), "/incidents/{id}/level", perm(ManageIncidents), Page, ui::incidents::override_level),
+        Route::new(post.clone(), "/incidents/{id}/status", perm(ManageIncidents), Page, ui::incidents::set_status),
+        Route::new(post.clone(), "/incidents/{id}/timeline", perm(ManageIncidents), Page, ui::incidents::add_entry),
         // JSON API.
         Route::new(get.clone(), "/api/v1/openapi.json", Public, Api, crate::openapi::serve),
         Route::new(get.clone(), "/api/v1/me", Authenticated, Api, api::me::get),

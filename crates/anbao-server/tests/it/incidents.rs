@@ -235,3 +235,143 @@ async fn incidents_are_opened_graded_overridden_with_a_reason_and_kept_in_scope(
         .await;
     assert_eq!(r.error_field().as_deref(), Some("org_unit_id"));
 }
+
+/// Markup in a title: shown as text, never as markup.
+const HOSTILE: &str = "\"><script>alert(1)</script>";
+
+#[tokio::test]
+async fn incident_pages_grade_record_override_and_show_the_clock() {
+    let app = App::new().await;
+    app.make_user("ir.responder", Role::Responder, app.root, Vec::new()).await;
+    let session = app.login("ir.responder", crate::harness::PASSWORD).await;
+    let page = |path: &str| Req::get(path).session(&session).cookie("anbao_lang", "en");
+
+    // The Respond area links to the incidents.
+    let area = app.send(page("/areas/respond")).await.text();
+    assert!(area.contains(r#"href="/incidents""#), "{area}");
+
+    // The form: fields, the grading endpoint for the live preview, and the
+    // preview as rendered for empty facts.
+    let form = app.send(page("/incidents/new")).await;
+    form.assert_status(StatusCode::OK);
+    let html = form.text();
+    assert!(html.contains(r#"data-grade-url="/api/v1/incidents/grade""#));
+    assert!(html.contains(r#"id="preview-level" class="badge green" data-level="none""#), "{html}");
+    for name in [
+        "users_offline_scope",
+        "records_leaked",
+        "national_tld_affected",
+        "large_dns_affected",
+        "platform_influence",
+        "malware_spread_scope",
+    ] {
+        assert!(html.contains(&format!(r#"name="{name}""#)), "the form lacks {name}");
+    }
+    // What the page script calls, with the session and its CSRF header.
+    let r = app
+        .send(
+            Req::post("/api/v1/incidents/grade")
+                .session(&session)
+                .csrf(&session)
+                .json(&json!({ "malware_spread_scope": "province" })),
+        )
+        .await;
+    assert_eq!(r.json()["level"], "III");
+
+    let csrf = crate::harness::hidden_field(&html, "_csrf").expect("the form carries the CSRF token");
+    let r = app
+        .send(Req::post("/incidents").session(&session).form(&[
+            ("_csrf", csrf.as_str()),
+            ("org_unit_id", &app.root.to_string()),
+            ("incident_type", "ddos"),
+            ("title", HOSTILE),
+            ("summary", "流量 400Gbps"),
+            ("discovered_at", "2026-11-25T07:00:00Z"),
+            ("operator_category", "other"),
+            ("users_offline_scope", "province"),
+            ("records_leaked", ""),
+            ("platform_influence", "none"),
+            ("malware_spread_scope", "none"),
+        ]))
+        .await;
+    r.assert_status(StatusCode::SEE_OTHER);
+    let location = r.location().expect("redirect to the incident").to_owned();
+    assert!(location.starts_with("/incidents/"), "{location}");
+    let path = location.split('?').next().unwrap().to_owned();
+
+    let html = app.send(page(&path)).await.text();
+    assert!(!html.contains("<script>alert(1)"), "the title must be escaped");
+    assert!(html.contains(r#"data-level="III""#), "{html}");
+    assert!(html.contains("Plan 3.3(1)"));
+    assert!(html.contains("Large numbers of internet users in one province cannot get online"));
+    // Discovered at 07:00, 4 hours for other operators: due 11:00, long past now.
+    assert!(html.contains(r#"data-deadline="2026-11-25T11:00:00.000Z""#), "{html}");
+    assert!(html.contains("overdue by"), "{html}");
+
+    // The override form refuses an empty reason and takes one with a reason.
+    let csrf = crate::harness::hidden_field(&html, "_csrf").unwrap();
+    let level_url = format!("{path}/level");
+    let r = app
+        .send(Req::post(&level_url).session(&session).form(&[
+            ("_csrf", csrf.as_str()),
+            ("level", "II"),
+            ("reason", ""),
+        ]))
+        .await;
+    assert!(r.location().unwrap().contains("error="), "{:?}", r.location());
+    let r = app
+        .send(Req::post(&level_url).session(&session).form(&[
+            ("_csrf", csrf.as_str()),
+            ("level", "II"),
+            ("reason", "省级平台连带中断"),
+        ]))
+        .await;
+    assert!(r.location().unwrap().contains("ok="), "{:?}", r.location());
+    assert_eq!(app.audit_with_action("incident.override_level").await.len(), 1);
+    // Facts, status and timeline through their forms.
+    let r = app
+        .send(Req::post(&format!("{path}/facts")).session(&session).form(&[
+            ("_csrf", csrf.as_str()),
+            ("users_offline_scope", "city"),
+            ("records_leaked", "abc"),
+        ]))
+        .await;
+    assert!(r.location().unwrap().contains("records_leaked"), "{:?}", r.location());
+    let r = app
+        .send(Req::post(&format!("{path}/facts")).session(&session).form(&[
+            ("_csrf", csrf.as_str()),
+            ("users_offline_scope", "city"),
+            ("records_leaked", "250000"),
+            ("large_dns_affected", "true"),
+        ]))
+        .await;
+    assert!(r.location().unwrap().contains("ok="), "{:?}", r.location());
+    app.send(
+        Req::post(&format!("{path}/timeline"))
+            .session(&session)
+            .form(&[("_csrf", csrf.as_str()), ("entry", "启动清洗")]),
+    )
+    .await;
+    app.send(
+        Req::post(&format!("{path}/status")).session(&session).form(&[("_csrf", csrf.as_str()), ("status", "closed")]),
+    )
+    .await;
+    let html = app.send(page(&path)).await.text();
+    assert!(html.contains(r#"data-status="closed""#));
+    assert!(html.contains("启动清洗"));
+    assert!(html.contains("省级平台连带中断"));
+    assert!(html.contains(r#"data-fact="large_dns_affected">Yes"#), "{html}");
+    assert!(!html.contains("data-deadline="), "a closed incident's clock stops");
+
+    // The list: badge, and the Chinese labels by default.
+    let list = app.send(Req::get("/incidents").session(&session)).await.text();
+    assert!(list.contains(r#"data-level="II""#), "the override is shown: {list}");
+    assert!(list.contains("重大(II 级)"));
+    assert!(list.contains("&lt;script&gt;"), "escaped title in the list");
+
+    // A forged form post without the CSRF token changes nothing.
+    let before = app.counts().await.audit;
+    let r = app.send(Req::post(&format!("{path}/status")).session(&session).form(&[("status", "open")])).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(app.counts().await.audit, before);
+}

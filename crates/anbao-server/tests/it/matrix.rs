@@ -150,6 +150,15 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/alerts/{id}", PAGE, Roles(EVERY_ROLE)),
     ("POST", "/alerts/{id}/status", PAGE, Roles(ALERT_TRIAGERS)),
     ("POST", "/alerts/{id}/actions", PAGE, Roles(ALERT_TRIAGERS)),
+    // Incidents: everyone reads, the working roles manage.
+    ("GET", "/incidents", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/incidents", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/incidents/new", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/incidents/{id}", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/incidents/{id}/facts", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/incidents/{id}/level", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/incidents/{id}/status", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/incidents/{id}/timeline", PAGE, Roles(INCIDENT_MANAGERS)),
     // JSON API.
     ("GET", "/api/v1/openapi.json", API, Public),
     ("GET", "/api/v1/me", API, AnyRole),
