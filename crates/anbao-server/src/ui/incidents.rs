@@ -248,7 +248,7 @@ fn preview(ctx: &Ctx, g: &GradeOut) -> Markup {
                     _ => (ctx.t("incident.no_clock")),
                 }
             }
-            p id="preview-error" class="flash error" hidden {}
+            p id="preview-error" class="small" role="alert" hidden {}
         }
     }
 }
