@@ -849,6 +849,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("incident.timeline", "时间线", "Timeline"),
     ("incident.entry", "记录", "Entry"),
     ("incident.entry_at", "发生时间(RFC 3339,留空为现在)", "When (RFC 3339; empty: now)"),
+    ("incident.escalate", "升级为事件", "Escalate to an incident"),
+    ("incident.escalated", "已升级为事件,请补充事实以定级", "Escalated: enter the facts to grade it"),
     ("error.forbidden", "您的角色无权执行此操作", "Your role does not allow this"),
     ("error.not_found", "页面不存在", "Page not found"),
     (

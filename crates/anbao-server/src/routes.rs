@@ -292,6 +292,7 @@ pub fn table() -> Vec<Route> {
         Route::new(post.clone(), "/incidents/{id}/level", perm(ManageIncidents), Page, ui::incidents::override_level),
         Route::new(post.clone(), "/incidents/{id}/status", perm(ManageIncidents), Page, ui::incidents::set_status),
         Route::new(post.clone(), "/incidents/{id}/timeline", perm(ManageIncidents), Page, ui::incidents::add_entry),
+        Route::new(post.clone(), "/alerts/{id}/incident", perm(ManageIncidents), Page, ui::incidents::escalate_alert),
         // JSON API.
         Route::new(get.clone(), "/api/v1/openapi.json", Public, Api, crate::openapi::serve),
         Route::new(get.clone(), "/api/v1/me", Authenticated, Api, api::me::get),

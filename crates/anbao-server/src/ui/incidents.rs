@@ -303,7 +303,7 @@ pub async fn create(
             org_unit_id: one("org_unit_id").parse().ok(),
             incident_type: one("incident_type").parse().map_err(|e| format!("incident_type: {e}"))?,
             title: one("title"),
-            summary: one("summary"),
+            summary: one("summary").replace("\r\n", "\n"),
             facts,
             operator_category: Some(one("operator_category").parse().map_err(|e| format!("operator_category: {e}"))?),
             discovered_at: Some(one("discovered_at")),
@@ -486,7 +486,13 @@ pub async fn override_level(
     after_change(
         state
             .store
-            .override_incident_level(&p.actor(&client), id, level, form_value(&raw, "reason"), rules(&state)?)
+            .override_incident_level(
+                &p.actor(&client),
+                id,
+                level,
+                &form_value(&raw, "reason").replace("\r\n", "\n"),
+                rules(&state)?,
+            )
             .await,
         &back,
         ctx.t("saved"),
@@ -528,8 +534,72 @@ pub async fn add_entry(
         },
     };
     after_change(
-        state.store.add_incident_entry(&p.actor(&client), id, at, form_value(&raw, "entry")).await,
+        state
+            .store
+            .add_incident_entry(&p.actor(&client), id, at, &form_value(&raw, "entry").replace("\r\n", "\n"))
+            .await,
         &back,
         ctx.t("saved"),
     )
+}
+
+// ---------------------------------------------------------------------------
+// Escalation from an alert
+
+/// The incident type an alert category suggests.
+fn type_for_category(category: &str) -> IncidentType {
+    match category {
+        "phishing" => IncidentType::Phishing,
+        "botnet_cc" | "malware" | "dga" | "ransomware" => IncidentType::Malware,
+        "dns_tunnel" | "fast_flux" => IncidentType::DnsFailure,
+        _ => IncidentType::Other,
+    }
+}
+
+/// `POST /alerts/{id}/incident`: opens an incident from an alert (type from
+/// its category, discovered when the alert was first seen, in the caller's
+/// home unit, facts still to be entered), records the escalation on the
+/// alert, and shows the new incident.
+pub async fn escalate_alert(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    Path(alert_id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let a = crate::api::alerts::alert_detail(&state, alert_id).await?.alert;
+    let back = format!("/alerts/{alert_id}");
+    let discovered_at = match parse_ts(&a.first_seen) {
+        Ok(t) => t.min(state.store.clock().now()),
+        Err(_) => state.store.clock().now(),
+    };
+    let summary = a.evidence.get("summary").and_then(serde_json::Value::as_str).unwrap_or_default();
+    let d = anbao_store::IncidentDraft {
+        org_unit_id: p.home_unit,
+        incident_type: type_for_category(&a.category),
+        title: format!("{} #{}: {} · {}", ctx.t("alerts.alert"), a.id, a.indicator, a.victim)
+            .chars()
+            .take(200)
+            .collect(),
+        summary: format!("/alerts/{}\n{} {} ({}) ×{}\n{summary}", a.id, a.category, a.indicator, a.victim, a.count)
+            .chars()
+            .take(anbao_store::INCIDENT_TEXT_MAX)
+            .collect(),
+        facts: IncidentFacts::default(),
+        operator_category: state.config.operator_category,
+        discovered_at,
+    };
+    let actor = p.actor(&client);
+    let incident = match state.store.create_incident(&actor, &d, rules(&state)?).await {
+        Ok(i) => i,
+        Err(e) => return Ok(redirect_with(&back, "error", &super::user_message(e)?)),
+    };
+    // Two audited changes; should the second fail, the incident still
+    // names the alert in its summary.
+    if let Err(e) =
+        state.store.add_alert_action(&actor, alert_id, "escalated", &format!("/incidents/{}", incident.id)).await
+    {
+        return Ok(redirect_with(&format!("/incidents/{}", incident.id), "error", &super::user_message(e)?));
+    }
+    Ok(redirect_with(&format!("/incidents/{}", incident.id), "ok", ctx.t("incident.escalated")))
 }

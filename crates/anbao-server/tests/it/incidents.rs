@@ -375,3 +375,61 @@ async fn incident_pages_grade_record_override_and_show_the_clock() {
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(app.counts().await.audit, before);
 }
+
+#[tokio::test]
+async fn an_alert_is_escalated_to_an_incident_from_its_page() {
+    let app = App::new().await;
+    let now = app.store.clock().now();
+    let draft = anbao_store::AlertDraft {
+        dedup_key: "intel:10.0.0.7:escalate".into(),
+        rule: "intel".into(),
+        category: "botnet_cc".into(),
+        severity: 3,
+        victim: "10.0.0.7".into(),
+        indicator_id: None,
+        indicator: "c2.escalate.example".into(),
+        match_how: "exact".into(),
+        field: "dns.qname".into(),
+        observed: "c2.escalate.example".into(),
+        score: None,
+        reason: String::new(),
+        count: 3,
+        first_seen: now - time::Duration::hours(2),
+        last_seen: now,
+        sensor: "edge".into(),
+        evidence: r#"{"kind":"dns","summary":"query A c2.escalate.example"}"#.into(),
+    };
+    app.store.apply_alerts(&[draft], None).await.unwrap();
+    let alert = app.store.alerts(&anbao_store::AlertFilter::default(), 0, 1).await.unwrap()[0].id;
+
+    app.make_user("ir.responder", Role::Responder, app.root, Vec::new()).await;
+    let session = app.login("ir.responder", crate::harness::PASSWORD).await;
+    let html = app.send(Req::get(&format!("/alerts/{alert}")).session(&session)).await.text();
+    assert!(html.contains(&format!(r#"action="/alerts/{alert}/incident""#)), "the alert page offers escalation");
+    let csrf = crate::harness::hidden_field(&html, "_csrf").unwrap();
+    let r = app
+        .send(Req::post(&format!("/alerts/{alert}/incident")).session(&session).form(&[("_csrf", csrf.as_str())]))
+        .await;
+    r.assert_status(StatusCode::SEE_OTHER);
+    let location = r.location().unwrap().to_owned();
+    assert!(location.starts_with("/incidents/") && location.contains("ok="), "{location}");
+
+    let incidents = app.send(Req::get("/api/v1/incidents").bearer(app.token(Role::Auditor))).await.json();
+    let i = &incidents[0];
+    assert_eq!(i["incident_type"], "malware");
+    assert_eq!(i["level"], "none", "facts are still to be entered");
+    assert_eq!(i["created_by"], "ir.responder");
+    assert!(i["title"].as_str().unwrap().contains("c2.escalate.example"));
+    assert!(i["summary"].as_str().unwrap().contains("query A c2.escalate.example"));
+    assert_eq!(i["discovered_at"], anbao_model::clock::format_ts(now - time::Duration::hours(2)));
+    let actions = app.store.alert_actions(alert).await.unwrap();
+    assert_eq!(actions.len(), 1);
+    assert_eq!(actions[0].action, "escalated");
+    assert_eq!(actions[0].detail, format!("/incidents/{}", i["id"]));
+
+    // The read-only roles see no escalation button.
+    app.make_user("ir.auditor", Role::Auditor, app.root, Vec::new()).await;
+    let s = app.login("ir.auditor", crate::harness::PASSWORD).await;
+    let html = app.send(Req::get(&format!("/alerts/{alert}")).session(&s)).await.text();
+    assert!(!html.contains("alert-escalate-form"));
+}

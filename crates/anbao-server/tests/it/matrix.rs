@@ -159,6 +159,7 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/incidents/{id}/level", PAGE, Roles(INCIDENT_MANAGERS)),
     ("POST", "/incidents/{id}/status", PAGE, Roles(INCIDENT_MANAGERS)),
     ("POST", "/incidents/{id}/timeline", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/alerts/{id}/incident", PAGE, Roles(INCIDENT_MANAGERS)),
     // JSON API.
     ("GET", "/api/v1/openapi.json", API, Public),
     ("GET", "/api/v1/me", API, AnyRole),
