@@ -582,7 +582,12 @@ mod tests {
         let d = r.deadline(IncidentLevel::III, OperatorCategory::Cii, t);
         assert_eq!(d.within_minutes, Some(60));
         assert_eq!(d.by, parse_ts("2026-11-25T11:00:00Z").ok());
-        assert!(!d.immediately);
+        assert!(d.immediately, "plan 4.1: every event of the plan is reported at once");
+        let narrow = BUILTIN_INCIDENT_RULES
+            .replace(r#"immediate_levels = ["I", "II", "III", "IV"]"#, r#"immediate_levels = ["I", "II"]"#);
+        let narrow = IncidentRules::parse(&narrow).unwrap();
+        assert!(!narrow.deadline(IncidentLevel::III, OperatorCategory::Cii, t).immediately);
+        assert!(narrow.deadline(IncidentLevel::II, OperatorCategory::Cii, t).immediately);
         assert_eq!(r.deadline(IncidentLevel::I, OperatorCategory::Central, t).within_minutes, Some(120));
         assert!(r.deadline(IncidentLevel::I, OperatorCategory::Central, t).immediately);
         let other = r.deadline(IncidentLevel::IV, OperatorCategory::Other, t);

@@ -38,7 +38,7 @@ async fn grading_answers_level_criterion_and_deadline_and_records_nothing() {
     assert!(v["explanation"].as_str().unwrap().contains("100,000 or more"), "{v}");
     assert_eq!(v["report_within_minutes"], 60);
     assert_eq!(v["report_by"], "2026-11-25T11:00:00.000Z");
-    assert_eq!(v["report_immediately"], false);
+    assert_eq!(v["report_immediately"], true);
     assert_eq!(app.counts().await, before, "grading must not write");
 
     // One record fewer is below every threshold: no level, no clock.
@@ -47,6 +47,7 @@ async fn grading_answers_level_criterion_and_deadline_and_records_nothing() {
     assert_eq!(v["criterion"], Value::Null);
     assert_eq!(v["report_within_minutes"], Value::Null);
     assert_eq!(v["report_by"], Value::Null);
+    assert_eq!(v["report_immediately"], false);
 
     // Several facts: the highest level decides; the default category is "other".
     let v = grade(
@@ -184,7 +185,7 @@ async fn incidents_are_opened_graded_overridden_with_a_reason_and_kept_in_scope(
     let v = r.json();
     assert_eq!((v["incident"]["level"].as_str(), v["incident"]["computed_level"].as_str()), (Some("III"), Some("I")));
     assert!(v["explanation"].as_str().unwrap().contains("TLD 影响经核实为误报"), "{v}");
-    assert_eq!(v["incident"]["report_immediately"], false);
+    assert_eq!(v["incident"]["report_within_minutes"], 120);
     let audited = app.audit_with_action("incident.override_level").await;
     assert_eq!(audited.len(), 1);
     assert_eq!(audited[0].after.as_ref().unwrap()["reason"], "TLD 影响经核实为误报");

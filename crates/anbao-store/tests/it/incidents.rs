@@ -41,7 +41,7 @@ async fn incidents_are_graded_overridden_with_reasons_and_timed(db: TestDb) {
     assert_eq!(i.status, IncidentStatus::Open);
     assert_eq!(i.report_within_minutes, Some(60));
     assert_eq!(i.report_by.as_deref(), Some(anbao_model::clock::format_ts(discovered + Duration::hours(1)).as_str()));
-    assert!(!i.report_immediately);
+    assert!(i.report_immediately);
     assert_eq!(i.created_by, "bob");
     assert_audited(store, "bob", "incident.create", "incident", i.id).await;
     let timeline = store.incident_timeline(i.id).await.unwrap();
@@ -50,7 +50,7 @@ async fn incidents_are_graded_overridden_with_reasons_and_timed(db: TestDb) {
     assert!(timeline[0].entry.contains("III") && timeline[0].entry.contains("Plan 3.3(3)"), "{timeline:?}");
 
     // More facts: several provinces offline makes it II, clock unchanged
-    // in length (CII: 1 hour from discovery) but now immediate as well.
+    // in length (CII: 1 hour from discovery).
     let facts = IncidentFacts {
         records_leaked: 1_000_000,
         users_offline_scope: AreaScope::MultiProvince,
