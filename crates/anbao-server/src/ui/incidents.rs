@@ -400,7 +400,8 @@ pub async fn detail(
                 dt { (ctx.t("incident.level")) } dd id="incident-level" { (level_badge(&ctx, i.level))
                     @if i.level_override.is_some() { " " span class="small" { (ctx.t("incident.overridden")) " · " (ctx.t("incident.computed")) ": " (ctx.t(level_key(i.computed_level))) } } }
                 dt { (ctx.t("incident.why")) } dd id="incident-why" { (why)
-                    @if let Some(c) = &criterion { " " span class="req" { (c.article) } } }
+                    // The computed explanation names its article already.
+                    @if let (Some(c), Some(_)) = (&criterion, i.level_override) { " " span class="req" { (c.article) } } }
                 dt { (ctx.t("field.status")) } dd id="incident-status" data-status=(i.status.as_str()) { (ctx.t(status_key(i.status))) }
                 dt { (ctx.t("incident.discovered_at")) } dd { (time(&i.discovered_at)) }
                 dt { (ctx.t("incident.operator_category")) } dd { (ctx.t(category_key(i.operator_category))) }
