@@ -1,4 +1,4 @@
-//! Incidents graded by the national emergency plan (issue #7, R2.2): the
+//! Incidents graded by the national emergency plan (issue #7, R2.5): the
 //! incident types, the structured facts a responder enters, their grading to
 //! 特别重大 (I) … 一般 (IV) per the MIIT public-internet cybersecurity
 //! emergency plan (2017) with the deciding criterion, and the reporting

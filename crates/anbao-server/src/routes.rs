@@ -283,7 +283,7 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/alerts/{id}", perm(ReadAlerts), Page, ui::alerts::detail),
         Route::new(post.clone(), "/alerts/{id}/status", perm(TriageAlerts), Page, ui::alerts::set_status),
         Route::new(post.clone(), "/alerts/{id}/actions", perm(TriageAlerts), Page, ui::alerts::add_action),
-        // Incidents (issue #7; R2.2): everyone reads, the working roles manage.
+        // Incidents (issue #7; R2.5): everyone reads, the working roles manage.
         Route::new(get.clone(), "/incidents", perm(ReadIncidents), Page, ui::incidents::list),
         Route::new(post.clone(), "/incidents", perm(ManageIncidents), Page, ui::incidents::create),
         Route::new(get.clone(), "/incidents/new", perm(ManageIncidents), Page, ui::incidents::new_form),
@@ -530,7 +530,7 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/api/v1/alerts/{id}", perm(ReadAlerts), Api, api::alerts::get),
         Route::new(post.clone(), "/api/v1/alerts/{id}/status", perm(TriageAlerts), Api, api::alerts::set_status),
         Route::new(post.clone(), "/api/v1/alerts/{id}/actions", perm(TriageAlerts), Api, api::alerts::add_action),
-        // Incidents (issue #7; R2.2): everyone reads and grades, the working roles manage.
+        // Incidents (issue #7; R2.5): everyone reads and grades, the working roles manage.
         Route::new(post.clone(), "/api/v1/incidents/grade", perm(ReadIncidents), Api, api::incidents::grade),
         Route::new(get.clone(), "/api/v1/incidents", perm(ReadIncidents), Api, api::incidents::list),
         Route::new(post.clone(), "/api/v1/incidents", perm(ManageIncidents), Api, api::incidents::create),

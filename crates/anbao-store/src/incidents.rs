@@ -1,4 +1,4 @@
-//! Incidents (issue #7, R2.2): the facts as entered, the level the MIIT
+//! Incidents (issue #7, R2.5): the facts as entered, the level the MIIT
 //! emergency plan gives them (computed by `anbao_model::incident` with the
 //! rules the caller passes in), an override that needs a reason, the
 //! reporting deadline, status, and a timeline of automatic and manual

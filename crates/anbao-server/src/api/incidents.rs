@@ -1,5 +1,5 @@
 //! `/api/v1/incidents`: incidents graded by the MIIT emergency plan (issue
-//! #7, R2.2) with their reporting deadline. `POST /api/v1/incidents/grade`
+//! #7, R2.5) with their reporting deadline. `POST /api/v1/incidents/grade`
 //! grades a set of facts without recording anything (the form's live
 //! preview uses it); every role that reads incidents may call it.
 

@@ -1,4 +1,4 @@
-//! Incident pages (issue #7, R2.2): `/incidents` (list with level badges and
+//! Incident pages (issue #7, R2.5): `/incidents` (list with level badges and
 //! the countdown to each reporting deadline), `/incidents/new` (the form,
 //! whose level preview follows the facts by calling the grade endpoint) and
 //! `/incidents/{id}` (facts, level and why, deadline, timeline, and the

@@ -1,4 +1,4 @@
--- Incidents graded by the MIIT emergency plan (issue #7, R2.2): the facts
+-- Incidents graded by the MIIT emergency plan (issue #7, R2.5): the facts
 -- as entered (JSON), the computed level and the criterion that decided it,
 -- an optional override with its reason (audited), the reporting clock, and
 -- a timeline of automatic and manual entries.
