@@ -12,6 +12,7 @@ pub mod catalogue;
 pub mod clock;
 pub mod deadlines;
 pub mod grading;
+pub mod incident;
 pub mod org;
 pub mod requirements;
 pub mod risk;

@@ -53,6 +53,10 @@ impl Role {
             // not need to supervise the handling: it sees networks (/24, /48).
             ReadSubscribers => self != Role::Regulator,
             TriageAlerts => matches!(self, Role::Admin | Role::Analyst | Role::Responder),
+            // Incidents like alerts: the auditor checks their handling, the
+            // regulator supervises grading and reporting.
+            ReadIncidents => true,
+            ManageIncidents => matches!(self, Role::Admin | Role::Analyst | Role::Responder),
         }
     }
 
@@ -115,6 +119,12 @@ pub enum Permission {
     /// notified, blocklisted, RPZ, sinkholed, escalated, notes): admin,
     /// analyst, responder.
     TriageAlerts,
+    /// See incidents, their grading, reporting deadlines and timelines, and
+    /// grade a set of facts without recording anything. Every role holds it.
+    ReadIncidents,
+    /// Open incidents, change their facts and status, override the level
+    /// (with a reason) and add timeline entries: admin, analyst, responder.
+    ManageIncidents,
 }
 
 #[cfg(test)]
@@ -140,6 +150,7 @@ mod tests {
                 Permission::ManageIntel,
                 Permission::DownloadSamples,
                 Permission::TriageAlerts,
+                Permission::ManageIncidents,
             ] {
                 assert!(!role.allows(p), "{role} must not hold {p:?}");
             }
@@ -157,5 +168,12 @@ mod tests {
         assert!(Role::ALL.into_iter().all(|r| r.allows(Permission::ReadAlerts)));
         let triagers: Vec<Role> = Role::ALL.into_iter().filter(|r| r.allows(Permission::TriageAlerts)).collect();
         assert_eq!(triagers, vec![Role::Admin, Role::Analyst, Role::Responder]);
+    }
+
+    #[test]
+    fn every_role_reads_incidents_and_the_working_roles_manage_them() {
+        assert!(Role::ALL.into_iter().all(|r| r.allows(Permission::ReadIncidents)));
+        let managers: Vec<Role> = Role::ALL.into_iter().filter(|r| r.allows(Permission::ManageIncidents)).collect();
+        assert_eq!(managers, vec![Role::Admin, Role::Analyst, Role::Responder]);
     }
 }

@@ -59,3 +59,91 @@ function followImport(el) {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-import-poll][data-status=running]").forEach(followImport);
 });
+// Incident form: grade the facts as they are entered (POST
+// /api/v1/incidents/grade records nothing) and show level, why and deadline.
+function gradeBody(form) {
+  const v = (name) => {
+    const el = form.elements.namedItem(name);
+    return el ? el.value.trim() : "";
+  };
+  const checked = (name) => {
+    const el = form.elements.namedItem(name);
+    return !!(el && el.checked);
+  };
+  const body = {
+    users_offline_scope: v("users_offline_scope") || "none",
+    records_leaked: v("records_leaked") === "" ? 0 : Number(v("records_leaked")),
+    national_tld_affected: checked("national_tld_affected"),
+    large_dns_affected: checked("large_dns_affected"),
+    platform_influence: v("platform_influence") || "none",
+    malware_spread_scope: v("malware_spread_scope") || "none",
+  };
+  if (v("discovered_at")) body.discovered_at = v("discovered_at");
+  if (v("operator_category")) body.operator_category = v("operator_category");
+  return body;
+}
+function previewGrade(form) {
+  const box = document.getElementById("grade-preview");
+  if (!box) return;
+  const csrf = form.elements.namedItem("_csrf");
+  const seq = (form.gradeSeq = (form.gradeSeq || 0) + 1);
+  fetch(form.getAttribute("data-grade-url"), {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", Accept: "application/json", "X-CSRF-Token": csrf ? csrf.value : "" },
+    body: JSON.stringify(gradeBody(form)),
+  })
+    .then((r) => r.json().then((j) => ({ ok: r.ok, j })))
+    .then(({ ok, j }) => {
+      if (seq !== form.gradeSeq) return; // a newer answer is on its way
+      const error = box.querySelector("#preview-error");
+      if (!ok) {
+        error.textContent = j.error || String(j.status);
+        error.hidden = false;
+        return;
+      }
+      error.hidden = true;
+      const labels = JSON.parse(box.getAttribute("data-labels") || "{}");
+      const level = box.querySelector("#preview-level");
+      level.textContent = labels[j.level] || j.level;
+      level.setAttribute("data-level", j.level);
+      level.className =
+        j.level === "I" || j.level === "II" ? "badge red" : j.level === "III" ? "badge amber" : j.level === "IV" ? "badge" : "badge green";
+      const zh = (document.documentElement.lang || "").startsWith("zh");
+      box.querySelector("#preview-explanation").textContent = zh ? j.explanation_zh : j.explanation;
+      const d = box.querySelector("#preview-deadline");
+      if (j.report_by) {
+        let text = `${j.report_by} (${j.report_within_minutes} ${box.getAttribute("data-minutes")})`;
+        if (j.report_immediately) text += ` · ${box.getAttribute("data-immediately")}`;
+        d.textContent = text;
+      } else {
+        d.textContent = box.getAttribute("data-no-clock");
+      }
+    })
+    .catch(() => {});
+}
+document.addEventListener("input", (e) => {
+  const form = e.target.closest && e.target.closest("form[data-grade-url]");
+  if (form) previewGrade(form);
+});
+document.addEventListener("change", (e) => {
+  const form = e.target.closest && e.target.closest("form[data-grade-url]");
+  if (form) previewGrade(form);
+});
+// Reporting deadlines: count down (or up, once overdue) every 30 seconds.
+function tickDeadlines() {
+  document.querySelectorAll("[data-deadline]").forEach((el) => {
+    const ms = Date.parse(el.getAttribute("data-deadline")) - Date.now();
+    if (Number.isNaN(ms)) return;
+    const m = Math.floor(Math.abs(ms) / 60000);
+    const text = `${Math.floor(m / 60)}h ${String(m % 60).padStart(2, "0")}m`;
+    el.textContent = ms >= 0 ? `${el.getAttribute("data-left")} ${text}` : `${el.getAttribute("data-overdue")} ${text}`;
+    el.className = ms >= 0 ? "badge amber" : "badge red";
+  });
+}
+document.addEventListener("DOMContentLoaded", () => {
+  if (document.querySelector("[data-deadline]")) {
+    tickDeadlines();
+    setInterval(tickDeadlines, 30000);
+  }
+});

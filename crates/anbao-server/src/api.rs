@@ -10,6 +10,7 @@ pub mod audit;
 pub mod detection;
 pub mod domains;
 pub mod health;
+pub mod incidents;
 pub mod intel;
 pub mod intel_sources;
 pub mod me;

@@ -57,6 +57,11 @@ pub struct ServerConfig {
     /// The shipped requirement catalogue merged with the operator's own
     /// requirements, when there are any.
     pub catalogue: Option<&'static anbao_model::catalogue::Catalogue>,
+    /// The operator's incident grading rules (with their reporting minutes
+    /// from `anbao.toml`), when they differ from the shipped ones.
+    pub incident_rules: Option<&'static anbao_model::incident::IncidentRules>,
+    /// Which reporting clock applies to this operator (CAC measures art. 4).
+    pub operator_category: anbao_model::incident::OperatorCategory,
     /// Chromium to print PDFs with; `None`: the first found on PATH.
     pub pdf_renderer: Option<std::path::PathBuf>,
     /// Largest TAXII envelope accepted (advertised as `max_content_length`).
@@ -74,6 +79,8 @@ impl Default for ServerConfig {
             risk_method: anbao_model::risk::RiskMethod::default(),
             grading_rules: None,
             catalogue: None,
+            incident_rules: None,
+            operator_category: anbao_model::incident::OperatorCategory::Other,
             pdf_renderer: None,
             taxii_max_content_length: taxii::DEFAULT_MAX_CONTENT_LENGTH,
         }

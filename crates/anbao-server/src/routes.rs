@@ -81,7 +81,7 @@ impl Route {
 use Access::{Authenticated, MfaPending, Public};
 use Kind::{Api, Page};
 use Permission::{ManageGovern, ManageOrgUnits, ManageTokens, ManageUsers, ReadAudit, ReadDirectory, ReadGovern};
-use Permission::{ReadAlerts, TriageAlerts};
+use Permission::{ManageIncidents, ReadAlerts, ReadIncidents, TriageAlerts};
 
 fn perm(p: Permission) -> Access {
     Access::Permission(p)
@@ -285,6 +285,16 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/alerts/{id}", perm(ReadAlerts), Page, ui::alerts::detail),
         Route::new(post.clone(), "/alerts/{id}/status", perm(TriageAlerts), Page, ui::alerts::set_status),
         Route::new(post.clone(), "/alerts/{id}/actions", perm(TriageAlerts), Page, ui::alerts::add_action),
+        // Incidents (issue #7; R2.5): everyone reads, the working roles manage.
+        Route::new(get.clone(), "/incidents", perm(ReadIncidents), Page, ui::incidents::list),
+        Route::new(post.clone(), "/incidents", perm(ManageIncidents), Page, ui::incidents::create),
+        Route::new(get.clone(), "/incidents/new", perm(ManageIncidents), Page, ui::incidents::new_form),
+        Route::new(get.clone(), "/incidents/{id}", perm(ReadIncidents), Page, ui::incidents::detail),
+        Route::new(post.clone(), "/incidents/{id}/facts", perm(ManageIncidents), Page, ui::incidents::update_facts),
+        Route::new(post.clone(), "/incidents/{id}/level", perm(ManageIncidents), Page, ui::incidents::override_level),
+        Route::new(post.clone(), "/incidents/{id}/status", perm(ManageIncidents), Page, ui::incidents::set_status),
+        Route::new(post.clone(), "/incidents/{id}/timeline", perm(ManageIncidents), Page, ui::incidents::add_entry),
+        Route::new(post.clone(), "/alerts/{id}/incident", perm(ManageIncidents), Page, ui::incidents::escalate_alert),
         // JSON API.
         Route::new(get.clone(), "/api/v1/openapi.json", Public, Api, crate::openapi::serve),
         Route::new(get.clone(), "/api/v1/me", Authenticated, Api, api::me::get),
@@ -529,6 +539,39 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/api/v1/alerts/{id}", perm(ReadAlerts), Api, api::alerts::get),
         Route::new(post.clone(), "/api/v1/alerts/{id}/status", perm(TriageAlerts), Api, api::alerts::set_status),
         Route::new(post.clone(), "/api/v1/alerts/{id}/actions", perm(TriageAlerts), Api, api::alerts::add_action),
+        // Incidents (issue #7; R2.5): everyone reads and grades, the working roles manage.
+        Route::new(post.clone(), "/api/v1/incidents/grade", perm(ReadIncidents), Api, api::incidents::grade),
+        Route::new(get.clone(), "/api/v1/incidents", perm(ReadIncidents), Api, api::incidents::list),
+        Route::new(post.clone(), "/api/v1/incidents", perm(ManageIncidents), Api, api::incidents::create),
+        Route::new(get.clone(), "/api/v1/incidents/{id}", perm(ReadIncidents), Api, api::incidents::get),
+        Route::new(
+            put.clone(),
+            "/api/v1/incidents/{id}/facts",
+            perm(ManageIncidents),
+            Api,
+            api::incidents::update_facts,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/incidents/{id}/level",
+            perm(ManageIncidents),
+            Api,
+            api::incidents::override_level,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/incidents/{id}/status",
+            perm(ManageIncidents),
+            Api,
+            api::incidents::set_status,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/incidents/{id}/timeline",
+            perm(ManageIncidents),
+            Api,
+            api::incidents::add_entry,
+        ),
         // TAXII collections (issue #4); the TAXII 2.1 routes are crate::taxii::router.
         Route::new(get.clone(), "/api/v1/taxii/collections", perm(Permission::ManageIntel), Api, taxii::manage::list),
         Route::new(

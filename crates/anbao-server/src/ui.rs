@@ -15,6 +15,7 @@ pub mod chart;
 pub mod dashboard;
 pub mod detection;
 pub mod domains;
+pub mod incidents;
 pub mod intel;
 pub mod intel_sources;
 pub mod lang;
@@ -158,6 +159,7 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/intel", key: "nav.intel", permission: Some(anbao_model::Permission::ReadIntel) },
     NavItem { href: "/alerts", key: "nav.alerts", permission: Some(anbao_model::Permission::ReadAlerts) },
     NavItem { href: "/areas/respond", key: "area.respond", permission: None },
+    NavItem { href: "/incidents", key: "nav.incidents", permission: Some(anbao_model::Permission::ReadIncidents) },
     NavItem { href: "/areas/protect", key: "area.protect", permission: None },
     NavItem { href: "/admin/users", key: "nav.users", permission: Some(anbao_model::Permission::ReadDirectory) },
     NavItem {

@@ -18,6 +18,7 @@ mod assessments;
 mod assets;
 mod audit;
 mod error;
+mod incidents;
 mod intel;
 mod intel_sources;
 mod migrate;
@@ -51,6 +52,7 @@ pub use assets::{
 };
 pub use audit::{AuditEntry, AuditFilter, AuditVerification};
 pub use error::StoreError;
+pub use incidents::{INCIDENT_TEXT_MAX, Incident, IncidentDraft, IncidentFilter, TimelineEntry};
 pub use intel::{
     ALLOWLIST_TYPES, Allowlist, ChunkCounts, ExportIndicator, IMPORT_STALE, ImportRun, ImportTotals, IndicatorFilter,
     KeptReject, MAX_KEPT_REJECTS, Provenance, StoredIndicator, StoredObject,
@@ -59,7 +61,7 @@ pub use intel_sources::{
     IntelSource, IntelSourceDraft, IntelSourcePatch, MAX_INTERVAL_MINUTES, PULL_HEARTBEAT, PULL_LEASE, SOURCE_FORMATS,
     SourceKind,
 };
-pub use migrate::latest_version as latest_schema_version;
+pub use migrate::{known_versions as known_schema_versions, latest_version as latest_schema_version};
 pub use network_units::{AssessmentKind, NetworkUnit, NetworkUnitDraft, UnitStatus, date_text, parse_date};
 pub use org_units::{NewOrgUnit, OrgUnitPatch};
 pub use password::{generate_password, hash_password, verify_password};

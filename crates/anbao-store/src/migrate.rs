@@ -81,7 +81,18 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0011_import_progress.sql"),
         postgres: include_str!("../migrations/postgres/0011_import_progress.sql"),
     },
+    Migration {
+        version: 12,
+        name: "incidents",
+        sqlite: include_str!("../migrations/sqlite/0012_incidents.sql"),
+        postgres: include_str!("../migrations/postgres/0012_incidents.sql"),
+    },
 ];
+
+/// The versions of every migration this build knows, in order.
+pub fn known_versions() -> Vec<i64> {
+    MIGRATIONS.iter().map(|m| m.version).collect()
+}
 
 /// The newest schema version this build knows.
 pub fn latest_version() -> i64 {
@@ -118,7 +129,17 @@ pub(crate) async fn run(store: &Store) -> Result<()> {
         if current > latest_version() {
             return Err(StoreError::SchemaTooNew { found: current, known: latest_version() });
         }
-        for m in MIGRATIONS.iter().filter(|m| m.version > current) {
+        // Every known migration not yet applied, in table order, rather than
+        // only those above the highest applied one: branches developed side
+        // by side may leave a gap (12 merged before 11) that a database
+        // created in between must still get filled.
+        let applied: Vec<i64> = sqlx::query("SELECT version FROM schema_migrations")
+            .fetch_all(&mut *conn)
+            .await?
+            .iter()
+            .map(|r| r.try_get("version"))
+            .collect::<std::result::Result<_, _>>()?;
+        for m in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
             let sql = match backend {
                 Backend::Sqlite => m.sqlite,
                 Backend::Postgres => m.postgres,

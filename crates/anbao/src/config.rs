@@ -75,6 +75,14 @@ pub struct Config {
     pub flow_listen: Vec<String>,
     /// Flow collector: host groups and detection settings (TOML).
     pub flow_groups_file: String,
+    /// Which incident reporting clock applies: cii, central or other.
+    pub operator_category: String,
+    /// Minutes to report a graded incident, operators of critical information infrastructure.
+    pub incident_report_minutes_cii: u32,
+    /// Minutes to report a graded incident, central and state bodies.
+    pub incident_report_minutes_central: u32,
+    /// Minutes to report a graded incident, other operators.
+    pub incident_report_minutes_other: u32,
 }
 
 impl Default for Config {
@@ -110,6 +118,10 @@ impl Default for Config {
             heuristics_file: String::new(),
             flow_listen: Vec::new(),
             flow_groups_file: String::new(),
+            operator_category: "other".into(),
+            incident_report_minutes_cii: 60,
+            incident_report_minutes_central: 120,
+            incident_report_minutes_other: 240,
         }
     }
 }
@@ -183,6 +195,19 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "flow_groups_file",
         "Flow monitoring: the protected address space as host groups with their thresholds (TOML,\n# docs/flow-collect.md), e.g.\n#   [[group]]\n#   name = \"dc1\"\n#   prefixes = [\"192.0.2.0/24\"]\n#   host = { pps = 20000 }\n# Required when flow_listen is set.",
     ),
+    (
+        "operator_category",
+        "Incidents: which reporting clock applies to this operator (CAC 国家网络安全事件报告管理办法,\n# art. 4): \"cii\" (critical information infrastructure), \"central\" (central and state\n# bodies and their direct units) or \"other\".",
+    ),
+    (
+        "incident_report_minutes_cii",
+        "Incidents: minutes from discovery to report a graded incident, CII operators (the CAC\n# measures in force since 2025-11-01: 1 hour).",
+    ),
+    (
+        "incident_report_minutes_central",
+        "Incidents: minutes to report, central and state bodies (CAC measures: 2 hours).",
+    ),
+    ("incident_report_minutes_other", "Incidents: minutes to report, other operators (CAC measures: 4 hours)."),
 ];
 
 /// The commented file `anbao init` writes, with `config`'s values.

@@ -118,6 +118,24 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
         },
         grading_rules,
         catalogue,
+        incident_rules: {
+            let minutes = anbao_model::incident::ReportMinutes {
+                cii: c.incident_report_minutes_cii,
+                central: c.incident_report_minutes_central,
+                other: c.incident_report_minutes_other,
+            };
+            let builtin = anbao_model::incident::IncidentRules::builtin()?;
+            if builtin.reporting.minutes == minutes {
+                None
+            } else {
+                let rules = builtin.clone().with_minutes(minutes).context("incident_report_minutes_* settings")?;
+                Some(&*Box::leak(Box::new(rules)))
+            }
+        },
+        operator_category: c
+            .operator_category
+            .parse()
+            .map_err(|e| anyhow::anyhow!("operator_category: {e}; use cii, central or other"))?,
         pdf_renderer: (!c.pdf_renderer.is_empty()).then(|| PathBuf::from(&c.pdf_renderer)),
         taxii_max_content_length: c.taxii_max_content_length.max(1024),
     };

@@ -377,6 +377,12 @@ pub async fn detail(
                 p { a href={ "/audit?object_type=alert&object_id=" (a.id) } { (ctx.t("audit.history")) } }
             }
             @if triage { (status_form(&ctx, a)) }
+            @if ctx.can(Permission::ManageIncidents) {
+                form method="post" action={ "/alerts/" (a.id) "/incident" } id="alert-escalate-form" class="inline" {
+                    (ctx.csrf_field())
+                    button type="submit" { (ctx.t("incident.escalate")) }
+                }
+            }
         }
         section class="card" id="alert-evidence" {
             h2 { (ctx.t("alerts.evidence")) }

@@ -11,6 +11,7 @@ mod audit;
 mod escaping;
 mod headers;
 mod import;
+mod incidents;
 mod input;
 mod intel;
 mod intel_more;

@@ -37,6 +37,7 @@ const TAXII_MANAGERS: &[Role] = &[Role::Admin, Role::Analyst];
 const INTEL_MANAGERS: &[Role] = &[Role::Admin, Role::Analyst];
 const SAMPLE_DOWNLOADERS: &[Role] = &[Role::Admin, Role::Analyst];
 const ALERT_TRIAGERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Responder];
+const INCIDENT_MANAGERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Responder];
 
 const API: Kind = Kind::Api;
 const PAGE: Kind = Kind::Page;
@@ -151,6 +152,16 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/alerts/{id}", PAGE, Roles(EVERY_ROLE)),
     ("POST", "/alerts/{id}/status", PAGE, Roles(ALERT_TRIAGERS)),
     ("POST", "/alerts/{id}/actions", PAGE, Roles(ALERT_TRIAGERS)),
+    // Incidents: everyone reads, the working roles manage.
+    ("GET", "/incidents", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/incidents", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/incidents/new", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/incidents/{id}", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/incidents/{id}/facts", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/incidents/{id}/level", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/incidents/{id}/status", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/incidents/{id}/timeline", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/alerts/{id}/incident", PAGE, Roles(INCIDENT_MANAGERS)),
     // JSON API.
     ("GET", "/api/v1/openapi.json", API, Public),
     ("GET", "/api/v1/me", API, AnyRole),
@@ -247,6 +258,15 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/api/v1/alerts/{id}", API, Roles(EVERY_ROLE)),
     ("POST", "/api/v1/alerts/{id}/status", API, Roles(ALERT_TRIAGERS)),
     ("POST", "/api/v1/alerts/{id}/actions", API, Roles(ALERT_TRIAGERS)),
+    // Incidents: everyone reads and grades, the working roles manage.
+    ("POST", "/api/v1/incidents/grade", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/incidents", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/incidents", API, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/api/v1/incidents/{id}", API, Roles(EVERY_ROLE)),
+    ("PUT", "/api/v1/incidents/{id}/facts", API, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/api/v1/incidents/{id}/level", API, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/api/v1/incidents/{id}/status", API, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/api/v1/incidents/{id}/timeline", API, Roles(INCIDENT_MANAGERS)),
     ("GET", "/api/v1/taxii/collections", API, Roles(TAXII_MANAGERS)),
     ("POST", "/api/v1/taxii/collections", API, Roles(TAXII_MANAGERS)),
     ("PATCH", "/api/v1/taxii/collections/{id}", API, Roles(TAXII_MANAGERS)),

@@ -13,6 +13,7 @@ mod alerts;
 mod assessments;
 mod assets;
 mod audit;
+mod incidents;
 mod integrity;
 mod intel;
 mod intel_sources;

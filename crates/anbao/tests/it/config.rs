@@ -1,7 +1,7 @@
 //! Configuration precedence and its errors: file < `ANBAO_*` environment <
 //! flags, and every bad value is named.
 
-use crate::harness::{anbao, data_dir, serve};
+use crate::harness::{Auth, anbao, data_dir, serve};
 
 #[test]
 fn anbao_listen_in_the_environment_is_used_by_serve() {
@@ -116,4 +116,37 @@ fn the_operators_own_requirements_join_assessments_and_bad_rule_files_are_refuse
         .run()
         .expect_code(2);
     out.expect_mentions(&["grading_rules_file", "bad-rules.toml"]);
+}
+
+/// The incident reporting clock comes from `operator_category` and the
+/// `incident_report_minutes_*` settings; a category that is not one of the
+/// three is refused at start, naming the setting.
+#[test]
+fn incident_reporting_settings_set_the_clock_and_bad_ones_are_refused() {
+    let dir = data_dir();
+    let server = serve()
+        .data_dir(dir.path())
+        .env("ANBAO_OPERATOR_CATEGORY", "cii")
+        .env("ANBAO_INCIDENT_REPORT_MINUTES_CII", "30")
+        .start();
+    let password = server.admin_password.clone().expect("first start creates the admin");
+    let client = server.client();
+    let session = client.login("admin", &password);
+    let me = client.get("/api/v1/me", Auth::Session { cookie: &session, csrf: None }).expect(200).json();
+    let csrf = me["csrf_token"].as_str().expect("csrf_token").to_owned();
+    let body = serde_json::json!({ "records_leaked": 1000000, "discovered_at": "2026-11-25T10:00:00Z" });
+    let grade = client
+        .post_json("/api/v1/incidents/grade", Auth::Session { cookie: &session, csrf: Some(&csrf) }, &body)
+        .expect(200)
+        .json();
+    assert_eq!(grade["level"], "III", "{grade}");
+    assert_eq!(grade["operator_category"], "cii");
+    assert_eq!(grade["report_within_minutes"], 30);
+    assert_eq!(grade["report_by"], "2026-11-25T10:30:00.000Z");
+    drop(server);
+
+    let out = serve().data_dir(dir.path()).env("ANBAO_OPERATOR_CATEGORY", "bank").run().expect_code(2);
+    out.expect_mentions(&["operator_category", "bank"]);
+    let out = serve().data_dir(dir.path()).env("ANBAO_INCIDENT_REPORT_MINUTES_OTHER", "0").run().expect_code(2);
+    out.expect_mentions(&["incident_report_minutes"]);
 }
