@@ -13,6 +13,9 @@
 //!   id), sampling rates announced in options data, data sets waiting for
 //!   their template (bounded in count, bytes and age), sequence tracking and
 //!   the per-exporter [`Health`] counters.
+//! - [`status`]: [`FlowStatus`], what a running collector reports (exporter
+//!   health, group rates and their last minute, active attacks) for the
+//!   server to show.
 //! - [`record`]: what comes out ([`FlowRecord`]) and [`error`]: what went
 //!   wrong, with the byte offset.
 //!
@@ -51,6 +54,7 @@ pub mod error;
 pub mod groups;
 pub mod record;
 pub mod sflow;
+pub mod status;
 pub mod template;
 pub mod v5;
 
@@ -61,3 +65,4 @@ pub use detect::{AttackClass, AttackEvent, Detector, DetectorStats, EventKind, S
 pub use error::FlowError;
 pub use groups::{ConfigError, HostGroup, ModelConfig, Prefix, Thresholds};
 pub use record::{FlowRecord, Version};
+pub use status::{FlowSnapshot, FlowStatus};

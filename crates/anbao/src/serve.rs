@@ -156,7 +156,13 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     let _flow_collector = if c.flow_listen.is_empty() {
         None
     } else {
-        Some(crate::flow::alerts::spawn(store.clone(), &c.flow_listen, &c.flow_groups_file, sensor.clone())?)
+        Some(crate::flow::alerts::spawn(
+            store.clone(),
+            &c.flow_listen,
+            &c.flow_groups_file,
+            sensor.clone(),
+            state.flows.clone(),
+        )?)
     };
     crate::detect::spawn(
         store.clone(),

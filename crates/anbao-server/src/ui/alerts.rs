@@ -109,7 +109,8 @@ pub(crate) fn alerts_nav(ctx: &Ctx) -> Markup {
         p class="actions" id="alerts-nav" {
             a href=(LIST) id="alerts-list-link" { (ctx.t("nav.alerts")) } " · "
             a href=(VICTIMS) id="alerts-victims-link" { (ctx.t("nav.alert_victims")) } " · "
-            a href="/detection" id="detection-link" { (ctx.t("nav.detection")) }
+            a href="/detection" id="detection-link" { (ctx.t("nav.detection")) } " · "
+            a href="/flows" id="flows-link" { (ctx.t("nav.flows")) }
         }
     }
 }

@@ -3,13 +3,17 @@
 //! attack (dedup key: the attack's key). The start event's JSON is the
 //! evidence (counters, classification, top sources, sample flows); updates
 //! and the end move `last_seen` and may raise the severity as the peak
-//! grows.
+//! grows. The collector also feeds the server's [`FlowStatus`] (exporter
+//! health and group rates once a second, active attacks as they change)
+//! for `/flows`, `/api/v1/flows` and `/metrics`.
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use anbao_flow::{AttackClass, AttackEvent, DecoderConfig, EventKind};
+use anbao_flow::status::CollectorCounters;
+use anbao_flow::{AttackClass, AttackEvent, DecoderConfig, EventKind, FlowStatus};
 use anbao_store::{AlertDraft, Store};
 use anyhow::{Context, Result};
 
@@ -67,8 +71,15 @@ pub fn draft(e: &AttackEvent, sensor: &str) -> AlertDraft {
 }
 
 /// Starts the collector on `listen` with the groups of `groups_file`; its
-/// attacks go to `store`. Keep the returned collector alive.
-pub fn spawn(store: Store, listen: &[String], groups_file: &str, sensor: String) -> Result<Collector> {
+/// attacks go to `store`, its state to `status`. Keep the returned
+/// collector alive.
+pub fn spawn(
+    store: Store,
+    listen: &[String],
+    groups_file: &str,
+    sensor: String,
+    status: Arc<FlowStatus>,
+) -> Result<Collector> {
     anyhow::ensure!(!groups_file.is_empty(), "flow_listen is set but flow_groups_file is not");
     let model = collect::load_groups(Path::new(groups_file))?;
     let listen = listen
@@ -81,18 +92,30 @@ pub fn spawn(store: Store, listen: &[String], groups_file: &str, sensor: String)
         rcvbuf: collect::DEFAULT_RCVBUF,
         model,
         decoder: DecoderConfig::default(),
-        stats_every: None,
+        stats_every: Some(Duration::from_secs(1)),
     };
-    let collector = collect::start(config, move |out| {
-        if let Output::Events(events) = out
-            && tx.blocking_send(events).is_err()
-        {
-            tracing::warn!("flow: the alert writer has stopped; attack events dropped");
+    let feed = Arc::clone(&status);
+    let collector = collect::start(config, move |out| match out {
+        Output::Events(events) => {
+            feed.events(&events);
+            if tx.blocking_send(events).is_err() {
+                tracing::warn!("flow: the alert writer has stopped; attack events dropped");
+            }
+        }
+        Output::Stats(s) => {
+            let counters = CollectorCounters {
+                datagrams: s.datagrams,
+                not_flow: s.not_flow,
+                decode_errors: s.decode_errors,
+                receive_errors: s.receive_errors,
+            };
+            feed.report(s.at.secs(), counters, s.exporters, s.detector, &s.groups);
         }
     })?;
     for addr in &collector.local {
         tracing::info!(%addr, "flow collector listening");
     }
+    status.started(collector.local.iter().map(ToString::to_string).collect());
     tokio::spawn(async move {
         while let Some(events) = rx.recv().await {
             for e in &events {
