@@ -16,6 +16,8 @@
 //! - [`status`]: [`FlowStatus`], what a running collector reports (exporter
 //!   health, group rates and their last minute, active attacks) for the
 //!   server to show.
+//! - [`mitigate`]: RTBH and FlowSpec as ExaBGP text API lines, and the
+//!   [`mitigate::Mitigator`] that decides when to announce and withdraw.
 //! - [`record`]: what comes out ([`FlowRecord`]) and [`error`]: what went
 //!   wrong, with the byte offset.
 //!
@@ -24,7 +26,8 @@
 //! sockets, files or async runtime: callers hand in a UDP payload, the
 //! exporter's address and the receive time; the detector gets the clock as
 //! a parameter), must not store or alert (the binary turns attack events
-//! into alerts) and must not announce mitigation.
+//! into alerts) and must not talk to a BGP speaker (it formats the lines;
+//! the binary runs the speaker's process).
 //!
 //! Inputs are hostile: no panics (unwrap, expect, indexing are denied), every
 //! piece of state is bounded ([`DecoderConfig`]), every error says what and
@@ -52,6 +55,7 @@ pub mod decoder;
 pub mod detect;
 pub mod error;
 pub mod groups;
+pub mod mitigate;
 pub mod record;
 pub mod sflow;
 pub mod status;
