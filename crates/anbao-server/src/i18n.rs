@@ -772,6 +772,12 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("alerts.action.blocklisted", "已加入黑名单", "blocklisted"),
     ("alerts.action.rpz", "已下发 RPZ", "put in the RPZ"),
     ("alerts.action.sinkholed", "已沉洞", "sinkholed"),
+    (
+        "alerts.action.mitigation_announced",
+        "已发布 BGP 处置（黑洞/FlowSpec）",
+        "BGP mitigation announced (RTBH/FlowSpec)",
+    ),
+    ("alerts.action.mitigation_withdrawn", "已撤销 BGP 处置", "BGP mitigation withdrawn"),
     ("alerts.action.note", "备注", "note"),
     ("alerts.action.escalated", "已上报", "escalated"),
     ("alerts.sev.low", "低", "low"),

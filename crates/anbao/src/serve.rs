@@ -162,6 +162,19 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
             &c.flow_groups_file,
             sensor.clone(),
             state.flows.clone(),
+            if c.flow_mitigation_command.is_empty() {
+                None
+            } else {
+                Some(crate::flow::alerts::MitigationConfig {
+                    command: c.flow_mitigation_command.clone(),
+                    next_hop: c.flow_mitigation_next_hop.parse().map_err(|_| {
+                        anyhow::anyhow!(
+                            "flow_mitigation_next_hop: {:?} is not an IP address",
+                            c.flow_mitigation_next_hop
+                        )
+                    })?,
+                })
+            },
         )?)
     };
     crate::detect::spawn(

@@ -67,6 +67,8 @@ fn action_key(action: &str) -> &'static str {
         "rpz" => "alerts.action.rpz",
         "sinkholed" => "alerts.action.sinkholed",
         "escalated" => "alerts.action.escalated",
+        "mitigation_announced" => "alerts.action.mitigation_announced",
+        "mitigation_withdrawn" => "alerts.action.mitigation_withdrawn",
         _ => "alerts.action.note",
     }
 }

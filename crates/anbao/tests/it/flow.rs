@@ -505,3 +505,75 @@ fn serve_with_flow_listen_writes_an_attack_alert() {
     assert!(value("anbao_flow_group_pps{group=\"dc1\"}").is_some(), "{metrics}");
     assert!(value("anbao_flow_group_bps{group=\"dc1\"}").is_some(), "{metrics}");
 }
+
+#[test]
+fn serve_announces_rtbh_and_flowspec_and_withdraws_after_the_hold() {
+    use crate::harness::{serve, sqlite};
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("data");
+    let groups = dir.path().join("groups.toml");
+    std::fs::write(
+        &groups,
+        "quiet_secs = 1\n[[group]]\nname = \"dc1\"\nprefixes = [\"192.0.2.0/24\"]\nhost = { pps = 20000 }\n\
+         actions = { mode = \"auto\", rtbh = true, flowspec = true, hold_secs = 1 }\n\
+         [[group]]\nname = \"manual\"\nprefixes = [\"198.51.100.0/24\"]\nhost = { pps = 20000 }\n\
+         actions = { mode = \"manual\", rtbh = true }\n",
+    )
+    .unwrap();
+    // The BGP speaker's helper: a script that appends what it reads to a file.
+    let api = dir.path().join("exabgp-api.txt");
+    let script = dir.path().join("speaker.sh");
+    std::fs::write(&script, format!("#!/bin/sh\nexec cat >> '{}'\n", api.display())).unwrap();
+    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = serve()
+        .data_dir(&data)
+        .env("ANBAO_FLOW_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ANBAO_FLOW_GROUPS_FILE", &groups)
+        .env("ANBAO_FLOW_MITIGATION_COMMAND", format!("sh '{}'", script.display()))
+        .env("ANBAO_FLOW_MITIGATION_NEXT_HOP", "192.0.2.254")
+        .start();
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for sequence in 0..20 {
+        socket.send_to(&v9_attack(sequence, [192, 0, 2, 5], 17, 123, 0, 100), ("127.0.0.1", port)).unwrap();
+        socket.send_to(&v9_attack(sequence, [198, 51, 100, 7], 17, 123, 0, 100), ("127.0.0.1", port)).unwrap();
+    }
+    let flowspec =
+        "flow route { match { destination 192.0.2.5/32; protocol udp; source-port =123; } then { discard; } }";
+    let want = [
+        "announce route 192.0.2.5/32 next-hop 192.0.2.254 community [65535:666]".to_owned(),
+        format!("announce {flowspec}"),
+        "withdraw route 192.0.2.5/32 next-hop 192.0.2.254".to_owned(),
+        format!("withdraw {flowspec}"),
+    ];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let lines = loop {
+        let text = std::fs::read_to_string(&api).unwrap_or_default();
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        if lines.len() >= 4 {
+            break lines;
+        }
+        assert!(std::time::Instant::now() < deadline, "API lines so far: {lines:?}\n{}", server.report());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(
+        lines, want,
+        "announced at the start, withdrawn after the end and the hold; the manual group not at all"
+    );
+    // Each line is recorded just after it is written.
+    let query = "SELECT a.victim, x.action, x.actor, x.detail FROM alert_actions x JOIN alerts a ON a.id = x.alert_id \
+                 ORDER BY x.id";
+    let actions = loop {
+        let actions = sqlite(&data.join("anbao.db"), query);
+        if actions.lines().count() >= 4 {
+            break actions;
+        }
+        assert!(std::time::Instant::now() < deadline, "actions so far: {actions}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let rows: Vec<&str> = actions.lines().collect();
+    assert_eq!(rows.len(), 4, "{actions}");
+    assert_eq!(rows[0], format!("192.0.2.5|mitigation_announced|system|{}", want[0]));
+    assert_eq!(rows[3], format!("192.0.2.5|mitigation_withdrawn|system|{}", want[3]));
+    let manual = sqlite(&data.join("anbao.db"), "SELECT COUNT(*) FROM alerts WHERE victim = '198.51.100.7'");
+    assert_eq!(manual.trim(), "1", "the manual group's attack is an alert");
+}
