@@ -118,8 +118,8 @@ pub struct Thresholds {
     pub flows: u64,
 }
 
-/// How mitigation is taken for a group's attacks (recorded with the
-/// attack; announcing RTBH/FlowSpec is not built yet).
+/// How mitigation is taken for a group's attacks (`mitigate`: automatic
+/// mode announces RTBH/FlowSpec at the attack's start).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionMode {
@@ -129,11 +129,12 @@ pub enum ActionMode {
     /// Propose the mitigation; a person approves it.
     Manual,
     /// Announce the mitigation at once.
+    #[serde(alias = "auto")]
     Automatic,
 }
 
 /// Action settings of a group.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Actions {
     pub mode: ActionMode,
@@ -143,6 +144,14 @@ pub struct Actions {
     pub rtbh_community: Option<String>,
     /// FlowSpec rules (destination, protocol, source port).
     pub flowspec: bool,
+    /// Seconds after an attack's end before its rules are withdrawn.
+    pub hold_secs: u32,
+}
+
+impl Default for Actions {
+    fn default() -> Self {
+        Actions { mode: ActionMode::Alert, rtbh: false, rtbh_community: None, flowspec: false, hold_secs: 300 }
+    }
 }
 
 /// One host group as configured.

@@ -13,6 +13,11 @@
 //!   id), sampling rates announced in options data, data sets waiting for
 //!   their template (bounded in count, bytes and age), sequence tracking and
 //!   the per-exporter [`Health`] counters.
+//! - [`status`]: [`FlowStatus`], what a running collector reports (exporter
+//!   health, group rates and their last minute, active attacks) for the
+//!   server to show.
+//! - [`mitigate`]: RTBH and FlowSpec as ExaBGP text API lines, and the
+//!   [`mitigate::Mitigator`] that decides when to announce and withdraw.
 //! - [`record`]: what comes out ([`FlowRecord`]) and [`error`]: what went
 //!   wrong, with the byte offset.
 //!
@@ -21,7 +26,8 @@
 //! sockets, files or async runtime: callers hand in a UDP payload, the
 //! exporter's address and the receive time; the detector gets the clock as
 //! a parameter), must not store or alert (the binary turns attack events
-//! into alerts) and must not announce mitigation.
+//! into alerts) and must not talk to a BGP speaker (it formats the lines;
+//! the binary runs the speaker's process).
 //!
 //! Inputs are hostile: no panics (unwrap, expect, indexing are denied), every
 //! piece of state is bounded ([`DecoderConfig`]), every error says what and
@@ -49,8 +55,10 @@ pub mod decoder;
 pub mod detect;
 pub mod error;
 pub mod groups;
+pub mod mitigate;
 pub mod record;
 pub mod sflow;
+pub mod status;
 pub mod template;
 pub mod v5;
 
@@ -61,3 +69,4 @@ pub use detect::{AttackClass, AttackEvent, Detector, DetectorStats, EventKind, S
 pub use error::FlowError;
 pub use groups::{ConfigError, HostGroup, ModelConfig, Prefix, Thresholds};
 pub use record::{FlowRecord, Version};
+pub use status::{FlowSnapshot, FlowStatus};

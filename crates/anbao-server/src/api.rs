@@ -9,6 +9,7 @@ pub mod assets;
 pub mod audit;
 pub mod detection;
 pub mod domains;
+pub mod flows;
 pub mod health;
 pub mod incidents;
 pub mod intel;

@@ -99,17 +99,22 @@ pub struct AppState {
     /// The embedded detection pipeline's inputs and counters (empty when
     /// `anbao serve` runs none).
     pub detection: Arc<anbao_detect::PipelineStatus>,
+    /// The embedded flow collector's exporters, group rates and active
+    /// attacks (`enabled: false` when `anbao serve` runs none).
+    pub flows: Arc<anbao_flow::FlowStatus>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: ServerConfig) -> AppState {
         let detection = Arc::new(anbao_detect::PipelineStatus::new());
+        let flows = Arc::new(anbao_flow::FlowStatus::new());
         AppState {
             store,
             config: Arc::new(config),
-            metrics: Arc::new(metrics::Metrics::new(detection.clone())),
+            metrics: Arc::new(metrics::Metrics::new(detection.clone(), flows.clone())),
             intel: Arc::new(anbao_feeds::LiveIndex::new()),
             detection,
+            flows,
         }
     }
 }

@@ -2,7 +2,9 @@
 //! route pattern, never the raw path, so ids do not explode the series),
 //! the threat-intelligence match index this process serves (read from
 //! the current snapshot when scraped), and the embedded detection
-//! pipeline's counters per input (read from its status when scraped).
+//! pipeline's counters per input (read from its status when scraped), and
+//! the flow collector's per-exporter health, per-group rates and active
+//! attacks (read from its status when scraped).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -63,7 +65,7 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Metrics {
-    pub fn new(detection: Arc<anbao_detect::PipelineStatus>) -> Metrics {
+    pub fn new(detection: Arc<anbao_detect::PipelineStatus>, flows: Arc<anbao_flow::FlowStatus>) -> Metrics {
         let mut registry = Registry::with_prefix("anbao");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
@@ -80,6 +82,7 @@ impl Metrics {
         registry.register("intel_index_heap_bytes", "Memory the index owns", intel.heap_bytes.clone());
         registry.register("intel_index_build_seconds", "Time the last index build took", intel.build_seconds.clone());
         registry.register_collector(Box::new(DetectionCollector(detection)));
+        registry.register_collector(Box::new(FlowCollector(flows)));
         Metrics { registry, requests, latency, intel }
     }
 }
@@ -141,6 +144,64 @@ impl Collector for DetectionCollector {
             };
             ConstGauge::new(1i64).encode(up.encode_family(&labels)?)?;
         }
+        Ok(())
+    }
+}
+
+/// The flow collector's status, read at each scrape.
+#[derive(Debug)]
+struct FlowCollector(Arc<anbao_flow::FlowStatus>);
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ExporterLabels {
+    exporter: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct GroupLabels {
+    group: String,
+}
+
+impl Collector for FlowCollector {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
+        let snap = self.0.snapshot();
+        if !snap.enabled {
+            return Ok(());
+        }
+        type PerExporter = fn(&anbao_flow::Health) -> u64;
+        let per_exporter: [(&str, &str, PerExporter); 4] = [
+            ("flow_exporter_packets", "Export datagrams received from the exporter", |h| h.packets),
+            ("flow_exporter_flows", "Flow records decoded from the exporter", |h| h.flows),
+            ("flow_exporter_sequence_gaps", "Times the exporter's sequence number jumped (lost exports)", |h| {
+                h.sequence_gaps
+            }),
+            ("flow_exporter_template_errors", "Templates of the exporter refused", |h| h.template_errors),
+        ];
+        for (name, help, value) in per_exporter {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
+            for row in &snap.exporters {
+                let labels = ExporterLabels { exporter: row.exporter.to_string() };
+                ConstCounter::new(value(&row.health)).encode(family.encode_family(&labels)?)?;
+            }
+        }
+        let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
+        type PerGroup = fn(&anbao_flow::status::GroupRow) -> u64;
+        let per_group: [(&str, &str, PerGroup); 2] = [
+            ("flow_group_pps", "Packets per second to the group in the last full second", |g| g.pps),
+            ("flow_group_bps", "Bits per second to the group in the last full second", |g| g.bps),
+        ];
+        for (name, help, value) in per_group {
+            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
+            for g in &snap.groups {
+                ConstGauge::new(int(value(g))).encode(family.encode_family(&GroupLabels { group: g.name.clone() })?)?;
+            }
+        }
+        ConstGauge::new(int(snap.attacks.len() as u64)).encode(encoder.encode_descriptor(
+            "flow_attacks_active",
+            "Attacks in progress",
+            None,
+            MetricType::Gauge,
+        )?)?;
         Ok(())
     }
 }

@@ -15,6 +15,7 @@ pub mod chart;
 pub mod dashboard;
 pub mod detection;
 pub mod domains;
+pub mod flows;
 pub mod incidents;
 pub mod intel;
 pub mod intel_sources;

@@ -26,6 +26,10 @@ pub const ALERT_STATUSES: [&str; 5] = ["new", "acknowledged", "confirmed", "fals
 /// Actions recorded against an alert.
 pub const ALERT_ACTIONS: [&str; 6] = ["notified", "blocklisted", "rpz", "sinkholed", "note", "escalated"];
 
+/// Actions only the system records: BGP mitigation (RTBH/FlowSpec) of a
+/// `ddos` alert announced and withdrawn by `anbao serve`.
+pub const SYSTEM_ALERT_ACTIONS: [&str; 2] = ["mitigation_announced", "mitigation_withdrawn"];
+
 /// What the pipeline hands the store for one alert key.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AlertDraft {
@@ -342,6 +346,18 @@ impl Store {
         alert_of(&row)
     }
 
+    /// The id of the alert with `dedup_key`, if there is one.
+    pub async fn alert_id_by_key(&self, dedup_key: &str) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT id FROM alerts WHERE dedup_key = $1")
+            .bind(dedup_key)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get("id")?),
+            None => None,
+        })
+    }
+
     /// Alert counts by status.
     pub async fn alert_status_counts(&self) -> Result<Vec<(String, i64)>> {
         let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM alerts GROUP BY status ORDER BY status")
@@ -425,7 +441,8 @@ impl Store {
 
     /// Records what was done about an alert (audited).
     pub async fn add_alert_action(&self, actor: &Actor, id: i64, action: &str, detail: &str) -> Result<AlertAction> {
-        if !ALERT_ACTIONS.contains(&action) {
+        let system = actor.channel == "system" && SYSTEM_ALERT_ACTIONS.contains(&action);
+        if !ALERT_ACTIONS.contains(&action) && !system {
             return Err(Invalid::field("action", format!("one of {}", ALERT_ACTIONS.join(", "))).into());
         }
         if detail.len() > 4000 || detail.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {

@@ -75,6 +75,10 @@ pub struct Config {
     pub flow_listen: Vec<String>,
     /// Flow collector: host groups and detection settings (TOML).
     pub flow_groups_file: String,
+    /// Flow mitigation: the command whose stdin takes ExaBGP text API lines. Empty: none.
+    pub flow_mitigation_command: String,
+    /// Flow mitigation: the RTBH next hop.
+    pub flow_mitigation_next_hop: String,
     /// Which incident reporting clock applies: cii, central or other.
     pub operator_category: String,
     /// Minutes to report a graded incident, operators of critical information infrastructure.
@@ -118,6 +122,8 @@ impl Default for Config {
             heuristics_file: String::new(),
             flow_listen: Vec::new(),
             flow_groups_file: String::new(),
+            flow_mitigation_command: String::new(),
+            flow_mitigation_next_hop: "192.0.2.1".into(),
             operator_category: "other".into(),
             incident_report_minutes_cii: 60,
             incident_report_minutes_central: 120,
@@ -194,6 +200,14 @@ pub const SETTINGS: &[(&str, &str)] = &[
     (
         "flow_groups_file",
         "Flow monitoring: the protected address space as host groups with their thresholds (TOML,\n# docs/flow-collect.md), e.g.\n#   [[group]]\n#   name = \"dc1\"\n#   prefixes = [\"192.0.2.0/24\"]\n#   host = { pps = 20000 }\n# Required when flow_listen is set.",
+    ),
+    (
+        "flow_mitigation_command",
+        "Flow mitigation: a command (run with sh -c) that takes ExaBGP text API lines on its stdin, one\n# per announcement or withdrawal (`announce route 192.0.2.5/32 next-hop 192.0.2.1 community\n# [65535:666]`, `announce flow route { ... }`, `withdraw ...`), for the groups whose actions are\n# mode = \"automatic\" with rtbh and/or flowspec. With ExaBGP, a process in exabgp.conf that\n# relays these lines to its stdout. Empty: nothing is announced.",
+    ),
+    (
+        "flow_mitigation_next_hop",
+        "Flow mitigation: the next hop of RTBH announcements (routers map it to a discard route).",
     ),
     (
         "operator_category",

@@ -156,7 +156,26 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     let _flow_collector = if c.flow_listen.is_empty() {
         None
     } else {
-        Some(crate::flow::alerts::spawn(store.clone(), &c.flow_listen, &c.flow_groups_file, sensor.clone())?)
+        Some(crate::flow::alerts::spawn(
+            store.clone(),
+            &c.flow_listen,
+            &c.flow_groups_file,
+            sensor.clone(),
+            state.flows.clone(),
+            if c.flow_mitigation_command.is_empty() {
+                None
+            } else {
+                Some(crate::flow::alerts::MitigationConfig {
+                    command: c.flow_mitigation_command.clone(),
+                    next_hop: c.flow_mitigation_next_hop.parse().map_err(|_| {
+                        anyhow::anyhow!(
+                            "flow_mitigation_next_hop: {:?} is not an IP address",
+                            c.flow_mitigation_next_hop
+                        )
+                    })?,
+                })
+            },
+        )?)
     };
     crate::detect::spawn(
         store.clone(),

@@ -67,6 +67,8 @@ fn action_key(action: &str) -> &'static str {
         "rpz" => "alerts.action.rpz",
         "sinkholed" => "alerts.action.sinkholed",
         "escalated" => "alerts.action.escalated",
+        "mitigation_announced" => "alerts.action.mitigation_announced",
+        "mitigation_withdrawn" => "alerts.action.mitigation_withdrawn",
         _ => "alerts.action.note",
     }
 }
@@ -109,7 +111,8 @@ pub(crate) fn alerts_nav(ctx: &Ctx) -> Markup {
         p class="actions" id="alerts-nav" {
             a href=(LIST) id="alerts-list-link" { (ctx.t("nav.alerts")) } " · "
             a href=(VICTIMS) id="alerts-victims-link" { (ctx.t("nav.alert_victims")) } " · "
-            a href="/detection" id="detection-link" { (ctx.t("nav.detection")) }
+            a href="/detection" id="detection-link" { (ctx.t("nav.detection")) } " · "
+            a href="/flows" id="flows-link" { (ctx.t("nav.flows")) }
         }
     }
 }

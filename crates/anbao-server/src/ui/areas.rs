@@ -35,7 +35,7 @@ fn modules(area: &str) -> Option<(&'static str, &'static [Module])> {
         Module { key: "mod.intel", requirements: "R3.5, R3.6, R6.5, R8.5", href: Some("/intel") },
         Module { key: "mod.alerts", requirements: "R3.1–R3.3, R3.8", href: Some("/alerts") },
         Module { key: "mod.network", requirements: "R3.1–R3.3, R8.1–R8.4", href: Some("/detection") },
-        Module { key: "mod.flow", requirements: "R2.2, R8.2", href: None },
+        Module { key: "mod.flow", requirements: "R2.2, R8.2", href: Some("/flows") },
     ];
     const RESPOND: &[Module] = &[
         Module { key: "mod.victims", requirements: "R3.1, R3.8", href: Some("/alerts/victims") },

@@ -156,6 +156,32 @@ pub fn stacked_bars(title: &str, series: &[Series], stacks: &[(String, Vec<i64>)
     }
 }
 
+/// A line chart of `(unix second, value)` points over the last `span`
+/// seconds ending at `end`; the newest value on the right, hover for each
+/// point's value.
+pub fn line(title: &str, points: &[(i64, u64)], end: i64, span: i64) -> Markup {
+    let width = 640.0_f64;
+    let height = 120.0_f64;
+    let span = span.max(1);
+    let max = points.iter().map(|(_, v)| *v).max().unwrap_or(0).max(1) as f64;
+    let x = |t: i64| ((t - (end - span)) as f64 / span as f64).clamp(0.0, 1.0) * width;
+    let y = |v: u64| height - (v as f64 / max) * height;
+    let path: Vec<String> = points.iter().map(|(t, v)| format!("{:.1},{:.1}", x(*t), y(*v))).collect();
+    html! {
+        figure class="chart" {
+            svg viewBox={ "0 0 " (width) " " (height + 20.0) } role="img" aria-label=(title) {
+                polyline points=(path.join(" ")) fill="none" stroke="currentColor" stroke-width="1.5" class="line" {}
+                @for (t, v) in points {
+                    circle cx=(format!("{:.1}", x(*t))) cy=(format!("{:.1}", y(*v))) r="2" class="point" { title { (v) } }
+                }
+                text x="0" y=(format!("{:.1}", height + 16.0)) class="axis" { "-" (span) " s" }
+                text x=(format!("{width:.1}")) y="10" class="value" text-anchor="end" { "max " (max as u64) }
+            }
+            figcaption { (title) }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -177,5 +203,13 @@ mod tests {
         assert!(!svg.contains(">h46<"), "only every sixth hour is labelled");
         // The tallest stack fills the height: 3 + 1 of 4.
         assert!(svg.contains("y=\"40.0\" width=\"9.3\" height=\"120.0\""), "{svg}");
+    }
+
+    #[test]
+    fn a_line_puts_the_newest_point_on_the_right_and_the_highest_on_top() {
+        let svg = line("pps", &[(940, 0), (999, 50), (1_000, 100)], 1_000, 60).into_string();
+        assert!(svg.contains("points=\"0.0,120.0 629.3,60.0 640.0,0.0\""), "{svg}");
+        assert_eq!(svg.matches("class=\"point\"").count(), 3);
+        assert!(svg.contains("<title>100</title>"), "{svg}");
     }
 }

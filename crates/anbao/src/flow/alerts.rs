@@ -3,14 +3,26 @@
 //! attack (dedup key: the attack's key). The start event's JSON is the
 //! evidence (counters, classification, top sources, sample flows); updates
 //! and the end move `last_seen` and may raise the severity as the peak
-//! grows.
+//! grows. The collector also feeds the server's [`FlowStatus`] (exporter
+//! health and group rates once a second, active attacks as they change)
+//! for `/flows`, `/api/v1/flows` and `/metrics`.
+//!
+//! Mitigation: with `flow_mitigation_command`, the command runs as a child
+//! process (as ExaBGP runs its `process` helpers) and gets on its stdin the
+//! ExaBGP text API lines [`anbao_flow::mitigate::Mitigator`] decides:
+//! announcements at the start of an attack on a host of an automatic
+//! group, withdrawals after its end plus the group's `hold_secs`. Each line
+//! is logged and recorded as an action of the attack's alert.
 
 use std::net::SocketAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
-use anbao_flow::{AttackClass, AttackEvent, DecoderConfig, EventKind};
-use anbao_store::{AlertDraft, Store};
+use anbao_flow::mitigate::{Change, Mitigator, Order};
+use anbao_flow::status::CollectorCounters;
+use anbao_flow::{AttackClass, AttackEvent, DecoderConfig, EventKind, FlowStatus};
+use anbao_store::{Actor, AlertDraft, Store};
 use anyhow::{Context, Result};
 
 use super::collect::{self, Collector, CollectorConfig, Output};
@@ -66,9 +78,102 @@ pub fn draft(e: &AttackEvent, sensor: &str) -> AlertDraft {
     }
 }
 
+/// Where mitigation goes: the command and the RTBH next hop.
+#[derive(Debug, Clone)]
+pub struct MitigationConfig {
+    pub command: String,
+    pub next_hop: std::net::IpAddr,
+}
+
+/// The BGP speaker's helper process, started again if it has exited.
+struct Speaker {
+    command: String,
+    child: Option<(tokio::process::Child, tokio::process::ChildStdin)>,
+}
+
+impl Speaker {
+    fn start(command: &str) -> Result<(tokio::process::Child, tokio::process::ChildStdin)> {
+        let mut child = tokio::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .stdin(std::process::Stdio::piped())
+            .kill_on_drop(true)
+            .spawn()
+            .with_context(|| format!("starting flow_mitigation_command {command:?}"))?;
+        let stdin = child.stdin.take().context("flow_mitigation_command: no stdin")?;
+        Ok((child, stdin))
+    }
+
+    async fn send(&mut self, line: &str) -> Result<()> {
+        use tokio::io::AsyncWriteExt;
+        if let Some((child, _)) = &mut self.child
+            && child.try_wait().ok().flatten().is_some()
+        {
+            self.child = None;
+        }
+        if self.child.is_none() {
+            self.child = Some(Self::start(&self.command)?);
+        }
+        let Some((_, stdin)) = &mut self.child else { anyhow::bail!("flow_mitigation_command is not running") };
+        let written = async {
+            stdin.write_all(line.as_bytes()).await?;
+            stdin.write_all(b"\n").await?;
+            stdin.flush().await
+        }
+        .await;
+        if let Err(e) = written {
+            self.child = None;
+            return Err(e).context("writing to flow_mitigation_command");
+        }
+        Ok(())
+    }
+}
+
+/// Sends `orders` to the speaker, logs them and records each as an action
+/// of its attack's alert.
+async fn mitigate(store: &Store, speaker: &mut Speaker, orders: Vec<Order>) {
+    for o in orders {
+        let (action, verb) = match o.change {
+            Change::Announce => ("mitigation_announced", "announced"),
+            Change::Withdraw => ("mitigation_withdrawn", "withdrawn"),
+        };
+        let detail = match speaker.send(&o.line).await {
+            Ok(()) => {
+                tracing::info!(attack = %o.attack_key, line = %o.line, "flow mitigation {verb}");
+                o.line.clone()
+            }
+            Err(e) => {
+                tracing::error!(attack = %o.attack_key, line = %o.line, error = format!("{e:#}"), "flow mitigation failed");
+                format!("FAILED ({e:#}): {}", o.line)
+            }
+        };
+        match store.alert_id_by_key(&o.attack_key).await {
+            Ok(Some(id)) => {
+                if let Err(e) = store.add_alert_action(&Actor::system(), id, action, &detail).await {
+                    tracing::warn!(error = %e, attack = %o.attack_key, "recording a flow mitigation");
+                }
+            }
+            Ok(None) => tracing::warn!(attack = %o.attack_key, "flow mitigation of an attack without an alert"),
+            Err(e) => tracing::warn!(error = %e, attack = %o.attack_key, "finding the alert of a flow mitigation"),
+        }
+    }
+}
+
+fn unix_now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}
+
 /// Starts the collector on `listen` with the groups of `groups_file`; its
-/// attacks go to `store`. Keep the returned collector alive.
-pub fn spawn(store: Store, listen: &[String], groups_file: &str, sensor: String) -> Result<Collector> {
+/// attacks go to `store`, its state to `status`, its mitigation orders to
+/// `mitigation`. Keep the returned collector alive.
+pub fn spawn(
+    store: Store,
+    listen: &[String],
+    groups_file: &str,
+    sensor: String,
+    status: Arc<FlowStatus>,
+    mitigation: Option<MitigationConfig>,
+) -> Result<Collector> {
     anyhow::ensure!(!groups_file.is_empty(), "flow_listen is set but flow_groups_file is not");
     let model = collect::load_groups(Path::new(groups_file))?;
     let listen = listen
@@ -81,20 +186,50 @@ pub fn spawn(store: Store, listen: &[String], groups_file: &str, sensor: String)
         rcvbuf: collect::DEFAULT_RCVBUF,
         model,
         decoder: DecoderConfig::default(),
-        stats_every: None,
+        stats_every: Some(Duration::from_secs(1)),
     };
-    let collector = collect::start(config, move |out| {
-        if let Output::Events(events) = out
-            && tx.blocking_send(events).is_err()
-        {
-            tracing::warn!("flow: the alert writer has stopped; attack events dropped");
+    let feed = Arc::clone(&status);
+    let collector = collect::start(config, move |out| match out {
+        Output::Events(events) => {
+            feed.events(&events);
+            if tx.blocking_send(events).is_err() {
+                tracing::warn!("flow: the alert writer has stopped; attack events dropped");
+            }
+        }
+        Output::Stats(s) => {
+            let counters = CollectorCounters {
+                datagrams: s.datagrams,
+                not_flow: s.not_flow,
+                decode_errors: s.decode_errors,
+                receive_errors: s.receive_errors,
+            };
+            feed.report(s.at.secs(), counters, s.exporters, s.detector, &s.groups);
         }
     })?;
     for addr in &collector.local {
         tracing::info!(%addr, "flow collector listening");
     }
+    status.started(collector.local.iter().map(ToString::to_string).collect());
+    let mut speaker_and_mitigator = mitigation.map(|m| {
+        tracing::info!(command = %m.command, next_hop = %m.next_hop, "flow mitigation enabled");
+        (Speaker { command: m.command, child: None }, Mitigator::new(m.next_hop))
+    });
     tokio::spawn(async move {
-        while let Some(events) = rx.recv().await {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            let events = tokio::select! {
+                events = rx.recv() => match events {
+                    Some(events) => events,
+                    None => break,
+                },
+                _ = tick.tick() => {
+                    if let Some((speaker, mitigator)) = &mut speaker_and_mitigator {
+                        let due = mitigator.due(unix_now());
+                        mitigate(&store, speaker, due).await;
+                    }
+                    continue;
+                }
+            };
             for e in &events {
                 tracing::info!(id = e.id, victim = %e.victim, class = e.class.as_str(), event = ?e.event, "flow attack");
             }
@@ -110,6 +245,10 @@ pub fn spawn(store: Store, listen: &[String], groups_file: &str, sensor: String)
                         delay *= 2;
                     }
                 }
+            }
+            if let Some((speaker, mitigator)) = &mut speaker_and_mitigator {
+                let orders: Vec<Order> = events.iter().flat_map(|e| mitigator.event(e)).collect();
+                mitigate(&store, speaker, orders).await;
             }
         }
     });

@@ -417,9 +417,10 @@ fn collect_detects_syn_flood_and_amplification_within_a_second() {
 
 #[test]
 fn serve_with_flow_listen_writes_an_attack_alert() {
-    use crate::harness::{serve, sqlite};
+    use crate::harness::{Auth, create_token, serve, sqlite};
     let dir = TempDir::new().unwrap();
     let data = dir.path().join("data");
+    let token = create_token(&data, None, "regulator", "flow-reader");
     let groups = dir.path().join("groups.toml");
     std::fs::write(&groups, "[[group]]\nname = \"dc1\"\nprefixes = [\"192.0.2.0/24\"]\nhost = { pps = 20000 }\n")
         .unwrap();
@@ -455,4 +456,124 @@ fn serve_with_flow_listen_writes_an_attack_alert() {
     assert_eq!(evidence["totals"]["amplification"]["dns"].as_u64().map(|n| n > 20000), Some(true), "{evidence}");
     assert!(!evidence["samples"].as_array().unwrap().is_empty());
     assert!(evidence["top_sources"].as_array().unwrap().len() >= 5);
+
+    // The collector's own account: API, page and /metrics show the
+    // exporter, the group and the attack in progress (quiet_secs 30).
+    let client = server.client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let flows = loop {
+        let flows = client.get("/api/v1/flows", Auth::Bearer(&token)).expect(200).json();
+        let exporter_flows = flows["exporters"].get(0).and_then(|e| e["flows"].as_u64()).unwrap_or(0);
+        if exporter_flows > 0 && flows["attacks"].as_array().is_some_and(|a| !a.is_empty()) {
+            break flows;
+        }
+        assert!(std::time::Instant::now() < deadline, "no exporter or attack in /api/v1/flows: {flows}");
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(flows["enabled"], true);
+    assert_eq!(flows["listen"][0], format!("127.0.0.1:{port}"));
+    let exporter = &flows["exporters"][0];
+    assert_eq!(exporter["exporter"], "127.0.0.1", "{flows}");
+    let packets = exporter["packets"].as_u64().unwrap();
+    assert!(packets >= 20, "{flows}");
+    let attack = &flows["attacks"][0];
+    assert_eq!(
+        (attack["victim"].as_str(), attack["group"].as_str(), attack["class"].as_str(), attack["service"].as_str()),
+        (Some("192.0.2.33"), Some("dc1"), Some("amplification"), Some("dns")),
+        "{flows}"
+    );
+    assert!(attack["peak_pps"].as_u64().unwrap() >= 20_000, "{flows}");
+    assert_eq!(flows["groups"][0]["name"], "dc1", "{flows}");
+
+    let page = client.get("/flows", Auth::Bearer(&token)).expect(200).body;
+    assert!(page.contains("data-exporter=\"127.0.0.1\""), "{page}");
+    assert!(page.contains("data-group=\"dc1\""), "{page}");
+    assert!(page.contains("<code>192.0.2.33</code>"), "{page}");
+
+    let metrics = client.get("/metrics", Auth::None).expect(200).body;
+    let value = |name: &str| -> Option<u64> {
+        metrics.lines().find(|l| l.starts_with(name)).and_then(|l| l.rsplit(' ').next()).and_then(|v| v.parse().ok())
+    };
+    assert_eq!(value("anbao_flow_attacks_active"), Some(1), "{metrics}");
+    assert!(
+        value("anbao_flow_exporter_packets_total{exporter=\"127.0.0.1\"}").is_some_and(|n| n >= packets),
+        "{metrics}"
+    );
+    assert!(value("anbao_flow_exporter_flows_total{exporter=\"127.0.0.1\"}").is_some_and(|n| n > 0), "{metrics}");
+    assert!(metrics.contains("anbao_flow_exporter_sequence_gaps_total{exporter=\"127.0.0.1\"}"), "{metrics}");
+    assert!(metrics.contains("anbao_flow_exporter_template_errors_total{exporter=\"127.0.0.1\"}"), "{metrics}");
+    assert!(value("anbao_flow_group_pps{group=\"dc1\"}").is_some(), "{metrics}");
+    assert!(value("anbao_flow_group_bps{group=\"dc1\"}").is_some(), "{metrics}");
+}
+
+#[test]
+fn serve_announces_rtbh_and_flowspec_and_withdraws_after_the_hold() {
+    use crate::harness::{serve, sqlite};
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("data");
+    let groups = dir.path().join("groups.toml");
+    std::fs::write(
+        &groups,
+        "quiet_secs = 1\n[[group]]\nname = \"dc1\"\nprefixes = [\"192.0.2.0/24\"]\nhost = { pps = 20000 }\n\
+         actions = { mode = \"auto\", rtbh = true, flowspec = true, hold_secs = 1 }\n\
+         [[group]]\nname = \"manual\"\nprefixes = [\"198.51.100.0/24\"]\nhost = { pps = 20000 }\n\
+         actions = { mode = \"manual\", rtbh = true }\n",
+    )
+    .unwrap();
+    // The BGP speaker's helper: a script that appends what it reads to a file.
+    let api = dir.path().join("exabgp-api.txt");
+    let script = dir.path().join("speaker.sh");
+    std::fs::write(&script, format!("#!/bin/sh\nexec cat >> '{}'\n", api.display())).unwrap();
+    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = serve()
+        .data_dir(&data)
+        .env("ANBAO_FLOW_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ANBAO_FLOW_GROUPS_FILE", &groups)
+        .env("ANBAO_FLOW_MITIGATION_COMMAND", format!("sh '{}'", script.display()))
+        .env("ANBAO_FLOW_MITIGATION_NEXT_HOP", "192.0.2.254")
+        .start();
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for sequence in 0..20 {
+        socket.send_to(&v9_attack(sequence, [192, 0, 2, 5], 17, 123, 0, 100), ("127.0.0.1", port)).unwrap();
+        socket.send_to(&v9_attack(sequence, [198, 51, 100, 7], 17, 123, 0, 100), ("127.0.0.1", port)).unwrap();
+    }
+    let flowspec =
+        "flow route { match { destination 192.0.2.5/32; protocol udp; source-port =123; } then { discard; } }";
+    let want = [
+        "announce route 192.0.2.5/32 next-hop 192.0.2.254 community [65535:666]".to_owned(),
+        format!("announce {flowspec}"),
+        "withdraw route 192.0.2.5/32 next-hop 192.0.2.254".to_owned(),
+        format!("withdraw {flowspec}"),
+    ];
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let lines = loop {
+        let text = std::fs::read_to_string(&api).unwrap_or_default();
+        let lines: Vec<String> = text.lines().map(str::to_owned).collect();
+        if lines.len() >= 4 {
+            break lines;
+        }
+        assert!(std::time::Instant::now() < deadline, "API lines so far: {lines:?}\n{}", server.report());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(
+        lines, want,
+        "announced at the start, withdrawn after the end and the hold; the manual group not at all"
+    );
+    // Each line is recorded just after it is written.
+    let query = "SELECT a.victim, x.action, x.actor, x.detail FROM alert_actions x JOIN alerts a ON a.id = x.alert_id \
+                 ORDER BY x.id";
+    let actions = loop {
+        let actions = sqlite(&data.join("anbao.db"), query);
+        if actions.lines().count() >= 4 {
+            break actions;
+        }
+        assert!(std::time::Instant::now() < deadline, "actions so far: {actions}");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let rows: Vec<&str> = actions.lines().collect();
+    assert_eq!(rows.len(), 4, "{actions}");
+    assert_eq!(rows[0], format!("192.0.2.5|mitigation_announced|system|{}", want[0]));
+    assert_eq!(rows[3], format!("192.0.2.5|mitigation_withdrawn|system|{}", want[3]));
+    let manual = sqlite(&data.join("anbao.db"), "SELECT COUNT(*) FROM alerts WHERE victim = '198.51.100.7'");
+    assert_eq!(manual.trim(), "1", "the manual group's attack is an alert");
 }
