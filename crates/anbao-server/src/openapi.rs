@@ -36,7 +36,7 @@ use crate::api;
         api::samples::list, api::samples::get, api::samples::upload, api::samples::download, api::samples::delete,
         api::intel_sources::list, api::intel_sources::create, api::intel_sources::delete, api::intel_sources::update, api::intel_sources::pull,
         api::alerts::list, api::alerts::get, api::alerts::set_status, api::alerts::add_action, api::alerts::victims,
-        api::alerts::hours, api::detection::status,
+        api::alerts::hours, api::alerts::assign, api::alerts::bulk, api::detection::status,
         api::incidents::grade, api::incidents::list, api::incidents::create, api::incidents::get,
         api::incidents::update_facts, api::incidents::override_level, api::incidents::set_status, api::incidents::add_entry,
         crate::taxii::manage::list, crate::taxii::manage::create, crate::taxii::manage::update, crate::taxii::manage::delete, crate::taxii::manage::publish,

@@ -285,6 +285,8 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/alerts/{id}", perm(ReadAlerts), Page, ui::alerts::detail),
         Route::new(post.clone(), "/alerts/{id}/status", perm(TriageAlerts), Page, ui::alerts::set_status),
         Route::new(post.clone(), "/alerts/{id}/actions", perm(TriageAlerts), Page, ui::alerts::add_action),
+        Route::new(post.clone(), "/alerts/{id}/assign", perm(TriageAlerts), Page, ui::alerts::assign),
+        Route::new(post.clone(), "/alerts/bulk", perm(TriageAlerts), Page, ui::alerts::bulk),
         // Incidents (issue #7; R2.5): everyone reads, the working roles manage.
         Route::new(get.clone(), "/incidents", perm(ReadIncidents), Page, ui::incidents::list),
         Route::new(post.clone(), "/incidents", perm(ManageIncidents), Page, ui::incidents::create),
@@ -539,6 +541,8 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/api/v1/alerts/{id}", perm(ReadAlerts), Api, api::alerts::get),
         Route::new(post.clone(), "/api/v1/alerts/{id}/status", perm(TriageAlerts), Api, api::alerts::set_status),
         Route::new(post.clone(), "/api/v1/alerts/{id}/actions", perm(TriageAlerts), Api, api::alerts::add_action),
+        Route::new(post.clone(), "/api/v1/alerts/{id}/assign", perm(TriageAlerts), Api, api::alerts::assign),
+        Route::new(post.clone(), "/api/v1/alerts/bulk", perm(TriageAlerts), Api, api::alerts::bulk),
         // Incidents (issue #7; R2.5): everyone reads and grades, the working roles manage.
         Route::new(post.clone(), "/api/v1/incidents/grade", perm(ReadIncidents), Api, api::incidents::grade),
         Route::new(get.clone(), "/api/v1/incidents", perm(ReadIncidents), Api, api::incidents::list),
