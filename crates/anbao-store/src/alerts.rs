@@ -150,6 +150,81 @@ pub struct Applied {
     pub updated: u64,
     /// The bus message was applied before: nothing changed.
     pub duplicate: bool,
+    /// Detections dropped by a suppression rule.
+    pub suppressed: u64,
+}
+
+/// A suppression rule: until `until`, detections matching every non-empty
+/// condition are dropped (and counted in `suppressed`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AlertSuppression {
+    pub id: i64,
+    pub rule: String,
+    pub category: String,
+    /// The victim starts with this (`10.1.` or a whole address).
+    pub victim_prefix: String,
+    /// The indicator, `*` matching any run of characters (`*.cdn.example`).
+    pub indicator_pattern: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub until: Timestamp,
+    pub reason: String,
+    /// Detections dropped so far.
+    pub suppressed: i64,
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: Timestamp,
+}
+
+/// What a new suppression rule says.
+#[derive(Clone, Debug, Default)]
+pub struct NewSuppression {
+    pub rule: String,
+    pub category: String,
+    pub victim_prefix: String,
+    pub indicator_pattern: String,
+    pub until: Option<Timestamp>,
+    pub reason: String,
+}
+
+impl AlertSuppression {
+    /// Whether the rule drops `d` (the expiry is the caller's).
+    pub fn matches(&self, d: &AlertDraft) -> bool {
+        (self.rule.is_empty() || self.rule == d.rule)
+            && (self.category.is_empty() || self.category == d.category)
+            && d.victim.starts_with(&self.victim_prefix)
+            && (self.indicator_pattern.is_empty() || glob(&self.indicator_pattern, &d.indicator.to_ascii_lowercase()))
+    }
+}
+
+/// `pattern` (lower case, `*` for any run of characters) matches all of `text`.
+fn glob(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else { return false };
+    let tail: Vec<&str> = parts.collect();
+    let Some((last, middle)) = tail.split_last() else { return rest.is_empty() };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = rest.get(at + part.len()..).unwrap_or_default(),
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+fn suppression_of(row: &AnyRow) -> Result<AlertSuppression> {
+    Ok(AlertSuppression {
+        id: row.try_get("id")?,
+        rule: row.try_get("rule")?,
+        category: row.try_get("category")?,
+        victim_prefix: row.try_get("victim_prefix")?,
+        indicator_pattern: row.try_get("indicator_pattern")?,
+        until: ts_col(row, "until")?,
+        reason: row.try_get("reason")?,
+        suppressed: row.try_get("suppressed")?,
+        created_by: row.try_get("created_by")?,
+        created_at: ts_col(row, "created_at")?,
+    })
 }
 
 fn alert_of(row: &AnyRow) -> Result<StoredAlert> {
@@ -288,7 +363,23 @@ impl Store {
                 return Ok(out);
             }
         }
+        let rules = sqlx::query("SELECT * FROM alert_suppressions WHERE until > $1")
+            .bind(&now)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(suppression_of)
+            .collect::<Result<Vec<_>>>()?;
         for d in drafts {
+            if let Some(rule) = rules.iter().find(|r| r.matches(d)) {
+                sqlx::query("UPDATE alert_suppressions SET suppressed = suppressed + $1 WHERE id = $2")
+                    .bind(d.count)
+                    .bind(rule.id)
+                    .execute(&mut *tx)
+                    .await?;
+                out.suppressed += 1;
+                continue;
+            }
             let (first, last) = (format_ts(d.first_seen), format_ts(d.last_seen));
             let existing = sqlx::query("SELECT id FROM alerts WHERE dedup_key = $1")
                 .bind(&d.dedup_key)
@@ -697,11 +788,130 @@ impl Store {
         Ok(out)
     }
 
+    /// Adds a suppression rule (audited). At least one condition, an
+    /// expiry in the future and a reason are required.
+    pub async fn create_alert_suppression(&self, actor: &Actor, new: &NewSuppression) -> Result<AlertSuppression> {
+        let clean = |s: &str| s.trim().to_owned();
+        let (rule, category, victim_prefix) = (clean(&new.rule), clean(&new.category), clean(&new.victim_prefix));
+        let pattern = new.indicator_pattern.trim().to_ascii_lowercase();
+        for (field, v) in [
+            ("rule", &rule),
+            ("category", &category),
+            ("victim_prefix", &victim_prefix),
+            ("indicator_pattern", &pattern),
+        ] {
+            if v.len() > 500 || v.chars().any(char::is_control) {
+                return Err(Invalid::field(field, "at most 500 characters, no control characters").into());
+            }
+        }
+        if rule.is_empty() && category.is_empty() && victim_prefix.is_empty() && pattern.trim_matches('*').is_empty() {
+            return Err(Invalid::field(
+                "rule",
+                "at least one condition: rule, category, victim prefix or indicator pattern",
+            )
+            .into());
+        }
+        let reason = new.reason.trim();
+        if reason.is_empty() || reason.len() > 2000 {
+            return Err(Invalid::field("reason", "a reason of 1–2000 characters").into());
+        }
+        let now = self.clock().now();
+        let until = match new.until {
+            Some(t) if t > now => t,
+            _ => return Err(Invalid::field("until", "an expiry in the future").into()),
+        };
+        let now_text = format_ts(now);
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(
+            "INSERT INTO alert_suppressions (rule, category, victim_prefix, indicator_pattern, until, reason, \
+             created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(&rule)
+        .bind(&category)
+        .bind(&victim_prefix)
+        .bind(&pattern)
+        .bind(format_ts(until))
+        .bind(reason)
+        .bind(&actor.name)
+        .bind(&now_text)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        let row = sqlx::query("SELECT * FROM alert_suppressions WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+        let created = suppression_of(&row)?;
+        let after = serde_json::to_value(&created).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        append(
+            &mut tx,
+            &now_text,
+            actor,
+            "alert.suppression.create",
+            "alert_suppression",
+            &id.to_string(),
+            None,
+            None,
+            Some(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Suppression rules, those still in force first, newest first.
+    pub async fn alert_suppressions(&self) -> Result<Vec<AlertSuppression>> {
+        let rows =
+            sqlx::query("SELECT * FROM alert_suppressions ORDER BY until DESC, id DESC").fetch_all(self.pool()).await?;
+        rows.iter().map(suppression_of).collect()
+    }
+
+    /// Removes a suppression rule (audited).
+    pub async fn delete_alert_suppression(&self, actor: &Actor, id: i64) -> Result<()> {
+        let now = self.now_text();
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query("SELECT * FROM alert_suppressions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("alert suppression", id))?;
+        let before = serde_json::to_value(suppression_of(&row)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query("DELETE FROM alert_suppressions WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        append(
+            &mut tx,
+            &now,
+            actor,
+            "alert.suppression.delete",
+            "alert_suppression",
+            &id.to_string(),
+            None,
+            Some(&before),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Forgets applied bus sequence numbers older than `before` (the bus
     /// will not redeliver them).
     pub async fn prune_bus_applied(&self, before: Timestamp) -> Result<u64> {
         let done =
             sqlx::query("DELETE FROM bus_applied WHERE at < $1").bind(format_ts(before)).execute(self.pool()).await?;
         Ok(done.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn globs_match_whole_values() {
+        assert!(glob("*.cdn.example", "a.b.cdn.example"));
+        assert!(!glob("*.cdn.example", "cdn.example"));
+        assert!(glob("evil.example", "evil.example"));
+        assert!(!glob("evil.example", "evil.example.org"));
+        assert!(glob("a*b*c", "aXXbYYc"));
+        assert!(!glob("a*b*c", "aXXc"));
+        assert!(glob("*", ""));
+        assert!(!glob("ab*ba", "aba"), "the parts may not overlap");
     }
 }

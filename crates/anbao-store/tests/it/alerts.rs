@@ -6,7 +6,7 @@ use anbao_model::Role;
 use anbao_model::Timestamp;
 use anbao_store::{
     AlertDraft, AlertFilter, AuditFilter, BulkTriage, FALSE_POSITIVE_ALLOWLIST, ImportTotals, IndicatorFilter,
-    StoreError, UserPatch,
+    NewSuppression, StoreError, UserPatch,
 };
 use time::Duration;
 
@@ -16,6 +16,7 @@ on_both_backends! {
     alerts_fold_by_key_and_redelivered_messages_change_nothing => alerts_fold_by_key_and_redelivered_messages_change_nothing_sqlite, alerts_fold_by_key_and_redelivered_messages_change_nothing_postgres;
     victims_hours_status_and_actions => victims_hours_status_and_actions_sqlite, victims_hours_status_and_actions_postgres;
     assign_allowlist_and_bulk_triage => assign_allowlist_and_bulk_triage_sqlite, assign_allowlist_and_bulk_triage_postgres;
+    suppressions_drop_matching_detections_until_they_expire => suppressions_drop_matching_detections_until_they_expire_sqlite, suppressions_drop_matching_detections_until_they_expire_postgres;
 }
 
 fn draft(
@@ -238,4 +239,54 @@ async fn assign_allowlist_and_bulk_triage(db: TestDb) {
     assert_eq!(store.bulk_triage_alerts(&bob, &change(vec![ids[1]], None, Some(""))).await.unwrap(), 1);
     let a = store.alert(ids[1]).await.unwrap();
     assert_eq!((a.status.as_str(), a.assignee.as_str()), ("acknowledged", ""));
+}
+
+async fn suppressions_drop_matching_detections_until_they_expire(db: TestDb) {
+    let store = &db.store;
+    let t0 = db.now();
+    let bob = actor("bob");
+    let rule = |victim_prefix: &str, pattern: &str, until| NewSuppression {
+        victim_prefix: victim_prefix.into(),
+        indicator_pattern: pattern.into(),
+        until: Some(until),
+        reason: "scanner of our own SOC".into(),
+        ..NewSuppression::default()
+    };
+    assert_invalid(store.create_alert_suppression(&bob, &rule("", "*", t0 + Duration::hours(1))).await, "rule");
+    assert_invalid(store.create_alert_suppression(&bob, &rule("10.9.", "", t0 - Duration::hours(1))).await, "until");
+    let mut no_reason = rule("10.9.", "", t0 + Duration::hours(1));
+    no_reason.reason = " ".into();
+    assert_invalid(store.create_alert_suppression(&bob, &no_reason).await, "reason");
+
+    let lab = store.create_alert_suppression(&bob, &rule("10.9.", "", t0 + Duration::hours(1))).await.unwrap();
+    assert_audited(store, "bob", "alert.suppression.create", "alert_suppression", lab.id).await;
+    let cdn = store.create_alert_suppression(&bob, &rule("", "*.CDN.example", t0 + Duration::hours(1))).await.unwrap();
+    assert_eq!(cdn.indicator_pattern, "*.cdn.example");
+
+    let drafts = [
+        draft("10.9.0.1", None, "evil.example", 3, t0, t0),
+        draft("10.0.0.1", None, "a.cdn.example", 2, t0, t0),
+        draft("10.0.0.1", None, "cdn.example", 1, t0, t0),
+    ];
+    let mut drafts = drafts.to_vec();
+    for (i, d) in drafts.iter_mut().enumerate() {
+        d.dedup_key = format!("k{i}");
+    }
+    let applied = store.apply_alerts(&drafts, None).await.unwrap();
+    assert_eq!((applied.new, applied.suppressed), (1, 2));
+    let left = store.alerts(&AlertFilter::default(), 0, 10).await.unwrap();
+    assert_eq!(left.iter().map(|a| a.indicator.as_str()).collect::<Vec<_>>(), ["cdn.example"]);
+    let rules = store.alert_suppressions().await.unwrap();
+    let count = |id| rules.iter().find(|r| r.id == id).map(|r| r.suppressed);
+    assert_eq!((count(lab.id), count(cdn.id)), (Some(3), Some(2)), "events dropped, per rule");
+
+    // Expired: detections come through again.
+    db.clock.advance(Duration::hours(2));
+    let applied = store.apply_alerts(&drafts[..1], None).await.unwrap();
+    assert_eq!((applied.new, applied.suppressed), (1, 0));
+
+    store.delete_alert_suppression(&bob, cdn.id).await.unwrap();
+    assert_audited(store, "bob", "alert.suppression.delete", "alert_suppression", cdn.id).await;
+    assert_eq!(store.alert_suppressions().await.unwrap().len(), 1);
+    assert!(matches!(store.delete_alert_suppression(&bob, cdn.id).await, Err(StoreError::NotFound { .. })));
 }
