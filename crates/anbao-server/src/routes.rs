@@ -287,6 +287,15 @@ pub fn table() -> Vec<Route> {
         Route::new(post.clone(), "/alerts/{id}/actions", perm(TriageAlerts), Page, ui::alerts::add_action),
         Route::new(post.clone(), "/alerts/{id}/assign", perm(TriageAlerts), Page, ui::alerts::assign),
         Route::new(post.clone(), "/alerts/bulk", perm(TriageAlerts), Page, ui::alerts::bulk),
+        Route::new(get.clone(), "/alerts/suppressions", perm(ReadAlerts), Page, ui::alerts::suppressions),
+        Route::new(post.clone(), "/alerts/suppressions", perm(TriageAlerts), Page, ui::alerts::create_suppression),
+        Route::new(
+            post.clone(),
+            "/alerts/suppressions/{id}/delete",
+            perm(TriageAlerts),
+            Page,
+            ui::alerts::delete_suppression,
+        ),
         // Incidents (issue #7; R2.5): everyone reads, the working roles manage.
         Route::new(get.clone(), "/incidents", perm(ReadIncidents), Page, ui::incidents::list),
         Route::new(post.clone(), "/incidents", perm(ManageIncidents), Page, ui::incidents::create),
@@ -543,6 +552,21 @@ pub fn table() -> Vec<Route> {
         Route::new(post.clone(), "/api/v1/alerts/{id}/actions", perm(TriageAlerts), Api, api::alerts::add_action),
         Route::new(post.clone(), "/api/v1/alerts/{id}/assign", perm(TriageAlerts), Api, api::alerts::assign),
         Route::new(post.clone(), "/api/v1/alerts/bulk", perm(TriageAlerts), Api, api::alerts::bulk),
+        Route::new(get.clone(), "/api/v1/alerts/suppressions", perm(ReadAlerts), Api, api::alerts::suppressions),
+        Route::new(
+            post.clone(),
+            "/api/v1/alerts/suppressions",
+            perm(TriageAlerts),
+            Api,
+            api::alerts::create_suppression,
+        ),
+        Route::new(
+            delete.clone(),
+            "/api/v1/alerts/suppressions/{id}",
+            perm(TriageAlerts),
+            Api,
+            api::alerts::delete_suppression,
+        ),
         // Incidents (issue #7; R2.5): everyone reads and grades, the working roles manage.
         Route::new(post.clone(), "/api/v1/incidents/grade", perm(ReadIncidents), Api, api::incidents::grade),
         Route::new(get.clone(), "/api/v1/incidents", perm(ReadIncidents), Api, api::incidents::list),

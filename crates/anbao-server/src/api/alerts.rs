@@ -14,7 +14,9 @@
 use anbao_model::clock::{format_ts, parse_ts};
 use anbao_model::subscriber::mask_address;
 use anbao_model::{Permission, Timestamp};
-use anbao_store::{ALERT_STATUSES, AlertAction, AlertFilter, BulkTriage, StoredAlert, Victim};
+use anbao_store::{
+    ALERT_STATUSES, AlertAction, AlertFilter, AlertSuppression, BulkTriage, NewSuppression, StoredAlert, Victim,
+};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -469,6 +471,116 @@ pub async fn add_action(
 ) -> Result<(StatusCode, Json<ActionView>), ApiError> {
     let action = state.store.add_alert_action(&p.actor(&client), id, body.action.trim(), &body.detail).await?;
     Ok((StatusCode::CREATED, Json((&action).into())))
+}
+
+// ---------------------------------------------------------------------------
+// Suppression rules.
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SuppressionView {
+    pub id: i64,
+    /// Only detections of this rule (empty: any).
+    pub rule: String,
+    /// Only this category (empty: any).
+    pub category: String,
+    /// Only victims starting with this (empty: any).
+    pub victim_prefix: String,
+    /// Only indicators matching this, `*` for any run of characters (empty: any).
+    pub indicator_pattern: String,
+    /// In force until then.
+    pub until: String,
+    pub reason: String,
+    /// Whether it is still in force.
+    pub active: bool,
+    /// Detections (events) dropped so far.
+    pub suppressed: i64,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+impl SuppressionView {
+    pub(crate) fn of(s: &AlertSuppression, now: Timestamp) -> Self {
+        SuppressionView {
+            id: s.id,
+            rule: s.rule.clone(),
+            category: s.category.clone(),
+            victim_prefix: s.victim_prefix.clone(),
+            indicator_pattern: s.indicator_pattern.clone(),
+            until: format_ts(s.until),
+            reason: s.reason.clone(),
+            active: s.until > now,
+            suppressed: s.suppressed,
+            created_by: s.created_by.clone(),
+            created_at: format_ts(s.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressionBody {
+    #[serde(default)]
+    pub rule: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub victim_prefix: String,
+    #[serde(default)]
+    pub indicator_pattern: String,
+    /// RFC 3339 expiry, in the future.
+    pub until: String,
+    pub reason: String,
+}
+
+/// The store's form of a new rule; an unreadable expiry names `until`.
+pub(crate) fn new_suppression(body: SuppressionBody) -> Result<NewSuppression, ApiError> {
+    let until = parse_ts(body.until.trim())
+        .map_err(|_| ApiError::field("until", format!("{:?} is not an RFC 3339 time", body.until)))?;
+    Ok(NewSuppression {
+        rule: body.rule,
+        category: body.category,
+        victim_prefix: body.victim_prefix,
+        indicator_pattern: body.indicator_pattern,
+        until: Some(until),
+        reason: body.reason,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts/suppressions", tag = "alerts",
+    responses((status = 200, body = [SuppressionView], description = "suppression rules, latest expiry first")))]
+pub async fn suppressions(State(state): State<AppState>) -> Result<Json<Vec<SuppressionView>>, ApiError> {
+    let now = state.store.clock().now();
+    let rules = state.store.alert_suppressions().await?;
+    Ok(Json(rules.iter().map(|r| SuppressionView::of(r, now)).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/suppressions", tag = "alerts",
+    request_body = SuppressionBody,
+    responses((status = 201, body = SuppressionView, description = "the rule (audited); matching detections are \
+            dropped and counted until it expires"),
+        (status = 422, body = ErrorBody, description = "no condition (field rule), no reason (field reason), an \
+            expiry not in the future (field until)")))]
+pub async fn create_suppression(
+    State(state): State<AppState>,
+    p: Principal,
+    client: ClientAddr,
+    JsonBody(body): JsonBody<SuppressionBody>,
+) -> Result<(StatusCode, Json<SuppressionView>), ApiError> {
+    let created = state.store.create_alert_suppression(&p.actor(&client), &new_suppression(body)?).await?;
+    Ok((StatusCode::CREATED, Json(SuppressionView::of(&created, state.store.clock().now()))))
+}
+
+#[utoipa::path(delete, path = "/api/v1/alerts/suppressions/{id}", tag = "alerts",
+    params(("id" = i64, Path, description = "suppression rule id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_suppression(
+    State(state): State<AppState>,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    state.store.delete_alert_suppression(&p.actor(&client), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---------------------------------------------------------------------------

@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 use anbao_intel::Category;
 use anbao_model::Permission;
 use anbao_model::clock::format_ts;
-use anbao_store::{ALERT_ACTIONS, ALERT_STATUSES, AlertFilter, BulkTriage, UserFilter};
+use anbao_store::{ALERT_ACTIONS, ALERT_STATUSES, AlertFilter, BulkTriage, NewSuppression, UserFilter};
 use axum::extract::State;
 use axum::response::Response;
 use maud::{Markup, html};
@@ -25,8 +25,8 @@ use super::intel::category_key;
 use super::{Ctx, Flash, after_change, flash, short_time, urlencode};
 use crate::AppState;
 use crate::api::alerts::{
-    AlertView, DEFAULT_HOURS, alert_detail, alert_filter, alert_page, assignee_filter, hour_counts, masks_subscribers,
-    span_start, victims_of,
+    AlertView, DEFAULT_HOURS, SuppressionView, alert_detail, alert_filter, alert_page, assignee_filter, hour_counts,
+    masks_subscribers, span_start, victims_of,
 };
 use crate::auth::{ClientAddr, Principal};
 use crate::error::ApiError;
@@ -34,6 +34,9 @@ use crate::extract::{FormBody, Path, Query};
 
 const LIST: &str = "/alerts";
 const VICTIMS: &str = "/alerts/victims";
+const SUPPRESSIONS: &str = "/alerts/suppressions";
+/// Longest suppression the form offers: 90 days.
+const MAX_SUPPRESSION_HOURS: i64 = 24 * 90;
 /// Alerts per page of the list.
 const PAGE: i64 = 50;
 /// Subscribers the victim view lists at most.
@@ -112,6 +115,7 @@ pub(crate) fn alerts_nav(ctx: &Ctx) -> Markup {
         p class="actions" id="alerts-nav" {
             a href=(LIST) id="alerts-list-link" { (ctx.t("nav.alerts")) } " · "
             a href=(VICTIMS) id="alerts-victims-link" { (ctx.t("nav.alert_victims")) } " · "
+            a href=(SUPPRESSIONS) id="alerts-suppressions-link" { (ctx.t("alerts.suppressions")) } " · "
             a href="/detection" id="detection-link" { (ctx.t("nav.detection")) }
         }
     }
@@ -550,6 +554,106 @@ pub async fn add_action(
     let detail = super::form_value(&raw, "detail").replace("\r\n", "\n");
     let result = state.store.add_alert_action(&p.actor(&client), id, action, &detail).await;
     after_change(result, &format!("/alerts/{id}"), ctx.t("alerts.action_recorded"))
+}
+
+// ---------------------------------------------------------------------------
+// /alerts/suppressions
+
+pub async fn suppressions(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(f): Query<Flash>,
+) -> Result<Response, ApiError> {
+    let now = state.store.clock().now();
+    let rules: Vec<SuppressionView> =
+        state.store.alert_suppressions().await?.iter().map(|r| SuppressionView::of(r, now)).collect();
+    let triage = ctx.can(Permission::TriageAlerts);
+    let time = |t: &str| anbao_model::clock::parse_ts(t).map(|t| short_time(&t)).unwrap_or_else(|_| t.to_owned());
+    let any = |v: &str| if v.is_empty() { "*".to_owned() } else { v.to_owned() };
+    let body = html! {
+        (flash(&f))
+        (alerts_nav(&ctx))
+        p { (ctx.t("alerts.suppressions_help")) }
+        table class="data" id="suppressions" {
+            thead { tr {
+                th { (ctx.t("alerts.rule")) } th { (ctx.t("intel.category")) } th { (ctx.t("alerts.victim_prefix")) }
+                th { (ctx.t("alerts.indicator_pattern")) } th { (ctx.t("alerts.until")) } th { (ctx.t("alerts.reason")) }
+                th { (ctx.t("alerts.suppressed")) } th { (ctx.t("field.actor")) } @if triage { th {} }
+            } }
+            tbody {
+                @for r in &rules {
+                    tr data-suppression=(r.id) data-active=(r.active) {
+                        td { code { (any(&r.rule)) } } td { code { (any(&r.category)) } }
+                        td { code { (any(&r.victim_prefix)) } } td { code { (any(&r.indicator_pattern)) } }
+                        td class="nowrap" {
+                            (time(&r.until))
+                            @if !r.active { " " span class="badge" { (ctx.t("alerts.expired")) } }
+                        }
+                        td { (r.reason) }
+                        td data-count="suppressed" { (r.suppressed) }
+                        td { (r.created_by) }
+                        @if triage {
+                            td { form method="post" action={ (SUPPRESSIONS) "/" (r.id) "/delete" } class="inline" {
+                                (ctx.csrf_field())
+                                button type="submit" { (ctx.t("action.delete")) }
+                            } }
+                        }
+                    }
+                }
+            }
+        }
+        @if triage {
+            section class="card" {
+                h2 { (ctx.t("alerts.new_suppression")) }
+                form method="post" action=(SUPPRESSIONS) id="suppression-form" class="grid" {
+                    (ctx.csrf_field())
+                    label { (ctx.t("alerts.rule")) input name="rule" placeholder="dga"; }
+                    label { (ctx.t("intel.category")) input name="category" placeholder="botnet_cc"; }
+                    label { (ctx.t("alerts.victim_prefix")) input name="victim_prefix" placeholder="10.1."; }
+                    label { (ctx.t("alerts.indicator_pattern")) input name="indicator_pattern" placeholder="*.cdn.example"; }
+                    label { (ctx.t("alerts.for_hours")) input name="hours" type="number" min="1" max=(MAX_SUPPRESSION_HOURS) value="24" required; }
+                    label class="wide" { (ctx.t("alerts.reason")) input name="reason" required maxlength="2000"; }
+                    button type="submit" { (ctx.t("alerts.suppress")) }
+                }
+            }
+        }
+    };
+    Ok(super::page(&ctx, ctx.t("alerts.suppressions"), body))
+}
+
+pub async fn create_suppression(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    FormBody(raw): FormBody<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let hours =
+        super::form_value(&raw, "hours").trim().parse::<i64>().ok().filter(|h| (1..=MAX_SUPPRESSION_HOURS).contains(h));
+    let Some(hours) = hours else {
+        return Ok(super::redirect_with(SUPPRESSIONS, "error", ctx.t("alerts.for_hours_bad")));
+    };
+    let new = NewSuppression {
+        rule: super::form_value(&raw, "rule").to_owned(),
+        category: super::form_value(&raw, "category").to_owned(),
+        victim_prefix: super::form_value(&raw, "victim_prefix").to_owned(),
+        indicator_pattern: super::form_value(&raw, "indicator_pattern").to_owned(),
+        until: Some(state.store.clock().now() + time::Duration::hours(hours)),
+        reason: super::form_value(&raw, "reason").to_owned(),
+    };
+    let result = state.store.create_alert_suppression(&p.actor(&client), &new).await;
+    after_change(result, SUPPRESSIONS, ctx.t("saved"))
+}
+
+pub async fn delete_suppression(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let result = state.store.delete_alert_suppression(&p.actor(&client), id).await;
+    after_change(result, SUPPRESSIONS, ctx.t("saved"))
 }
 
 // ---------------------------------------------------------------------------
