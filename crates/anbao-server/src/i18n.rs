@@ -768,7 +768,6 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "仅用于误报：将该告警的指标值加入白名单“false positives”，检测索引刷新后不再匹配",
         "false positive only: adds the alert's indicator value to the allowlist \"false positives\", so detection stops matching it once the index refreshes",
     ),
-    ("alerts.select_all", "全选", "Select all"),
     ("alerts.bulk", "批量处理所选告警：", "Selected alerts:"),
     ("alerts.bulk_keep_status", "状态不变", "keep status"),
     (

@@ -206,7 +206,8 @@ fn alert_rows(ctx: &Ctx, alerts: &[AlertView], select: bool) -> Markup {
     html! {
         table class="data" id="alerts" {
             thead { tr {
-                @if select { th { input type="checkbox" id="select-all" aria-label=(ctx.t("alerts.select_all")) onclick="for (const c of document.querySelectorAll('input[name=id]')) c.checked = this.checked"; } }
+                // No select-all box: the page's CSP allows no inline script.
+                @if select { th {} }
                 th { (ctx.t("alerts.severity")) } th { (ctx.t("alerts.last_seen")) } th { (ctx.t("alerts.victim")) }
                 th { (ctx.t("alerts.indicator")) } th { (ctx.t("intel.category")) } th { (ctx.t("alerts.rule_match")) }
                 th { (ctx.t("alerts.count")) } th { (ctx.t("field.status")) } th { (ctx.t("alerts.assignee")) }
