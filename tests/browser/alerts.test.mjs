@@ -3,8 +3,8 @@
 // the navigation, see the counts and the stacked chart of detections per
 // hour, filter by victim, open an alert and its evidence, confirm it,
 // record that the subscriber was notified, and see both on the alert and
-// in its change history; then the infected-subscriber view and the
-// detection status page.
+// in its change history; then the infected-subscriber view, a bulk change
+// of that subscriber's alerts, and the detection status page.
 //
 // anbao has no command that writes alerts (the detection pipeline does),
 // so the alerts are inserted into the server's SQLite database with the
@@ -204,6 +204,21 @@ test('a responder triages an alert: chart, filter, evidence, status and action',
     await screenshot('victims');
     await clickAndLoad(first.locator('a').first(), (u) => u.pathname === '/alerts' && u.searchParams.get('victim') === VICTIM);
     assert.equal(await page.locator('table#alerts tbody tr').count(), 2);
+  });
+
+  await step(t, '7b. bulk: select both alerts of the subscriber, acknowledge them and assign them to admin', async () => {
+    const bulk = page.locator('form#alert-bulk-form');
+    for (const box of await bulk.locator('input[name=id]').all()) await box.check();
+    assert.equal(await bulk.locator('input[name=id]:checked').count(), 2);
+    await bulk.locator('select[name=status]').selectOption('acknowledged');
+    await bulk.locator('input[name=assignee]').fill('admin');
+    await clickAndLoad(bulk.locator('button[type=submit]'), (u) => u.pathname === '/alerts' && u.searchParams.get('victim') === VICTIM && u.searchParams.has('ok'));
+    const rows = page.locator('table#alerts tbody tr');
+    assert.deepEqual(await rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-status'), tr.getAttribute('data-assignee')])), [
+      ['acknowledged', 'admin'],
+      ['acknowledged', 'admin'],
+    ]);
+    await screenshot('bulk');
   });
 
   await step(t, '8. the detection status page: no inputs configured here, and how to configure them', async () => {

@@ -5,7 +5,10 @@
 //!
 //! Upserts are machine writes: no audit entry each (a busy sensor would
 //! drown the log). Status changes and actions are people's decisions and
-//! are audited. A bus message's alerts commit together with its stream
+//! are audited, one entry per alert also when many change at once (bulk
+//! triage). Assignment names an active user; marking a false positive may
+//! add the alert's indicator to the "false positives" allowlist so the
+//! detection index stops matching it. A bus message's alerts commit together with its stream
 //! sequence number in `bus_applied`, so a redelivered message changes
 //! nothing the second time.
 
@@ -16,12 +19,18 @@ use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use crate::audit::append;
+use crate::audit::{AuditBatch, append};
 use crate::sql::{Bind, Sql};
 use crate::{Actor, Result, Store, StoreError, ts_col};
 
 /// Alert statuses, in workflow order.
 pub const ALERT_STATUSES: [&str; 5] = ["new", "acknowledged", "confirmed", "false_positive", "resolved"];
+
+/// The allowlist that false positives' indicators are added to.
+pub const FALSE_POSITIVE_ALLOWLIST: &str = "false positives";
+
+/// Most alerts one bulk change takes.
+pub const MAX_BULK_ALERTS: usize = 1000;
 
 /// Actions recorded against an alert.
 pub const ALERT_ACTIONS: [&str; 6] = ["notified", "blocklisted", "rpz", "sinkholed", "note", "escalated"];
@@ -80,6 +89,8 @@ pub struct StoredAlert {
     pub sensor: String,
     pub evidence: serde_json::Value,
     pub status: String,
+    /// The user working the alert; empty: nobody.
+    pub assignee: String,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: Timestamp,
     #[serde(with = "time::serde::rfc3339")]
@@ -108,6 +119,17 @@ pub struct AlertFilter {
     pub q: Option<String>,
     /// Last seen at or after.
     pub since: Option<Timestamp>,
+    /// Only alerts assigned to this user; `Some("")`: only unassigned ones.
+    pub assignee: Option<String>,
+}
+
+/// A triage change applied to many alerts at once.
+#[derive(Clone, Debug, Default)]
+pub struct BulkTriage {
+    pub ids: Vec<i64>,
+    pub status: Option<String>,
+    /// A user name; `Some("")` unassigns.
+    pub assignee: Option<String>,
 }
 
 /// One infected subscriber: what the victim view lists.
@@ -132,6 +154,81 @@ pub struct Applied {
     pub updated: u64,
     /// The bus message was applied before: nothing changed.
     pub duplicate: bool,
+    /// Detections dropped by a suppression rule.
+    pub suppressed: u64,
+}
+
+/// A suppression rule: until `until`, detections matching every non-empty
+/// condition are dropped (and counted in `suppressed`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct AlertSuppression {
+    pub id: i64,
+    pub rule: String,
+    pub category: String,
+    /// The victim starts with this (`10.1.` or a whole address).
+    pub victim_prefix: String,
+    /// The indicator, `*` matching any run of characters (`*.cdn.example`).
+    pub indicator_pattern: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub until: Timestamp,
+    pub reason: String,
+    /// Detections dropped so far.
+    pub suppressed: i64,
+    pub created_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: Timestamp,
+}
+
+/// What a new suppression rule says.
+#[derive(Clone, Debug, Default)]
+pub struct NewSuppression {
+    pub rule: String,
+    pub category: String,
+    pub victim_prefix: String,
+    pub indicator_pattern: String,
+    pub until: Option<Timestamp>,
+    pub reason: String,
+}
+
+impl AlertSuppression {
+    /// Whether the rule drops `d` (the expiry is the caller's).
+    pub fn matches(&self, d: &AlertDraft) -> bool {
+        (self.rule.is_empty() || self.rule == d.rule)
+            && (self.category.is_empty() || self.category == d.category)
+            && d.victim.starts_with(&self.victim_prefix)
+            && (self.indicator_pattern.is_empty() || glob(&self.indicator_pattern, &d.indicator.to_ascii_lowercase()))
+    }
+}
+
+/// `pattern` (lower case, `*` for any run of characters) matches all of `text`.
+fn glob(pattern: &str, text: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let first = parts.next().unwrap_or_default();
+    let Some(mut rest) = text.strip_prefix(first) else { return false };
+    let tail: Vec<&str> = parts.collect();
+    let Some((last, middle)) = tail.split_last() else { return rest.is_empty() };
+    for part in middle {
+        match rest.find(part) {
+            Some(at) => rest = rest.get(at + part.len()..).unwrap_or_default(),
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
+fn suppression_of(row: &AnyRow) -> Result<AlertSuppression> {
+    Ok(AlertSuppression {
+        id: row.try_get("id")?,
+        rule: row.try_get("rule")?,
+        category: row.try_get("category")?,
+        victim_prefix: row.try_get("victim_prefix")?,
+        indicator_pattern: row.try_get("indicator_pattern")?,
+        until: ts_col(row, "until")?,
+        reason: row.try_get("reason")?,
+        suppressed: row.try_get("suppressed")?,
+        created_by: row.try_get("created_by")?,
+        created_at: ts_col(row, "created_at")?,
+    })
 }
 
 fn alert_of(row: &AnyRow) -> Result<StoredAlert> {
@@ -155,6 +252,7 @@ fn alert_of(row: &AnyRow) -> Result<StoredAlert> {
         sensor: row.try_get("sensor")?,
         evidence: serde_json::from_str(&evidence).unwrap_or(serde_json::Value::String(evidence)),
         status: row.try_get("status")?,
+        assignee: row.try_get("assignee")?,
         created_at: ts_col(row, "created_at")?,
         updated_at: ts_col(row, "updated_at")?,
     })
@@ -209,7 +307,42 @@ fn filter_sql(filter: &AlertFilter) -> Sql {
     if let Some(t) = filter.since {
         sql.push(" AND last_seen >= ").bind(Bind::Text(format_ts(t)));
     }
+    if let Some(a) = &filter.assignee {
+        sql.push(" AND assignee = ").bind(Bind::Text(a.clone()));
+    }
     sql
+}
+
+fn check_status(status: &str) -> Result<()> {
+    if ALERT_STATUSES.contains(&status) {
+        Ok(())
+    } else {
+        Err(Invalid::field("status", format!("one of {}", ALERT_STATUSES.join(", "))).into())
+    }
+}
+
+/// An assignee must be an active user (empty: unassign).
+async fn check_assignee(tx: &mut crate::WriteTx, assignee: &str) -> Result<()> {
+    if assignee.is_empty() {
+        return Ok(());
+    }
+    let row =
+        sqlx::query("SELECT disabled FROM users WHERE username = $1").bind(assignee).fetch_optional(&mut **tx).await?;
+    match row {
+        Some(r) if !crate::bool_col(&r, "disabled")? => Ok(()),
+        Some(_) => Err(Invalid::field("assignee", format!("user {assignee:?} is disabled")).into()),
+        None => Err(Invalid::field("assignee", format!("no user {assignee:?}")).into()),
+    }
+}
+
+/// Status and assignee of an alert before a change; not found names it.
+async fn triage_state(tx: &mut crate::WriteTx, id: i64) -> Result<(String, String)> {
+    let row = sqlx::query("SELECT status, assignee FROM alerts WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut **tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("alert", id))?;
+    Ok((row.try_get("status")?, row.try_get("assignee")?))
 }
 
 impl Store {
@@ -234,7 +367,23 @@ impl Store {
                 return Ok(out);
             }
         }
+        let rules = sqlx::query("SELECT * FROM alert_suppressions WHERE until > $1")
+            .bind(&now)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(suppression_of)
+            .collect::<Result<Vec<_>>>()?;
         for d in drafts {
+            if let Some(rule) = rules.iter().find(|r| r.matches(d)) {
+                sqlx::query("UPDATE alert_suppressions SET suppressed = suppressed + $1 WHERE id = $2")
+                    .bind(d.count)
+                    .bind(rule.id)
+                    .execute(&mut *tx)
+                    .await?;
+                out.suppressed += 1;
+                continue;
+            }
             let (first, last) = (format_ts(d.first_seen), format_ts(d.last_seen));
             let existing = sqlx::query("SELECT id FROM alerts WHERE dedup_key = $1")
                 .bind(&d.dedup_key)
@@ -411,10 +560,47 @@ impl Store {
 
     /// Sets an alert's status (audited).
     pub async fn set_alert_status(&self, actor: &Actor, id: i64, status: &str) -> Result<StoredAlert> {
-        if !ALERT_STATUSES.contains(&status) {
-            return Err(Invalid::field("status", format!("one of {}", ALERT_STATUSES.join(", "))).into());
+        self.set_alert_status_allowlisting(actor, id, status, false).await
+    }
+
+    /// Sets an alert's status (audited); with `allowlist` and status
+    /// `false_positive`, also adds the alert's indicator value to the
+    /// [`FALSE_POSITIVE_ALLOWLIST`] (created on first use, audited as an
+    /// allowlist change), so the detection index stops matching it at its
+    /// next refresh.
+    pub async fn set_alert_status_allowlisting(
+        &self,
+        actor: &Actor,
+        id: i64,
+        status: &str,
+        allowlist: bool,
+    ) -> Result<StoredAlert> {
+        check_status(status)?;
+        if allowlist && status != "false_positive" {
+            return Err(Invalid::field("allowlist", "only with status false_positive").into());
         }
         let before = self.alert(id).await?;
+        if allowlist {
+            let value = before.indicator.trim();
+            if value.is_empty() || value.contains(['\n', '\r']) {
+                return Err(Invalid::field("allowlist", "the alert names no indicator value to allowlist").into());
+            }
+            let list = self.intel_allowlists().await?.into_iter().find(|l| l.name == FALSE_POSITIVE_ALLOWLIST);
+            let (list_type, description, mut entries, enabled) = match list {
+                Some(l) => (l.list_type, l.description, l.entries, l.enabled),
+                None => (
+                    "string".to_owned(),
+                    "Indicator values of alerts marked false positive".to_owned(),
+                    Vec::new(),
+                    true,
+                ),
+            };
+            if !entries.iter().any(|e| e == value) {
+                entries.push(value.to_owned());
+                self.intel_save_allowlist(actor, FALSE_POSITIVE_ALLOWLIST, &list_type, &description, &entries, enabled)
+                    .await?;
+            }
+        }
         let now = self.now_text();
         let mut tx = self.write_tx().await?;
         sqlx::query("UPDATE alerts SET status = $1, updated_at = $2 WHERE id = $3")
@@ -423,6 +609,10 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        let mut after = serde_json::json!({"status": status});
+        if allowlist {
+            after["allowlisted"] = serde_json::Value::String(before.indicator.clone());
+        }
         append(
             &mut tx,
             &now,
@@ -432,11 +622,98 @@ impl Store {
             &id.to_string(),
             None,
             Some(&serde_json::json!({"status": before.status})),
-            Some(&serde_json::json!({"status": status})),
+            Some(&after),
         )
         .await?;
         tx.commit().await?;
         self.alert(id).await
+    }
+
+    /// Assigns an alert to an active user, or unassigns it with an empty
+    /// name (audited).
+    pub async fn assign_alert(&self, actor: &Actor, id: i64, assignee: &str) -> Result<StoredAlert> {
+        let assignee = assignee.trim();
+        let now = self.now_text();
+        let mut tx = self.write_tx().await?;
+        let (_, before) = triage_state(&mut tx, id).await?;
+        check_assignee(&mut tx, assignee).await?;
+        sqlx::query("UPDATE alerts SET assignee = $1, updated_at = $2 WHERE id = $3")
+            .bind(assignee)
+            .bind(&now)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        append(
+            &mut tx,
+            &now,
+            actor,
+            "alert.assign",
+            "alert",
+            &id.to_string(),
+            None,
+            Some(&serde_json::json!({"assignee": before})),
+            Some(&serde_json::json!({"assignee": assignee})),
+        )
+        .await?;
+        tx.commit().await?;
+        self.alert(id).await
+    }
+
+    /// Sets status and/or assignee of many alerts in one transaction, one
+    /// audit entry per alert (`alert.bulk`). All or nothing: an unknown id,
+    /// status or assignee changes none. Returns how many alerts changed.
+    pub async fn bulk_triage_alerts(&self, actor: &Actor, change: &BulkTriage) -> Result<u64> {
+        if change.ids.is_empty() || change.ids.len() > MAX_BULK_ALERTS {
+            return Err(Invalid::field("ids", format!("1 to {MAX_BULK_ALERTS} alert ids")).into());
+        }
+        if change.status.is_none() && change.assignee.is_none() {
+            return Err(Invalid::field("status", "a status or an assignee to set").into());
+        }
+        if let Some(s) = &change.status {
+            check_status(s)?;
+        }
+        let assignee = change.assignee.as_deref().map(str::trim);
+        let mut ids = change.ids.clone();
+        ids.sort_unstable();
+        ids.dedup();
+        let now = self.now_text();
+        let mut tx = self.write_tx().await?;
+        if let Some(a) = assignee {
+            check_assignee(&mut tx, a).await?;
+        }
+        let mut batch = AuditBatch::start(&mut tx).await?;
+        let mut changed = 0;
+        for id in ids {
+            let (status_before, assignee_before) = triage_state(&mut tx, id).await?;
+            let status = change.status.clone().unwrap_or_else(|| status_before.clone());
+            let who = assignee.map_or_else(|| assignee_before.clone(), str::to_owned);
+            if status == status_before && who == assignee_before {
+                continue;
+            }
+            sqlx::query("UPDATE alerts SET status = $1, assignee = $2, updated_at = $3 WHERE id = $4")
+                .bind(&status)
+                .bind(&who)
+                .bind(&now)
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
+            batch
+                .append(
+                    &mut tx,
+                    &now,
+                    actor,
+                    "alert.bulk",
+                    "alert",
+                    &id.to_string(),
+                    None,
+                    Some(&serde_json::json!({"status": status_before, "assignee": assignee_before})),
+                    Some(&serde_json::json!({"status": status, "assignee": who})),
+                )
+                .await?;
+            changed += 1;
+        }
+        tx.commit().await?;
+        Ok(changed)
     }
 
     /// Records what was done about an alert (audited).
@@ -528,11 +805,130 @@ impl Store {
         Ok(out)
     }
 
+    /// Adds a suppression rule (audited). At least one condition, an
+    /// expiry in the future and a reason are required.
+    pub async fn create_alert_suppression(&self, actor: &Actor, new: &NewSuppression) -> Result<AlertSuppression> {
+        let clean = |s: &str| s.trim().to_owned();
+        let (rule, category, victim_prefix) = (clean(&new.rule), clean(&new.category), clean(&new.victim_prefix));
+        let pattern = new.indicator_pattern.trim().to_ascii_lowercase();
+        for (field, v) in [
+            ("rule", &rule),
+            ("category", &category),
+            ("victim_prefix", &victim_prefix),
+            ("indicator_pattern", &pattern),
+        ] {
+            if v.len() > 500 || v.chars().any(char::is_control) {
+                return Err(Invalid::field(field, "at most 500 characters, no control characters").into());
+            }
+        }
+        if rule.is_empty() && category.is_empty() && victim_prefix.is_empty() && pattern.trim_matches('*').is_empty() {
+            return Err(Invalid::field(
+                "rule",
+                "at least one condition: rule, category, victim prefix or indicator pattern",
+            )
+            .into());
+        }
+        let reason = new.reason.trim();
+        if reason.is_empty() || reason.len() > 2000 {
+            return Err(Invalid::field("reason", "a reason of 1–2000 characters").into());
+        }
+        let now = self.clock().now();
+        let until = match new.until {
+            Some(t) if t > now => t,
+            _ => return Err(Invalid::field("until", "an expiry in the future").into()),
+        };
+        let now_text = format_ts(now);
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(
+            "INSERT INTO alert_suppressions (rule, category, victim_prefix, indicator_pattern, until, reason, \
+             created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(&rule)
+        .bind(&category)
+        .bind(&victim_prefix)
+        .bind(&pattern)
+        .bind(format_ts(until))
+        .bind(reason)
+        .bind(&actor.name)
+        .bind(&now_text)
+        .fetch_one(&mut *tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        let row = sqlx::query("SELECT * FROM alert_suppressions WHERE id = $1").bind(id).fetch_one(&mut *tx).await?;
+        let created = suppression_of(&row)?;
+        let after = serde_json::to_value(&created).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        append(
+            &mut tx,
+            &now_text,
+            actor,
+            "alert.suppression.create",
+            "alert_suppression",
+            &id.to_string(),
+            None,
+            None,
+            Some(&after),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(created)
+    }
+
+    /// Suppression rules, those still in force first, newest first.
+    pub async fn alert_suppressions(&self) -> Result<Vec<AlertSuppression>> {
+        let rows =
+            sqlx::query("SELECT * FROM alert_suppressions ORDER BY until DESC, id DESC").fetch_all(self.pool()).await?;
+        rows.iter().map(suppression_of).collect()
+    }
+
+    /// Removes a suppression rule (audited).
+    pub async fn delete_alert_suppression(&self, actor: &Actor, id: i64) -> Result<()> {
+        let now = self.now_text();
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query("SELECT * FROM alert_suppressions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("alert suppression", id))?;
+        let before = serde_json::to_value(suppression_of(&row)?).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        sqlx::query("DELETE FROM alert_suppressions WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        append(
+            &mut tx,
+            &now,
+            actor,
+            "alert.suppression.delete",
+            "alert_suppression",
+            &id.to_string(),
+            None,
+            Some(&before),
+            None,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Forgets applied bus sequence numbers older than `before` (the bus
     /// will not redeliver them).
     pub async fn prune_bus_applied(&self, before: Timestamp) -> Result<u64> {
         let done =
             sqlx::query("DELETE FROM bus_applied WHERE at < $1").bind(format_ts(before)).execute(self.pool()).await?;
         Ok(done.rows_affected())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::glob;
+
+    #[test]
+    fn globs_match_whole_values() {
+        assert!(glob("*.cdn.example", "a.b.cdn.example"));
+        assert!(!glob("*.cdn.example", "cdn.example"));
+        assert!(glob("evil.example", "evil.example"));
+        assert!(!glob("evil.example", "evil.example.org"));
+        assert!(glob("a*b*c", "aXXbYYc"));
+        assert!(!glob("a*b*c", "aXXc"));
+        assert!(glob("*", ""));
+        assert!(!glob("ab*ba", "aba"), "the parts may not overlap");
     }
 }

@@ -43,8 +43,8 @@ use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{Any, AnyPool, Connection, Executor, Row, Transaction};
 
 pub use alerts::{
-    ALERT_ACTIONS, ALERT_STATUSES, AlertAction, AlertDraft, AlertFilter, Applied, SYSTEM_ALERT_ACTIONS, StoredAlert,
-    Victim,
+    ALERT_ACTIONS, ALERT_STATUSES, AlertAction, AlertDraft, AlertFilter, AlertSuppression, Applied, BulkTriage,
+    FALSE_POSITIVE_ALLOWLIST, MAX_BULK_ALERTS, NewSuppression, SYSTEM_ALERT_ACTIONS, StoredAlert, Victim,
 };
 pub use assessments::{
     Assessment, AssessmentItem, Evidence, ItemResult, MAX_EVIDENCE_BYTES, RemediationTask, parse_due,

@@ -87,6 +87,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0012_incidents.sql"),
         postgres: include_str!("../migrations/postgres/0012_incidents.sql"),
     },
+    Migration {
+        version: 13,
+        name: "alert_triage",
+        sqlite: include_str!("../migrations/sqlite/0013_alert_triage.sql"),
+        postgres: include_str!("../migrations/postgres/0013_alert_triage.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.

@@ -1,8 +1,10 @@
 //! `/api/v1/alerts`: detection alerts (issue #5; R3.1–R3.3 monitoring, R3.8
 //! notifying infected subscribers). List and filter them, read one with its
 //! evidence and the actions taken, set its status, record what was done
-//! (subscriber notified, blocklisted, RPZ, sinkholed, escalated, a note),
-//! and the summaries behind the pages: infected subscribers and detections
+//! (subscriber notified, blocklisted, RPZ, sinkholed, escalated, a note —
+//! notes are the comments), assign it to a user, mark it a false positive
+//! that allowlists its indicator, change many at once (bulk), and the
+//! summaries behind the pages: infected subscribers and detections
 //! per hour and category.
 //!
 //! Reading needs `ReadAlerts`; status changes and actions need
@@ -12,7 +14,9 @@
 use anbao_model::clock::{format_ts, parse_ts};
 use anbao_model::subscriber::mask_address;
 use anbao_model::{Permission, Timestamp};
-use anbao_store::{ALERT_STATUSES, AlertAction, AlertFilter, StoredAlert, Victim};
+use anbao_store::{
+    ALERT_STATUSES, AlertAction, AlertFilter, AlertSuppression, BulkTriage, NewSuppression, StoredAlert, Victim,
+};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -82,6 +86,8 @@ pub struct AlertView {
     pub evidence: serde_json::Value,
     /// new, acknowledged, confirmed, false_positive or resolved.
     pub status: String,
+    /// The user working the alert; empty: nobody.
+    pub assignee: String,
     pub created_at: String,
     pub updated_at: String,
 }
@@ -107,6 +113,7 @@ impl From<&StoredAlert> for AlertView {
             sensor: a.sensor.clone(),
             evidence: a.evidence.clone(),
             status: a.status.clone(),
+            assignee: a.assignee.clone(),
             created_at: format_ts(a.created_at),
             updated_at: format_ts(a.updated_at),
         }
@@ -232,6 +239,8 @@ pub struct AlertQuery {
     pub q: Option<String>,
     /// Only alerts last seen at or after this RFC 3339 instant.
     pub since: Option<String>,
+    /// Only alerts assigned to this user; `-`: only unassigned ones.
+    pub assignee: Option<String>,
     /// Skip this many alerts.
     pub offset: Option<i64>,
     /// At most this many (default 100, at most 1000).
@@ -274,19 +283,28 @@ pub(crate) fn alert_filter(
         victim: text_param("victim", victim)?,
         q: text_param("q", q)?,
         since,
+        assignee: None,
     })
+}
+
+/// The assignee filter as given: a user name, `-` for unassigned alerts,
+/// empty for any.
+pub(crate) fn assignee_filter(value: Option<&str>) -> Result<Option<String>, ApiError> {
+    Ok(text_param("assignee", value)?.map(|a| if a == "-" { String::new() } else { a }))
 }
 
 impl AlertQuery {
     fn filter(&self) -> Result<AlertFilter, ApiError> {
-        alert_filter(
+        let mut filter = alert_filter(
             self.status.as_deref(),
             self.category.as_deref(),
             self.rule.as_deref(),
             self.victim.as_deref(),
             self.q.as_deref(),
             self.since.as_deref(),
-        )
+        )?;
+        filter.assignee = assignee_filter(self.assignee.as_deref())?;
+        Ok(filter)
     }
 }
 
@@ -344,6 +362,35 @@ pub async fn get(
 pub struct StatusBody {
     /// new, acknowledged, confirmed, false_positive or resolved.
     pub status: String,
+    /// With status false_positive: also add the alert's indicator value to
+    /// the allowlist "false positives" (made on first use), so detection
+    /// stops matching it once the index refreshes.
+    #[serde(default)]
+    pub allowlist: bool,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignBody {
+    /// The user name of an active user; empty: unassign.
+    pub assignee: String,
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkBody {
+    /// The alerts to change (1 to 1000).
+    pub ids: Vec<i64>,
+    /// The status to set on each.
+    pub status: Option<String>,
+    /// The user to assign each to (an active user; empty: unassign).
+    pub assignee: Option<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct BulkResult {
+    /// Alerts that changed (those already so are left alone).
+    pub changed: u64,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -369,8 +416,44 @@ pub async fn set_status(
     Path(id): Path<i64>,
     JsonBody(body): JsonBody<StatusBody>,
 ) -> Result<Json<AlertView>, ApiError> {
-    let alert = state.store.set_alert_status(&p.actor(&client), id, body.status.trim()).await?;
+    let alert =
+        state.store.set_alert_status_allowlisting(&p.actor(&client), id, body.status.trim(), body.allowlist).await?;
     Ok(Json((&alert).into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/assign", tag = "alerts",
+    params(("id" = i64, Path, description = "alert id")),
+    request_body = AssignBody,
+    responses((status = 200, body = AlertView, description = "the alert as it is now (the change is audited)"),
+        (status = 404, body = ErrorBody),
+        (status = 422, body = ErrorBody, description = "no such active user (field assignee)")))]
+pub async fn assign(
+    State(state): State<AppState>,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+    JsonBody(body): JsonBody<AssignBody>,
+) -> Result<Json<AlertView>, ApiError> {
+    let alert = state.store.assign_alert(&p.actor(&client), id, &body.assignee).await?;
+    Ok(Json((&alert).into()))
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/bulk", tag = "alerts",
+    request_body = BulkBody,
+    responses((status = 200, body = BulkResult, description = "all changed in one transaction, one audit entry per alert"),
+        (status = 404, body = ErrorBody, description = "an id names no alert: nothing changed"),
+        (status = 422, body = ErrorBody, description = "no ids or more than 1000 (field ids), an unknown status or \
+            none to set (field status), no such active user (field assignee): nothing changed")))]
+pub async fn bulk(
+    State(state): State<AppState>,
+    p: Principal,
+    client: ClientAddr,
+    JsonBody(body): JsonBody<BulkBody>,
+) -> Result<Json<BulkResult>, ApiError> {
+    let change =
+        BulkTriage { ids: body.ids, status: body.status.map(|s| s.trim().to_owned()), assignee: body.assignee };
+    let changed = state.store.bulk_triage_alerts(&p.actor(&client), &change).await?;
+    Ok(Json(BulkResult { changed }))
 }
 
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/actions", tag = "alerts",
@@ -388,6 +471,116 @@ pub async fn add_action(
 ) -> Result<(StatusCode, Json<ActionView>), ApiError> {
     let action = state.store.add_alert_action(&p.actor(&client), id, body.action.trim(), &body.detail).await?;
     Ok((StatusCode::CREATED, Json((&action).into())))
+}
+
+// ---------------------------------------------------------------------------
+// Suppression rules.
+
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct SuppressionView {
+    pub id: i64,
+    /// Only detections of this rule (empty: any).
+    pub rule: String,
+    /// Only this category (empty: any).
+    pub category: String,
+    /// Only victims starting with this (empty: any).
+    pub victim_prefix: String,
+    /// Only indicators matching this, `*` for any run of characters (empty: any).
+    pub indicator_pattern: String,
+    /// In force until then.
+    pub until: String,
+    pub reason: String,
+    /// Whether it is still in force.
+    pub active: bool,
+    /// Detections (events) dropped so far.
+    pub suppressed: i64,
+    pub created_by: String,
+    pub created_at: String,
+}
+
+impl SuppressionView {
+    pub(crate) fn of(s: &AlertSuppression, now: Timestamp) -> Self {
+        SuppressionView {
+            id: s.id,
+            rule: s.rule.clone(),
+            category: s.category.clone(),
+            victim_prefix: s.victim_prefix.clone(),
+            indicator_pattern: s.indicator_pattern.clone(),
+            until: format_ts(s.until),
+            reason: s.reason.clone(),
+            active: s.until > now,
+            suppressed: s.suppressed,
+            created_by: s.created_by.clone(),
+            created_at: format_ts(s.created_at),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressionBody {
+    #[serde(default)]
+    pub rule: String,
+    #[serde(default)]
+    pub category: String,
+    #[serde(default)]
+    pub victim_prefix: String,
+    #[serde(default)]
+    pub indicator_pattern: String,
+    /// RFC 3339 expiry, in the future.
+    pub until: String,
+    pub reason: String,
+}
+
+/// The store's form of a new rule; an unreadable expiry names `until`.
+pub(crate) fn new_suppression(body: SuppressionBody) -> Result<NewSuppression, ApiError> {
+    let until = parse_ts(body.until.trim())
+        .map_err(|_| ApiError::field("until", format!("{:?} is not an RFC 3339 time", body.until)))?;
+    Ok(NewSuppression {
+        rule: body.rule,
+        category: body.category,
+        victim_prefix: body.victim_prefix,
+        indicator_pattern: body.indicator_pattern,
+        until: Some(until),
+        reason: body.reason,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts/suppressions", tag = "alerts",
+    responses((status = 200, body = [SuppressionView], description = "suppression rules, latest expiry first")))]
+pub async fn suppressions(State(state): State<AppState>) -> Result<Json<Vec<SuppressionView>>, ApiError> {
+    let now = state.store.clock().now();
+    let rules = state.store.alert_suppressions().await?;
+    Ok(Json(rules.iter().map(|r| SuppressionView::of(r, now)).collect()))
+}
+
+#[utoipa::path(post, path = "/api/v1/alerts/suppressions", tag = "alerts",
+    request_body = SuppressionBody,
+    responses((status = 201, body = SuppressionView, description = "the rule (audited); matching detections are \
+            dropped and counted until it expires"),
+        (status = 422, body = ErrorBody, description = "no condition (field rule), no reason (field reason), an \
+            expiry not in the future (field until)")))]
+pub async fn create_suppression(
+    State(state): State<AppState>,
+    p: Principal,
+    client: ClientAddr,
+    JsonBody(body): JsonBody<SuppressionBody>,
+) -> Result<(StatusCode, Json<SuppressionView>), ApiError> {
+    let created = state.store.create_alert_suppression(&p.actor(&client), &new_suppression(body)?).await?;
+    Ok((StatusCode::CREATED, Json(SuppressionView::of(&created, state.store.clock().now()))))
+}
+
+#[utoipa::path(delete, path = "/api/v1/alerts/suppressions/{id}", tag = "alerts",
+    params(("id" = i64, Path, description = "suppression rule id")),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_suppression(
+    State(state): State<AppState>,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    state.store.delete_alert_suppression(&p.actor(&client), id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 // ---------------------------------------------------------------------------

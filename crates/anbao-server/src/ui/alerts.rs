@@ -2,7 +2,10 @@
 //! counts by status, a chart of detections per hour by category and
 //! filters; one alert with its evidence, status and the actions taken
 //! (subscriber notified, blocklisted, …); and the infected subscribers, the
-//! worklist for notifying them and recording the disposal. The JSON API
+//! worklist for notifying them and recording the disposal. Triage: assign
+//! an alert to a user, comment (a `note` action), mark it a false positive
+//! that allowlists its indicator, and change many at once from the list
+//! (checkboxes and the bulk form). The JSON API
 //! (`api::alerts`) does the reading; the store audits every change.
 
 use std::borrow::Cow;
@@ -11,7 +14,7 @@ use std::collections::BTreeMap;
 use anbao_intel::Category;
 use anbao_model::Permission;
 use anbao_model::clock::format_ts;
-use anbao_store::{ALERT_ACTIONS, ALERT_STATUSES, AlertFilter};
+use anbao_store::{ALERT_ACTIONS, ALERT_STATUSES, AlertFilter, BulkTriage, NewSuppression, UserFilter};
 use axum::extract::State;
 use axum::response::Response;
 use maud::{Markup, html};
@@ -22,8 +25,8 @@ use super::intel::category_key;
 use super::{Ctx, Flash, after_change, flash, short_time, urlencode};
 use crate::AppState;
 use crate::api::alerts::{
-    AlertView, DEFAULT_HOURS, alert_detail, alert_filter, alert_page, hour_counts, masks_subscribers, span_start,
-    victims_of,
+    AlertView, DEFAULT_HOURS, SuppressionView, alert_detail, alert_filter, alert_page, assignee_filter, hour_counts,
+    masks_subscribers, span_start, victims_of,
 };
 use crate::auth::{ClientAddr, Principal};
 use crate::error::ApiError;
@@ -31,6 +34,9 @@ use crate::extract::{FormBody, Path, Query};
 
 const LIST: &str = "/alerts";
 const VICTIMS: &str = "/alerts/victims";
+const SUPPRESSIONS: &str = "/alerts/suppressions";
+/// Longest suppression the form offers: 90 days.
+const MAX_SUPPRESSION_HOURS: i64 = 24 * 90;
 /// Alerts per page of the list.
 const PAGE: i64 = 50;
 /// Subscribers the victim view lists at most.
@@ -111,6 +117,7 @@ pub(crate) fn alerts_nav(ctx: &Ctx) -> Markup {
         p class="actions" id="alerts-nav" {
             a href=(LIST) id="alerts-list-link" { (ctx.t("nav.alerts")) } " · "
             a href=(VICTIMS) id="alerts-victims-link" { (ctx.t("nav.alert_victims")) } " · "
+            a href=(SUPPRESSIONS) id="alerts-suppressions-link" { (ctx.t("alerts.suppressions")) } " · "
             a href="/detection" id="detection-link" { (ctx.t("nav.detection")) } " · "
             a href="/flows" id="flows-link" { (ctx.t("nav.flows")) }
         }
@@ -127,6 +134,7 @@ pub struct ListQuery {
     rule: Option<String>,
     victim: Option<String>,
     q: Option<String>,
+    assignee: Option<String>,
     offset: Option<i64>,
     ok: Option<String>,
     error: Option<String>,
@@ -134,7 +142,9 @@ pub struct ListQuery {
 
 /// The query string that repeats `filter` (for paging links).
 fn filter_query(filter: &AlertFilter) -> String {
+    let assignee = filter.assignee.as_ref().map(|a| if a.is_empty() { "-".to_owned() } else { a.clone() });
     let pairs = [
+        ("assignee", &assignee),
         ("status", &filter.status),
         ("category", &filter.category),
         ("rule", &filter.rule),
@@ -195,17 +205,20 @@ fn category_options(ctx: &Ctx, seen: &[Series], selected: Option<&str>) -> Marku
     }
 }
 
-fn alert_rows(ctx: &Ctx, alerts: &[AlertView]) -> Markup {
+fn alert_rows(ctx: &Ctx, alerts: &[AlertView], select: bool) -> Markup {
     html! {
         table class="data" id="alerts" {
             thead { tr {
+                // No select-all box: the page's CSP allows no inline script.
+                @if select { th {} }
                 th { (ctx.t("alerts.severity")) } th { (ctx.t("alerts.last_seen")) } th { (ctx.t("alerts.victim")) }
                 th { (ctx.t("alerts.indicator")) } th { (ctx.t("intel.category")) } th { (ctx.t("alerts.rule_match")) }
-                th { (ctx.t("alerts.count")) } th { (ctx.t("field.status")) }
+                th { (ctx.t("alerts.count")) } th { (ctx.t("field.status")) } th { (ctx.t("alerts.assignee")) }
             } }
             tbody {
                 @for a in alerts {
-                    tr data-alert=(a.id) data-victim=(a.victim) data-status=(a.status) {
+                    tr data-alert=(a.id) data-victim=(a.victim) data-status=(a.status) data-assignee=(a.assignee) {
+                        @if select { td { input type="checkbox" name="id" value=(a.id) aria-label={ (ctx.t("alerts.alert")) " " (a.id) }; } }
                         td { (severity_badge(ctx, a.severity)) }
                         td class="nowrap" { (a.last_seen.get(..16).unwrap_or(&a.last_seen).replace('T', " ")) }
                         td {
@@ -221,6 +234,7 @@ fn alert_rows(ctx: &Ctx, alerts: &[AlertView]) -> Markup {
                         }
                         td { (a.count) }
                         td { (status_badge(ctx, &a.status)) }
+                        td class="assignee" { (a.assignee) }
                     }
                 }
             }
@@ -237,13 +251,18 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQ
         q.victim.as_deref(),
         q.q.as_deref(),
         None,
-    ) {
+    )
+    .and_then(|mut filter| {
+        filter.assignee = assignee_filter(q.assignee.as_deref())?;
+        Ok(filter)
+    }) {
         Ok(filter) => filter,
         Err(e) => {
             f.error = Some(e.message);
             AlertFilter::default()
         }
     };
+    let triage = ctx.can(Permission::TriageAlerts);
     let offset = q.offset.unwrap_or(0).max(0);
     let mask = masks_subscribers(ctx.principal.as_ref());
     let page = alert_page(&state, &filter, offset, PAGE, mask).await?;
@@ -277,13 +296,32 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(q): Query<ListQ
             input name="rule" value=(filter.rule.clone().unwrap_or_default()) placeholder=(ctx.t("alerts.rule")) size="10";
             input name="victim" value=(filter.victim.clone().unwrap_or_default()) placeholder=(ctx.t("alerts.victim"));
             input name="q" value=(filter.q.clone().unwrap_or_default()) placeholder=(ctx.t("alerts.search"));
+            input name="assignee" value=(filter.assignee.as_ref().map(|a| if a.is_empty() { "-" } else { a.as_str() }).unwrap_or_default())
+                placeholder=(ctx.t("alerts.assignee")) title=(ctx.t("alerts.assignee_filter_help")) size="12";
             button type="submit" { (ctx.t("action.filter")) }
         }
         p class="small" id="alerts-shown" {
             (ctx.t("alerts.matching")) " " strong id="alerts-matching" { (page.total) }
             @if !page.alerts.is_empty() { " · " (offset + 1) "–" (shown_to) }
         }
-        (alert_rows(&ctx, &page.alerts))
+        @if triage {
+            form method="post" action="/alerts/bulk" id="alert-bulk-form" {
+                (ctx.csrf_field())
+                input type="hidden" name="back" value={ (LIST) "?" (query) "&offset=" (offset) };
+                p class="filters" {
+                    (ctx.t("alerts.bulk")) " "
+                    select name="status" aria-label=(ctx.t("field.status")) {
+                        option value="" { (ctx.t("alerts.bulk_keep_status")) }
+                        @for s in ALERT_STATUSES { option value=(s) { (ctx.t(status_key(s))) } }
+                    }
+                    input name="assignee" placeholder=(ctx.t("alerts.assignee")) title=(ctx.t("alerts.bulk_assignee_help")) size="12";
+                    button type="submit" { (ctx.t("alerts.bulk_apply")) }
+                }
+                (alert_rows(&ctx, &page.alerts, true))
+            }
+        } @else {
+            (alert_rows(&ctx, &page.alerts, false))
+        }
         p class="pager" {
             @if offset > 0 {
                 a href={ (LIST) "?" (query) "&offset=" ((offset - PAGE).max(0)) } id="previous-page" { "← " (ctx.t("action.previous")) }
@@ -311,7 +349,24 @@ fn status_form(ctx: &Ctx, a: &AlertView) -> Markup {
             select name="status" aria-label=(ctx.t("field.status")) {
                 @for s in ALERT_STATUSES { option value=(s) selected[a.status == s] { (ctx.t(status_key(s))) } }
             }
+            label class="inline" title=(ctx.t("alerts.allowlist_help")) {
+                input type="checkbox" name="allowlist" value="1" id="alert-allowlist";
+                " " (ctx.t("alerts.allowlist"))
+            }
             button type="submit" { (ctx.t("alerts.set_status")) }
+        }
+    }
+}
+
+fn assign_form(ctx: &Ctx, a: &AlertView, users: &[String]) -> Markup {
+    html! {
+        form method="post" action={ "/alerts/" (a.id) "/assign" } id="alert-assign-form" class="filters" {
+            (ctx.csrf_field())
+            select name="assignee" aria-label=(ctx.t("alerts.assignee")) {
+                option value="" selected[a.assignee.is_empty()] { (ctx.t("alerts.unassigned")) }
+                @for u in users { option value=(u) selected[a.assignee == *u] { (u) } }
+            }
+            button type="submit" { (ctx.t("alerts.assign")) }
         }
     }
 }
@@ -340,6 +395,12 @@ pub async fn detail(
     let a = &d.alert;
     let summary = a.evidence.get("summary").and_then(serde_json::Value::as_str);
     let triage = ctx.can(Permission::TriageAlerts);
+    let users: Vec<String> = if triage {
+        let all = state.store.list_users(&UserFilter { limit: 10_000, ..UserFilter::default() }).await?;
+        all.into_iter().filter(|u| !u.disabled).map(|u| u.username).collect()
+    } else {
+        Vec::new()
+    };
     let time = |t: &str| anbao_model::clock::parse_ts(t).map(|t| short_time(&t)).unwrap_or_else(|_| t.to_owned());
     let body = html! {
         (flash(&f))
@@ -375,11 +436,14 @@ pub async fn detail(
                 dt { (ctx.t("intel.last_seen")) } dd { (time(&a.last_seen)) }
                 dt { (ctx.t("alerts.sensor")) } dd { (a.sensor) }
                 dt { (ctx.t("field.status")) } dd id="alert-status" { (status_badge(&ctx, &a.status)) }
+                dt { (ctx.t("alerts.assignee")) } dd id="alert-assignee" {
+                    @if a.assignee.is_empty() { span class="small" { (ctx.t("alerts.unassigned")) } } @else { (a.assignee) }
+                }
             }
             @if ctx.can(Permission::ReadAudit) {
                 p { a href={ "/audit?object_type=alert&object_id=" (a.id) } { (ctx.t("audit.history")) } }
             }
-            @if triage { (status_form(&ctx, a)) }
+            @if triage { (status_form(&ctx, a)) (assign_form(&ctx, a, &users)) }
             @if ctx.can(Permission::ManageIncidents) {
                 form method="post" action={ "/alerts/" (a.id) "/incident" } id="alert-escalate-form" class="inline" {
                     (ctx.csrf_field())
@@ -426,8 +490,59 @@ pub async fn set_status(
     FormBody(raw): FormBody<Vec<(String, String)>>,
 ) -> Result<Response, ApiError> {
     let status = super::form_value(&raw, "status").trim();
-    let result = state.store.set_alert_status(&p.actor(&client), id, status).await;
+    let allowlist = !super::form_value(&raw, "allowlist").is_empty();
+    let result = state.store.set_alert_status_allowlisting(&p.actor(&client), id, status, allowlist).await;
     after_change(result, &format!("/alerts/{id}"), ctx.t("saved"))
+}
+
+pub async fn assign(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+    FormBody(raw): FormBody<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let assignee = super::form_value(&raw, "assignee");
+    let result = state.store.assign_alert(&p.actor(&client), id, assignee).await;
+    after_change(result, &format!("/alerts/{id}"), ctx.t("saved"))
+}
+
+/// Where the bulk form sends the person back: the list page it came from,
+/// never elsewhere.
+fn bulk_back(raw: &[(String, String)]) -> String {
+    let back = super::form_value(raw, "back");
+    if back.starts_with("/alerts?") { back.to_owned() } else { LIST.to_owned() }
+}
+
+pub async fn bulk(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    FormBody(raw): FormBody<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let back = bulk_back(&raw);
+    let mut ids = Vec::new();
+    for (k, v) in &raw {
+        if k == "id" {
+            match v.trim().parse::<i64>() {
+                Ok(id) => ids.push(id),
+                Err(_) => return Ok(super::redirect_with(&back, "error", ctx.t("alerts.bulk_none"))),
+            }
+        }
+    }
+    if ids.is_empty() {
+        return Ok(super::redirect_with(&back, "error", ctx.t("alerts.bulk_none")));
+    }
+    let status = Some(super::form_value(&raw, "status").trim()).filter(|s| !s.is_empty()).map(str::to_owned);
+    // Empty keeps the assignee; `-` unassigns.
+    let assignee = Some(super::form_value(&raw, "assignee").trim())
+        .filter(|a| !a.is_empty())
+        .map(|a| if a == "-" { String::new() } else { a.to_owned() });
+    let change = BulkTriage { ids, status, assignee };
+    let result = state.store.bulk_triage_alerts(&p.actor(&client), &change).await;
+    after_change(result, &back, ctx.t("saved"))
 }
 
 pub async fn add_action(
@@ -443,6 +558,106 @@ pub async fn add_action(
     let detail = super::form_value(&raw, "detail").replace("\r\n", "\n");
     let result = state.store.add_alert_action(&p.actor(&client), id, action, &detail).await;
     after_change(result, &format!("/alerts/{id}"), ctx.t("alerts.action_recorded"))
+}
+
+// ---------------------------------------------------------------------------
+// /alerts/suppressions
+
+pub async fn suppressions(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(f): Query<Flash>,
+) -> Result<Response, ApiError> {
+    let now = state.store.clock().now();
+    let rules: Vec<SuppressionView> =
+        state.store.alert_suppressions().await?.iter().map(|r| SuppressionView::of(r, now)).collect();
+    let triage = ctx.can(Permission::TriageAlerts);
+    let time = |t: &str| anbao_model::clock::parse_ts(t).map(|t| short_time(&t)).unwrap_or_else(|_| t.to_owned());
+    let any = |v: &str| if v.is_empty() { "*".to_owned() } else { v.to_owned() };
+    let body = html! {
+        (flash(&f))
+        (alerts_nav(&ctx))
+        p { (ctx.t("alerts.suppressions_help")) }
+        table class="data" id="suppressions" {
+            thead { tr {
+                th { (ctx.t("alerts.rule")) } th { (ctx.t("intel.category")) } th { (ctx.t("alerts.victim_prefix")) }
+                th { (ctx.t("alerts.indicator_pattern")) } th { (ctx.t("alerts.until")) } th { (ctx.t("alerts.reason")) }
+                th { (ctx.t("alerts.suppressed")) } th { (ctx.t("field.actor")) } @if triage { th {} }
+            } }
+            tbody {
+                @for r in &rules {
+                    tr data-suppression=(r.id) data-active=(r.active) {
+                        td { code { (any(&r.rule)) } } td { code { (any(&r.category)) } }
+                        td { code { (any(&r.victim_prefix)) } } td { code { (any(&r.indicator_pattern)) } }
+                        td class="nowrap" {
+                            (time(&r.until))
+                            @if !r.active { " " span class="badge" { (ctx.t("alerts.expired")) } }
+                        }
+                        td { (r.reason) }
+                        td data-count="suppressed" { (r.suppressed) }
+                        td { (r.created_by) }
+                        @if triage {
+                            td { form method="post" action={ (SUPPRESSIONS) "/" (r.id) "/delete" } class="inline" {
+                                (ctx.csrf_field())
+                                button type="submit" { (ctx.t("action.delete")) }
+                            } }
+                        }
+                    }
+                }
+            }
+        }
+        @if triage {
+            section class="card" {
+                h2 { (ctx.t("alerts.new_suppression")) }
+                form method="post" action=(SUPPRESSIONS) id="suppression-form" class="grid" {
+                    (ctx.csrf_field())
+                    label { (ctx.t("alerts.rule")) input name="rule" placeholder="dga"; }
+                    label { (ctx.t("intel.category")) input name="category" placeholder="botnet_cc"; }
+                    label { (ctx.t("alerts.victim_prefix")) input name="victim_prefix" placeholder="10.1."; }
+                    label { (ctx.t("alerts.indicator_pattern")) input name="indicator_pattern" placeholder="*.cdn.example"; }
+                    label { (ctx.t("alerts.for_hours")) input name="hours" type="number" min="1" max=(MAX_SUPPRESSION_HOURS) value="24" required; }
+                    label class="wide" { (ctx.t("alerts.reason")) input name="reason" required maxlength="2000"; }
+                    button type="submit" { (ctx.t("alerts.suppress")) }
+                }
+            }
+        }
+    };
+    Ok(super::page(&ctx, ctx.t("alerts.suppressions"), body))
+}
+
+pub async fn create_suppression(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    FormBody(raw): FormBody<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let hours =
+        super::form_value(&raw, "hours").trim().parse::<i64>().ok().filter(|h| (1..=MAX_SUPPRESSION_HOURS).contains(h));
+    let Some(hours) = hours else {
+        return Ok(super::redirect_with(SUPPRESSIONS, "error", ctx.t("alerts.for_hours_bad")));
+    };
+    let new = NewSuppression {
+        rule: super::form_value(&raw, "rule").to_owned(),
+        category: super::form_value(&raw, "category").to_owned(),
+        victim_prefix: super::form_value(&raw, "victim_prefix").to_owned(),
+        indicator_pattern: super::form_value(&raw, "indicator_pattern").to_owned(),
+        until: Some(state.store.clock().now() + time::Duration::hours(hours)),
+        reason: super::form_value(&raw, "reason").to_owned(),
+    };
+    let result = state.store.create_alert_suppression(&p.actor(&client), &new).await;
+    after_change(result, SUPPRESSIONS, ctx.t("saved"))
+}
+
+pub async fn delete_suppression(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let result = state.store.delete_alert_suppression(&p.actor(&client), id).await;
+    after_change(result, SUPPRESSIONS, ctx.t("saved"))
 }
 
 // ---------------------------------------------------------------------------

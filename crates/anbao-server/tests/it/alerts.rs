@@ -628,3 +628,253 @@ async fn the_regulator_sees_subscribers_as_their_networks_everyone_else_sees_add
     let html = get(&app, Role::Auditor, &format!("/alerts/{}", s.botnet)).await.text();
     assert!(html.contains("?victim=10.0.0.5"), "the auditor may follow a subscriber");
 }
+
+/// What the live index says of `value`: (allowlisted, matched).
+async fn looked_up(app: &App, value: &str) -> (Value, Value) {
+    let r = get(app, Role::Admin, &format!("/api/v1/intel/lookup?value={value}")).await;
+    r.assert_status(StatusCode::OK);
+    let result = r.json()["results"][0].clone();
+    (result["allowlisted"].clone(), result["matched"].clone())
+}
+
+#[tokio::test]
+async fn alerts_are_assigned_allowlisted_as_false_positives_and_changed_in_bulk() {
+    let app = App::new().await;
+    let s = seed(&app).await;
+    app.make_user("wang.fang", Role::Responder, app.root, Vec::new()).await;
+    let post = |role: Role, path: String, body: Value| {
+        let req = Req::post(&path).bearer(app.token(role)).json(&body);
+        let app = &app;
+        async move { app.send(req).await }
+    };
+    let assign_path = format!("/api/v1/alerts/{}/assign", s.botnet);
+
+    // Assign: read-only roles are refused; an active user only.
+    let before = app.counts().await;
+    post(Role::Auditor, assign_path.clone(), json!({"assignee": "wang.fang"}))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    post(Role::Regulator, "/api/v1/alerts/bulk".into(), json!({"ids": [s.botnet], "status": "resolved"}))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    for nobody in ["no.such.user", "WANG.FANG"] {
+        let r = post(Role::Analyst, assign_path.clone(), json!({"assignee": nobody})).await;
+        assert_field(&r, StatusCode::UNPROCESSABLE_ENTITY, "assignee");
+    }
+    assert_eq!(app.counts().await, before);
+    let r = post(Role::Analyst, assign_path.clone(), json!({"assignee": "wang.fang"})).await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.json()["assignee"], "wang.fang");
+    let audit = app.audit_with_action("alert.assign").await;
+    assert_eq!(audit.len(), 1);
+    assert_eq!(
+        (audit[0].before.clone(), audit[0].after.clone()),
+        (Some(json!({"assignee": ""})), Some(json!({"assignee": "wang.fang"})))
+    );
+    let mine = get(&app, Role::Auditor, "/api/v1/alerts?assignee=wang.fang").await;
+    assert_eq!(ids(&mine), [s.botnet]);
+    let unassigned = get(&app, Role::Auditor, "/api/v1/alerts?assignee=-").await;
+    assert_eq!(ids(&unassigned), [s.dga, s.phishing, s.old]);
+    let r = post(Role::Admin, "/api/v1/alerts/999999/assign".into(), json!({"assignee": "wang.fang"})).await;
+    r.assert_status(StatusCode::NOT_FOUND);
+
+    // A false positive that allowlists its indicator: the live index stops
+    // matching it at its next refresh.
+    assert_eq!(looked_up(&app, "www.evil.example").await, (json!(false), json!(true)));
+    let status_path = format!("/api/v1/alerts/{}/status", s.botnet);
+    let r = post(Role::Responder, status_path.clone(), json!({"status": "resolved", "allowlist": true})).await;
+    assert_field(&r, StatusCode::UNPROCESSABLE_ENTITY, "allowlist");
+    let r = post(Role::Responder, status_path, json!({"status": "false_positive", "allowlist": true})).await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.json()["status"], "false_positive");
+    let lists = get(&app, Role::Admin, "/api/v1/intel/allowlists").await.json();
+    let list = lists.as_array().expect("allowlists").iter().find(|l| l["name"] == "false positives").expect("made");
+    assert_eq!(list["entries"], json!(["evil.example"]));
+    // The entry is the listed value itself (a `string` entry): the
+    // indicator leaves the index, so its subdomains stop matching too.
+    assert_eq!(looked_up(&app, "evil.example").await, (json!(true), json!(false)));
+    assert_eq!(looked_up(&app, "www.evil.example").await, (json!(false), json!(false)));
+
+    // Bulk: one transaction, one audit entry per alert; a bad id changes nothing.
+    let before = app.counts().await;
+    let r =
+        post(Role::Analyst, "/api/v1/alerts/bulk".into(), json!({"ids": [s.dga, 999_999], "status": "resolved"})).await;
+    r.assert_status(StatusCode::NOT_FOUND);
+    for (body, field) in [
+        (json!({"ids": [], "status": "resolved"}), "ids"),
+        (json!({"ids": vec![s.dga; 1001], "status": "resolved"}), "ids"),
+        (json!({"ids": [s.dga]}), "status"),
+        (json!({"ids": [s.dga], "status": "closed"}), "status"),
+        (json!({"ids": [s.dga], "assignee": "no.such.user"}), "assignee"),
+    ] {
+        assert_field(
+            &post(Role::Analyst, "/api/v1/alerts/bulk".into(), body).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            field,
+        );
+    }
+    assert_eq!(app.counts().await, before);
+    assert_eq!(app.store.alert(s.dga).await.unwrap().status, "new");
+    let body = json!({"ids": [s.dga, s.phishing, s.old], "status": "acknowledged", "assignee": "wang.fang"});
+    let r = post(Role::Analyst, "/api/v1/alerts/bulk".into(), body).await;
+    r.assert_status(StatusCode::OK);
+    assert_eq!(r.json()["changed"], 3);
+    let acked = get(&app, Role::Auditor, "/api/v1/alerts?status=acknowledged&assignee=wang.fang").await;
+    assert_eq!(ids(&acked), [s.dga, s.phishing, s.old]);
+    let audit = app.audit_with_action("alert.bulk").await;
+    let mut audited: Vec<i64> = audit.iter().map(|e| e.object_id.parse().unwrap_or_default()).collect();
+    audited.sort_unstable();
+    let mut expected = vec![s.dga, s.phishing, s.old];
+    expected.sort_unstable();
+    assert_eq!(audited, expected);
+    assert!(audit.iter().all(|e| e.actor == "token:analyst-bot"));
+
+    // The pages: assign on the alert, bulk from the list, with checkboxes.
+    let session = app.login("wang.fang", PASSWORD).await;
+    let r = app.send(Req::get(&format!("/alerts/{}", s.dga)).session(&session).cookie("anbao_lang", "en")).await;
+    let detail = r.text();
+    assert!(detail.contains("id=\"alert-assign-form\"") && detail.contains("id=\"alert-allowlist\""), "{detail}");
+    assert!(detail.contains("<option value=\"wang.fang\" selected>wang.fang</option>"), "{detail}");
+    let csrf = hidden_field(&detail, "_csrf").expect("csrf");
+    let r = app
+        .send(
+            Req::post(&format!("/alerts/{}/assign", s.dga))
+                .session(&session)
+                .form(&[("_csrf", csrf.as_str()), ("assignee", "")]),
+        )
+        .await;
+    r.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(app.store.alert(s.dga).await.unwrap().assignee, "");
+    let list =
+        app.send(Req::get("/alerts?assignee=wang.fang").session(&session).cookie("anbao_lang", "en")).await.text();
+    assert!(list.contains("id=\"alert-bulk-form\""));
+    assert_eq!(list.matches("name=\"id\"").count(), 3, "one checkbox per listed alert (botnet, phishing, old)");
+    let r = app
+        .send(Req::post("/alerts/bulk").session(&session).form(&[
+            ("_csrf", csrf.as_str()),
+            ("back", "/alerts?assignee=wang.fang"),
+            ("id", &s.phishing.to_string()),
+            ("id", &s.old.to_string()),
+            ("status", "resolved"),
+            ("assignee", "-"),
+        ]))
+        .await;
+    r.assert_status(StatusCode::SEE_OTHER);
+    assert!(r.location().is_some_and(|l| l.starts_with("/alerts?assignee=wang.fang&ok=")), "{r:?}");
+    for id in [s.phishing, s.old] {
+        let a = app.store.alert(id).await.unwrap();
+        assert_eq!((a.status.as_str(), a.assignee.as_str()), ("resolved", ""));
+    }
+    assert_eq!(app.audit_with_action("alert.bulk").await.len(), 5);
+    // Nothing selected: said on the page, nothing changes.
+    let r = app
+        .send(Req::post("/alerts/bulk").session(&session).form(&[("_csrf", csrf.as_str()), ("status", "new")]))
+        .await;
+    assert!(r.location().is_some_and(|l| l.starts_with("/alerts?error=")), "{r:?}");
+    // Readers get no checkboxes.
+    let html = app.send(Req::get("/alerts").bearer(app.token(Role::Auditor))).await.text();
+    assert!(!html.contains("id=\"alert-bulk-form\"") && !html.contains("name=\"id\""));
+}
+
+#[tokio::test]
+async fn suppression_rules_drop_and_count_matching_detections() {
+    let app = App::new().await;
+    let now = app.store.clock().now();
+    let post = |role: Role, body: Value| {
+        let req = Req::post("/api/v1/alerts/suppressions").bearer(app.token(role)).json(&body);
+        let app = &app;
+        async move { app.send(req).await }
+    };
+    let until = format_ts(now + Duration::hours(4));
+    let body = json!({"rule": "dga", "victim_prefix": "10.0.0.5", "until": until, "reason": "lab DGA test traffic"});
+    post(Role::Auditor, body.clone()).await.assert_status(StatusCode::FORBIDDEN);
+    assert_field(
+        &post(Role::Analyst, json!({"until": until, "reason": "everything"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "rule",
+    );
+    assert_field(
+        &post(Role::Analyst, json!({"rule": "dga", "until": "tomorrow", "reason": "x"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "until",
+    );
+    let past = format_ts(now - Duration::hours(1));
+    assert_field(
+        &post(Role::Analyst, json!({"rule": "dga", "until": past, "reason": "x"})).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "until",
+    );
+    let r = post(Role::Analyst, body).await;
+    r.assert_status(StatusCode::CREATED);
+    let id = r.json()["id"].as_i64().expect("id");
+    assert_eq!(
+        (r.json()["active"].as_bool(), r.json()["created_by"].as_str()),
+        (Some(true), Some("token:analyst-bot"))
+    );
+    assert_eq!(app.audit_with_action("alert.suppression.create").await.len(), 1);
+
+    // The seeded DGA alert of 10.0.0.9 is outside the prefix and lands; a
+    // DGA detection of 10.0.0.5 is dropped and counted.
+    seed(&app).await;
+    let all = get(&app, Role::Auditor, "/api/v1/alerts").await;
+    assert_eq!(all.json()["total"], 4);
+    let mut lab = Seed {
+        victim: "10.0.0.5",
+        rule: "dga",
+        category: "dga",
+        severity: 2,
+        indicator: "qwpoeirutyz.example",
+        indicator_id: None,
+        observed: "qwpoeirutyz.example",
+        count: 7,
+        first: now,
+        last: now,
+    };
+    let applied = app.store.apply_alerts(&[lab.draft()], None).await.expect("apply");
+    assert_eq!((applied.new, applied.suppressed), (0, 1));
+    let listed = get(&app, Role::Regulator, "/api/v1/alerts/suppressions").await.json();
+    assert_eq!(listed[0]["suppressed"], 7, "events counted: {listed}");
+
+    // The page lists it, with the count; a triager adds one through the form.
+    app.make_user("sup.analyst", Role::Analyst, app.root, Vec::new()).await;
+    let session = app.login("sup.analyst", PASSWORD).await;
+    let html = app.send(Req::get("/alerts/suppressions").session(&session).cookie("anbao_lang", "en")).await.text();
+    assert!(
+        html.contains(&format!("data-suppression=\"{id}\"")) && html.contains("data-count=\"suppressed\">7<"),
+        "{html}"
+    );
+    let csrf = hidden_field(&html, "_csrf").expect("csrf");
+    let r = app
+        .send(Req::post("/alerts/suppressions").session(&session).form(&[
+            ("_csrf", csrf.as_str()),
+            ("indicator_pattern", "*.cdn.example"),
+            ("hours", "2"),
+            ("reason", "our CDN"),
+        ]))
+        .await;
+    r.assert_status(StatusCode::SEE_OTHER);
+    assert!(r.location().is_some_and(|l| l.starts_with("/alerts/suppressions?ok=")), "{r:?}");
+    let r = app
+        .send(Req::post("/alerts/suppressions").session(&session).form(&[
+            ("_csrf", csrf.as_str()),
+            ("rule", "dga"),
+            ("hours", "0"),
+            ("reason", "x"),
+        ]))
+        .await;
+    assert!(r.location().is_some_and(|l| l.starts_with("/alerts/suppressions?error=")), "{r:?}");
+    assert_eq!(get(&app, Role::Auditor, "/api/v1/alerts/suppressions").await.json().as_array().map(Vec::len), Some(2));
+
+    // Deleted, it drops nothing more and is gone (audited); expiry is the
+    // store's test, on a clock moved by hand.
+    let r =
+        app.send(Req::delete(&format!("/api/v1/alerts/suppressions/{id}")).bearer(app.token(Role::Responder))).await;
+    r.assert_status(StatusCode::NO_CONTENT);
+    assert_eq!(app.audit_with_action("alert.suppression.delete").await.len(), 1);
+    let r =
+        app.send(Req::delete(&format!("/api/v1/alerts/suppressions/{id}")).bearer(app.token(Role::Responder))).await;
+    r.assert_status(StatusCode::NOT_FOUND);
+    lab.indicator = "zmxncbvlaksj.example";
+    let applied = app.store.apply_alerts(&[lab.draft()], None).await.expect("apply");
+    assert_eq!((applied.new, applied.suppressed), (1, 0));
+}

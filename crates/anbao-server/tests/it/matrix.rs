@@ -153,6 +153,11 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/alerts/{id}", PAGE, Roles(EVERY_ROLE)),
     ("POST", "/alerts/{id}/status", PAGE, Roles(ALERT_TRIAGERS)),
     ("POST", "/alerts/{id}/actions", PAGE, Roles(ALERT_TRIAGERS)),
+    ("POST", "/alerts/{id}/assign", PAGE, Roles(ALERT_TRIAGERS)),
+    ("POST", "/alerts/bulk", PAGE, Roles(ALERT_TRIAGERS)),
+    ("GET", "/alerts/suppressions", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/alerts/suppressions", PAGE, Roles(ALERT_TRIAGERS)),
+    ("POST", "/alerts/suppressions/{id}/delete", PAGE, Roles(ALERT_TRIAGERS)),
     // Incidents: everyone reads, the working roles manage.
     ("GET", "/incidents", PAGE, Roles(EVERY_ROLE)),
     ("POST", "/incidents", PAGE, Roles(INCIDENT_MANAGERS)),
@@ -260,6 +265,11 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/api/v1/alerts/{id}", API, Roles(EVERY_ROLE)),
     ("POST", "/api/v1/alerts/{id}/status", API, Roles(ALERT_TRIAGERS)),
     ("POST", "/api/v1/alerts/{id}/actions", API, Roles(ALERT_TRIAGERS)),
+    ("POST", "/api/v1/alerts/{id}/assign", API, Roles(ALERT_TRIAGERS)),
+    ("POST", "/api/v1/alerts/bulk", API, Roles(ALERT_TRIAGERS)),
+    ("GET", "/api/v1/alerts/suppressions", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/alerts/suppressions", API, Roles(ALERT_TRIAGERS)),
+    ("DELETE", "/api/v1/alerts/suppressions/{id}", API, Roles(ALERT_TRIAGERS)),
     // Incidents: everyone reads and grades, the working roles manage.
     ("POST", "/api/v1/incidents/grade", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/incidents", API, Roles(EVERY_ROLE)),

@@ -2,8 +2,12 @@
 //! counts, audited status changes and actions.
 
 use anbao_intel::{Category, Indicator, IndicatorKind};
+use anbao_model::Role;
 use anbao_model::Timestamp;
-use anbao_store::{AlertDraft, AlertFilter, ImportTotals, IndicatorFilter, StoreError};
+use anbao_store::{
+    AlertDraft, AlertFilter, AuditFilter, BulkTriage, FALSE_POSITIVE_ALLOWLIST, ImportTotals, IndicatorFilter,
+    NewSuppression, StoreError, UserPatch,
+};
 use time::Duration;
 
 use crate::harness::*;
@@ -11,6 +15,8 @@ use crate::harness::*;
 on_both_backends! {
     alerts_fold_by_key_and_redelivered_messages_change_nothing => alerts_fold_by_key_and_redelivered_messages_change_nothing_sqlite, alerts_fold_by_key_and_redelivered_messages_change_nothing_postgres;
     victims_hours_status_and_actions => victims_hours_status_and_actions_sqlite, victims_hours_status_and_actions_postgres;
+    assign_allowlist_and_bulk_triage => assign_allowlist_and_bulk_triage_sqlite, assign_allowlist_and_bulk_triage_postgres;
+    suppressions_drop_matching_detections_until_they_expire => suppressions_drop_matching_detections_until_they_expire_sqlite, suppressions_drop_matching_detections_until_they_expire_postgres;
 }
 
 fn draft(
@@ -159,4 +165,128 @@ async fn victims_hours_status_and_actions(db: TestDb) {
 
     let counts = store.alert_status_counts().await.unwrap();
     assert_eq!(counts, [("confirmed".to_owned(), 1), ("new".to_owned(), 2)]);
+}
+
+async fn assign_allowlist_and_bulk_triage(db: TestDb) {
+    let store = &db.store;
+    let t0 = db.now();
+    let root = create_root(store).await;
+    create_user(store, "zhang.wei", Role::Analyst, root.id).await;
+    let gone = create_user(store, "li.na", Role::Analyst, root.id).await;
+    let patch = UserPatch { disabled: Some(true), ..UserPatch::default() };
+    store.update_user(&actor("alice"), gone.id, &patch).await.unwrap();
+    let evil = indicator(&db, "evil.example").await;
+    let drafts: Vec<AlertDraft> =
+        ["10.0.0.1", "10.0.0.2", "10.0.0.3"].iter().map(|v| draft(v, Some(evil), "evil.example", 1, t0, t0)).collect();
+    store.apply_alerts(&drafts, None).await.unwrap();
+    let ids: Vec<i64> = store.alerts(&AlertFilter::default(), 0, 10).await.unwrap().iter().map(|a| a.id).collect();
+    assert_eq!(ids.len(), 3);
+    let bob = actor("bob");
+
+    // Assign: an active user only; empty unassigns.
+    let a = store.assign_alert(&bob, ids[0], " zhang.wei ").await.unwrap();
+    assert_eq!(a.assignee, "zhang.wei");
+    let entry = assert_audited(store, "bob", "alert.assign", "alert", ids[0]).await;
+    assert_eq!(entry.after.as_ref().map(|v| v["assignee"].clone()), Some("zhang.wei".into()));
+    assert_invalid(store.assign_alert(&bob, ids[1], "li.na").await, "assignee");
+    assert_invalid(store.assign_alert(&bob, ids[1], "nobody").await, "assignee");
+    assert!(matches!(store.assign_alert(&bob, 424_242, "zhang.wei").await, Err(StoreError::NotFound { .. })));
+    let mine = AlertFilter { assignee: Some("zhang.wei".into()), ..AlertFilter::default() };
+    assert_eq!(store.alerts(&mine, 0, 10).await.unwrap().iter().map(|a| a.id).collect::<Vec<_>>(), [ids[0]]);
+    let nobody = AlertFilter { assignee: Some(String::new()), ..AlertFilter::default() };
+    assert_eq!(store.alert_count(&nobody).await.unwrap(), 2);
+
+    // False positive with an allowlist entry: the list is made on first
+    // use, and holds the value once however often it is marked.
+    assert_invalid(store.set_alert_status_allowlisting(&bob, ids[1], "resolved", true).await, "allowlist");
+    let before = store.intel_generation().await.unwrap();
+    let fp = store.set_alert_status_allowlisting(&bob, ids[1], "false_positive", true).await.unwrap();
+    assert_eq!(fp.status, "false_positive");
+    assert_audited(store, "bob", "alert.status", "alert", ids[1]).await;
+    store.set_alert_status_allowlisting(&bob, ids[2], "false_positive", true).await.unwrap();
+    let lists = store.intel_allowlists().await.unwrap();
+    let list = lists.iter().find(|l| l.name == FALSE_POSITIVE_ALLOWLIST).expect("the false positives list");
+    assert_eq!((list.entries.as_slice(), list.enabled), (&["evil.example".to_owned()][..], true));
+    assert!(store.intel_generation().await.unwrap() > before, "the index learns of the new entry");
+
+    // Bulk: one transaction; a bad id or assignee changes nothing.
+    let change = |ids: Vec<i64>, status: Option<&str>, assignee: Option<&str>| BulkTriage {
+        ids,
+        status: status.map(str::to_owned),
+        assignee: assignee.map(str::to_owned),
+    };
+    let bad = store.bulk_triage_alerts(&bob, &change(vec![ids[0], 424_242], Some("resolved"), None)).await;
+    assert!(matches!(bad, Err(StoreError::NotFound { .. })), "{bad:?}");
+    assert_eq!(store.alert(ids[0]).await.unwrap().status, "new", "rolled back");
+    assert_invalid(store.bulk_triage_alerts(&bob, &change(ids.clone(), None, Some("li.na"))).await, "assignee");
+    assert_invalid(store.bulk_triage_alerts(&bob, &change(ids.clone(), Some("done"), None)).await, "status");
+    assert_invalid(store.bulk_triage_alerts(&bob, &change(vec![], Some("resolved"), None)).await, "ids");
+    assert_invalid(store.bulk_triage_alerts(&bob, &change(vec![1; 1001], Some("resolved"), None)).await, "ids");
+    assert_invalid(store.bulk_triage_alerts(&bob, &change(ids.clone(), None, None)).await, "status");
+    let audit_before = audit(store, AuditFilter { limit: 1000, ..AuditFilter::default() }).await.len();
+    let n =
+        store.bulk_triage_alerts(&bob, &change(ids.clone(), Some("acknowledged"), Some("zhang.wei"))).await.unwrap();
+    assert_eq!(n, 3);
+    for id in &ids {
+        let a = store.alert(*id).await.unwrap();
+        assert_eq!((a.status.as_str(), a.assignee.as_str()), ("acknowledged", "zhang.wei"));
+    }
+    let entries = audit(store, AuditFilter { limit: 1000, ..AuditFilter::default() }).await;
+    assert_eq!(entries.len(), audit_before + 3, "one audit entry per alert");
+    let last = ids.iter().max().copied().unwrap_or_default();
+    assert_audited(store, "bob", "alert.bulk", "alert", last).await;
+    // Only the assignee, to nobody: the status stays.
+    assert_eq!(store.bulk_triage_alerts(&bob, &change(vec![ids[1]], None, Some(""))).await.unwrap(), 1);
+    let a = store.alert(ids[1]).await.unwrap();
+    assert_eq!((a.status.as_str(), a.assignee.as_str()), ("acknowledged", ""));
+}
+
+async fn suppressions_drop_matching_detections_until_they_expire(db: TestDb) {
+    let store = &db.store;
+    let t0 = db.now();
+    let bob = actor("bob");
+    let rule = |victim_prefix: &str, pattern: &str, until| NewSuppression {
+        victim_prefix: victim_prefix.into(),
+        indicator_pattern: pattern.into(),
+        until: Some(until),
+        reason: "scanner of our own SOC".into(),
+        ..NewSuppression::default()
+    };
+    assert_invalid(store.create_alert_suppression(&bob, &rule("", "*", t0 + Duration::hours(1))).await, "rule");
+    assert_invalid(store.create_alert_suppression(&bob, &rule("10.9.", "", t0 - Duration::hours(1))).await, "until");
+    let mut no_reason = rule("10.9.", "", t0 + Duration::hours(1));
+    no_reason.reason = " ".into();
+    assert_invalid(store.create_alert_suppression(&bob, &no_reason).await, "reason");
+
+    let lab = store.create_alert_suppression(&bob, &rule("10.9.", "", t0 + Duration::hours(1))).await.unwrap();
+    assert_audited(store, "bob", "alert.suppression.create", "alert_suppression", lab.id).await;
+    let cdn = store.create_alert_suppression(&bob, &rule("", "*.CDN.example", t0 + Duration::hours(1))).await.unwrap();
+    assert_eq!(cdn.indicator_pattern, "*.cdn.example");
+
+    let drafts = [
+        draft("10.9.0.1", None, "evil.example", 3, t0, t0),
+        draft("10.0.0.1", None, "a.cdn.example", 2, t0, t0),
+        draft("10.0.0.1", None, "cdn.example", 1, t0, t0),
+    ];
+    let mut drafts = drafts.to_vec();
+    for (i, d) in drafts.iter_mut().enumerate() {
+        d.dedup_key = format!("k{i}");
+    }
+    let applied = store.apply_alerts(&drafts, None).await.unwrap();
+    assert_eq!((applied.new, applied.suppressed), (1, 2));
+    let left = store.alerts(&AlertFilter::default(), 0, 10).await.unwrap();
+    assert_eq!(left.iter().map(|a| a.indicator.as_str()).collect::<Vec<_>>(), ["cdn.example"]);
+    let rules = store.alert_suppressions().await.unwrap();
+    let count = |id| rules.iter().find(|r| r.id == id).map(|r| r.suppressed);
+    assert_eq!((count(lab.id), count(cdn.id)), (Some(3), Some(2)), "events dropped, per rule");
+
+    // Expired: detections come through again.
+    db.clock.advance(Duration::hours(2));
+    let applied = store.apply_alerts(&drafts[..1], None).await.unwrap();
+    assert_eq!((applied.new, applied.suppressed), (1, 0));
+
+    store.delete_alert_suppression(&bob, cdn.id).await.unwrap();
+    assert_audited(store, "bob", "alert.suppression.delete", "alert_suppression", cdn.id).await;
+    assert_eq!(store.alert_suppressions().await.unwrap().len(), 1);
+    assert!(matches!(store.delete_alert_suppression(&bob, cdn.id).await, Err(StoreError::NotFound { .. })));
 }
