@@ -87,6 +87,24 @@ impl Metrics {
     }
 }
 
+/// One metric family with a sample per row of a status snapshot (an input,
+/// an exporter, a group), labelled by `labels(row)`.
+fn encode_rows<R, L: EncodeLabelSet, M: EncodeMetric>(
+    encoder: &mut DescriptorEncoder,
+    name: &str,
+    help: &str,
+    metric_type: MetricType,
+    rows: &[R],
+    labels: impl Fn(&R) -> L,
+    value: impl Fn(&R) -> M,
+) -> Result<(), std::fmt::Error> {
+    let mut family = encoder.encode_descriptor(name, help, None, metric_type)?;
+    for row in rows {
+        value(row).encode(family.encode_family(&labels(row))?)?;
+    }
+    Ok(())
+}
+
 /// The detection pipeline's counters, read from its status at each scrape.
 #[derive(Debug)]
 struct DetectionCollector(Arc<anbao_detect::PipelineStatus>);
@@ -123,28 +141,27 @@ impl Collector for DetectionCollector {
             ("detect_input_files", "Capture files read from the spool directory", |i| i.files),
             ("detect_input_problems", "Records of the input that could not be read", |i| i.problems),
         ];
+        let input_labels = |i: &anbao_detect::status::InputSnapshot| InputLabels {
+            input: i.name.clone(),
+            kind: i.kind.as_str().to_owned(),
+        };
         for (name, help, value) in per_input {
-            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
-            for input in &snap.inputs {
-                let labels = InputLabels { input: input.name.clone(), kind: input.kind.as_str().to_owned() };
-                ConstCounter::new(value(input)).encode(family.encode_family(&labels)?)?;
-            }
+            let metric = MetricType::Counter;
+            encode_rows(&mut encoder, name, help, metric, &snap.inputs, input_labels, |i| ConstCounter::new(value(i)))?;
         }
-        let mut up = encoder.encode_descriptor(
+        encode_rows(
+            &mut encoder,
             "detect_input_state",
             "1 for the state each input is in (starting, running, idle, failed, finished)",
-            None,
             MetricType::Gauge,
-        )?;
-        for input in &snap.inputs {
-            let labels = InputStateLabels {
-                input: input.name.clone(),
-                kind: input.kind.as_str().to_owned(),
-                state: input.state.as_str().to_owned(),
-            };
-            ConstGauge::new(1i64).encode(up.encode_family(&labels)?)?;
-        }
-        Ok(())
+            &snap.inputs,
+            |i| InputStateLabels {
+                input: i.name.clone(),
+                kind: i.kind.as_str().to_owned(),
+                state: i.state.as_str().to_owned(),
+            },
+            |_| ConstGauge::new(1i64),
+        )
     }
 }
 
@@ -177,12 +194,13 @@ impl Collector for FlowCollector {
             }),
             ("flow_exporter_template_errors", "Templates of the exporter refused", |h| h.template_errors),
         ];
+        let exporter_labels =
+            |row: &anbao_flow::status::ExporterRow| ExporterLabels { exporter: row.exporter.to_string() };
         for (name, help, value) in per_exporter {
-            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Counter)?;
-            for row in &snap.exporters {
-                let labels = ExporterLabels { exporter: row.exporter.to_string() };
-                ConstCounter::new(value(&row.health)).encode(family.encode_family(&labels)?)?;
-            }
+            let metric = MetricType::Counter;
+            encode_rows(&mut encoder, name, help, metric, &snap.exporters, exporter_labels, |row| {
+                ConstCounter::new(value(&row.health))
+            })?;
         }
         let int = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         type PerGroup = fn(&anbao_flow::status::GroupRow) -> u64;
@@ -190,11 +208,12 @@ impl Collector for FlowCollector {
             ("flow_group_pps", "Packets per second to the group in the last full second", |g| g.pps),
             ("flow_group_bps", "Bits per second to the group in the last full second", |g| g.bps),
         ];
+        let group_labels = |g: &anbao_flow::status::GroupRow| GroupLabels { group: g.name.clone() };
         for (name, help, value) in per_group {
-            let mut family = encoder.encode_descriptor(name, help, None, MetricType::Gauge)?;
-            for g in &snap.groups {
-                ConstGauge::new(int(value(g))).encode(family.encode_family(&GroupLabels { group: g.name.clone() })?)?;
-            }
+            let metric = MetricType::Gauge;
+            encode_rows(&mut encoder, name, help, metric, &snap.groups, group_labels, |g| {
+                ConstGauge::new(int(value(g)))
+            })?;
         }
         ConstGauge::new(int(snap.attacks.len() as u64)).encode(encoder.encode_descriptor(
             "flow_attacks_active",
