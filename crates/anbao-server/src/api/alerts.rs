@@ -136,6 +136,15 @@ impl AlertView {
     }
 }
 
+/// A role that sees networks may not filter by an address: whether the
+/// answer is empty would tell it that address was infected.
+fn refuse_victim_probe(filter: &AlertFilter, mask: bool) -> Result<(), ApiError> {
+    if mask && filter.victim.is_some() {
+        return Err(bad_param("victim", "this role sees subscribers as networks and cannot filter by an address"));
+    }
+    Ok(())
+}
+
 /// Whether `p` sees subscribers' networks instead of their addresses.
 pub(crate) fn masks_subscribers(p: Option<&Principal>) -> bool {
     !p.is_some_and(|p| p.role.allows(Permission::ReadSubscribers))
@@ -316,6 +325,7 @@ pub(crate) async fn alert_page(
     limit: i64,
     mask: bool,
 ) -> Result<AlertList, ApiError> {
+    refuse_victim_probe(filter, mask)?;
     let total = state.store.alert_count(filter).await?;
     let alerts = state.store.alerts(filter, offset.max(0), limit.clamp(1, MAX_PAGE)).await?;
     let view = |a: &StoredAlert| if mask { AlertView::from(a).masked() } else { AlertView::from(a) };
@@ -610,6 +620,7 @@ pub(crate) async fn victims_of(
     limit: i64,
     mask: bool,
 ) -> Result<Vec<VictimView>, ApiError> {
+    refuse_victim_probe(filter, mask)?;
     let victims = state.store.alert_victims(filter, limit.clamp(1, MAX_PAGE)).await?;
     let views: Vec<VictimView> = victims.iter().map(Into::into).collect();
     Ok(if mask { by_network(views) } else { views })

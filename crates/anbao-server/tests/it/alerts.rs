@@ -625,6 +625,12 @@ async fn the_regulator_sees_subscribers_as_their_networks_everyone_else_sees_add
         assert!(!html.contains("10.0.0.5") && !html.contains("?victim="), "{path}: {html}");
         assert!(html.contains("10.0.0.0/24"), "{path}");
     }
+    // Nor can it probe whether an address was infected by filtering on it.
+    for path in ["/api/v1/alerts?victim=10.0.0.5", "/api/v1/alerts/victims?victim=10.0.0.9"] {
+        assert_field(&get(&app, Role::Regulator, path).await, StatusCode::BAD_REQUEST, "victim");
+    }
+    let r = get(&app, Role::Regulator, "/alerts?victim=10.0.0.5").await;
+    assert!(!r.text().contains("10.0.0.5"), "{r:?}");
     let html = get(&app, Role::Auditor, &format!("/alerts/{}", s.botnet)).await.text();
     assert!(html.contains("?victim=10.0.0.5"), "the auditor may follow a subscriber");
 }
