@@ -22,18 +22,6 @@ pub enum InputKind {
 }
 
 impl InputKind {
-    /// What `detect_inputs` entry `name` is, judged the way the pipeline
-    /// opens it.
-    pub fn of(name: &str, is_dir: bool) -> InputKind {
-        if name.starts_with("iface:") {
-            InputKind::Interface
-        } else if is_dir {
-            InputKind::Spool
-        } else {
-            InputKind::Log
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             InputKind::Log => "log",
@@ -223,8 +211,8 @@ mod tests {
     #[test]
     fn a_snapshot_reports_each_input_and_the_pipeline_counters() {
         let status = PipelineStatus::new();
-        let log = status.add_input("/var/log/dns.log", InputKind::of("/var/log/dns.log", false));
-        let nic = status.add_input("iface:eth1", InputKind::of("iface:eth1", false));
+        let log = status.add_input("/var/log/dns.log", InputKind::Log);
+        let nic = status.add_input("iface:eth1", InputKind::Interface);
         log.set_state(InputState::Running);
         log.event(1_764_000_000);
         log.event(1_764_000_005);

@@ -222,7 +222,14 @@ pub fn spawn(
     let pending = Arc::new(Mutex::new(Vec::new()));
     for name in inputs {
         let path = PathBuf::from(name);
-        let input = status.add_input(name, InputKind::of(name, path.is_dir()));
+        let kind = if crate::live::interface_of(name).is_some() {
+            InputKind::Interface
+        } else if path.is_dir() {
+            InputKind::Spool
+        } else {
+            InputKind::Log
+        };
+        let input = status.add_input(name, kind);
         let (name, live, book, pending, sensor, status) =
             (name.clone(), live.clone(), book.clone(), pending.clone(), sensor.clone(), status.clone());
         // Each input has its own heuristics state (validated at start-up).
