@@ -11,10 +11,11 @@
 //! - HTTP/1.x request heads: a TCP stream (any port) that starts with a
 //!   method token and a space (not HTTP/2's `PRI *` preface). After a
 //!   complete head the stream is read on (keep-alive, pipelining): a body
-//!   announced by Content-Length is skipped without being buffered; after a
-//!   head with Transfer-Encoding or Upgrade the stream is not followed
-//!   further (no chunked decoding), and after CONNECT the tunnelled bytes
-//!   are looked at afresh (TLS inside).
+//!   announced by Content-Length is skipped without being buffered, and so
+//!   is a chunked one (chunk by chunk, trailer fields included); after a
+//!   head with another Transfer-Encoding or with Upgrade the stream is not
+//!   followed further, and after CONNECT the tunnelled bytes are looked at
+//!   afresh (TLS inside).
 //! - TLS ClientHello: a TCP stream (any port) that starts with a handshake
 //!   record (0x16 0x03) holding a ClientHello; one per stream (a second
 //!   ClientHello after a HelloRetryRequest repeats the first's names).
@@ -203,6 +204,8 @@ pub enum StreamApp {
     Undecided,
     Dns,
     Http,
+    /// Inside a request's chunked body; back to `Http` after its trailer.
+    HttpChunked,
     Tls,
 }
 
@@ -520,6 +523,7 @@ fn on_stream(data: &[u8], app: &mut StreamApp, cx: &mut StreamContext<'_>) -> St
             }
             StreamApp::Dns => dns_stream(rest, cx),
             StreamApp::Http => http_stream(rest, app, cx),
+            StreamApp::HttpChunked => chunked_body(rest, app, cx),
             StreamApp::Tls => tls_stream(rest, cx),
         };
         match progress {
@@ -560,8 +564,11 @@ fn dns_stream(bytes: &[u8], cx: &mut StreamContext<'_>) -> Progress {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Body {
     Length(u64),
-    /// Transfer-Encoding, Upgrade, or contradicting lengths: the stream is
-    /// not followed further.
+    /// Transfer-Encoding whose final coding is chunked (RFC 9112 6.3: it
+    /// overrides any Content-Length).
+    Chunked,
+    /// Another Transfer-Encoding, Upgrade, or contradicting lengths: the
+    /// stream is not followed further.
     Unknown,
 }
 
@@ -576,10 +583,16 @@ fn header_value<'h>(line: &'h [u8], name: &str) -> Option<&'h [u8]> {
 
 fn body_of(head: &[u8]) -> Body {
     let mut length: Option<u64> = None;
+    // The final coding of the last Transfer-Encoding field.
+    let mut final_coding: Option<&[u8]> = None;
     // Skip the request line; header lines end in LF (CR is trimmed).
     for line in head.split(|&b| b == b'\n').skip(1) {
-        if header_value(line, "transfer-encoding").is_some() || header_value(line, "upgrade").is_some() {
+        if header_value(line, "upgrade").is_some() {
             return Body::Unknown;
+        }
+        if let Some(value) = header_value(line, "transfer-encoding") {
+            final_coding = value.rsplit(|&b| b == b',').next().map(<[u8]>::trim_ascii);
+            continue;
         }
         if let Some(value) = header_value(line, "content-length") {
             let parsed = std::str::from_utf8(value)
@@ -593,7 +606,64 @@ fn body_of(head: &[u8]) -> Body {
             }
         }
     }
-    Body::Length(length.unwrap_or(0))
+    match final_coding {
+        Some(coding) if coding.eq_ignore_ascii_case(b"chunked") => Body::Chunked,
+        Some(_) => Body::Unknown,
+        None => Body::Length(length.unwrap_or(0)),
+    }
+}
+
+/// Longest chunk-size line or trailer section waited for.
+const MAX_CHUNK_LINE: usize = 4 * 1024;
+
+/// A chunked request body, skipped (RFC 9112 7.1): each chunk's data is
+/// dropped as it arrives, without being buffered; after the last chunk and
+/// its trailer fields the stream is read for the next request.
+fn chunked_body(bytes: &[u8], app: &mut StreamApp, cx: &mut StreamContext<'_>) -> Progress {
+    let line_end = |from: usize| bytes.get(from..).and_then(|rest| rest.iter().position(|&b| b == b'\n'));
+    let Some(size_line_len) = line_end(0) else {
+        if bytes.len() > MAX_CHUNK_LINE {
+            return chunk_problem(cx, "a chunk-size line without its end");
+        }
+        return Progress::Wait { consumed: 0 };
+    };
+    let size_line = bytes.get(..size_line_len).unwrap_or_default();
+    // `1a;ext=value\r`: the size is the hex digits before any extension.
+    let digits = size_line.split(|&b| b == b';').next().unwrap_or_default().trim_ascii();
+    let size = std::str::from_utf8(digits)
+        .ok()
+        .filter(|d| !d.is_empty() && d.len() <= 15)
+        .and_then(|d| u64::from_str_radix(d, 16).ok());
+    let Some(size) = size else {
+        return chunk_problem(cx, "a chunk size that is not hexadecimal");
+    };
+    let data_start = size_line_len + 1;
+    if size > 0 {
+        // The data and its CRLF are skipped, arrived or not.
+        return Progress::Wait { consumed: (data_start as u64).saturating_add(size).saturating_add(2) };
+    }
+    // The last chunk: trailer field lines up to an empty one.
+    let mut at = data_start;
+    loop {
+        let Some(len) = line_end(at) else {
+            if bytes.len() > MAX_CHUNK_LINE {
+                return chunk_problem(cx, "a chunked body's trailer without its end");
+            }
+            return Progress::Wait { consumed: 0 };
+        };
+        let line = bytes.get(at..at + len).unwrap_or_default();
+        at += len + 1;
+        if line.trim_ascii().is_empty() {
+            *app = StreamApp::Http;
+            return Progress::Switch { consumed: at };
+        }
+    }
+}
+
+fn chunk_problem(cx: &mut StreamContext<'_>, what: &str) -> Progress {
+    cx.stats.undecodable.http += 1;
+    cx.stats.problem(format_args!("HTTP request body: {what}; the stream is not followed further"));
+    Progress::Stop
 }
 
 fn http_stream(bytes: &[u8], app: &mut StreamApp, cx: &mut StreamContext<'_>) -> Progress {
@@ -621,6 +691,10 @@ fn http_stream(bytes: &[u8], app: &mut StreamApp, cx: &mut StreamContext<'_>) ->
                 }
                 match body {
                     Body::Unknown => return Progress::Stop,
+                    Body::Chunked => {
+                        *app = StreamApp::HttpChunked;
+                        return Progress::Switch { consumed: pos };
+                    }
                     Body::Length(0) => {}
                     Body::Length(n) => {
                         let end = (pos as u64).saturating_add(n);
@@ -689,13 +763,16 @@ mod tests {
     }
 
     #[test]
-    fn request_bodies_by_content_length_only() {
+    fn request_bodies_by_content_length_or_chunked() {
         assert_eq!(body_of(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n"), Body::Length(0));
         assert_eq!(body_of(b"POST / HTTP/1.1\r\ncontent-length:  12 \r\n\r\n"), Body::Length(12));
         assert_eq!(body_of(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"), Body::Unknown);
         assert_eq!(body_of(b"POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\n"), Body::Length(1));
         assert_eq!(body_of(b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n"), Body::Unknown);
-        assert_eq!(body_of(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), Body::Unknown);
+        assert_eq!(body_of(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"), Body::Chunked);
+        let both = b"POST / HTTP/1.1\r\nContent-Length: 3\r\nTransfer-Encoding: gzip, Chunked\r\n\r\n";
+        assert_eq!(body_of(both), Body::Chunked, "chunked wins over a length");
+        assert_eq!(body_of(b"POST / HTTP/1.1\r\nTransfer-Encoding: chunked, gzip\r\n\r\n"), Body::Unknown);
         assert_eq!(body_of(b"GET / HTTP/1.1\r\nUpgrade: websocket\r\n\r\n"), Body::Unknown);
         // A request line that looks like a header is not one.
         assert_eq!(body_of(b"GET /content-length:5 HTTP/1.1\r\n\r\n"), Body::Length(0));

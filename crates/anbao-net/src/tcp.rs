@@ -175,7 +175,10 @@ impl Default for TcpLimits {
     fn default() -> Self {
         TcpLimits {
             max_flows: 65_536,
-            max_stream_bytes: 16 * 1024,
+            // The largest DNS message over TCP with its length prefix
+            // (RFC 1035 4.2.2): zone transfers and big TXT/DNSSEC answers
+            // fill it. The global budget, not this, bounds memory.
+            max_stream_bytes: 2 + 65_535,
             max_out_of_order_segments: 8,
             max_buffered_bytes: 64 * 1024 * 1024,
             idle_timeout: Duration::from_secs(300),

@@ -275,7 +275,11 @@ fn tcp_frame(to_server: bool, dport: u16, seq: u32, flags: u8, payload: &[u8]) -
 /// Feeds a client's stream to port `dport` cut into the given pieces
 /// (after a SYN), and returns the events.
 fn client_stream(dport: u16, pieces: &[&[u8]]) -> (Vec<Event>, ExtractStats) {
-    let mut extractor = Extractor::with_parsers(Limits::default(), stand_ins());
+    client_stream_with(Limits::default(), dport, pieces)
+}
+
+fn client_stream_with(limits: Limits, dport: u16, pieces: &[&[u8]]) -> (Vec<Event>, ExtractStats) {
+    let mut extractor = Extractor::with_parsers(limits, stand_ins());
     let mut events = vec![];
     let mut seq = 1000u32;
     let mut frames = vec![tcp_frame(true, dport, seq, 0x02, b"")];
@@ -330,12 +334,29 @@ fn a_body_larger_than_the_stream_buffer_is_skipped_not_held() {
 }
 
 #[test]
-fn chunked_and_upgraded_streams_are_left_after_their_head() {
-    let (events, _) = client_stream(
-        80,
-        &[b"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nGET /\r\n0\r\n\r\nGET /no HTTP/1.1\r\n\r\n"],
-    );
+fn chunked_bodies_are_skipped_to_the_next_request() {
+    let mut stream = b"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    stream.extend_from_slice(b"5;name=value\r\nGET /\r\n");
+    let big = vec![b'x'; 200_000];
+    stream.extend_from_slice(format!("{:X}\r\n", big.len()).as_bytes());
+    stream.extend_from_slice(&big);
+    stream.extend_from_slice(b"\r\n0\r\nChecksum: 1\r\n\r\nGET /next HTTP/1.1\r\nHost: a\r\n\r\n");
+    // Up to the largest IP packet (GRO in captures).
+    for size in [1, 7, 1400, 65_000] {
+        let pieces: Vec<&[u8]> = stream.chunks(size).collect();
+        let (events, stats) = client_stream(80, &pieces);
+        assert_eq!(http_requests(&events), ["POST /c", "GET /next"], "segments of {size}");
+        assert_eq!(stats.undecodable.http, 0);
+    }
+    // A chunk size that is not one: counted, and the stream left.
+    let (events, stats) =
+        client_stream(80, &[b"POST /c HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nGET /no HTTP/1.1\r\n\r\n"]);
     assert_eq!(http_requests(&events), ["POST /c"]);
+    assert_eq!((stats.undecodable.http, stats.problems.len()), (1, 1), "{:?}", stats.problems);
+}
+
+#[test]
+fn upgraded_streams_are_left_after_their_head() {
     let (events, _) =
         client_stream(80, &[b"GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n", b"GET /not-http HTTP/1.1\r\n\r\n"]);
     assert_eq!(http_requests(&events), ["GET /ws"]);
@@ -382,13 +403,21 @@ fn dns_over_tcp_messages_split_and_joined_anyhow() {
         assert_eq!(ids, [1, 2, 3, 4, 5], "cut at {cut}");
         assert_eq!((stats.events.dns, stats.undecodable.dns), (5, 0));
     }
-    // A length over the stream buffer: counted, skipped, and the next read.
-    let big = Limits::default().max_stream_bytes;
-    let mut stream = (big as u16).to_be_bytes().to_vec();
-    stream.extend(vec![0u8; big]);
+    // The largest message there can be (a 65,535-byte zone-transfer chunk)
+    // fits the default buffer, in 1,000-byte segments.
+    let mut stream = u16::MAX.to_be_bytes().to_vec();
+    stream.extend_from_slice(&[0, 7, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
+    stream.resize(2 + 65_535, 0);
     stream.extend_from_slice(&[0, 12, 0, 9, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]);
     let pieces: Vec<&[u8]> = stream.chunks(1000).collect();
     let (events, stats) = client_stream(53, &pieces);
+    let ids: Vec<u16> =
+        events.iter().filter_map(|e| if let Message::Dns(d) = &e.message { Some(d.id) } else { None }).collect();
+    assert_eq!(ids, [7, 9]);
+    assert_eq!(stats.undecodable.dns, 0, "{:?}", stats.problems);
+    // A length over a smaller configured buffer: counted, skipped, and the next read.
+    let limits = Limits { max_stream_bytes: 16 * 1024, ..Limits::default() };
+    let (events, stats) = client_stream_with(limits, 53, &pieces);
     assert_eq!(events.len(), 1);
     assert_eq!((stats.undecodable.dns, stats.problems.len()), (1, 1), "{:?}", stats.problems);
 }
