@@ -492,8 +492,8 @@ impl Touches {
     }
 }
 
-/// `a == b`, inline for the usual lengths (a call to `memcmp` costs more
-/// than comparing a short name): two overlapping words.
+/// `a == b`, inline (a call to `memcmp` costs more than comparing a
+/// name): word by word.
 #[inline(always)]
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
@@ -505,7 +505,17 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     let half =
         |s: &[u8], at: usize| s.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()).map(u32::from_le_bytes);
     match n {
-        8..=16 => word(a, 0) == word(b, 0) && word(a, n - 8) == word(b, n - 8),
+        8.. => {
+            // Word by word, the last one overlapping the one before.
+            let mut at = 0;
+            while at + 8 < n {
+                if word(a, at) != word(b, at) {
+                    return false;
+                }
+                at += 8;
+            }
+            word(a, n - 8) == word(b, n - 8)
+        }
         4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
         _ => a == b,
     }
