@@ -56,7 +56,7 @@
 //! addresses and networks (key: prefix length and address bytes), the same
 //! for IPv6, and one per other kind. The hash is seeded randomly per index
 //! (`index/hash.rs` explains the choice). A listed domain costs about its
-//! length plus 18 bytes (arena, slot, its share of the parents' phantom
+//! length plus 20 bytes (arena, slot, its share of the parents' phantom
 //! slots); [`IndicatorIndex::heap_bytes`] reports the total.
 
 mod fast;
@@ -417,6 +417,118 @@ struct Walk {
     /// start, offset), shortest suffix first.
     kept: [(usize, usize); MAX_KEPT],
     found: u8,
+    /// `kept[..touched]` are noted for reading already.
+    touched: u8,
+}
+
+/// One group of [`IndicatorIndex::visit_domains`]: its names and walks.
+struct Group {
+    names: [fast::Name; BATCH],
+    walks: [Walk; BATCH],
+    len: usize,
+}
+
+impl Default for Group {
+    fn default() -> Self {
+        Group { names: Default::default(), walks: [Walk::default(); BATCH], len: 0 }
+    }
+}
+
+/// Slots and arena bytes a batched lookup is about to need, read together
+/// in one burst ([`Touches::flush`]). Reading them is how their cache lines
+/// get fetched (prefetch instructions need `unsafe`, which the workspace
+/// forbids), and a read that misses holds up the processor once a few
+/// hundred instructions have queued behind it: reads issued far apart
+/// each cost a memory latency; issued back to back in a tight loop, they
+/// overlap and cost about one. So the reads are collected first, then
+/// issued all at once, and each burst carries the reads of two groups (the
+/// records of one, the first slots of the next).
+struct Touches {
+    slots: [usize; TOUCHES],
+    slot_count: usize,
+    bytes: [usize; TOUCHES],
+    byte_count: usize,
+}
+
+/// Reads one burst holds (a name usually needs one or two of each kind).
+const TOUCHES: usize = 4 * BATCH;
+
+impl Default for Touches {
+    fn default() -> Self {
+        Touches { slots: [0; TOUCHES], slot_count: 0, bytes: [0; TOUCHES], byte_count: 0 }
+    }
+}
+
+impl Touches {
+    #[inline]
+    fn slot(&mut self, i: usize) {
+        if let Some(s) = self.slots.get_mut(self.slot_count) {
+            *s = i;
+            self.slot_count += 1;
+        }
+        // Full (never with the usual names): the slot is read when probed.
+    }
+
+    #[inline]
+    fn byte(&mut self, t: &KeyTable, i: usize, sink: &mut u64) {
+        if self.byte_count == TOUCHES {
+            // Many records for one group (deep names): read these now.
+            *sink ^= t.touch_bytes(&self.bytes);
+            self.byte_count = 0;
+        }
+        if let Some(b) = self.bytes.get_mut(self.byte_count) {
+            *b = i;
+            self.byte_count += 1;
+        }
+    }
+
+    /// Reads everything noted, in two tight loops.
+    #[inline]
+    fn flush(&mut self, t: &KeyTable, sink: &mut u64) {
+        *sink ^= t.touch_bytes(self.bytes.get(..self.byte_count).unwrap_or_default());
+        *sink ^= t.touch_slots(self.slots.get(..self.slot_count).unwrap_or_default());
+        self.slot_count = 0;
+        self.byte_count = 0;
+    }
+}
+
+/// `a == b`, inline (a call to `memcmp` costs more than comparing a
+/// name): word by word.
+#[inline(always)]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let word =
+        |s: &[u8], at: usize| s.get(at..at + 8).and_then(|w| <[u8; 8]>::try_from(w).ok()).map(u64::from_le_bytes);
+    let half =
+        |s: &[u8], at: usize| s.get(at..at + 4).and_then(|w| <[u8; 4]>::try_from(w).ok()).map(u32::from_le_bytes);
+    match n {
+        8.. => {
+            // Word by word, the last one overlapping the one before.
+            let mut at = 0;
+            while at + 8 < n {
+                if word(a, at) != word(b, at) {
+                    return false;
+                }
+                at += 8;
+            }
+            word(a, n - 8) == word(b, n - 8)
+        }
+        4..=7 => half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4),
+        _ => a == b,
+    }
+}
+
+/// Reads the first and last byte of each name (their text is usually in
+/// memory, not in the cache, by the time the batch gets to them).
+#[inline]
+fn read_ahead<S: AsRef<str>>(group: &[S], sink: &mut u64) {
+    for q in group {
+        let q = q.as_ref().as_bytes();
+        *sink ^= u64::from(q.first().copied().unwrap_or(0) ^ q.last().copied().unwrap_or(0));
+    }
 }
 
 #[inline]
@@ -496,10 +608,11 @@ impl IndicatorIndex {
     ///
     /// Faster per name than one call each when the index is larger than
     /// the CPU cache: the names go in groups of [`BATCH`], in passes over
-    /// the group, each pass ending in a burst of independent memory reads
-    /// (the slots of every name's second suffix; the records found and
-    /// the next slots; …) whose results the next pass uses: the reads of a
-    /// burst overlap instead of waiting one after the other.
+    /// the group, each pass noting the memory reads the next one needs (the
+    /// slots of every name's second suffix; the records found and the next
+    /// slots; …), then issuing them in one burst, where they overlap
+    /// instead of waiting one after the other. A group is walked while the
+    /// next one is prepared, so that one burst serves both.
     pub fn visit_domains<'a, S: AsRef<str>>(
         &'a self,
         qnames: &[S],
@@ -509,39 +622,44 @@ impl IndicatorIndex {
         if self.t.domains.is_empty() {
             return 0;
         }
-        let mut names: [fast::Name; BATCH] = Default::default();
-        let mut walks = [Walk::default(); BATCH];
+        let group_at = |g: usize| qnames.get(g * BATCH..qnames.len().min(g * BATCH + BATCH)).unwrap_or_default();
+        let groups = qnames.len().div_ceil(BATCH);
+        let mut state: [Group; 2] = Default::default();
+        let mut touches = Touches::default();
         let mut sink = 0u64;
         let mut hits = 0;
-        let mut groups = qnames.chunks(BATCH).enumerate().peekable();
-        while let Some((g, group)) = groups.next() {
-            // The next group's names, read ahead: reading them one by one
-            // when their turn comes would wait for memory each time.
-            for q in groups.peek().map_or(&[][..], |(_, next)| *next) {
-                let q = q.as_ref().as_bytes();
-                sink ^= u64::from(q.first().copied().unwrap_or(0) ^ q.last().copied().unwrap_or(0));
+        // Group g is walked while group g + 1 is prepared: the reads both
+        // need go out in one burst (see `Touches`).
+        read_ahead(group_at(0), &mut sink);
+        if let Some(first) = state.first_mut() {
+            self.prepare_group(group_at(0), first, &mut touches);
+        }
+        read_ahead(group_at(1), &mut sink);
+        touches.flush(&self.t.domains, &mut sink);
+        for g in 0..groups {
+            let [even, odd] = &mut state;
+            let (cur, next) = if g % 2 == 0 { (even, odd) } else { (odd, even) };
+            let group = group_at(g);
+            self.walk_group(cur, &mut touches, &mut sink);
+            if g + 1 < groups {
+                self.prepare_group(group_at(g + 1), next, &mut touches);
             }
-            self.prepare_group(group, &mut names, &mut walks, &mut sink);
-            let n = group.len();
-            self.walk_group(walks.get_mut(..n).unwrap_or_default(), &mut sink);
-            hits += self.finish_group(g * BATCH, group, &names, &mut walks, now, &mut sink, &mut f);
+            read_ahead(group_at(g + 2), &mut sink);
+            touches.flush(&self.t.domains, &mut sink);
+            hits += self.finish_group(g * BATCH, group, cur, now, &mut touches, &mut sink, &mut f);
         }
         std::hint::black_box(sink);
         hits
     }
 
-    /// Pass 1 of [`visit_domains`](Self::visit_domains): lower-cases the
-    /// names, hashes their suffixes, and reads the slots of each name's
-    /// second suffix (the first below the top-level domain, whose slots are
-    /// few and cached).
-    fn prepare_group<S: AsRef<str>>(
-        &self,
-        group: &[S],
-        names: &mut [fast::Name; BATCH],
-        walks: &mut [Walk; BATCH],
-        sink: &mut u64,
-    ) {
+    /// The first pass over a group of [`visit_domains`](Self::visit_domains):
+    /// lower-cases the names, hashes their suffixes, and notes the slots of
+    /// each name's second suffix (the first below the top-level domain,
+    /// whose slots are few and cached) for the next burst.
+    fn prepare_group<S: AsRef<str>>(&self, group: &[S], state: &mut Group, touches: &mut Touches) {
         let t = &self.t.domains;
+        let Group { names, walks, len } = state;
+        *len = group.len();
         for ((q, name), w) in group.iter().zip(names.iter_mut()).zip(walks.iter_mut()) {
             let parsed = self.domain_name_unchecked(q.as_ref(), name);
             w.checked = parsed == Some(true);
@@ -549,6 +667,7 @@ impl IndicatorIndex {
             w.alone = false;
             w.level = 0;
             w.found = 0;
+            w.touched = 0;
         }
         let walks = walks.get_mut(..group.len()).unwrap_or_default();
         // A pass of its own: the lower-cased names were just stored, and
@@ -561,57 +680,64 @@ impl IndicatorIndex {
             }
         }
         for w in walks.iter().filter(|w| w.depth > 1) {
-            *sink ^= t.touch_slot(t.home_of(w.hashes.get(1).copied().unwrap_or(0)));
+            t.slot_lines(t.home_of(w.hashes.get(1).copied().unwrap_or(0)), |i| touches.slot(i));
         }
     }
 
-    /// Pass 2 of [`visit_domains`](Self::visit_domains): probes the first
-    /// two suffixes of every name, then reads the records found and the
-    /// slots of the walks going on.
-    fn walk_group(&self, walks: &mut [Walk], sink: &mut u64) {
+    /// The second pass: probes the first two suffixes of every name (their
+    /// slots were read in the last burst) and notes the records found and
+    /// the next slots of the walks going on.
+    fn walk_group(&self, state: &mut Group, touches: &mut Touches, sink: &mut u64) {
+        let Group { names, walks, len } = state;
+        let walks = walks.get_mut(..*len).unwrap_or_default();
         for w in walks.iter_mut() {
             if self.step(w) {
                 self.step(w);
             }
         }
-        self.touch_group(walks, sink);
+        self.note_touches(walks, names, touches, sink);
     }
 
-    /// The records found and the next slots of the walks going on, in one
-    /// burst of independent loads.
-    fn touch_group(&self, walks: &[Walk], sink: &mut u64) {
+    /// Notes the reads the walks need next: the records found since the
+    /// last call, and the slots of the suffix each walk going on probes next.
+    fn note_touches(&self, walks: &mut [Walk], names: &[fast::Name; BATCH], touches: &mut Touches, sink: &mut u64) {
         let t = &self.t.domains;
-        for w in walks {
-            for &(_, off) in w.kept.get(..usize::from(w.found)).unwrap_or_default() {
-                *sink ^= u64::from(t.touch_record(off));
+        for (w, name) in walks.iter_mut().zip(names.iter()) {
+            let new = w.kept.get(usize::from(w.touched)..usize::from(w.found)).unwrap_or_default();
+            for &(start, off) in new {
+                t.record_lines(off, name.len().saturating_sub(start), |i| touches.byte(t, i, sink));
             }
+            w.touched = w.found;
             if w.level < w.depth {
-                *sink ^= t.touch_slot(t.home_of(w.hashes.get(usize::from(w.level)).copied().unwrap_or(0)));
+                let home = t.home_of(w.hashes.get(usize::from(w.level)).copied().unwrap_or(0));
+                t.slot_lines(home, |i| touches.slot(i));
             }
         }
     }
 
-    /// The last passes of [`visit_domains`](Self::visit_domains): the walks
-    /// still going, a suffix a round, then each name's report.
+    /// The last passes: the walks still going, a suffix a round (a burst
+    /// each), then each name's report.
     #[allow(clippy::too_many_arguments)]
     fn finish_group<'a, S: AsRef<str>>(
         &'a self,
         first: usize,
         group: &[S],
-        names: &[fast::Name; BATCH],
-        walks: &mut [Walk; BATCH],
+        state: &mut Group,
         now: Option<i64>,
+        touches: &mut Touches,
         sink: &mut u64,
         f: &mut impl FnMut(usize, HitRef<'a>),
     ) -> usize {
-        let walks = walks.get_mut(..group.len()).unwrap_or_default();
+        let Group { names, walks, len } = state;
+        let walks = walks.get_mut(..(*len).min(group.len())).unwrap_or_default();
         let mut walking = walks.iter().any(|w| w.level < w.depth);
         while walking {
             walking = false;
             for w in walks.iter_mut().filter(|w| w.level < w.depth) {
                 walking |= self.step(w);
             }
-            self.touch_group(walks, sink);
+            self.note_touches(walks, names, touches, sink);
+            touches.flush(&self.t.domains, sink);
         }
         let mut hits = 0;
         for (i, ((w, name), q)) in walks.iter().zip(names.iter()).zip(group).enumerate() {
@@ -786,9 +912,14 @@ impl IndicatorIndex {
         let full = name.as_bytes();
         // The records whole, all at once (a record may cross into the next
         // cache line: reading it key first, ids later, would wait twice).
-        let sink = kept.iter().fold(0u8, |x, &(_, off)| x ^ t.touch_record(off));
+        let mut sink = 0u64;
+        for &(start, off) in kept {
+            t.record_lines(off, full.len().saturating_sub(start), |i| sink ^= t.touch_bytes(&[i]));
+        }
         std::hint::black_box(sink);
-        let is_key = |&(start, off): &(usize, usize)| t.key_at(off).is_some_and(|key| full.get(start..) == Some(key));
+        let is_key = |&(start, off): &(usize, usize)| {
+            t.key_at(off).is_some_and(|key| full.get(start..).is_some_and(|suffix| same_bytes(suffix, key)))
+        };
         let Some(nearest) = kept.iter().rposition(is_key) else {
             return 0;
         };
@@ -803,7 +934,7 @@ impl IndicatorIndex {
         let mut hits = 0;
         for (i, &(start, off)) in kept.get(..=nearest).unwrap_or_default().iter().enumerate().rev() {
             let Some((key, ids)) = t.record_at(off) else { continue };
-            if i != nearest && full.get(start..) != Some(key) {
+            if i != nearest && !full.get(start..).is_some_and(|suffix| same_bytes(suffix, key)) {
                 continue; // a fingerprint collision
             }
             let matched = if start == 0 { MatchRef::Exact } else { MatchRef::Parent(Listed(key)) };
@@ -1163,6 +1294,23 @@ mod tests {
         let mut v = Vec::new();
         for_each_url_prefix(u, |c| v.push(c));
         v
+    }
+
+    #[test]
+    fn same_bytes_is_equality() {
+        let text: Vec<u8> = (0..40u8).map(|i| b'a' + i % 26).collect();
+        for n in 0..=text.len() {
+            let a = &text[..n];
+            assert!(same_bytes(a, &text[..n]));
+            for i in 0..n {
+                let mut b = a.to_vec();
+                b[i] ^= 1;
+                assert!(!same_bytes(a, &b), "{n} {i}");
+            }
+            if n > 0 {
+                assert!(!same_bytes(a, &text[..n - 1]));
+            }
+        }
     }
 
     #[test]
