@@ -200,6 +200,23 @@ impl<'a> Intel<'a> {
         }
     }
 
+    /// A packet's endpoints, looked up the first time its conversation is
+    /// offered (`pairs`), so a flow costs one lookup, not one per packet.
+    /// Without listed addresses nothing can match: no per-packet work.
+    pub fn match_packet(
+        &self,
+        pairs: &mut EndpointPairs,
+        ep: &Endpoints,
+        now: i64,
+        stats: &mut MatchStats,
+        out: &mut Vec<Detection>,
+    ) {
+        let Some(dst) = ep.dst.filter(|_| self.index.has_addresses()) else { return };
+        if pairs.first_time(ep.src, dst) {
+            self.match_endpoints(ep, Some(now), stats, out);
+        }
+    }
+
     /// A flow's endpoints: a listed destination makes the source the
     /// victim, a listed source (an attacker reaching in) the destination.
     pub fn match_endpoints(&self, ep: &Endpoints, now: Option<i64>, stats: &mut MatchStats, out: &mut Vec<Detection>) {

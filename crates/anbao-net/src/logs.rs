@@ -43,13 +43,16 @@
 //! - **Names** are put in the event model's presentation form: trailing dot
 //!   dropped, Zeek's `\xHH` escapes decoded, non-printable bytes `\DDD`.
 //!
-//! Speed: JSON records are decoded by serde_json into structs of only the
-//! fields we use, borrowed from the line; EVE records of types we skip are
-//! recognised by a byte scan and not parsed; Zeek TSV is cut on its
+//! Speed: JSON records are decoded into structs of only the fields we use,
+//! borrowed from the line; EVE records of types we skip are recognised by a
+//! byte scan and not parsed, and those we read go through a hand scanner
+//! (`json_scan`) that leaves any line it is unsure of to serde_json, which
+//! reports the error (tests and the fuzz target check that the two agree); Zeek TSV is cut on its
 //! separator with a column map built once per `#fields`. Only the strings
 //! that go into an event are allocated.
 
 mod eve;
+mod json_scan;
 mod resolver;
 mod text;
 mod zeek;
@@ -59,6 +62,13 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::event::{Event, Message};
+
+/// Whether the EVE fast path, where it answers for `line`, answers what
+/// serde would (for the fuzz target; `Err` says how they differ).
+#[doc(hidden)]
+pub fn eve_fast_path_agrees(line: &[u8]) -> Result<(), String> {
+    eve::fast_path_agrees(line)
+}
 
 /// Longest line read; longer ones are an error (the caller must bound its
 /// line buffer the same way).

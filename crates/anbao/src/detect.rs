@@ -191,13 +191,8 @@ impl TrafficSink for DetectSink {
 
     fn packet(&mut self, ts: Timestamp, endpoints: &Endpoints) {
         self.input.packets.fetch_add(1, Ordering::Relaxed);
-        // Without listed addresses no endpoint can match: skip the per-packet work.
-        let Some(dst) = endpoints.dst.filter(|_| self.snapshot.index.has_addresses()) else { return };
-        if !self.pairs.first_time(endpoints.src, dst) {
-            return;
-        }
         let intel = Intel::new(&self.snapshot.index, &self.snapshot.allowlist);
-        intel.match_endpoints(endpoints, Some(ts.secs()), &mut self.stats, &mut self.detections);
+        intel.match_packet(&mut self.pairs, endpoints, ts.secs(), &mut self.stats, &mut self.detections);
         if !self.detections.is_empty() {
             self.record(&Event::endpoints_only(ts, *endpoints));
         }

@@ -474,12 +474,7 @@ impl TrafficSink for Scanner<'_> {
     }
 
     fn packet(&mut self, ts: Timestamp, endpoints: &Endpoints) {
-        // Without listed addresses no endpoint can match: skip the per-packet work.
-        let Some(dst) = endpoints.dst.filter(|_| self.intel.index.has_addresses()) else { return };
-        if !self.pairs.first_time(endpoints.src, dst) {
-            return;
-        }
-        self.intel.match_endpoints(endpoints, Some(ts.secs()), &mut self.stats, &mut self.detections);
+        self.intel.match_packet(&mut self.pairs, endpoints, ts.secs(), &mut self.stats, &mut self.detections);
         if !self.detections.is_empty() {
             // The evidence of a flow hit is the packet's endpoints.
             self.record(&Event::endpoints_only(ts, *endpoints));

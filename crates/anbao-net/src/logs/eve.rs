@@ -7,6 +7,7 @@
 use serde::Deserialize;
 use serde::de::IgnoredAny;
 
+use super::json_scan::Scan;
 use super::text::{
     MaybeText, Text, clip, from_json_line, json_key_offset, parse_ip, parse_rfc3339, presentation_name, proto, rcode,
     rr_type, typed_answer,
@@ -38,7 +39,11 @@ macro_rules! eve_record {
             $field: Option<$object<'a>>,
         }
 
-        impl<'a> $name<'a> {
+        impl<'a> Split<'a> for $name<'a> {
+            type Object = $object<'a>;
+            const MEMBER: &'static str = stringify!($field);
+            const READ_MEMBER: fn(&mut Scan<'a>) -> Option<$object<'a>> = $object::scan;
+
             fn split(self) -> (Header<'a>, Option<$object<'a>>) {
                 let header = Header {
                     timestamp: self.timestamp,
@@ -54,6 +59,105 @@ macro_rules! eve_record {
     };
 }
 
+/// A record type: its header and the one object of its `event_type`.
+trait Split<'a>: Deserialize<'a> {
+    type Object;
+    /// The member holding the object (`dns`, `http`…).
+    const MEMBER: &'static str;
+    /// The object read by the fast path.
+    const READ_MEMBER: fn(&mut Scan<'a>) -> Option<Self::Object>;
+
+    fn split(self) -> (Header<'a>, Option<Self::Object>);
+}
+
+/// A record by the fast path ([`json_scan`](super::json_scan)) when it can
+/// be sure, else by serde (which gives the error).
+fn record<'a, R: Split<'a>>(line: &'a [u8]) -> Result<(Header<'a>, Option<R::Object>), LineError> {
+    match fast_record(line, R::MEMBER, R::READ_MEMBER) {
+        Some(found) => Ok(found),
+        None => Ok(from_json_line::<R>(line)?.split()),
+    }
+}
+
+const HEADER_KEYS: [&str; 6] = ["timestamp", "src_ip", "src_port", "dest_ip", "dest_port", "proto"];
+
+fn fast_record<'a, O>(
+    line: &'a [u8],
+    member: &str,
+    read: fn(&mut Scan<'a>) -> Option<O>,
+) -> Option<(Header<'a>, Option<O>)> {
+    let text = std::str::from_utf8(line).ok()?;
+    let mut scan = Scan::new(text);
+    let mut header = Header::default();
+    let mut object = None;
+    let [k0, k1, k2, k3, k4, k5] = HEADER_KEYS;
+    scan.members(&[k0, k1, k2, k3, k4, k5, member], |index, s| {
+        match index {
+            0 => header.timestamp = s.nullable(Scan::text)?,
+            1 => header.src_ip = s.nullable(Scan::text)?,
+            2 => header.src_port = s.nullable(Scan::unsigned)?,
+            3 => header.dest_ip = s.nullable(Scan::text)?,
+            4 => header.dest_port = s.nullable(Scan::unsigned)?,
+            5 => header.proto = s.nullable(Scan::text)?,
+            _ => object = s.nullable(read)?,
+        }
+        Some(())
+    })?;
+    scan.at_end().then_some((header, object))
+}
+
+/// A value kept when it is a string and skipped otherwise ([`MaybeText`]).
+/// serde reads a number here as a number, and refuses one that overflows
+/// `f64`: such numbers go back to serde.
+fn scan_maybe_text<'a>(s: &mut Scan<'a>) -> Option<MaybeText<'a>> {
+    if s.is_string()? {
+        return s.text().map(|t| MaybeText(Some(t.0)));
+    }
+    if let Some(number) = s.finite_number()? {
+        return number.then_some(MaybeText(None));
+    }
+    s.skip().map(|()| MaybeText(None))
+}
+
+/// Where the fast path answers for `line`, its answer is serde's, for every
+/// record type: the check behind the tests and the fuzz target. `Err` says
+/// how they differ.
+pub(super) fn fast_path_agrees(line: &[u8]) -> Result<(), String> {
+    fn agree<'a, R: Split<'a>>(line: &'a [u8]) -> Result<(), String>
+    where
+        R::Object: std::fmt::Debug,
+    {
+        let Some(fast) = fast_record(line, R::MEMBER, R::READ_MEMBER) else {
+            return Ok(());
+        };
+        let fast = format!("{fast:?}");
+        match from_json_line::<R>(line) {
+            Ok(record) => {
+                let slow = format!("{:?}", record.split());
+                if fast == slow { Ok(()) } else { Err(format!("{}: fast {fast} ≠ serde {slow}", R::MEMBER)) }
+            }
+            Err(error) => Err(format!("{}: fast {fast}, serde refuses: {error:?}", R::MEMBER)),
+        }
+    }
+    agree::<DnsRecord<'_>>(line)?;
+    agree::<HttpRecord<'_>>(line)?;
+    agree::<TlsRecord<'_>>(line)?;
+    agree::<QuicRecord<'_>>(line)?;
+    agree::<FlowRecord<'_>>(line)?;
+    agree::<AlertRecord<'_>>(line)
+}
+
+/// An array of objects each read by `read`.
+fn scan_list<'a, T>(s: &mut Scan<'a>, read: fn(&mut Scan<'a>) -> Option<T>) -> Option<Vec<T>> {
+    let mut list = Vec::new();
+    s.elements(|s| {
+        list.push(read(s)?);
+        Some(())
+    })?;
+    Some(list)
+}
+
+#[derive(Debug, Default)]
 struct Header<'a> {
     timestamp: Option<Text<'a>>,
     src_ip: Option<Text<'a>>,
@@ -85,23 +189,19 @@ const READ_TYPES: [&str; 6] = ["dns", "http", "tls", "quic", "flow", "alert"];
 /// (stats, fileinfo, anomaly…); `None` sends the line to the JSON parser.
 fn scan_event_type(line: &[u8]) -> Option<&[u8]> {
     const KEY: &[u8] = b"\"event_type\":\"";
-    let mut from = 0;
-    while let Some(found) = line.get(from..)?.iter().position(|&b| b == b'"') {
-        let at = from + found;
-        if line.get(at..).is_some_and(|rest| rest.starts_with(KEY))
-            && at > 0
-            && matches!(line.get(at - 1), Some(b'{' | b','))
-        {
+    // Inside a string a quote is escaped, so the key's bytes are found only
+    // where a key (or broken JSON) is; `{` or `,` before it says a key.
+    for at in memchr::memmem::find_iter(line, KEY) {
+        if at > 0 && matches!(line.get(at - 1), Some(b'{' | b',')) {
             let value = line.get(at + KEY.len()..)?;
             let end = value.iter().position(|&b| b == b'"' || b == b'\\')?;
             return (value.get(end) == Some(&b'"')).then(|| value.get(..end)).flatten();
         }
-        from = at + 1;
     }
     None
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct EveDns<'a> {
     #[serde(rename = "type", borrow)]
     kind: Option<Text<'a>>,
@@ -139,7 +239,7 @@ struct GroupedDns<'a> {
     grouped: Option<Grouped<'a>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct EveQuestion<'a> {
     #[serde(borrow)]
     rrname: Option<Text<'a>>,
@@ -147,7 +247,7 @@ struct EveQuestion<'a> {
     rrtype: Option<Text<'a>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct EveAnswer<'a> {
     #[serde(borrow)]
     rrname: Option<Text<'a>>,
@@ -160,7 +260,7 @@ struct EveAnswer<'a> {
     srv: Option<EveSrv<'a>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct EveSrv<'a> {
     priority: Option<u16>,
     weight: Option<u16>,
@@ -193,7 +293,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for Grouped<'a> {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct EveHttp<'a> {
     #[serde(borrow)]
     hostname: Option<Text<'a>>,
@@ -205,7 +305,7 @@ struct EveHttp<'a> {
     http_user_agent: Option<Text<'a>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct EveJa3<'a> {
     #[serde(borrow)]
     hash: Option<Text<'a>>,
@@ -237,7 +337,7 @@ impl<'de: 'a, 'a> Deserialize<'de> for AlpnFromExtensions<'a> {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct EveExtension<'a> {
     #[serde(rename = "type")]
     code: Option<u16>,
@@ -246,7 +346,7 @@ struct EveExtension<'a> {
 }
 
 /// `tls` and `quic` objects (QUIC carries the same ClientHello fields).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct EveTls<'a> {
     #[serde(borrow)]
     sni: Option<Text<'a>>,
@@ -262,7 +362,7 @@ struct EveTls<'a> {
     extensions: Option<AlpnFromExtensions<'a>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct EveFlow<'a> {
     pkts_toserver: Option<u64>,
     pkts_toclient: Option<u64>,
@@ -274,7 +374,7 @@ struct EveFlow<'a> {
     end: Option<Text<'a>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Default, Deserialize)]
 struct EveAlert<'a> {
     signature_id: Option<u64>,
     #[serde(borrow)]
@@ -282,6 +382,175 @@ struct EveAlert<'a> {
     #[serde(borrow)]
     category: Option<Text<'a>>,
     severity: Option<u8>,
+}
+
+// The fast path's readers of the objects above: the same members, by the
+// same names (renames included), into the same structs.
+
+impl<'a> EveDns<'a> {
+    fn scan(s: &mut Scan<'a>) -> Option<Self> {
+        let mut dns = EveDns::default();
+        let keys = ["type", "id", "rrname", "rrtype", "rcode", "rdata", "ttl", "queries", "answers", "grouped"];
+        s.members(&keys, |index, s| {
+            match index {
+                0 => dns.kind = s.nullable(Scan::text)?,
+                1 => dns.id = s.nullable(Scan::unsigned)?,
+                2 => dns.rrname = s.nullable(Scan::text)?,
+                3 => dns.rrtype = s.nullable(Scan::text)?,
+                4 => dns.rcode = s.nullable(Scan::text)?,
+                5 => dns.rdata = s.nullable(scan_maybe_text)?,
+                6 => dns.ttl = s.nullable(Scan::unsigned)?,
+                7 => dns.queries = s.nullable(|s| scan_list(s, EveQuestion::scan))?,
+                8 => dns.answers = s.nullable(|s| scan_list(s, EveAnswer::scan))?,
+                _ => dns.grouped = s.nullable(|s| s.skip().map(|()| IgnoredAny))?,
+            }
+            Some(())
+        })?;
+        Some(dns)
+    }
+}
+
+impl<'a> EveQuestion<'a> {
+    fn scan(s: &mut Scan<'a>) -> Option<Self> {
+        let mut question = EveQuestion::default();
+        s.members(&["rrname", "rrtype"], |index, s| {
+            match index {
+                0 => question.rrname = s.nullable(Scan::text)?,
+                _ => question.rrtype = s.nullable(Scan::text)?,
+            }
+            Some(())
+        })?;
+        Some(question)
+    }
+}
+
+impl<'a> EveAnswer<'a> {
+    fn scan(s: &mut Scan<'a>) -> Option<Self> {
+        let mut answer = EveAnswer::default();
+        s.members(&["rrname", "rrtype", "ttl", "rdata", "srv"], |index, s| {
+            match index {
+                0 => answer.rrname = s.nullable(Scan::text)?,
+                1 => answer.rrtype = s.nullable(Scan::text)?,
+                2 => answer.ttl = s.nullable(Scan::unsigned)?,
+                3 => answer.rdata = s.nullable(scan_maybe_text)?,
+                _ => answer.srv = s.nullable(EveSrv::scan)?,
+            }
+            Some(())
+        })?;
+        Some(answer)
+    }
+}
+
+impl<'a> EveSrv<'a> {
+    fn scan(s: &mut Scan<'a>) -> Option<Self> {
+        let mut srv = EveSrv::default();
+        s.members(&["priority", "weight", "port", "name"], |index, s| {
+            match index {
+                0 => srv.priority = s.nullable(Scan::unsigned)?,
+                1 => srv.weight = s.nullable(Scan::unsigned)?,
+                2 => srv.port = s.nullable(Scan::unsigned)?,
+                _ => srv.name = s.nullable(Scan::text)?,
+            }
+            Some(())
+        })?;
+        Some(srv)
+    }
+}
+
+impl<'a> EveHttp<'a> {
+    fn scan(s: &mut Scan<'a>) -> Option<Self> {
+        let mut http = EveHttp::default();
+        s.members(&["hostname", "url", "http_method", "http_user_agent"], |index, s| {
+            match index {
+                0 => http.hostname = s.nullable(Scan::text)?,
+                1 => http.url = s.nullable(Scan::text)?,
+                2 => http.http_method = s.nullable(Scan::text)?,
+                _ => http.http_user_agent = s.nullable(Scan::text)?,
+            }
+            Some(())
+        })?;
+        Some(http)
+    }
+}
+
+impl<'a> EveTls<'a> {
+    fn scan(s: &mut Scan<'a>) -> Option<Self> {
+        let mut tls = EveTls::default();
+        s.members(&["sni", "ja3", "ja4", "client_alpns", "extensions"], |index, s| {
+            match index {
+                0 => tls.sni = s.nullable(Scan::text)?,
+                1 => {
+                    tls.ja3 = s.nullable(|s| {
+                        let mut ja3 = EveJa3::default();
+                        s.members(&["hash"], |_, s| {
+                            ja3.hash = s.nullable(Scan::text)?;
+                            Some(())
+                        })?;
+                        Some(ja3)
+                    })?;
+                }
+                2 => tls.ja4 = s.nullable(Scan::text)?,
+                3 => tls.client_alpns = s.nullable(Scan::texts)?,
+                _ => {
+                    tls.extensions = s.nullable(|s| {
+                        let mut alpn = Vec::new();
+                        s.elements(|s| {
+                            let mut extension = EveExtension::default();
+                            s.members(&["type", "values"], |index, s| {
+                                match index {
+                                    0 => extension.code = s.nullable(Scan::unsigned)?,
+                                    _ => extension.values = s.nullable(Scan::texts)?,
+                                }
+                                Some(())
+                            })?;
+                            if extension.code == Some(16) {
+                                alpn.extend(extension.values.unwrap_or_default());
+                            }
+                            Some(())
+                        })?;
+                        Some(AlpnFromExtensions(alpn))
+                    })?;
+                }
+            }
+            Some(())
+        })?;
+        Some(tls)
+    }
+}
+
+impl<'a> EveFlow<'a> {
+    fn scan(s: &mut Scan<'a>) -> Option<Self> {
+        let mut flow = EveFlow::default();
+        let keys = ["pkts_toserver", "pkts_toclient", "bytes_toserver", "bytes_toclient", "start", "end"];
+        s.members(&keys, |index, s| {
+            match index {
+                0 => flow.pkts_toserver = s.nullable(Scan::unsigned)?,
+                1 => flow.pkts_toclient = s.nullable(Scan::unsigned)?,
+                2 => flow.bytes_toserver = s.nullable(Scan::unsigned)?,
+                3 => flow.bytes_toclient = s.nullable(Scan::unsigned)?,
+                4 => flow.start = s.nullable(Scan::text)?,
+                _ => flow.end = s.nullable(Scan::text)?,
+            }
+            Some(())
+        })?;
+        Some(flow)
+    }
+}
+
+impl<'a> EveAlert<'a> {
+    fn scan(s: &mut Scan<'a>) -> Option<Self> {
+        let mut alert = EveAlert::default();
+        s.members(&["signature_id", "signature", "category", "severity"], |index, s| {
+            match index {
+                0 => alert.signature_id = s.nullable(Scan::unsigned)?,
+                1 => alert.signature = s.nullable(Scan::text)?,
+                2 => alert.category = s.nullable(Scan::text)?,
+                _ => alert.severity = s.nullable(Scan::unsigned)?,
+            }
+            Some(())
+        })?;
+        Some(alert)
+    }
 }
 
 fn owned(text: Option<Text<'_>>) -> Option<String> {
@@ -306,7 +575,7 @@ pub(super) fn line(line: &[u8], ctx: &mut Context<'_>) -> Result<Parsed, LineErr
     };
     match event_type {
         "dns" => {
-            let (header, dns) = from_json_line::<DnsRecord<'_>>(line)?.split();
+            let (header, dns) = record::<DnsRecord<'_>>(line)?;
             let dns = dns.ok_or_else(|| missing(line, "dns"))?;
             let (ts, endpoints) = common(line, header, ctx)?;
             let Some((message, client_is_src)) = dns_message(line, dns, ctx.answers_dropped)? else {
@@ -325,7 +594,7 @@ pub(super) fn line(line: &[u8], ctx: &mut Context<'_>) -> Result<Parsed, LineErr
             Ok(Parsed::Event(Event { ts, endpoints, message: Message::Dns(message) }))
         }
         "http" => {
-            let (header, http) = from_json_line::<HttpRecord<'_>>(line)?.split();
+            let (header, http) = record::<HttpRecord<'_>>(line)?;
             let http = http.ok_or_else(|| missing(line, "http"))?;
             let (ts, endpoints) = common(line, header, ctx)?;
             let message = Message::Http(Http {
@@ -338,19 +607,19 @@ pub(super) fn line(line: &[u8], ctx: &mut Context<'_>) -> Result<Parsed, LineErr
             Ok(Parsed::Event(Event { ts, endpoints, message }))
         }
         "tls" => {
-            let (header, tls) = from_json_line::<TlsRecord<'_>>(line)?.split();
+            let (header, tls) = record::<TlsRecord<'_>>(line)?;
             let tls = tls.ok_or_else(|| missing(line, "tls"))?;
             let (ts, endpoints) = common(line, header, ctx)?;
             Ok(Parsed::Event(Event { ts, endpoints, message: Message::Tls(hello(tls)) }))
         }
         "quic" => {
-            let (header, quic) = from_json_line::<QuicRecord<'_>>(line)?.split();
+            let (header, quic) = record::<QuicRecord<'_>>(line)?;
             let quic = quic.ok_or_else(|| missing(line, "quic"))?;
             let (ts, endpoints) = common(line, header, ctx)?;
             Ok(Parsed::Event(Event { ts, endpoints, message: Message::Quic(hello(quic)) }))
         }
         "flow" => {
-            let (header, flow) = from_json_line::<FlowRecord<'_>>(line)?.split();
+            let (header, flow) = record::<FlowRecord<'_>>(line)?;
             let flow = flow.ok_or_else(|| missing(line, "flow"))?;
             let (ts, endpoints) = common(line, header, ctx)?;
             let at = |t: &Option<Text<'_>>| t.as_ref().and_then(|t| parse_rfc3339(t.as_str()));
@@ -372,7 +641,7 @@ pub(super) fn line(line: &[u8], ctx: &mut Context<'_>) -> Result<Parsed, LineErr
             Ok(Parsed::Event(Event { ts, endpoints, message }))
         }
         _ => {
-            let (header, alert) = from_json_line::<AlertRecord<'_>>(line)?.split();
+            let (header, alert) = record::<AlertRecord<'_>>(line)?;
             let alert = alert.ok_or_else(|| missing(line, "alert"))?;
             let (ts, endpoints) = common(line, header, ctx)?;
             let signature_id = alert.signature_id.ok_or_else(|| missing(line, "signature_id"))?;
@@ -560,6 +829,68 @@ mod tests {
         let spaced = br#"{"timestamp": "2016-01-11T05:10:54.612110-0800", "event_type": "stats", "stats": {}}"#;
         assert_eq!(reader.line(spaced).unwrap(), None);
         assert_eq!(reader.counts().skipped, 1);
+    }
+
+    const FIXTURES: [&[u8]; 4] = [
+        include_bytes!("../../test_data/logs/eve/ait-lds-suricata.json"),
+        include_bytes!("../../test_data/logs/eve/alwaysopen-suricata.json"),
+        include_bytes!("../../test_data/logs/eve/suricata-docs-shapes.json"),
+        include_bytes!("../../test_data/logs/eve/suricata7-capture.json"),
+    ];
+
+    fn fixture_lines() -> impl Iterator<Item = &'static [u8]> {
+        FIXTURES.into_iter().flat_map(|f| f.split(|&b| b == b'\n')).filter(|l| !l.is_empty())
+    }
+
+    #[test]
+    fn the_fast_path_reads_real_records_as_serde_does() {
+        let mut answered = 0;
+        for line in fixture_lines() {
+            fast_path_agrees(line).unwrap();
+            let Some(kind) = scan_event_type(line) else { continue };
+            let fast = match kind {
+                b"dns" => fast_record(line, "dns", EveDns::scan).is_some(),
+                b"http" => fast_record(line, "http", EveHttp::scan).is_some(),
+                b"tls" => fast_record(line, "tls", EveTls::scan).is_some(),
+                b"quic" => fast_record(line, "quic", EveTls::scan).is_some(),
+                b"flow" => fast_record(line, "flow", EveFlow::scan).is_some(),
+                b"alert" => fast_record(line, "alert", EveAlert::scan).is_some(),
+                _ => continue,
+            };
+            assert!(fast, "the fast path gave up on {}", String::from_utf8_lossy(line));
+            answered += 1;
+        }
+        assert!(answered >= 15, "{answered}");
+    }
+
+    #[test]
+    fn the_fast_path_agrees_on_broken_and_odd_records() {
+        // Every prefix, and every byte replaced by a JSON-significant one.
+        for line in fixture_lines() {
+            for end in 0..line.len() {
+                fast_path_agrees(&line[..end]).unwrap();
+            }
+            for at in 0..line.len() {
+                for byte in [b'"', b'\\', b'}', b'0'] {
+                    let mut changed = line.to_vec();
+                    changed[at] = byte;
+                    fast_path_agrees(&changed).unwrap();
+                }
+            }
+        }
+        let odd: [&[u8]; 8] = [
+            br#"{"event_type":"dns","src_ip":"10.0.0.1","src_ip":"10.0.0.2","dns":{}}"#,
+            br#"{"event_type":"dns","src_port":70000,"dns":{"type":"query"}}"#,
+            br#"{"event_type":"dns","dns":{"type":"query","rrname":"a\u002eb","rrtype":"A","answers":null}}"#,
+            br#"{"event_type":"dns","dns":{"type":"answer","rdata":1e400}}"#,
+            br#"{"event_type":"dns","dns":{"type":"answer","rdata":[1,{"x":null}],"grouped":{"A":["1.2.3.4"]}}}"#,
+            br#"{"event_type":"http","http":{"hostname":"h","url":"\/a\ud83d\ude00"}}"#,
+            br#"{"event_type":"tls","tls":{"sni":"a","extensions":[{"type":16,"values":["h2"]},{"type":0}]}}"#,
+            br#"  {"event_type":"alert","alert":{"signature_id":1,"severity":300}}  "#,
+        ];
+        for line in odd {
+            fast_path_agrees(line).unwrap();
+        }
     }
 
     #[test]
