@@ -307,3 +307,42 @@ async fn one_instance_submits_signed_reports_to_anothers_inbound_endpoint() {
     assert_eq!((s["outcome"].as_str(), s["http_status"].as_i64()), (Some("failed"), None), "{s}");
     assert!(!s["error"].as_str().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn the_incident_page_generates_reports_and_takes_root_cause_and_lessons() {
+    let keys = tempfile::tempdir().unwrap();
+    let app = App::with_config(config_with_key(keys.path(), None)).await;
+    let incident = open_incident(&app).await;
+    app.make_user("li.responder", Role::Responder, app.root, Vec::new()).await;
+    let s = app.login("li.responder", crate::harness::PASSWORD).await;
+    let post = |path: String, fields: Vec<(&'static str, &'static str)>| {
+        let mut all = vec![("_csrf", s.csrf.as_str())];
+        all.extend(fields);
+        app.send(Req::post(&path).session(&s).form(&all))
+    };
+    let back = format!("/incidents/{incident}?");
+    let r = post(format!("/incidents/{incident}/reports"), vec![("kind", "final")]).await;
+    r.assert_status(StatusCode::SEE_OTHER);
+    assert!(r.location().unwrap().starts_with(&format!("{back}error=")), "{r:?}");
+    let r = post(
+        format!("/incidents/{incident}/review"),
+        vec![("root_cause", "弱口令\r\n未轮换"), ("lessons", "季度轮换")],
+    )
+    .await;
+    assert!(r.location().unwrap().starts_with(&format!("{back}ok=")), "{r:?}");
+    let r = post(format!("/incidents/{incident}/reports"), vec![("kind", "final")]).await;
+    assert!(r.location().unwrap().starts_with(&format!("{back}ok=")), "{r:?}");
+    let r = post(format!("/incidents/{incident}/reports"), vec![("kind", "weekly")]).await;
+    assert!(r.location().unwrap().contains("error=kind"), "{r:?}");
+
+    let page = app.send(Req::get(&format!("/incidents/{incident}")).session(&s)).await.text();
+    assert!(page.contains("data-kind=\"final\"") && page.contains("终报"), "{page}");
+    assert!(page.contains("弱口令\n未轮换</textarea>"), "the review form shows what was saved");
+    let key = SigningKey::load_or_create(&keys.path().join("report-signing.key")).unwrap();
+    assert!(page.contains(&key.public_key), "the public key to register is on the page");
+    let reports = app.store.incident_reports(incident).await.unwrap();
+    assert_eq!(reports.len(), 1);
+    let body: Value = serde_json::from_str(&reports[0].body).unwrap();
+    assert_eq!(body["root_cause"], "弱口令\n未轮换");
+    assert_eq!(body["generated_by"], "li.responder");
+}
