@@ -360,6 +360,16 @@ impl Store {
         rows.iter().map(submission_of).collect()
     }
 
+    /// When each incident's first report was generated: (incident id, RFC 3339).
+    pub async fn first_report_times(&self) -> Result<Vec<(i64, String)>> {
+        let rows = sqlx::query(
+            "SELECT incident_id, MIN(created_at) AS first FROM incident_reports GROUP BY incident_id ORDER BY incident_id",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("incident_id")?, r.try_get("first")?))).collect()
+    }
+
     /// Registers a sender by name and Ed25519 public key (64 hex digits).
     pub async fn add_report_sender(&self, actor: &Actor, name: &str, public_key_hex: &str) -> Result<ReportSender> {
         validate::label("name", name)?;

@@ -57,8 +57,15 @@ async fn reports_are_generated_as_json_html_and_pdf_and_final_needs_the_review()
     let keys = tempfile::tempdir().unwrap();
     let app = App::with_config(config_with_key(keys.path(), None)).await;
     let incident = open_incident(&app).await;
+    let r25 = || async {
+        let list = app.send(Req::get("/api/v1/requirements").bearer(app.token(Role::Regulator))).await.json();
+        let found = list.as_array().unwrap().iter().find(|r| r["id"] == "R2.5").cloned().unwrap();
+        found["status"].as_str().unwrap().to_owned()
+    };
+    assert_eq!(r25().await, "red", "a graded incident not reported yet");
     let r = generate(&app, incident, "initial").await;
     r.assert_status(StatusCode::CREATED);
+    assert_eq!(r25().await, "green", "reported within its deadline");
     let out = r.json();
     let id = out["id"].as_i64().unwrap();
     assert_eq!(out["kind"], "initial");

@@ -72,6 +72,7 @@ async fn reports_snapshot_the_incident_and_record_submissions(db: TestDb) {
     assert!(final_report.actions.iter().any(|a| a.entry.starts_with(&format!("initial report #{}", first.id))));
     assert_ne!(first.report_uid, last.report_uid);
 
+    assert_eq!(store.first_report_times().await.unwrap(), vec![(i.id, first.created_at.clone())]);
     let listed = store.incident_reports(i.id).await.unwrap();
     assert_eq!(listed.iter().map(|r| r.id).collect::<Vec<_>>(), vec![first.id, last.id]);
     assert_eq!(store.get_incident_report(first.id).await.unwrap(), first);
