@@ -974,6 +974,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("report.organisation", "报告单位", "Reporting organisation"),
     ("report.sender", "报送方", "Sender"),
     ("report.generated_at", "生成时间", "Generated"),
+    ("report.discovered_at", "发现时间", "Discovered"),
     ("report.deadline_met", "是否按时报告", "Reported in time"),
     ("report.first_report_at", "首次报告", "first report"),
     ("report.impact", "影响情况", "Impact"),

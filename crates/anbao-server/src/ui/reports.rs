@@ -86,7 +86,7 @@ pub async fn incident_section(state: &AppState, ctx: &Ctx, i: &Incident) -> Resu
                                     @if can_submit {
                                         form method="post" action={ "/reports/" (r.id) "/submit" } class="inline" {
                                             (ctx.csrf_field())
-                                            button type="submit" class="link" { (ctx.t("report.submit")) }
+                                            button type="submit" data-submit-report=(r.id) { (ctx.t("report.submit")) }
                                         }
                                     }
                                 }
@@ -165,7 +165,7 @@ fn report_document(
                         (row("incident.title", html! { (r.incident.title) " (#" (r.incident.id) ")" }))
                         (row("incident.type", html! { (incident_type) }))
                         (row("field.status", html! { (status) }))
-                        (row("incident.discovered_at", html! { (time(&r.incident.discovered_at)) }))
+                        (row("report.discovered_at", html! { (time(&r.incident.discovered_at)) }))
                         @if !r.incident.summary.is_empty() { (row("incident.summary", lines(&r.incident.summary))) }
                         (row("incident.level", html! { span id="report-level" { (level_badge(ctx, level)) } }))
                         (row("incident.why", html! { span id="report-why" { (why) } }))
