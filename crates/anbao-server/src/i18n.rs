@@ -982,6 +982,13 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("report.none_received", "尚未收到报告", "No reports received yet"),
     ("report.received_at", "接收时间", "Received"),
     ("report.senders", "已登记的报送方", "Registered senders"),
+    ("report.revoke", "吊销密钥", "Revoke key"),
+    ("report.revoked", "已吊销", "Revoked"),
+    (
+        "report.revoke_confirm",
+        "吊销后该密钥签名的报告将被拒收，已收到的报告保留。确定吗？",
+        "Reports signed with this key will be refused; those received stay. Revoke?",
+    ),
     (
         "report.inbound_help",
         "报送方以其 Ed25519 私钥对报告正文签名后提交至",

@@ -314,6 +314,13 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/reports/received", perm(ReadReceivedReports), Page, ui::reports::received),
         Route::new(get.clone(), "/reports/received/{id}", perm(ReadReceivedReports), Page, ui::reports::received_view),
         Route::new(post.clone(), "/reports/senders", perm(ManageReportSenders), Page, ui::reports::add_sender),
+        Route::new(
+            post.clone(),
+            "/reports/senders/{id}/revoke",
+            perm(ManageReportSenders),
+            Page,
+            ui::reports::revoke_sender,
+        ),
         Route::new(get.clone(), "/reports/{id}", perm(ReadIncidents), Page, ui::reports::view),
         Route::new(post.clone(), "/reports/{id}/submit", perm(ManageIncidents), Page, ui::reports::submit),
         // JSON API.
@@ -637,6 +644,13 @@ pub fn table() -> Vec<Route> {
         Route::new(post.clone(), "/api/v1/reports/{id}/submit", perm(ManageIncidents), Api, api::reports::submit),
         Route::new(get.clone(), "/api/v1/report-senders", perm(ManageReportSenders), Api, api::reports::senders),
         Route::new(post.clone(), "/api/v1/report-senders", perm(ManageReportSenders), Api, api::reports::add_sender),
+        Route::new(
+            delete.clone(),
+            "/api/v1/report-senders/{id}",
+            perm(ManageReportSenders),
+            Api,
+            api::reports::revoke_sender,
+        ),
         // TAXII collections (issue #4); the TAXII 2.1 routes are crate::taxii::router.
         Route::new(get.clone(), "/api/v1/taxii/collections", perm(Permission::ManageIntel), Api, taxii::manage::list),
         Route::new(

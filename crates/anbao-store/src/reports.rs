@@ -66,6 +66,8 @@ pub struct ReportSender {
     pub public_key: String,
     pub created_at: String,
     pub created_by: String,
+    /// When an admin revoked it; a revoked key is refused.
+    pub revoked_at: Option<String>,
 }
 
 /// A report received from a registered sender, signature verified.
@@ -127,6 +129,7 @@ fn sender_of(r: &AnyRow) -> Result<ReportSender> {
         public_key: r.try_get("public_key")?,
         created_at: r.try_get("created_at")?,
         created_by: r.try_get("created_by")?,
+        revoked_at: r.try_get("revoked_at")?,
     })
 }
 
@@ -410,6 +413,41 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(sender)
+    }
+
+    /// Revokes a sender's key: its signatures are refused from now on; the
+    /// reports it sent stay. Revoking twice changes nothing.
+    pub async fn revoke_report_sender(&self, actor: &Actor, id: i64) -> Result<ReportSender> {
+        let now = self.now_text();
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query("SELECT * FROM report_senders WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("report sender", id))?;
+        let before = sender_of(&row)?;
+        if before.revoked_at.is_some() {
+            return Ok(before);
+        }
+        sqlx::query("UPDATE report_senders SET revoked_at = $1 WHERE id = $2")
+            .bind(now.clone())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        append(
+            &mut tx,
+            &now,
+            actor,
+            "report_sender.revoke",
+            "report_sender",
+            &id.to_string(),
+            None,
+            Some(&json!({ "name": before.name, "key_id": before.key_id })),
+            Some(&json!({ "revoked_at": now })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ReportSender { revoked_at: Some(now), ..before })
     }
 
     pub async fn list_report_senders(&self) -> Result<Vec<ReportSender>> {

@@ -273,7 +273,7 @@ fn header_value<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, ApiEr
     responses((status = 201, body = InboundOut, description = "stored"), (status = 200, body = InboundOut, description = "received before"),
         (status = 400, body = ErrorBody, description = "missing header, malformed JSON or unsupported schema"),
         (status = 401, body = ErrorBody, description = "the signature does not verify"),
-        (status = 403, body = ErrorBody, description = "the key id is not registered"),
+        (status = 403, body = ErrorBody, description = "the key id is not registered, or revoked"),
         (status = 409, body = ErrorBody, description = "the report uid was received with other content"),
         (status = 413, body = ErrorBody, description = "larger than 512 KiB")))]
 pub async fn inbound(
@@ -295,6 +295,9 @@ pub async fn inbound(
         state.store.report_sender_by_key_id(key_id).await?.ok_or_else(|| {
             ApiError::forbidden(&format!("key id {key_id:?} is not registered as a report sender here"))
         })?;
+    if let Some(at) = &sender.revoked_at {
+        return Err(ApiError::forbidden(&format!("key id {key_id:?} was revoked at {at}")));
+    }
     if !crate::signing::verify(&sender.public_key, &body, signature) {
         return Err(ApiError::unauthenticated_msg("the signature does not verify against the registered key"));
     }
@@ -377,4 +380,15 @@ pub async fn review(
     visible(&state, &p, id).await?;
     let i = state.store.set_incident_review(&p.actor(&client), id, &b.root_cause, &b.lessons).await?;
     Ok(Json(crate::api::incidents::detail(&state, i).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/report-senders/{id}", tag = "respond", params(("id" = i64, Path, description = "sender id")),
+    responses((status = 200, description = "the sender, revoked: its signatures are refused from now on"), (status = 404, body = ErrorBody)))]
+pub async fn revoke_sender(
+    State(state): State<AppState>,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<Json<ReportSender>, ApiError> {
+    Ok(Json(state.store.revoke_report_sender(&p.actor(&client), id).await?))
 }

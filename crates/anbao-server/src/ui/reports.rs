@@ -345,10 +345,22 @@ pub async fn received(State(state): State<AppState>, ctx: Ctx, Query(f): Query<F
             section class="card" id="report-senders" {
                 h2 { (ctx.t("report.senders")) }
                 table class="data" {
-                    thead { tr { th { (ctx.t("field.name")) } th { "key id" } th { (ctx.t("report.public_key")) } th { (ctx.t("field.time")) } } }
+                    thead { tr { th { (ctx.t("field.name")) } th { "key id" } th { (ctx.t("report.public_key")) } th { (ctx.t("field.time")) } th {} } }
                     tbody {
                         @for s in &senders {
-                            tr data-sender=(s.key_id) { td { (s.name) } td { code { (s.key_id) } } td { code { (s.public_key) } } td class="nowrap" { (time(&s.created_at)) } }
+                            tr data-sender=(s.key_id) {
+                                td { (s.name) } td { code { (s.key_id) } } td { code { (s.public_key) } } td class="nowrap" { (time(&s.created_at)) }
+                                td {
+                                    @if let Some(at) = &s.revoked_at {
+                                        span class="badge red" { (ctx.t("report.revoked")) " " (time(at)) }
+                                    } @else {
+                                        form method="post" action={ "/reports/senders/" (s.id) "/revoke" } class="inline" data-confirm=(ctx.t("report.revoke_confirm")) {
+                                            (ctx.csrf_field())
+                                            button type="submit" class="danger" { (ctx.t("report.revoke")) }
+                                        }
+                                    }
+                                }
+                            }
                         }
                     }
                 }
@@ -392,4 +404,15 @@ pub async fn add_sender(
         "/reports/received",
         ctx.t("saved"),
     )
+}
+
+/// `POST /reports/senders/{id}/revoke`.
+pub async fn revoke_sender(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    after_change(state.store.revoke_report_sender(&p.actor(&client), id).await, "/reports/received", ctx.t("saved"))
 }

@@ -178,6 +178,7 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/reports/received", PAGE, Roles(RECEIVED_REPORT_READERS)),
     ("GET", "/reports/received/{id}", PAGE, Roles(RECEIVED_REPORT_READERS)),
     ("POST", "/reports/senders", PAGE, Roles(ADMIN)),
+    ("POST", "/reports/senders/{id}/revoke", PAGE, Roles(ADMIN)),
     // JSON API.
     ("GET", "/api/v1/openapi.json", API, Public),
     ("GET", "/api/v1/me", API, AnyRole),
@@ -306,6 +307,7 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/api/v1/reports/{id}/submit", API, Roles(INCIDENT_MANAGERS)),
     ("GET", "/api/v1/report-senders", API, Roles(ADMIN)),
     ("POST", "/api/v1/report-senders", API, Roles(ADMIN)),
+    ("DELETE", "/api/v1/report-senders/{id}", API, Roles(ADMIN)),
 ];
 
 /// Real objects to put in place of path parameters. Destructive routes get

@@ -215,6 +215,20 @@ async fn the_inbound_endpoint_refuses_what_it_cannot_trust() {
     let audit = collector.audit_with_action("report.receive").await;
     assert_eq!(audit.len(), 1);
     assert_eq!(audit[0].actor, "sender:某省电信");
+
+    // Revoked: the same key's next report is refused; the received one stays.
+    let sender_id = collector.store.list_report_senders().await.unwrap()[0].id;
+    collector
+        .send(Req::delete(&format!("/api/v1/report-senders/{sender_id}")).bearer(collector.token(Role::Admin)))
+        .await
+        .assert_status(StatusCode::OK);
+    let progress = generate(&sender, incident, "progress").await.json()["id"].as_i64().unwrap();
+    let body =
+        sender.send(Req::get(&format!("/api/v1/reports/{progress}")).bearer(sender.token(Role::Admin))).await.body;
+    let r = post_inbound(&collector, &key.key_id, &key.sign(&body), &body).await;
+    r.assert_status(StatusCode::FORBIDDEN);
+    assert!(r.json()["error"].as_str().unwrap().contains("revoked"), "{r:?}");
+    assert_eq!(received_list(&collector).await.as_array().unwrap().len(), 1);
 }
 
 async fn received_list(app: &App) -> Value {

@@ -40,7 +40,9 @@ CREATE TABLE report_senders (
     key_id     TEXT NOT NULL UNIQUE,
     public_key TEXT NOT NULL,
     created_at TEXT NOT NULL,
-    created_by TEXT NOT NULL
+    created_by TEXT NOT NULL,
+    -- A revoked key no longer verifies anything; its past reports stay.
+    revoked_at TEXT
 );
 
 CREATE TABLE received_reports (

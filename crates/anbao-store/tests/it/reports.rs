@@ -151,6 +151,14 @@ async fn senders_and_received_reports(db: TestDb) {
         store.store_received_report(&sender, &report, &altered, "192.0.2.7").await,
         Err(StoreError::Conflict(_))
     ));
+    // Revoked: still listed with its time, and its past reports stay.
+    let revoked = store.revoke_report_sender(&admin, sender.id).await.unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert_audited(store, "admin", "report_sender.revoke", "report_sender", sender.id).await;
+    let again = store.revoke_report_sender(&admin, sender.id).await.unwrap();
+    assert_eq!(again.revoked_at, revoked.revoked_at);
+    assert_eq!(store.report_sender_by_key_id(&sender.key_id).await.unwrap(), Some(revoked));
+    assert_not_found(store.revoke_report_sender(&admin, 9999).await);
     let all = store.received_reports().await.unwrap();
     assert_eq!(all.len(), 1);
     assert_eq!(store.get_received_report(got.id).await.unwrap(), got);
