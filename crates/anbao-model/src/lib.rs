@@ -14,6 +14,7 @@ pub mod deadlines;
 pub mod grading;
 pub mod incident;
 pub mod org;
+pub mod report;
 pub mod requirements;
 pub mod risk;
 pub mod role;

@@ -57,6 +57,10 @@ impl Role {
             // regulator supervises grading and reporting.
             ReadIncidents => true,
             ManageIncidents => matches!(self, Role::Admin | Role::Analyst | Role::Responder),
+            // Reports other operators sent in: the collector's administrator
+            // and the regulator it collects for.
+            ReadReceivedReports => matches!(self, Role::Admin | Role::Regulator),
+            ManageReportSenders => self == Role::Admin,
         }
     }
 
@@ -125,6 +129,12 @@ pub enum Permission {
     /// Open incidents, change their facts and status, override the level
     /// (with a reason) and add timeline entries: admin, analyst, responder.
     ManageIncidents,
+    /// See the incident reports received from other operators' instances:
+    /// admin and regulator.
+    ReadReceivedReports,
+    /// Register the senders (name and public key) whose signed reports are
+    /// accepted: admin.
+    ManageReportSenders,
 }
 
 #[cfg(test)]
@@ -151,6 +161,7 @@ mod tests {
                 Permission::DownloadSamples,
                 Permission::TriageAlerts,
                 Permission::ManageIncidents,
+                Permission::ManageReportSenders,
             ] {
                 assert!(!role.allows(p), "{role} must not hold {p:?}");
             }
@@ -175,5 +186,13 @@ mod tests {
         assert!(Role::ALL.into_iter().all(|r| r.allows(Permission::ReadIncidents)));
         let managers: Vec<Role> = Role::ALL.into_iter().filter(|r| r.allows(Permission::ManageIncidents)).collect();
         assert_eq!(managers, vec![Role::Admin, Role::Analyst, Role::Responder]);
+    }
+
+    #[test]
+    fn received_reports_are_for_the_collector_admin_and_the_regulator() {
+        let readers: Vec<Role> = Role::ALL.into_iter().filter(|r| r.allows(Permission::ReadReceivedReports)).collect();
+        assert_eq!(readers, vec![Role::Admin, Role::Regulator]);
+        let managers: Vec<Role> = Role::ALL.into_iter().filter(|r| r.allows(Permission::ManageReportSenders)).collect();
+        assert_eq!(managers, vec![Role::Admin]);
     }
 }

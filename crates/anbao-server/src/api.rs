@@ -17,6 +17,7 @@ pub mod intel_sources;
 pub mod me;
 pub mod network_units;
 pub mod org_units;
+pub mod reports;
 pub mod requirements;
 pub mod risks;
 pub mod samples;

@@ -89,6 +89,13 @@ pub struct Facts {
     pub mobile_alerts: (i64, i64),
     pub phishing_alerts: (i64, i64),
     pub notified: i64,
+    /// Incidents whose level starts a reporting clock; of them, first
+    /// reported by the deadline, reported late, and past the deadline
+    /// without any report.
+    pub incidents_with_clock: i64,
+    pub reported_in_time: i64,
+    pub reported_late: i64,
+    pub unreported_overdue: i64,
 }
 
 impl Facts {
@@ -174,6 +181,25 @@ impl Facts {
                 f.notified += notified;
             }
         }
+        if p.role.allows(Permission::ReadIncidents) {
+            let firsts = store.first_report_times().await?;
+            let now = store.clock().now();
+            let incidents = store.list_incidents(scope.as_deref(), &anbao_store::IncidentFilter::default()).await?;
+            for i in incidents {
+                let Some(by) = i.report_by.as_deref().and_then(|t| anbao_model::clock::parse_ts(t).ok()) else {
+                    continue;
+                };
+                f.incidents_with_clock += 1;
+                let first =
+                    firsts.iter().find(|(id, _)| *id == i.id).and_then(|(_, t)| anbao_model::clock::parse_ts(t).ok());
+                match first {
+                    Some(t) if t <= by => f.reported_in_time += 1,
+                    Some(_) => f.reported_late += 1,
+                    None if now > by => f.unreported_overdue += 1,
+                    None => {}
+                }
+            }
+        }
         Ok(f)
     }
 
@@ -185,7 +211,7 @@ impl Facts {
 type Evaluator = fn(&Facts) -> Vec<Finding>;
 
 /// Every evaluator; add one per feature that produces evidence.
-pub const EVALUATORS: &[Evaluator] = &[grading, assets, accountability, audit, intel, detection];
+pub const EVALUATORS: &[Evaluator] = &[grading, assets, accountability, audit, intel, detection, reporting];
 
 fn rag_by_count(n: i64) -> Rag {
     if n > 0 { Rag::Green } else { Rag::Red }
@@ -550,9 +576,42 @@ fn detection(f: &Facts) -> Vec<Finding> {
     ]
 }
 
+/// R2.5: graded incidents reported to the regulator by their deadline.
+fn reporting(f: &Facts) -> Vec<Finding> {
+    let status = if f.unreported_overdue > 0 || f.reported_in_time + f.reported_late == 0 {
+        Rag::Red
+    } else if f.reported_late > 0 {
+        Rag::Amber
+    } else {
+        Rag::Green
+    };
+    vec![Finding {
+        id: "R2.5",
+        status,
+        evidence: vec![
+            item("incidents with a reporting deadline", "有报告时限的事件", f.incidents_with_clock, Some("/incidents")),
+            item("first reported in time", "按时首报", f.reported_in_time, Some("/incidents")),
+            item("first reported late", "逾期首报", f.reported_late, Some("/incidents")),
+            item("past the deadline without a report", "逾期未报", f.unreported_overdue, Some("/incidents")),
+        ],
+    }]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn incident_reporting_moves_r2_5() {
+        let r25 = |f: Facts| status_of(&evaluate(reqs(), &f), "R2.5");
+        assert_eq!(r25(Facts { incidents_with_clock: 2, ..Facts::default() }), Rag::Red, "nothing reported yet");
+        let in_time = Facts { incidents_with_clock: 2, reported_in_time: 2, ..Facts::default() };
+        assert_eq!(r25(in_time), Rag::Green);
+        let late = Facts { incidents_with_clock: 2, reported_in_time: 1, reported_late: 1, ..Facts::default() };
+        assert_eq!(r25(late), Rag::Amber);
+        let missing = Facts { incidents_with_clock: 2, reported_in_time: 1, unreported_overdue: 1, ..Facts::default() };
+        assert_eq!(r25(missing), Rag::Red);
+    }
 
     #[test]
     fn detection_moves_monitoring_and_disposal_requirements() {

@@ -22,6 +22,7 @@ mod metrics;
 mod openapi;
 mod pdf;
 pub mod routes;
+pub mod signing;
 pub mod taxii;
 mod ui;
 
@@ -66,6 +67,11 @@ pub struct ServerConfig {
     pub pdf_renderer: Option<std::path::PathBuf>,
     /// Largest TAXII envelope accepted (advertised as `max_content_length`).
     pub taxii_max_content_length: usize,
+    /// Where `submit` POSTs signed incident reports; `None`: submission off.
+    pub report_submission_url: Option<String>,
+    /// The Ed25519 key file that signs reports (created on first use);
+    /// `None`: reports cannot be signed or submitted.
+    pub report_signing_key: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -83,6 +89,8 @@ impl Default for ServerConfig {
             operator_category: anbao_model::incident::OperatorCategory::Other,
             pdf_renderer: None,
             taxii_max_content_length: taxii::DEFAULT_MAX_CONTENT_LENGTH,
+            report_submission_url: None,
+            report_signing_key: None,
         }
     }
 }

@@ -40,6 +40,9 @@ use crate::api;
         api::alerts::create_suppression, api::alerts::delete_suppression, api::detection::status, api::flows::status,
         api::incidents::grade, api::incidents::list, api::incidents::create, api::incidents::get,
         api::incidents::update_facts, api::incidents::override_level, api::incidents::set_status, api::incidents::add_entry,
+        api::reports::create, api::reports::list, api::reports::review, api::reports::get, api::reports::submit,
+        api::reports::signing_key_info, api::reports::inbound, api::reports::received, api::reports::received_get,
+        api::reports::senders, api::reports::add_sender, api::reports::revoke_sender,
         crate::taxii::manage::list, crate::taxii::manage::create, crate::taxii::manage::update, crate::taxii::manage::delete, crate::taxii::manage::publish,
     ),
     tags(

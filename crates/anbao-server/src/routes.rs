@@ -82,6 +82,7 @@ use Access::{Authenticated, MfaPending, Public};
 use Kind::{Api, Page};
 use Permission::{ManageGovern, ManageOrgUnits, ManageTokens, ManageUsers, ReadAudit, ReadDirectory, ReadGovern};
 use Permission::{ManageIncidents, ReadAlerts, ReadIncidents, TriageAlerts};
+use Permission::{ManageReportSenders, ReadReceivedReports};
 
 fn perm(p: Permission) -> Access {
     Access::Permission(p)
@@ -307,6 +308,21 @@ pub fn table() -> Vec<Route> {
         Route::new(post.clone(), "/incidents/{id}/status", perm(ManageIncidents), Page, ui::incidents::set_status),
         Route::new(post.clone(), "/incidents/{id}/timeline", perm(ManageIncidents), Page, ui::incidents::add_entry),
         Route::new(post.clone(), "/alerts/{id}/incident", perm(ManageIncidents), Page, ui::incidents::escalate_alert),
+        // Regulator reports (issue #7; R2.4, R8.5, S1).
+        Route::new(post.clone(), "/incidents/{id}/reports", perm(ManageIncidents), Page, ui::reports::generate),
+        Route::new(post.clone(), "/incidents/{id}/review", perm(ManageIncidents), Page, ui::reports::review),
+        Route::new(get.clone(), "/reports/received", perm(ReadReceivedReports), Page, ui::reports::received),
+        Route::new(get.clone(), "/reports/received/{id}", perm(ReadReceivedReports), Page, ui::reports::received_view),
+        Route::new(post.clone(), "/reports/senders", perm(ManageReportSenders), Page, ui::reports::add_sender),
+        Route::new(
+            post.clone(),
+            "/reports/senders/{id}/revoke",
+            perm(ManageReportSenders),
+            Page,
+            ui::reports::revoke_sender,
+        ),
+        Route::new(get.clone(), "/reports/{id}", perm(ReadIncidents), Page, ui::reports::view),
+        Route::new(post.clone(), "/reports/{id}/submit", perm(ManageIncidents), Page, ui::reports::submit),
         // JSON API.
         Route::new(get.clone(), "/api/v1/openapi.json", Public, Api, crate::openapi::serve),
         Route::new(get.clone(), "/api/v1/me", Authenticated, Api, api::me::get),
@@ -601,6 +617,39 @@ pub fn table() -> Vec<Route> {
             perm(ManageIncidents),
             Api,
             api::incidents::add_entry,
+        ),
+        // Regulator reports (issue #7; R2.4, R8.5, S1). The inbound endpoint
+        // needs no session: the sender's signature over the body is checked.
+        Route::new(post.clone(), "/api/v1/incidents/{id}/reports", perm(ManageIncidents), Api, api::reports::create),
+        Route::new(get.clone(), "/api/v1/incidents/{id}/reports", perm(ReadIncidents), Api, api::reports::list),
+        Route::new(put.clone(), "/api/v1/incidents/{id}/review", perm(ManageIncidents), Api, api::reports::review),
+        Route::new(
+            get.clone(),
+            "/api/v1/reports/signing-key",
+            perm(ReadIncidents),
+            Api,
+            api::reports::signing_key_info,
+        ),
+        Route::new(post.clone(), "/api/v1/reports/inbound", Public, Api, api::reports::inbound)
+            .body_limit(api::reports::INBOUND_LIMIT),
+        Route::new(get.clone(), "/api/v1/reports/received", perm(ReadReceivedReports), Api, api::reports::received),
+        Route::new(
+            get.clone(),
+            "/api/v1/reports/received/{id}",
+            perm(ReadReceivedReports),
+            Api,
+            api::reports::received_get,
+        ),
+        Route::new(get.clone(), "/api/v1/reports/{id}", perm(ReadIncidents), Api, api::reports::get),
+        Route::new(post.clone(), "/api/v1/reports/{id}/submit", perm(ManageIncidents), Api, api::reports::submit),
+        Route::new(get.clone(), "/api/v1/report-senders", perm(ManageReportSenders), Api, api::reports::senders),
+        Route::new(post.clone(), "/api/v1/report-senders", perm(ManageReportSenders), Api, api::reports::add_sender),
+        Route::new(
+            delete.clone(),
+            "/api/v1/report-senders/{id}",
+            perm(ManageReportSenders),
+            Api,
+            api::reports::revoke_sender,
         ),
         // TAXII collections (issue #4); the TAXII 2.1 routes are crate::taxii::router.
         Route::new(get.clone(), "/api/v1/taxii/collections", perm(Permission::ManageIntel), Api, taxii::manage::list),

@@ -23,6 +23,7 @@ pub mod lang;
 pub mod login;
 pub mod network_units;
 pub mod org_units;
+pub mod reports;
 pub mod requirements;
 pub mod risks;
 pub mod samples;
@@ -161,6 +162,11 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/alerts", key: "nav.alerts", permission: Some(anbao_model::Permission::ReadAlerts) },
     NavItem { href: "/areas/respond", key: "area.respond", permission: None },
     NavItem { href: "/incidents", key: "nav.incidents", permission: Some(anbao_model::Permission::ReadIncidents) },
+    NavItem {
+        href: "/reports/received",
+        key: "nav.received_reports",
+        permission: Some(anbao_model::Permission::ReadReceivedReports),
+    },
     NavItem { href: "/areas/protect", key: "area.protect", permission: None },
     NavItem { href: "/admin/users", key: "nav.users", permission: Some(anbao_model::Permission::ReadDirectory) },
     NavItem {

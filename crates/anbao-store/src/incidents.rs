@@ -46,6 +46,10 @@ pub struct Incident {
     pub report_by: Option<String>,
     pub report_immediately: bool,
     pub status: IncidentStatus,
+    /// What caused it (required before a final report).
+    pub root_cause: String,
+    /// What was learned (required before a final report).
+    pub lessons: String,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -87,7 +91,7 @@ fn corrupt(column: &str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt(format!("incident {column}: {e}"))
 }
 
-fn incident_of(r: &AnyRow) -> Result<Incident> {
+pub(crate) fn incident_from_row(r: &AnyRow) -> Result<Incident> {
     let text = |c: &str| -> Result<String> { Ok(r.try_get::<String, _>(c)?) };
     let computed: IncidentLevel = text("level")?.parse().map_err(|e| corrupt("level", e))?;
     let level_override = match text("level_override")?.as_str() {
@@ -113,6 +117,8 @@ fn incident_of(r: &AnyRow) -> Result<Incident> {
         report_by: r.try_get("report_by")?,
         report_immediately: r.try_get::<i64, _>("report_immediately")? != 0,
         status: text("status")?.parse().map_err(|e| corrupt("status", e))?,
+        root_cause: text("root_cause")?,
+        lessons: text("lessons")?,
         created_by: text("created_by")?,
         created_at: text("created_at")?,
         updated_at: text("updated_at")?,
@@ -133,7 +139,7 @@ fn entry_of(r: &AnyRow) -> Result<TimelineEntry> {
 
 /// Longer free text: up to [`INCIDENT_TEXT_MAX`] characters, no control
 /// characters but newlines and tabs.
-fn long_text(field: &'static str, s: &str, required: bool) -> Result<(), Invalid> {
+pub(crate) fn long_text(field: &'static str, s: &str, required: bool) -> Result<(), Invalid> {
     if required && s.trim().is_empty() {
         return Err(Invalid::field(field, "must not be empty"));
     }
@@ -170,7 +176,7 @@ impl Store {
         }
         let mut rows: Vec<Incident> = {
             sql.push_str(" ORDER BY discovered_at DESC, id DESC");
-            sqlx::query(&sql).fetch_all(self.pool()).await?.iter().map(incident_of).collect::<Result<_>>()?
+            sqlx::query(&sql).fetch_all(self.pool()).await?.iter().map(incident_from_row).collect::<Result<_>>()?
         };
         // The effective level may be an override, so filter after reading.
         if let Some(l) = filter.level {
@@ -181,7 +187,7 @@ impl Store {
 
     pub async fn get_incident(&self, id: i64) -> Result<Incident> {
         let row = sqlx::query("SELECT * FROM incidents WHERE id = $1").bind(id).fetch_optional(self.pool()).await?;
-        incident_of(&row.ok_or_else(|| StoreError::not_found("incident", id))?)
+        incident_from_row(&row.ok_or_else(|| StoreError::not_found("incident", id))?)
     }
 
     pub async fn incident_timeline(&self, id: i64) -> Result<Vec<TimelineEntry>> {
@@ -237,7 +243,7 @@ impl Store {
         .await?
         .try_get("id")?;
         let why = grade.criterion.as_ref().map(|c| format!(" ({}: {})", c.article, c.zh)).unwrap_or_default();
-        timeline(
+        add_timeline(
             &mut tx,
             id,
             &discovered,
@@ -297,7 +303,7 @@ impl Store {
         .await?;
         if grade.level != before.computed_level {
             let text = format!("facts changed; computed level {} → {}", before.computed_level, grade.level);
-            timeline(&mut tx, id, &now, "auto", &text, actor, &now).await?;
+            add_timeline(&mut tx, id, &now, "auto", &text, actor, &now).await?;
         }
         let after = read(&mut tx, id).await?;
         append(
@@ -351,7 +357,7 @@ impl Store {
             Some(l) => format!("level overridden {} → {l}: {reason}", before.level),
             None => format!("override removed, level {} → {}: {reason}", before.level, before.computed_level),
         };
-        timeline(&mut tx, id, &now, "auto", &text, actor, &now).await?;
+        add_timeline(&mut tx, id, &now, "auto", &text, actor, &now).await?;
         let after = read(&mut tx, id).await?;
         append(
             &mut tx,
@@ -382,7 +388,7 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
-        timeline(&mut tx, id, &now, "auto", &format!("status {} → {status}", before.status), actor, &now).await?;
+        add_timeline(&mut tx, id, &now, "auto", &format!("status {} → {status}", before.status), actor, &now).await?;
         let after = read(&mut tx, id).await?;
         append(
             &mut tx,
@@ -394,6 +400,44 @@ impl Store {
             Some(after.org_unit_id),
             Some(&json!({ "status": before.status })),
             Some(&json!({ "status": after.status })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// Records the root cause and lessons learned (a final report needs
+    /// both); either may be empty until known.
+    pub async fn set_incident_review(
+        &self,
+        actor: &Actor,
+        id: i64,
+        root_cause: &str,
+        lessons: &str,
+    ) -> Result<Incident> {
+        long_text("root_cause", root_cause, false)?;
+        long_text("lessons", lessons, false)?;
+        let before = self.get_incident(id).await?;
+        let now = self.now_text();
+        let mut tx = self.write_tx().await?;
+        sqlx::query("UPDATE incidents SET root_cause = $1, lessons = $2, updated_at = $3 WHERE id = $4")
+            .bind(root_cause.trim().to_owned())
+            .bind(lessons.trim().to_owned())
+            .bind(now.clone())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        let after = read(&mut tx, id).await?;
+        append(
+            &mut tx,
+            &now,
+            actor,
+            "incident.review",
+            "incident",
+            &id.to_string(),
+            Some(after.org_unit_id),
+            Some(&json!({ "root_cause": before.root_cause, "lessons": before.lessons })),
+            Some(&json!({ "root_cause": after.root_cause, "lessons": after.lessons })),
         )
         .await?;
         tx.commit().await?;
@@ -418,7 +462,7 @@ impl Store {
         }
         let now_text = format_ts(now);
         let mut tx = self.write_tx().await?;
-        let entry_id = timeline(&mut tx, id, &format_ts(at), "manual", entry.trim(), actor, &now_text).await?;
+        let entry_id = add_timeline(&mut tx, id, &format_ts(at), "manual", entry.trim(), actor, &now_text).await?;
         sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
             .bind(now_text.clone())
             .bind(id)
@@ -446,10 +490,10 @@ impl Store {
 
 async fn read(tx: &mut WriteTx, id: i64) -> Result<Incident> {
     let row = sqlx::query("SELECT * FROM incidents WHERE id = $1").bind(id).fetch_one(&mut **tx).await?;
-    incident_of(&row)
+    incident_from_row(&row)
 }
 
-async fn timeline(
+pub(crate) async fn add_timeline(
     tx: &mut WriteTx,
     incident_id: i64,
     at: &str,

@@ -25,6 +25,7 @@ mod migrate;
 mod network_units;
 mod org_units;
 mod password;
+mod reports;
 mod risks;
 mod samples;
 mod seal;
@@ -68,6 +69,7 @@ pub use migrate::{known_versions as known_schema_versions, latest_version as lat
 pub use network_units::{AssessmentKind, NetworkUnit, NetworkUnitDraft, UnitStatus, date_text, parse_date};
 pub use org_units::{NewOrgUnit, OrgUnitPatch};
 pub use password::{generate_password, hash_password, verify_password};
+pub use reports::{ReceivedReport, ReportSender, ReportSubmission, SUBMISSION_OUTCOMES, StoredReport};
 pub use risks::{Clearance, Risk, RiskDraft};
 pub use samples::{MAX_SAMPLE_BYTES, SAMPLE_SOURCE, Sample, SampleDraft};
 pub use seal::{SealError, Sealer};

@@ -87,6 +87,10 @@ pub struct Config {
     pub incident_report_minutes_central: u32,
     /// Minutes to report a graded incident, other operators.
     pub incident_report_minutes_other: u32,
+    /// Where incident reports are submitted (HTTPS POST of signed JSON). Empty: submission off.
+    pub report_submission_url: String,
+    /// Ed25519 key (PKCS#8) that signs submitted reports, created on first use. Empty: DATA_DIR/report-signing.key.
+    pub report_signing_key_file: String,
 }
 
 impl Default for Config {
@@ -128,6 +132,8 @@ impl Default for Config {
             incident_report_minutes_cii: 60,
             incident_report_minutes_central: 120,
             incident_report_minutes_other: 240,
+            report_submission_url: String::new(),
+            report_signing_key_file: String::new(),
         }
     }
 }
@@ -222,6 +228,14 @@ pub const SETTINGS: &[(&str, &str)] = &[
         "Incidents: minutes to report, central and state bodies (CAC measures: 2 hours).",
     ),
     ("incident_report_minutes_other", "Incidents: minutes to report, other operators (CAC measures: 4 hours)."),
+    (
+        "report_submission_url",
+        "Incident reports: where \"submit\" POSTs a report as JSON signed with the key below, e.g. the\n# regulator's or the group's anbao at https://HOST/api/v1/reports/inbound (docs/incident-reports.md).\n# Empty: reports are generated and downloaded, not submitted.",
+    ),
+    (
+        "report_signing_key_file",
+        "Incident reports: the Ed25519 signing key (PKCS#8, mode 0600), generated on first use; its public\n# key is shown on incident pages and at /api/v1/reports/signing-key for the receiver to register.\n# Nodes of a cluster must share it. Empty: DATA_DIR/report-signing.key.",
+    ),
 ];
 
 /// The commented file `anbao init` writes, with `config`'s values.
@@ -290,6 +304,14 @@ impl Config {
             anbao_store::sqlite_url(&self.data_dir.join("anbao.db"))
         } else {
             self.database.clone()
+        }
+    }
+
+    pub fn report_signing_key_path(&self) -> PathBuf {
+        if self.report_signing_key_file.is_empty() {
+            self.data_dir.join("report-signing.key")
+        } else {
+            PathBuf::from(&self.report_signing_key_file)
         }
     }
 

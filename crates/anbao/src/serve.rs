@@ -138,6 +138,14 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("operator_category: {e}; use cii, central or other"))?,
         pdf_renderer: (!c.pdf_renderer.is_empty()).then(|| PathBuf::from(&c.pdf_renderer)),
         taxii_max_content_length: c.taxii_max_content_length.max(1024),
+        report_submission_url: {
+            let url = c.report_submission_url.trim();
+            if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {
+                bail!("report_submission_url {url:?}: use an https:// (or http://) URL");
+            }
+            (!url.is_empty()).then(|| url.to_owned())
+        },
+        report_signing_key: Some(c.report_signing_key_path()),
     };
     let state = AppState::new(store.clone(), server_config);
     state.intel.clone().spawn_refresher(store.clone(), Duration::from_secs(c.intel_refresh_seconds.max(1)));

@@ -48,7 +48,7 @@ pub fn level_badge(ctx: &Ctx, l: IncidentLevel) -> Markup {
     html! { span class=(level_class(l)) data-level=(l.as_str()) { (ctx.t(level_key(l))) } }
 }
 
-fn type_key(t: IncidentType) -> &'static str {
+pub(crate) fn type_key(t: IncidentType) -> &'static str {
     match t {
         IncidentType::Ddos => "incident.type.ddos",
         IncidentType::DnsFailure => "incident.type.dns_failure",
@@ -62,7 +62,7 @@ fn type_key(t: IncidentType) -> &'static str {
     }
 }
 
-fn status_key(s: IncidentStatus) -> &'static str {
+pub(crate) fn status_key(s: IncidentStatus) -> &'static str {
     match s {
         IncidentStatus::Open => "incident.status.open",
         IncidentStatus::Contained => "incident.status.contained",
@@ -88,7 +88,7 @@ fn influence_key(i: Influence) -> &'static str {
     }
 }
 
-fn category_key(c: OperatorCategory) -> &'static str {
+pub(crate) fn category_key(c: OperatorCategory) -> &'static str {
     match c {
         OperatorCategory::Cii => "incident.category.cii",
         OperatorCategory::Central => "incident.category.central",
@@ -326,7 +326,7 @@ pub async fn create(
 // ---------------------------------------------------------------------------
 // /incidents/{id}
 
-fn facts_list(ctx: &Ctx, f: &IncidentFacts) -> Markup {
+pub(crate) fn facts_list(ctx: &Ctx, f: &IncidentFacts) -> Markup {
     let yes_no = |b: bool| if b { ctx.t("incident.yes") } else { ctx.t("incident.no") };
     html! {
         dl id="incident-facts" {
@@ -389,6 +389,7 @@ pub async fn detail(
     let timeline = state.store.incident_timeline(id).await?;
     let now = state.store.clock().now();
     let manage = ctx.can(Permission::ManageIncidents);
+    let reports = super::reports::incident_section(&state, &ctx, &i).await?;
     let time = |t: &str| parse_ts(t).map(|t| short_time(&t)).unwrap_or_else(|_| t.to_owned());
     let lines = |s: &str| html! { @for (n, line) in s.lines().enumerate() { @if n > 0 { br; } (line) } };
     let body = html! {
@@ -419,6 +420,7 @@ pub async fn detail(
         }
         section class="card" { h2 { (ctx.t("incident.facts")) } (facts_list(&ctx, &i.facts)) }
         @if manage { (manage_forms(&ctx, &i)) }
+        (reports)
         section class="card" {
             h2 { (ctx.t("incident.timeline")) }
             table class="data" id="incident-timeline" {

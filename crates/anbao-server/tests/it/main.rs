@@ -18,6 +18,7 @@ mod intel_more;
 mod login;
 mod matrix;
 mod ops;
+mod reports;
 mod scope;
 mod taxii;
 mod totp;

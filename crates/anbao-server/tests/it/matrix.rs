@@ -38,6 +38,7 @@ const INTEL_MANAGERS: &[Role] = &[Role::Admin, Role::Analyst];
 const SAMPLE_DOWNLOADERS: &[Role] = &[Role::Admin, Role::Analyst];
 const ALERT_TRIAGERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Responder];
 const INCIDENT_MANAGERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Responder];
+const RECEIVED_REPORT_READERS: &[Role] = &[Role::Admin, Role::Regulator];
 
 const API: Kind = Kind::Api;
 const PAGE: Kind = Kind::Page;
@@ -168,6 +169,16 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/incidents/{id}/status", PAGE, Roles(INCIDENT_MANAGERS)),
     ("POST", "/incidents/{id}/timeline", PAGE, Roles(INCIDENT_MANAGERS)),
     ("POST", "/alerts/{id}/incident", PAGE, Roles(INCIDENT_MANAGERS)),
+    // Regulator reports: generated and submitted by the working roles, read by all;
+    // what other operators sent is for the collector's admin and the regulator.
+    ("POST", "/incidents/{id}/reports", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/incidents/{id}/review", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/reports/{id}", PAGE, Roles(EVERY_ROLE)),
+    ("POST", "/reports/{id}/submit", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/reports/received", PAGE, Roles(RECEIVED_REPORT_READERS)),
+    ("GET", "/reports/received/{id}", PAGE, Roles(RECEIVED_REPORT_READERS)),
+    ("POST", "/reports/senders", PAGE, Roles(ADMIN)),
+    ("POST", "/reports/senders/{id}/revoke", PAGE, Roles(ADMIN)),
     // JSON API.
     ("GET", "/api/v1/openapi.json", API, Public),
     ("GET", "/api/v1/me", API, AnyRole),
@@ -284,6 +295,19 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("PATCH", "/api/v1/taxii/collections/{id}", API, Roles(TAXII_MANAGERS)),
     ("DELETE", "/api/v1/taxii/collections/{id}", API, Roles(TAXII_MANAGERS)),
     ("POST", "/api/v1/taxii/collections/{id}/publish", API, Roles(TAXII_MANAGERS)),
+    // Regulator reports; the inbound endpoint is authenticated by the sender's signature, not a session.
+    ("POST", "/api/v1/incidents/{id}/reports", API, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/api/v1/incidents/{id}/reports", API, Roles(EVERY_ROLE)),
+    ("PUT", "/api/v1/incidents/{id}/review", API, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/api/v1/reports/signing-key", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/reports/inbound", API, Public),
+    ("GET", "/api/v1/reports/received", API, Roles(RECEIVED_REPORT_READERS)),
+    ("GET", "/api/v1/reports/received/{id}", API, Roles(RECEIVED_REPORT_READERS)),
+    ("GET", "/api/v1/reports/{id}", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/reports/{id}/submit", API, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/api/v1/report-senders", API, Roles(ADMIN)),
+    ("POST", "/api/v1/report-senders", API, Roles(ADMIN)),
+    ("DELETE", "/api/v1/report-senders/{id}", API, Roles(ADMIN)),
 ];
 
 /// Real objects to put in place of path parameters. Destructive routes get

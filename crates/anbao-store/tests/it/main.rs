@@ -18,6 +18,7 @@ mod integrity;
 mod intel;
 mod intel_sources;
 mod org_units;
+mod reports;
 mod samples;
 mod sessions;
 mod taxii;
