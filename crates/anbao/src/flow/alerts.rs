@@ -78,6 +78,19 @@ pub fn draft(e: &AttackEvent, sensor: &str) -> AlertDraft {
     }
 }
 
+/// Writes attack events as alerts (one per attack, keyed by the attack's
+/// key); with `applied`, together with that bus message's stream sequence
+/// (nothing is written when it was already applied).
+pub async fn write(
+    store: &Store,
+    events: &[AttackEvent],
+    sensor: &str,
+    applied: Option<(&str, i64)>,
+) -> anbao_store::Result<anbao_store::Applied> {
+    let drafts: Vec<AlertDraft> = events.iter().map(|e| draft(e, sensor)).collect();
+    store.apply_alerts(&drafts, applied).await
+}
+
 /// Where mitigation goes: the command and the RTBH next hop.
 #[derive(Debug, Clone)]
 pub struct MitigationConfig {
@@ -187,6 +200,7 @@ pub fn spawn(
         model,
         decoder: DecoderConfig::default(),
         stats_every: Some(Duration::from_secs(1)),
+        forward: false,
     };
     let feed = Arc::clone(&status);
     let collector = collect::start(config, move |out| match out {
@@ -205,6 +219,7 @@ pub fn spawn(
             };
             feed.report(s.at.secs(), counters, s.exporters, s.detector, &s.groups);
         }
+        Output::Records(_) => {}
     })?;
     for addr in &collector.local {
         tracing::info!(%addr, "flow collector listening");
@@ -233,11 +248,10 @@ pub fn spawn(
             for e in &events {
                 tracing::info!(id = e.id, victim = %e.victim, class = e.class.as_str(), event = ?e.event, "flow attack");
             }
-            let drafts: Vec<AlertDraft> = events.iter().map(|e| draft(e, &sensor)).collect();
             let mut delay = Duration::from_millis(200);
             // The database may be briefly away: retry a few times, then drop.
             for attempt in 0..5 {
-                match store.apply_alerts(&drafts, None).await {
+                match write(&store, &events, &sensor, None).await {
                     Ok(_) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, attempt, "writing flow attack alerts");
