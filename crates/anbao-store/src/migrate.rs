@@ -93,6 +93,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0013_alert_triage.sql"),
         postgres: include_str!("../migrations/postgres/0013_alert_triage.sql"),
     },
+    Migration {
+        version: 14,
+        name: "incident_alerts",
+        sqlite: include_str!("../migrations/sqlite/0014_incident_alerts.sql"),
+        postgres: include_str!("../migrations/postgres/0014_incident_alerts.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.
