@@ -22,7 +22,8 @@ use std::time::Duration;
 use anbao_flow::mitigate::{Change, Mitigator, Order};
 use anbao_flow::status::CollectorCounters;
 use anbao_flow::{AttackClass, AttackEvent, DecoderConfig, EventKind, FlowStatus};
-use anbao_store::{Actor, AlertDraft, Store};
+use anbao_model::incident::{IncidentFacts, IncidentRules, IncidentType, OperatorCategory, ReportMinutes};
+use anbao_store::{Actor, AlertDraft, IncidentDraft, Store};
 use anyhow::{Context, Result};
 
 use super::collect::{self, Collector, CollectorConfig, Output};
@@ -80,15 +81,124 @@ pub fn draft(e: &AttackEvent, sensor: &str) -> AlertDraft {
 
 /// Writes attack events as alerts (one per attack, keyed by the attack's
 /// key); with `applied`, together with that bus message's stream sequence
-/// (nothing is written when it was already applied).
+/// (nothing is written when it was already applied). Then the attacks that
+/// match `incidents` open their incident (once per attack: asking again,
+/// after a redelivery too, changes nothing); a failure there is logged,
+/// the alerts stand.
 pub async fn write(
     store: &Store,
     events: &[AttackEvent],
     sensor: &str,
     applied: Option<(&str, i64)>,
+    incidents: &IncidentRule,
 ) -> anbao_store::Result<anbao_store::Applied> {
     let drafts: Vec<AlertDraft> = events.iter().map(|e| draft(e, sensor)).collect();
-    store.apply_alerts(&drafts, applied).await
+    let done = store.apply_alerts(&drafts, applied).await?;
+    for e in events {
+        if let Some(why) = incidents.matches(e)
+            && let Err(e) = open_incident(store, e, &why, incidents).await
+        {
+            tracing::warn!(error = format!("{e:#}"), "opening a DDoS incident");
+        }
+    }
+    Ok(done)
+}
+
+/// When a flow attack opens a large-scale DDoS incident: the
+/// configuration's `ddos_incident_*` settings (any of peak pps, peak bps,
+/// class) or its group's `incident = true`; with the grading rules and
+/// reporting clock incidents get.
+#[derive(Debug, Clone)]
+pub struct IncidentRule {
+    min_pps: u64,
+    min_bps: u64,
+    classes: Vec<String>,
+    rules: IncidentRules,
+    category: OperatorCategory,
+}
+
+const CLASSES: [AttackClass; 6] = [
+    AttackClass::SynFlood,
+    AttackClass::UdpFlood,
+    AttackClass::IcmpFlood,
+    AttackClass::Amplification,
+    AttackClass::CarpetBombing,
+    AttackClass::OtherVolumetric,
+];
+
+impl IncidentRule {
+    pub fn from_config(c: &crate::config::Config) -> Result<IncidentRule> {
+        for class in &c.ddos_incident_classes {
+            if !CLASSES.iter().any(|k| k.as_str() == class) {
+                let known: Vec<&str> = CLASSES.iter().map(|k| k.as_str()).collect();
+                anyhow::bail!("ddos_incident_classes: {class:?} is not one of {}", known.join(", "));
+            }
+        }
+        let minutes = ReportMinutes {
+            cii: c.incident_report_minutes_cii,
+            central: c.incident_report_minutes_central,
+            other: c.incident_report_minutes_other,
+        };
+        Ok(IncidentRule {
+            min_pps: c.ddos_incident_min_pps,
+            min_bps: c.ddos_incident_min_bps,
+            classes: c.ddos_incident_classes.clone(),
+            rules: IncidentRules::builtin()?.clone().with_minutes(minutes).context("incident_report_minutes_*")?,
+            category: c
+                .operator_category
+                .parse()
+                .map_err(|e| anyhow::anyhow!("operator_category: {e}; use cii, central or other"))?,
+        })
+    }
+
+    /// Why `e` opens an incident, or `None`.
+    pub fn matches(&self, e: &AttackEvent) -> Option<String> {
+        if self.min_pps > 0 && e.peak.pps >= self.min_pps {
+            Some(format!("peak {} pps ≥ {}", e.peak.pps, self.min_pps))
+        } else if self.min_bps > 0 && e.peak.bps >= self.min_bps {
+            Some(format!("peak {} bps ≥ {}", e.peak.bps, self.min_bps))
+        } else if self.classes.iter().any(|c| c == e.class.as_str()) {
+            Some(format!("class {}", e.class.as_str()))
+        } else if e.actions.incident {
+            Some(format!("group {} has incident = true", e.group))
+        } else {
+            None
+        }
+    }
+}
+
+/// Opens (once) the incident of attack `e`, linked to its alert, in the
+/// root organisation unit. The plan's facts (users offline, platforms
+/// affected) are not known from flows: a responder enters them.
+async fn open_incident(store: &Store, e: &AttackEvent, why: &str, rule: &IncidentRule) -> Result<()> {
+    let alert_id = store.alert_id_by_key(&e.key).await?.context("the attack's alert is not in the store")?;
+    let unit = store.root_org_unit().await?.context("no organisation unit to open the incident in")?;
+    let class = match e.service {
+        Some(s) => format!("{} ({s})", e.class.as_str()),
+        None => e.class.as_str().to_owned(),
+    };
+    let top: Vec<String> =
+        e.top_sources.iter().take(5).map(|t| format!("{} ({} packets)", t.addr, t.packets)).collect();
+    let draft = IncidentDraft {
+        org_unit_id: unit.id,
+        incident_type: IncidentType::Ddos,
+        title: format!("DDoS {class} on {} (group {})", e.victim, e.group).chars().take(200).collect(),
+        summary: format!(
+            "Opened by the DDoS incident rule ({why}) from alert #{alert_id}.\n{}; peak {} pps, {} bps; since {}.\nTop sources: {}",
+            e.reason,
+            e.peak.pps,
+            e.peak.bps,
+            e.started,
+            top.join(", ")
+        ),
+        facts: IncidentFacts::default(),
+        operator_category: rule.category,
+        discovered_at: time(e.started),
+    };
+    if let Some(i) = store.open_incident_for_alert(&Actor::system(), alert_id, &draft, &rule.rules).await? {
+        tracing::info!(incident = i.id, alert = alert_id, victim = %e.victim, "DDoS incident opened");
+    }
+    Ok(())
 }
 
 /// Where mitigation goes: the command and the RTBH next hop.
@@ -186,6 +296,7 @@ pub fn spawn(
     sensor: String,
     status: Arc<FlowStatus>,
     mitigation: Option<MitigationConfig>,
+    incidents: IncidentRule,
 ) -> Result<Collector> {
     anyhow::ensure!(!groups_file.is_empty(), "flow_listen is set but flow_groups_file is not");
     let model = collect::load_groups(Path::new(groups_file))?;
@@ -251,7 +362,7 @@ pub fn spawn(
             let mut delay = Duration::from_millis(200);
             // The database may be briefly away: retry a few times, then drop.
             for attempt in 0..5 {
-                match write(&store, &events, &sensor, None).await {
+                match write(&store, &events, &sensor, None, &incidents).await {
                     Ok(_) => break,
                     Err(e) => {
                         tracing::warn!(error = %e, attempt, "writing flow attack alerts");

@@ -230,6 +230,7 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
     };
     let mut detector = Detector::new(collect::load_groups(&groups)?);
     let store = crate::open_store(&config).await?;
+    let incidents = super::alerts::IncidentRule::from_config(&config)?;
     let (_js, stream) = connect(&args.bus, &args.stream).await?;
     let name = format!("{}-p{}", args.consumer, args.partition);
     let filter = format!("{}.{}", subject_prefix(&args.stream), args.partition);
@@ -277,7 +278,7 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
                 let events = detector.take_events();
                 super::print_events(&events, args.json).context("writing attack events")?;
                 let applied = (args.stream.as_str(), i64::try_from(seq).unwrap_or(i64::MAX));
-                super::alerts::write(&store, &events, &collector, Some(applied))
+                super::alerts::write(&store, &events, &collector, Some(applied), &incidents)
                     .await
                     .context("writing attack alerts")?;
                 last_seq = seq;

@@ -438,6 +438,8 @@ fn serve_with_flow_listen_writes_an_attack_alert() {
         .env("ANBAO_FLOW_LISTEN", format!("127.0.0.1:{port}"))
         .env("ANBAO_FLOW_GROUPS_FILE", &groups)
         .env("ANBAO_DETECT_SENSOR", "border-1")
+        .env("ANBAO_DDOS_INCIDENT_MIN_PPS", "1000000000")
+        .env("ANBAO_DDOS_INCIDENT_CLASSES", "carpet_bombing,amplification")
         .start();
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     for p in payloads(&capture("softflowd-v9.pcap")) {
@@ -512,6 +514,20 @@ fn serve_with_flow_listen_writes_an_attack_alert() {
     assert!(metrics.contains("anbao_flow_exporter_template_errors_total{exporter=\"127.0.0.1\"}"), "{metrics}");
     assert!(value("anbao_flow_group_pps{group=\"dc1\"}").is_some(), "{metrics}");
     assert!(value("anbao_flow_group_bps{group=\"dc1\"}").is_some(), "{metrics}");
+
+    // The rule's class list names amplification: one large-scale DDoS
+    // incident, opened from the alert, however many updates followed.
+    let linked = "SELECT i.incident_type, i.title, i.status, a.victim FROM incidents i \
+                  JOIN incident_alerts l ON l.incident_id = i.id JOIN alerts a ON a.id = l.alert_id";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sqlite(&db, linked).trim().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no incident: {}", server.report());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let incidents = sqlite(&db, linked);
+    assert_eq!(incidents.trim(), "ddos|DDoS amplification (dns) on 192.0.2.33 (group dc1)|open|192.0.2.33");
+    let summary = sqlite(&db, "SELECT summary FROM incidents");
+    assert!(summary.contains("(class amplification) from alert #"), "{summary}");
 }
 
 #[test]
@@ -613,6 +629,7 @@ fn flow_workers_each_detect_the_attacks_of_their_partition_from_the_bus() {
         name = "dc2"
         prefixes = ["198.51.100.0/24"]
         host = { pps = 20000 }
+        actions = { incident = true }
         "#,
     )
     .unwrap();
@@ -622,6 +639,8 @@ fn flow_workers_each_detect_the_attacks_of_their_partition_from_the_bus() {
     collect.push(groups.clone().into());
     let collector = Collector::spawn(&collect, true);
     let data_dir = dir.path().join("data");
+    // The organisation tree's root, where incidents are opened.
+    crate::harness::create_token(&data_dir, Some(&db.url), "admin", "setup");
     let worker = |partition: &str| {
         let mut args = os(&["flow", "worker", "--json", "--bus", &nats_url(), "--stream", &stream]);
         args.extend(os(&["--partition", partition, "--database", &db.url, "--data-dir"]));
@@ -693,4 +712,11 @@ fn flow_workers_each_detect_the_attacks_of_their_partition_from_the_bus() {
     let applied: i64 =
         db.psql(&format!("SELECT COUNT(*) FROM bus_applied WHERE stream = '{stream}'")).trim().parse().unwrap();
     assert!(applied >= 2, "{applied}");
+    // dc2's attacks open incidents (`incident = true`), dc1's do not: one.
+    let incidents = db.psql(
+        "SELECT i.incident_type, a.victim FROM incidents i JOIN incident_alerts l ON l.incident_id = i.id \
+         JOIN alerts a ON a.id = l.alert_id",
+    );
+    assert_eq!(incidents.trim(), "ddos|198.51.100.20");
+    assert_eq!(db.psql("SELECT COUNT(*) FROM incidents").trim(), "1");
 }
