@@ -92,7 +92,15 @@ pub async fn write(
     applied: Option<(&str, i64)>,
     incidents: &IncidentRule,
 ) -> anbao_store::Result<anbao_store::Applied> {
-    let drafts: Vec<AlertDraft> = events.iter().map(|e| draft(e, sensor)).collect();
+    let mut drafts: Vec<AlertDraft> = events.iter().map(|e| draft(e, sensor)).collect();
+    for d in drafts.iter_mut().filter(|d| d.count > 0) {
+        // A start whose attack already has its alert is the same attack seen
+        // again (a worker restarted and replaying its partition): not a
+        // second attack.
+        if store.alert_id_by_key(&d.dedup_key).await?.is_some() {
+            d.count = 0;
+        }
+    }
     let done = store.apply_alerts(&drafts, applied).await?;
     for e in events {
         if let Some(why) = incidents.matches(e)
@@ -378,4 +386,61 @@ pub fn spawn(
         }
     });
     Ok(collector)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anbao_flow::{Detector, FlowRecord, ModelConfig, Timestamp, Version};
+
+    /// The start event of a SYN flood on 192.0.2.10 found by a fresh detector.
+    fn flood_start() -> AttackEvent {
+        let model: ModelConfig =
+            toml::from_str("[[group]]\nname = \"dc1\"\nprefixes = [\"192.0.2.0/24\"]\nhost = { pps = 1000 }\n")
+                .unwrap();
+        let mut detector = Detector::new(model);
+        let at = Timestamp::from_secs_nanos(1_764_000_000, 0);
+        for i in 0..50u8 {
+            let mut r = FlowRecord::empty("10.0.0.1".parse().unwrap(), Version::NetflowV9, 0, at);
+            r.src = std::net::IpAddr::from([100, 64, 0, i]);
+            r.dst = "192.0.2.10".parse().unwrap();
+            r.proto = 6;
+            r.tcp_flags = 0x02;
+            r.set_counts(100, 6000, 1);
+            detector.record(&r, at);
+        }
+        let events = detector.take_events();
+        assert_eq!(events.len(), 1, "{events:?}");
+        events.into_iter().next().unwrap()
+    }
+
+    /// A worker that restarts replays its partition's unacknowledged flows:
+    /// its fresh detector starts the same attack (same key) again, which
+    /// must not count as a second attack, nor open a second incident.
+    #[tokio::test]
+    async fn the_same_attack_started_twice_is_one_alert_counted_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let sealer = crate::secrets::load_or_create(&dir.path().join("secrets.toml")).unwrap();
+        let url = anbao_store::sqlite_url(&dir.path().join("anbao.db"));
+        let store = Store::open(&url, anbao_store::StoreOptions::new(sealer)).await.unwrap();
+        let root = anbao_store::NewOrgUnit {
+            parent_id: None,
+            name: "集团公司".into(),
+            kind: anbao_model::OrgKind::Group,
+            code: "HQ".into(),
+        };
+        store.create_org_unit(&Actor::system(), &root).await.unwrap();
+        let config = crate::config::Config { ddos_incident_classes: vec!["syn_flood".into()], ..Default::default() };
+        let rule = IncidentRule::from_config(&config).unwrap();
+        let start = flood_start();
+        assert!(rule.matches(&start).is_some());
+        write(&store, std::slice::from_ref(&start), "edge-7", Some(("FLOWS", 1)), &rule).await.unwrap();
+        // The replay: another message (sequence 9), the same attack.
+        write(&store, std::slice::from_ref(&start), "edge-7", Some(("FLOWS", 9)), &rule).await.unwrap();
+        let id = store.alert_id_by_key(&start.key).await.unwrap().unwrap();
+        assert_eq!(store.alert(id).await.unwrap().count, 1);
+        let incidents = store.list_incidents(None, &anbao_store::IncidentFilter::default()).await.unwrap();
+        assert_eq!(incidents.len(), 1);
+        assert_eq!(store.incident_alert_ids(incidents[0].id).await.unwrap(), vec![id]);
+    }
 }
