@@ -94,10 +94,10 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0013_alert_triage.sql"),
     },
     Migration {
-        version: 14,
+        version: 15,
         name: "incident_alerts",
-        sqlite: include_str!("../migrations/sqlite/0014_incident_alerts.sql"),
-        postgres: include_str!("../migrations/postgres/0014_incident_alerts.sql"),
+        sqlite: include_str!("../migrations/sqlite/0015_incident_alerts.sql"),
+        postgres: include_str!("../migrations/postgres/0015_incident_alerts.sql"),
     },
 ];
 
