@@ -2,7 +2,9 @@
 //! flow records per second through [`Detector::record`] for a /16 of
 //! protected hosts: ordinary traffic (a few thousand hosts, repeat
 //! sources) and a spoofed-source flood (every record a new source, many
-//! destinations, the host table at its bound).
+//! destinations, the host table at its bound). And the scale-out bus form:
+//! records per second through `wire::BatchWriter` (collector side) and
+//! `wire::Batch` (worker side), in batches of 2000.
 
 use std::hint::black_box;
 use std::net::IpAddr;
@@ -69,4 +71,41 @@ fn ordinary_traffic(bencher: Bencher) {
 #[divan::bench]
 fn spoofed_flood(bencher: Bencher) {
     run(bencher, true);
+}
+
+#[divan::bench]
+fn wire_encode(bencher: Bencher) {
+    let input = records(false);
+    let mut w = anbao_flow::wire::BatchWriter::default();
+    bencher.counter(ItemsCount::new(input.len())).bench_local(|| {
+        for chunk in input.chunks(2000) {
+            for r in chunk {
+                w.push(black_box(r), r.start);
+            }
+            black_box(w.finish(Timestamp(1)));
+        }
+    });
+}
+
+#[divan::bench]
+fn wire_decode(bencher: Bencher) {
+    let input = records(false);
+    let mut w = anbao_flow::wire::BatchWriter::default();
+    let batches: Vec<Vec<u8>> = input
+        .chunks(2000)
+        .map(|chunk| {
+            for r in chunk {
+                w.push(r, r.start);
+            }
+            w.finish(Timestamp(1))
+        })
+        .collect();
+    bencher.counter(ItemsCount::new(input.len())).bench_local(|| {
+        for b in &batches {
+            let batch = anbao_flow::wire::Batch::parse(black_box(b)).unwrap_or_else(|e| panic!("{e}"));
+            for r in batch.records() {
+                black_box(r.ok());
+            }
+        }
+    });
 }

@@ -146,11 +146,21 @@ pub struct Actions {
     pub flowspec: bool,
     /// Seconds after an attack's end before its rules are withdrawn.
     pub hold_secs: u32,
+    /// Every attack on this group opens a large-scale DDoS incident (in the
+    /// binary's store, besides the configuration's `ddos_incident_*` rule).
+    pub incident: bool,
 }
 
 impl Default for Actions {
     fn default() -> Self {
-        Actions { mode: ActionMode::Alert, rtbh: false, rtbh_community: None, flowspec: false, hold_secs: 300 }
+        Actions {
+            mode: ActionMode::Alert,
+            rtbh: false,
+            rtbh_community: None,
+            flowspec: false,
+            hold_secs: 300,
+            incident: false,
+        }
     }
 }
 

@@ -18,6 +18,8 @@
 //!   server to show.
 //! - [`mitigate`]: RTBH and FlowSpec as ExaBGP text API lines, and the
 //!   [`mitigate::Mitigator`] that decides when to announce and withdraw.
+//! - [`wire`]: decoded flows in batches for the NATS bus (scale-out), and
+//!   the partition of a destination.
 //! - [`record`]: what comes out ([`FlowRecord`]) and [`error`]: what went
 //!   wrong, with the byte offset.
 //!
@@ -61,6 +63,7 @@ pub mod sflow;
 pub mod status;
 pub mod template;
 pub mod v5;
+pub mod wire;
 
 pub use aggregate::{Counters, Rates, Talker, TopN};
 pub use anbao_net::Timestamp;

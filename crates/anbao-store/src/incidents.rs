@@ -201,6 +201,63 @@ impl Store {
     /// Opens an incident, graded by `rules`, with its reporting clock
     /// started from the discovery time.
     pub async fn create_incident(&self, actor: &Actor, d: &IncidentDraft, rules: &IncidentRules) -> Result<Incident> {
+        let mut tx = self.write_tx().await?;
+        let incident = self.insert_incident(&mut tx, actor, d, rules).await?;
+        tx.commit().await?;
+        Ok(incident)
+    }
+
+    /// Opens an incident from alert `alert_id` unless that alert already
+    /// opened one (`None` then): an alert opens at most one incident, whoever
+    /// asks and however often. The alert is linked and named in the timeline.
+    pub async fn open_incident_for_alert(
+        &self,
+        actor: &Actor,
+        alert_id: i64,
+        d: &IncidentDraft,
+        rules: &IncidentRules,
+    ) -> Result<Option<Incident>> {
+        let mut tx = self.write_tx().await?;
+        let linked = sqlx::query("SELECT incident_id FROM incident_alerts WHERE alert_id = $1")
+            .bind(alert_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if linked.is_some() {
+            return Ok(None);
+        }
+        let alert = sqlx::query("SELECT id FROM alerts WHERE id = $1").bind(alert_id).fetch_optional(&mut *tx).await?;
+        if alert.is_none() {
+            return Err(StoreError::not_found("alert", alert_id));
+        }
+        let incident = self.insert_incident(&mut tx, actor, d, rules).await?;
+        let now = self.now_text();
+        sqlx::query("INSERT INTO incident_alerts (incident_id, alert_id, linked_at) VALUES ($1, $2, $3)")
+            .bind(incident.id)
+            .bind(alert_id)
+            .bind(now.clone())
+            .execute(&mut *tx)
+            .await?;
+        add_timeline(&mut tx, incident.id, &now, "auto", &format!("opened from alert #{alert_id}"), actor, &now).await?;
+        tx.commit().await?;
+        Ok(Some(incident))
+    }
+
+    /// The alerts an incident was opened from, in id order.
+    pub async fn incident_alert_ids(&self, incident_id: i64) -> Result<Vec<i64>> {
+        let rows = sqlx::query("SELECT alert_id FROM incident_alerts WHERE incident_id = $1 ORDER BY alert_id")
+            .bind(incident_id)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(|r| Ok(r.try_get("alert_id")?)).collect()
+    }
+
+    async fn insert_incident(
+        &self,
+        tx: &mut WriteTx,
+        actor: &Actor,
+        d: &IncidentDraft,
+        rules: &IncidentRules,
+    ) -> Result<Incident> {
         validate::label("title", &d.title)?;
         long_text("summary", &d.summary, false)?;
         let now = self.now();
@@ -212,9 +269,8 @@ impl Store {
         let (within, by, immediately) = deadline_columns(&deadline);
         let now_text = format_ts(now);
         let discovered = format_ts(d.discovered_at);
-        let mut tx = self.write_tx().await?;
         let unit =
-            sqlx::query("SELECT id FROM org_units WHERE id = $1").bind(d.org_unit_id).fetch_optional(&mut *tx).await?;
+            sqlx::query("SELECT id FROM org_units WHERE id = $1").bind(d.org_unit_id).fetch_optional(&mut **tx).await?;
         if unit.is_none() {
             return Err(Invalid::field("org_unit_id", format!("unit {} does not exist", d.org_unit_id)).into());
         }
@@ -239,23 +295,15 @@ impl Store {
         .bind(immediately)
         .bind(actor.name.clone())
         .bind(now_text.clone())
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?
         .try_get("id")?;
         let why = grade.criterion.as_ref().map(|c| format!(" ({}: {})", c.article, c.zh)).unwrap_or_default();
-        add_timeline(
-            &mut tx,
-            id,
-            &discovered,
-            "auto",
-            &format!("discovered; graded {}{why}", grade.level),
-            actor,
-            &now_text,
-        )
-        .await?;
-        let incident = read(&mut tx, id).await?;
+        add_timeline(tx, id, &discovered, "auto", &format!("discovered; graded {}{why}", grade.level), actor, &now_text)
+            .await?;
+        let incident = read(tx, id).await?;
         append(
-            &mut tx,
+            tx,
             &now_text,
             actor,
             "incident.create",
@@ -266,7 +314,6 @@ impl Store {
             Some(&to_json(&incident)?),
         )
         .await?;
-        tx.commit().await?;
         Ok(incident)
     }
 

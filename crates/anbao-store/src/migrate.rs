@@ -99,6 +99,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_incident_reports.sql"),
         postgres: include_str!("../migrations/postgres/0014_incident_reports.sql"),
     },
+    Migration {
+        version: 15,
+        name: "incident_alerts",
+        sqlite: include_str!("../migrations/sqlite/0015_incident_alerts.sql"),
+        postgres: include_str!("../migrations/postgres/0015_incident_alerts.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.

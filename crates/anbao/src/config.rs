@@ -79,6 +79,12 @@ pub struct Config {
     pub flow_mitigation_command: String,
     /// Flow mitigation: the RTBH next hop.
     pub flow_mitigation_next_hop: String,
+    /// DDoS incidents by rule: an attack whose peak reaches this many packets/s opens an incident. 0: not used.
+    pub ddos_incident_min_pps: u64,
+    /// DDoS incidents by rule: an attack whose peak reaches this many bits/s opens an incident. 0: not used.
+    pub ddos_incident_min_bps: u64,
+    /// DDoS incidents by rule: attacks of these classes open an incident.
+    pub ddos_incident_classes: Vec<String>,
     /// Which incident reporting clock applies: cii, central or other.
     pub operator_category: String,
     /// Minutes to report a graded incident, operators of critical information infrastructure.
@@ -128,6 +134,9 @@ impl Default for Config {
             flow_groups_file: String::new(),
             flow_mitigation_command: String::new(),
             flow_mitigation_next_hop: "192.0.2.1".into(),
+            ddos_incident_min_pps: 0,
+            ddos_incident_min_bps: 0,
+            ddos_incident_classes: Vec::new(),
             operator_category: "other".into(),
             incident_report_minutes_cii: 60,
             incident_report_minutes_central: 120,
@@ -214,6 +223,18 @@ pub const SETTINGS: &[(&str, &str)] = &[
     (
         "flow_mitigation_next_hop",
         "Flow mitigation: the next hop of RTBH announcements (routers map it to a discard route).",
+    ),
+    (
+        "ddos_incident_min_pps",
+        "DDoS incidents by rule (the ddos_incident_* settings): a flow attack alert (`anbao serve` with\n# flow_listen, or `anbao flow worker`) opens an incident of type ddos (large-scale DDoS), linked to\n# the alert, in the root organisation unit, once per attack, when ANY of these holds: its peak\n# reaches ddos_incident_min_pps packets/s or ddos_incident_min_bps bits/s (0: not used), its class\n# is one of ddos_incident_classes, or its host group has `incident = true` in its [group.actions]\n# (groups file). Checked at the attack's start and at every update, as the peak grows.\n# Peak packets/s from which an attack opens an incident; 0: not used.",
+    ),
+    (
+        "ddos_incident_min_bps",
+        "DDoS incidents by rule: peak bits/s from which an attack opens an incident; 0: not used.",
+    ),
+    (
+        "ddos_incident_classes",
+        "DDoS incidents by rule: attack classes that open an incident, of syn_flood, udp_flood, icmp_flood,\n# amplification, carpet_bombing, other_volumetric; e.g. [\"carpet_bombing\"].",
     ),
     (
         "operator_category",

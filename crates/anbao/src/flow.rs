@@ -11,6 +11,7 @@
 //! attack events (start/update/end) as they happen (docs/flow-collect.md).
 
 pub mod alerts;
+pub mod bus;
 pub mod collect;
 
 use std::collections::HashMap;
@@ -35,6 +36,10 @@ pub enum FlowCommand {
     /// (`--groups FILE`) and print DDoS attack events as they happen (start, update, end; `--json`: one
     /// JSON object per line). Runs until Ctrl-C.
     Collect(CollectArgs),
+    /// Scale-out: consume one partition of the flows `anbao flow collect --bus` publishes to NATS
+    /// JetStream, aggregate and detect them as the embedded collector does, and write DDoS attacks as
+    /// alerts to the database (one per attack). Runs until Ctrl-C.
+    Worker(bus::WorkerArgs),
 }
 
 #[derive(Debug, Args)]
@@ -59,6 +64,24 @@ pub struct CollectArgs {
     /// Sampling rate of an exporter, overriding what it announces (repeatable).
     #[arg(long, value_name = "EXPORTER=RATE", value_parser = parse_override)]
     pub sampling: Vec<(IpAddr, u32)>,
+    /// Scale-out: publish the decoded flows to this NATS JetStream server (e.g. nats://127.0.0.1:4222)
+    /// for `anbao flow worker`s instead of detecting here (docs/flow-collect.md).
+    #[arg(long, value_name = "URL")]
+    pub bus: Option<String>,
+    /// JetStream stream of the flows (created when missing; subjects STREAM.flows.K, STREAM in lower case).
+    #[arg(long, default_value = "ANBAO_FLOWS", requires = "bus")]
+    pub stream: String,
+    /// Split the flows into this many partitions by their destination's host group (or /24, /64 without
+    /// groups); run one `anbao flow worker --partition K` per partition. Every collector of a stream must
+    /// use the same number and the same groups file.
+    #[arg(long, default_value_t = 1, requires = "bus", value_parser = clap::value_parser!(u32).range(1..=1024))]
+    pub partitions: u32,
+    /// Most flow records per bus message.
+    #[arg(long, default_value_t = 2000, requires = "bus", value_parser = clap::value_parser!(u32).range(1..=8000))]
+    pub batch: u32,
+    /// Collector name carried with the flows (alerts' sensor). Default: the host name.
+    #[arg(long, requires = "bus")]
+    pub collector: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -97,6 +120,7 @@ pub async fn run(command: FlowCommand) -> Result<ExitCode> {
     match command {
         FlowCommand::Decode(args) => tokio::task::block_in_place(|| decode(&args)),
         FlowCommand::Collect(args) => run_collect(args).await,
+        FlowCommand::Worker(args) => bus::run_worker(args).await,
     }
 }
 
@@ -122,29 +146,20 @@ async fn run_collect(args: CollectArgs) -> Result<ExitCode> {
             ..DecoderConfig::default()
         },
         stats_every: args.stats.map(|s| std::time::Duration::from_secs(s.max(1))),
+        forward: args.bus.is_some(),
     };
+    if let Some(url) = &args.bus {
+        return run_collect_bus(&args, url, config).await;
+    }
     let json = args.json;
     let (closed_tx, mut closed_rx) = tokio::sync::mpsc::channel::<()>(1);
     let collector = collect::start(config, move |out| {
         let written = match out {
-            collect::Output::Events(events) => {
-                let stdout = std::io::stdout();
-                let mut w = stdout.lock();
-                events
-                    .iter()
-                    .try_for_each(|e| {
-                        if json {
-                            serde_json::to_writer(&mut w, e).map_err(std::io::Error::other)?;
-                            w.write_all(b"\n")
-                        } else {
-                            writeln!(w, "{}", event_line(e))
-                        }
-                    })
-                    .and_then(|()| w.flush())
-            }
+            collect::Output::Events(events) => print_events(&events, json),
             collect::Output::Stats(s) => {
                 serde_json::to_string(&s).map(|line| eprintln!("{line}")).map_err(std::io::Error::other)
             }
+            collect::Output::Records(_) => Ok(()),
         };
         if written.is_err() {
             let _ = closed_tx.try_send(());
@@ -159,6 +174,62 @@ async fn run_collect(args: CollectArgs) -> Result<ExitCode> {
     }
     tokio::task::block_in_place(|| collector.stop());
     Ok(ExitCode::SUCCESS)
+}
+
+/// `flow collect --bus`: the collector forwards the decoded records to a
+/// [`bus::Partitioner`], the batches go to JetStream.
+async fn run_collect_bus(args: &CollectArgs, url: &str, config: collect::CollectorConfig) -> Result<ExitCode> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<(u32, Vec<u8>)>(256);
+    let partitions = args.partitions;
+    let mut partitioner = bus::Partitioner::new(&config.model, partitions, args.batch, tx);
+    let unprotected = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let unprotected_seen = std::sync::Arc::clone(&unprotected);
+    let collector = collect::start(config, move |out| match out {
+        collect::Output::Records(records) => {
+            partitioner.round(&records);
+            unprotected_seen.store(partitioner.unprotected, std::sync::atomic::Ordering::Relaxed);
+        }
+        collect::Output::Stats(s) => {
+            if let Ok(line) = serde_json::to_string(&s) {
+                eprintln!("{line}");
+            }
+        }
+        collect::Output::Events(_) => {}
+    })?;
+    for (addr, buf) in collector.local.iter().zip(&collector.rcvbuf) {
+        eprintln!("anbao: listening for flow exports on udp {addr} (receive buffer {buf} bytes)");
+    }
+    let name = args.collector.clone().unwrap_or_else(crate::scan::host_name);
+    let stop = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let published = bus::publish(url, &args.stream, &name, partitions, rx, stop).await;
+    tokio::task::block_in_place(|| collector.stop());
+    let sent = published?;
+    let per: Vec<String> = sent.iter().enumerate().map(|(p, (m, r))| format!("p{p}={m}/{r}")).collect();
+    eprintln!(
+        "anbao: published messages/records per partition: {}; {} flows to unprotected destinations not published",
+        per.join(" "),
+        unprotected.load(std::sync::atomic::Ordering::Relaxed)
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Attack events on stdout: a line of text each, or a JSON object each.
+fn print_events(events: &[anbao_flow::AttackEvent], json: bool) -> std::io::Result<()> {
+    let stdout = std::io::stdout();
+    let mut w = stdout.lock();
+    events
+        .iter()
+        .try_for_each(|e| {
+            if json {
+                serde_json::to_writer(&mut w, e).map_err(std::io::Error::other)?;
+                w.write_all(b"\n")
+            } else {
+                writeln!(w, "{}", event_line(e))
+            }
+        })
+        .and_then(|()| w.flush())
 }
 
 /// One attack event as a line of text.

@@ -183,6 +183,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
                     })?,
                 })
             },
+            crate::flow::alerts::IncidentRule::from_config(&c)?,
         )?)
     };
     crate::detect::spawn(

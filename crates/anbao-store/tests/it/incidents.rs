@@ -6,7 +6,7 @@ use anbao_model::incident::{
     AreaScope, IncidentFacts, IncidentLevel, IncidentRules, IncidentStatus, IncidentType, OperatorCategory,
 };
 use anbao_model::{Clock, OrgKind};
-use anbao_store::{IncidentDraft, IncidentFilter, StoreError};
+use anbao_store::{AlertDraft, IncidentDraft, IncidentFilter, StoreError};
 use time::Duration;
 
 use crate::harness::*;
@@ -14,6 +14,7 @@ use crate::harness::*;
 on_both_backends! {
     incidents_are_graded_overridden_with_reasons_and_timed => incidents_are_graded_overridden_with_reasons_and_timed_sqlite, incidents_are_graded_overridden_with_reasons_and_timed_postgres;
     incident_input_is_checked => incident_input_is_checked_sqlite, incident_input_is_checked_postgres;
+    an_alert_opens_one_incident_linked_to_it => an_alert_opens_one_incident_linked_to_it_sqlite, an_alert_opens_one_incident_linked_to_it_postgres;
 }
 
 fn rules() -> &'static IncidentRules {
@@ -183,4 +184,58 @@ async fn incident_input_is_checked(db: TestDb) {
         store.override_incident_level(&bob, 424_242, Some(IncidentLevel::IV), "why", rules()).await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+/// A DDoS attack alert opens one large-scale DDoS incident, however often
+/// it is asked to (every update of the attack, a redelivered bus message,
+/// a second worker): the alert is linked and named in the timeline.
+async fn an_alert_opens_one_incident_linked_to_it(db: TestDb) {
+    let store = &db.store;
+    let root = create_root(store).await;
+    let started = db.now() - Duration::minutes(3);
+    let alert = AlertDraft {
+        dedup_key: "ddos:host:dc1:192.0.2.10:1764000000".into(),
+        rule: "ddos".into(),
+        category: "ddos".into(),
+        severity: 4,
+        victim: "192.0.2.10".into(),
+        indicator_id: None,
+        indicator: "syn_flood".into(),
+        match_how: "flow".into(),
+        field: "dst".into(),
+        observed: "192.0.2.10".into(),
+        score: None,
+        reason: "syn_flood on 192.0.2.10".into(),
+        count: 1,
+        first_seen: started,
+        last_seen: started,
+        sensor: "edge-7".into(),
+        evidence: "{}".into(),
+    };
+    store.apply_alerts(std::slice::from_ref(&alert), None).await.unwrap();
+    let alert_id = store.alert_id_by_key(&alert.dedup_key).await.unwrap().unwrap();
+    let draft = IncidentDraft {
+        org_unit_id: root.id,
+        incident_type: IncidentType::Ddos,
+        title: "DDoS syn_flood on 192.0.2.10".into(),
+        summary: "peak 2000000 pps".into(),
+        facts: IncidentFacts::default(),
+        operator_category: OperatorCategory::Other,
+        discovered_at: started,
+    };
+    let system = actor("system");
+    let opened = store.open_incident_for_alert(&system, alert_id, &draft, rules()).await.unwrap().unwrap();
+    assert_eq!((opened.incident_type, opened.status), (IncidentType::Ddos, IncidentStatus::Open));
+    assert_eq!(store.incident_alert_ids(opened.id).await.unwrap(), vec![alert_id]);
+    for _ in 0..2 {
+        assert_eq!(store.open_incident_for_alert(&system, alert_id, &draft, rules()).await.unwrap(), None);
+    }
+    let all = store.list_incidents(None, &IncidentFilter::default()).await.unwrap();
+    assert_eq!(all.iter().map(|i| i.id).collect::<Vec<_>>(), vec![opened.id]);
+    let timeline = store.incident_timeline(opened.id).await.unwrap();
+    assert!(timeline.iter().any(|e| e.entry == format!("opened from alert #{alert_id}")), "{timeline:?}");
+    // An alert that does not exist opens nothing.
+    let missing = store.open_incident_for_alert(&system, alert_id + 1000, &draft, rules()).await;
+    assert!(matches!(missing, Err(StoreError::NotFound { .. })), "{missing:?}");
+    assert_eq!(store.list_incidents(None, &IncidentFilter::default()).await.unwrap().len(), 1);
 }

@@ -21,7 +21,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anbao_flow::detect::GroupRates;
 use anbao_flow::{
-    AttackEvent, Decoder, DecoderConfig, Detector, DetectorStats, FlowError, Health, ModelConfig, Timestamp,
+    AttackEvent, Decoder, DecoderConfig, Detector, DetectorStats, FlowError, FlowRecord, Health, ModelConfig, Timestamp,
 };
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -42,6 +42,10 @@ pub struct CollectorConfig {
     pub decoder: DecoderConfig,
     /// How often the sink gets a [`Snapshot`] (`None`: never).
     pub stats_every: Option<Duration>,
+    /// Hand the decoded records to the sink ([`Output::Records`]) instead
+    /// of detecting here: `flow collect --bus` publishes them for the
+    /// workers.
+    pub forward: bool,
 }
 
 /// Exporter health, detector counters and group rates at one moment.
@@ -62,6 +66,9 @@ pub struct Snapshot {
 pub enum Output {
     Events(Vec<AttackEvent>),
     Stats(Box<Snapshot>),
+    /// In forward mode, after every round (at least every 100 ms, possibly
+    /// empty): the records decoded, each with its receive time.
+    Records(Vec<(FlowRecord, Timestamp)>),
 }
 
 /// A running collector; [`Collector::stop`] (or drop) ends its threads.
@@ -75,7 +82,7 @@ pub struct Collector {
     pub rcvbuf: Vec<usize>,
 }
 
-fn now() -> Timestamp {
+pub(crate) fn now() -> Timestamp {
     let d = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     Timestamp::from_secs_nanos(i64::try_from(d.as_secs()).unwrap_or(i64::MAX), d.subsec_nanos())
 }
@@ -134,6 +141,7 @@ pub fn start(config: CollectorConfig, mut sink: impl FnMut(Output) + Send + 'sta
     collector.threads.push(std::thread::Builder::new().name("flow-detect".into()).spawn(move || {
         let mut decoder = Decoder::new(config.decoder);
         let mut detector = Detector::new(config.model);
+        let mut forwarded: Vec<(FlowRecord, Timestamp)> = Vec::new();
         let mut counts = (0u64, 0u64, 0u64);
         let mut last_stats = Instant::now();
         while !stop2.load(Ordering::Relaxed) {
@@ -146,11 +154,19 @@ pub fn start(config: CollectorConfig, mut sink: impl FnMut(Output) + Send + 'sta
             let batches = first.into_iter().chain(std::iter::from_fn(|| rx.try_recv().ok()).take(15));
             for d in batches.flatten() {
                 counts.0 += 1;
-                match decoder.decode(d.from, d.at, &d.payload, &mut |r| detector.record(&r, d.at)) {
+                let decoded = if config.forward {
+                    decoder.decode(d.from, d.at, &d.payload, &mut |r| forwarded.push((r, d.at)))
+                } else {
+                    decoder.decode(d.from, d.at, &d.payload, &mut |r| detector.record(&r, d.at))
+                };
+                match decoded {
                     Ok(_) => {}
                     Err(FlowError::NotFlowExport { .. }) => counts.1 += 1,
                     Err(_) => counts.2 += 1,
                 }
+            }
+            if config.forward {
+                sink(Output::Records(std::mem::take(&mut forwarded)));
             }
             detector.tick(now());
             let events = detector.take_events();

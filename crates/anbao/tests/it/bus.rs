@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::harness::{PgDb, TempDir, anbao};
 
-fn nats_url() -> String {
+pub(crate) fn nats_url() -> String {
     std::env::var("ANBAO_TEST_NATS").unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned())
 }
 
@@ -31,7 +31,7 @@ fn delete_stream(name: &str) {
     let _ = tcp.read(&mut buf);
 }
 
-struct StreamGuard(String);
+pub(crate) struct StreamGuard(pub(crate) String);
 
 impl Drop for StreamGuard {
     fn drop(&mut self) {

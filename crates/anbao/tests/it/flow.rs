@@ -232,14 +232,18 @@ impl Drop for Collector {
 
 impl Collector {
     fn start(groups: &Path) -> Collector {
+        let mut args: Vec<std::ffi::OsString> =
+            ["flow", "collect", "--json", "--listen", "127.0.0.1:0", "--groups"].map(Into::into).to_vec();
+        args.push(groups.into());
+        Collector::spawn(&args, true)
+    }
+
+    /// Runs `anbao ARGS`, collecting its stdout lines; with `listens`, waits
+    /// for the "listening … on udp ADDR" line and keeps its port.
+    fn spawn(args: &[std::ffi::OsString], listens: bool) -> Collector {
         use std::io::BufRead;
-        let mut child = Command::new(crate::harness::BIN)
-            .args(["flow", "collect", "--json", "--listen", "127.0.0.1:0", "--groups"])
-            .arg(groups)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
+        let mut child =
+            Command::new(crate::harness::BIN).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
         let stderr = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let (port_tx, port_rx) = std::sync::mpsc::channel();
         let sink = std::sync::Arc::clone(&stderr);
@@ -260,9 +264,13 @@ impl Collector {
                 let _ = tx.send(line);
             }
         });
-        let port = port_rx
-            .recv_timeout(std::time::Duration::from_secs(30))
-            .unwrap_or_else(|_| panic!("collector did not listen: {}", stderr.lock().unwrap()));
+        let port = if listens {
+            port_rx
+                .recv_timeout(std::time::Duration::from_secs(30))
+                .unwrap_or_else(|_| panic!("collector did not listen: {}", stderr.lock().unwrap()))
+        } else {
+            0
+        };
         Collector { child, port, lines, stderr }
     }
 
@@ -430,6 +438,8 @@ fn serve_with_flow_listen_writes_an_attack_alert() {
         .env("ANBAO_FLOW_LISTEN", format!("127.0.0.1:{port}"))
         .env("ANBAO_FLOW_GROUPS_FILE", &groups)
         .env("ANBAO_DETECT_SENSOR", "border-1")
+        .env("ANBAO_DDOS_INCIDENT_MIN_PPS", "1000000000")
+        .env("ANBAO_DDOS_INCIDENT_CLASSES", "carpet_bombing,amplification")
         .start();
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     for p in payloads(&capture("softflowd-v9.pcap")) {
@@ -504,6 +514,20 @@ fn serve_with_flow_listen_writes_an_attack_alert() {
     assert!(metrics.contains("anbao_flow_exporter_template_errors_total{exporter=\"127.0.0.1\"}"), "{metrics}");
     assert!(value("anbao_flow_group_pps{group=\"dc1\"}").is_some(), "{metrics}");
     assert!(value("anbao_flow_group_bps{group=\"dc1\"}").is_some(), "{metrics}");
+
+    // The rule's class list names amplification: one large-scale DDoS
+    // incident, opened from the alert, however many updates followed.
+    let linked = "SELECT i.incident_type, i.title, i.status, a.victim FROM incidents i \
+                  JOIN incident_alerts l ON l.incident_id = i.id JOIN alerts a ON a.id = l.alert_id";
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while sqlite(&db, linked).trim().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no incident: {}", server.report());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let incidents = sqlite(&db, linked);
+    assert_eq!(incidents.trim(), "ddos|DDoS amplification (dns) on 192.0.2.33 (group dc1)|open|192.0.2.33");
+    let summary = sqlite(&db, "SELECT summary FROM incidents");
+    assert!(summary.contains("(class amplification) from alert #"), "{summary}");
 }
 
 #[test]
@@ -576,4 +600,123 @@ fn serve_announces_rtbh_and_flowspec_and_withdraws_after_the_hold() {
     assert_eq!(rows[3], format!("192.0.2.5|mitigation_withdrawn|system|{}", want[3]));
     let manual = sqlite(&data.join("anbao.db"), "SELECT COUNT(*) FROM alerts WHERE victim = '198.51.100.7'");
     assert_eq!(manual.trim(), "1", "the manual group's attack is an alert");
+}
+
+/// Scale-out (R8.4): `flow collect --bus --partitions 2` publishes the
+/// decoded flows to NATS JetStream by the destination's host group (dc1 is
+/// partition 0, dc2 partition 1: FNV-1a of "group:dc1" and "group:dc2",
+/// docs/flow-collect.md), one `flow worker` per partition writes the
+/// attacks to one PostgreSQL database. Partition 1's worker starts after
+/// the attacks are over and still finds its attack in the backlog.
+#[test]
+fn flow_workers_each_detect_the_attacks_of_their_partition_from_the_bus() {
+    use crate::bus::{StreamGuard, nats_url};
+    use crate::harness::PgDb;
+    let dir = TempDir::new().unwrap();
+    let db = PgDb::create();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let stream = format!("ANBAO_TEST_FLOWS_{}_{nanos}", std::process::id());
+    let _guard = StreamGuard(stream.clone());
+    let groups = dir.path().join("groups.toml");
+    std::fs::write(
+        &groups,
+        r#"
+        [[group]]
+        name = "dc1"
+        prefixes = ["192.0.2.0/24"]
+        host = { pps = 20000 }
+        [[group]]
+        name = "dc2"
+        prefixes = ["198.51.100.0/24"]
+        host = { pps = 20000 }
+        actions = { incident = true }
+        "#,
+    )
+    .unwrap();
+    let os = |v: &[&str]| -> Vec<std::ffi::OsString> { v.iter().map(Into::into).collect() };
+    let mut collect = os(&["flow", "collect", "--listen", "127.0.0.1:0", "--bus", &nats_url(), "--stream", &stream]);
+    collect.extend(os(&["--partitions", "2", "--collector", "edge-7", "--groups"]));
+    collect.push(groups.clone().into());
+    let collector = Collector::spawn(&collect, true);
+    let data_dir = dir.path().join("data");
+    // The organisation tree's root, where incidents are opened.
+    crate::harness::create_token(&data_dir, Some(&db.url), "admin", "setup");
+    let worker = |partition: &str| {
+        let mut args = os(&["flow", "worker", "--json", "--bus", &nats_url(), "--stream", &stream]);
+        args.extend(os(&["--partition", partition, "--database", &db.url, "--data-dir"]));
+        args.push(data_dir.clone().into());
+        args.push("--groups".into());
+        args.push(groups.clone().into());
+        let w = Collector::spawn(&args, false);
+        let first = w
+            .lines
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("worker {partition} did not start ({e}): {}", w.stderr.lock().unwrap()));
+        assert!(first.starts_with("anbao flow worker consuming"), "{first}");
+        w
+    };
+    let p0 = worker("0");
+
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for name in ["softflowd-v9.pcap", "softflowd-v10.pcap"] {
+        for p in payloads(&capture(name)) {
+            socket.send_to(&p, ("127.0.0.1", collector.port)).unwrap();
+        }
+    }
+    // 20 datagrams × 30 records × 100 packets per victim: 60 000 packets.
+    for sequence in 0..20 {
+        socket.send_to(&v9_attack(sequence, [192, 0, 2, 10], 6, 0, 0x02, 100), ("127.0.0.1", collector.port)).unwrap();
+    }
+    for sequence in 20..40 {
+        socket
+            .send_to(&v9_attack(sequence, [198, 51, 100, 20], 17, 123, 0, 100), ("127.0.0.1", collector.port))
+            .unwrap();
+    }
+    let alerts = || db.psql("SELECT victim, indicator, count, sensor FROM alerts WHERE rule = 'ddos' ORDER BY victim");
+    let wait_for = |victim: &str, worker: &Collector| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !alerts().contains(victim) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no alert for {victim}:\n{}\ncollector: {}",
+                worker.stderr.lock().unwrap(),
+                collector.stderr.lock().unwrap()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    wait_for("192.0.2.10", &p0);
+    let e = p0.next_event(10);
+    assert_eq!((e["event"].as_str(), e["victim"].as_str()), (Some("start"), Some("192.0.2.10")), "{e}");
+    // Partition 1 waits in the stream for its own worker.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(alerts().trim(), "192.0.2.10|syn_flood|1|edge-7");
+
+    let p1 = worker("1");
+    wait_for("198.51.100.20", &p1);
+    let e = p1.next_event(10);
+    assert_eq!(
+        (e["event"].as_str(), e["victim"].as_str(), e["class"].as_str()),
+        (Some("start"), Some("198.51.100.20"), Some("amplification")),
+        "{e}"
+    );
+    assert_eq!(e["service"], "ntp");
+    // A few more seconds of heartbeats: updates and ends change no count.
+    std::thread::sleep(std::time::Duration::from_millis(2500));
+    assert_eq!(alerts().trim(), "192.0.2.10|syn_flood|1|edge-7\n198.51.100.20|amplification (ntp)|1|edge-7");
+    for (w, other) in [(&p0, "198.51.100.20"), (&p1, "192.0.2.10")] {
+        while let Ok(line) = w.lines.try_recv() {
+            assert!(!line.contains(other), "a worker saw another partition's host: {line}");
+        }
+    }
+    let applied: i64 =
+        db.psql(&format!("SELECT COUNT(*) FROM bus_applied WHERE stream = '{stream}'")).trim().parse().unwrap();
+    assert!(applied >= 2, "{applied}");
+    // dc2's attacks open incidents (`incident = true`), dc1's do not: one.
+    let incidents = db.psql(
+        "SELECT i.incident_type, a.victim FROM incidents i JOIN incident_alerts l ON l.incident_id = i.id \
+         JOIN alerts a ON a.id = l.alert_id",
+    );
+    assert_eq!(incidents.trim(), "ddos|198.51.100.20");
+    assert_eq!(db.psql("SELECT COUNT(*) FROM incidents").trim(), "1");
 }
