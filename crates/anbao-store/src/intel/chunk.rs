@@ -7,10 +7,9 @@
 //! written in sequence.
 //!
 //! The statements after the staging step are written twice, once per
-//! dialect (PostgreSQL counts inserted rows with `xmax = 0` in one
-//! statement; SQLite, which holds the database's write lock for the whole
-//! transaction, looks existing rows up first); both are tested by the same
-//! suite.
+//! dialect (`UPDATE … FROM` on SQLite; on PostgreSQL a correlated lookup,
+//! and the ids of created rows taken from `INSERT … RETURNING` in the same
+//! statement); both are tested by the same suite.
 
 use std::borrow::Cow;
 
@@ -112,8 +111,8 @@ macro_rules! finish_chunk {
     }};
 }
 
-/// PostgreSQL: `COPY` into the staging table, then one statement for the
-/// indicators (inserted or touched; `xmax = 0` tells which), one for the
+/// PostgreSQL: `COPY` into the staging table, existing indicators looked
+/// up, one statement inserting the others (counting them), one for the
 /// provenance, and the re-aggregation of indicators that existed.
 pub(super) async fn write_postgres(
     pg: &sqlx::PgPool,
@@ -152,25 +151,31 @@ pub(super) async fn write_postgres(
             copy.send(buf.as_bytes()).await?;
         }
         copy.finish().await?;
-        let counts = sqlx::query(
-            "WITH up AS ( \
+        // Existing indicators first, probed by the unique index (a
+        // correlated subquery, whatever the planner thinks of the
+        // unanalysed staging table): they are not written twice.
+        let lookup = "(SELECT i.id FROM intel_indicators i WHERE i.kind = s.kind AND i.value = s.value)";
+        sqlx::query(&format!("UPDATE intel_stage s SET id = {lookup}, inserted = false")).execute(&mut *tx).await?;
+        let created = sqlx::query(
+            "WITH created AS ( \
                INSERT INTO intel_indicators (kind, value, category, confidence, tlp_rank, first_seen, last_seen, \
                  valid_until, sources, created_at, updated_at) \
                SELECT kind, value, category, confidence, tlp_rank, first_seen, last_seen, valid_until, 1, $1, $1 \
-               FROM intel_stage \
-               ON CONFLICT (kind, value) DO UPDATE SET updated_at = excluded.updated_at \
-               RETURNING id, kind, value, xmax = 0 AS inserted), \
+               FROM intel_stage WHERE id IS NULL \
+               ON CONFLICT (kind, value) DO NOTHING RETURNING id, kind, value), \
              marked AS ( \
-               UPDATE intel_stage s SET id = up.id, inserted = up.inserted FROM up \
-               WHERE s.kind = up.kind AND s.value = up.value RETURNING s.inserted) \
-             SELECT COUNT(*) FILTER (WHERE inserted) AS accepted, COUNT(*) AS stated FROM marked",
+               UPDATE intel_stage s SET id = created.id, inserted = true FROM created \
+               WHERE s.kind = created.kind AND s.value = created.value RETURNING s.id) \
+             SELECT COUNT(*) AS accepted FROM marked",
         )
         .bind(now)
         .fetch_one(&mut *tx)
         .await?;
-        let count = |col: &str| -> Result<u64> { Ok(u64::try_from(counts.try_get::<i64, _>(col)?).unwrap_or(0)) };
-        written.accepted = count("accepted")?;
-        written.existing = count("stated")?.saturating_sub(written.accepted);
+        written.accepted = u64::try_from(created.try_get::<i64, _>("accepted")?).unwrap_or(0);
+        written.existing = (rows.len() as u64).saturating_sub(written.accepted);
+        // Another writer outside the store's write lock may have inserted
+        // some meanwhile: they existed, so they get the existing ids.
+        sqlx::query(&format!("UPDATE intel_stage s SET id = {lookup} WHERE id IS NULL")).execute(&mut *tx).await?;
         sqlx::query(concat!(
             "INSERT INTO intel_provenance (indicator_id, source, external_id, category, confidence, tlp_rank, \
              first_seen, last_seen, valid_until, tags, context, import_id, created_at, updated_at) \
