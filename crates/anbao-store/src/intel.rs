@@ -22,8 +22,6 @@
 //! Every change that affects matching bumps `intel_generation`, which index
 //! holders on every node poll to know when to rebuild.
 
-use std::collections::HashMap;
-
 use anbao_intel::{Category, Indicator, IndicatorKind, Rejected, StixObject, Tlp};
 use anbao_model::Timestamp;
 use anbao_model::clock::format_ts;
@@ -442,6 +440,9 @@ macro_rules! provenance_conflict {
     };
 }
 
+// After the statement macros, which it uses.
+mod chunk;
+
 /// Merges two statements of the same value from one chunk (a feed listing a
 /// value twice): the wider validity, the higher confidence, both tag sets.
 fn merge_into(into: &mut Indicator, other: Indicator) {
@@ -500,135 +501,34 @@ impl Store {
         import_id: i64,
         source: &str,
         default_category: Category,
-        indicators: Vec<Indicator>,
+        mut indicators: Vec<Indicator>,
         objects: &[StixObject],
     ) -> Result<ChunkCounts> {
         check_source(source)?;
         // One row per value: a feed listing a value twice states it once.
-        let mut merged: HashMap<(IndicatorKind, String), Indicator> = HashMap::with_capacity(indicators.len());
-        let mut order: Vec<(IndicatorKind, String)> = Vec::with_capacity(indicators.len());
+        // Sorted by key (stable: the first statement stays first), which is
+        // also the order index pages are best written in.
+        indicators.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));
+        let mut merged: Vec<Indicator> = Vec::with_capacity(indicators.len());
         let mut repeated = 0u64;
         for i in indicators {
-            let key = (i.kind, i.value.clone());
-            match merged.get_mut(&key) {
+            match merged.last_mut() {
                 // Counted as an update, as it would be in a later chunk.
-                Some(existing) => {
-                    merge_into(existing, i);
+                Some(last) if last.kind == i.kind && last.value == i.value => {
+                    merge_into(last, i);
                     repeated += 1;
                 }
-                None => {
-                    order.push(key.clone());
-                    merged.insert(key, i);
-                }
+                _ => merged.push(i),
             }
         }
         let now = self.now_text();
-        let mut counts = ChunkCounts { updated: repeated, ..ChunkCounts::default() };
-        let sql = ChunkSql::for_backend(self.backend());
-        let mut tx = self.write_tx().await?;
-        // The whole chunk travels as one JSON array per statement: a handful
-        // of statements per chunk instead of one per row (or per few rows).
-        // In key order, so index pages are written in sequence, not at random.
-        order.sort_unstable();
-        let keys_json = json_array(order.iter().map(|(k, v)| serde_json::json!([k.as_str(), v])));
-        let mut ids = select_ids(&mut tx, sql.select_ids, &keys_json).await?;
-        counts.updated += ids.len() as u64;
-        let missing: Vec<&(IndicatorKind, String)> = order.iter().filter(|k| !ids.contains_key(*k)).collect();
-        // Indicators this chunk creates get their derived columns at insert
-        // (one source: its statement is the aggregate), so only indicators
-        // that existed before need the aggregate update.
-        let mut created: std::collections::HashSet<i64> = std::collections::HashSet::new();
-        if !missing.is_empty() {
-            let rows = json_array(missing.iter().filter_map(|key| {
-                let i = merged.get(*key)?;
-                Some(serde_json::json!([
-                    key.0.as_str(),
-                    key.1,
-                    i.category.unwrap_or(default_category).as_str(),
-                    i.confidence,
-                    i.tlp.map(|t| t.rank()),
-                    i.first_seen.map(format_ts).unwrap_or_else(|| now.clone()),
-                    i.last_seen.map(format_ts).unwrap_or_else(|| now.clone()),
-                    i.valid_until.map(format_ts),
-                ]))
-            }));
-            for row in sqlx::query(sql.insert_indicators).bind(rows).bind(&now).fetch_all(&mut *tx).await? {
-                let id: i64 = row.try_get("id")?;
-                created.insert(id);
-                ids.insert((kind_col(&row, "kind")?, row.try_get::<String, _>("value")?), id);
-            }
-            counts.accepted += created.len() as u64;
-            // Another importer may have inserted some of them meanwhile.
-            let raced: Vec<&(IndicatorKind, String)> = missing.into_iter().filter(|k| !ids.contains_key(*k)).collect();
-            if !raced.is_empty() {
-                counts.updated += raced.len() as u64;
-                let raced_json = json_array(raced.iter().map(|(k, v)| serde_json::json!([k.as_str(), v])));
-                ids.extend(select_ids(&mut tx, sql.select_ids, &raced_json).await?);
-            }
-        }
-        let rows: Vec<(i64, &Indicator)> = order.iter().filter_map(|k| Some((*ids.get(k)?, merged.get(k)?))).collect();
-        if !rows.is_empty() {
-            let provenance = json_array(rows.iter().map(|(id, i)| {
-                serde_json::json!([
-                    id,
-                    i.external_id.clone().unwrap_or_default(),
-                    i.category.unwrap_or(default_category).as_str(),
-                    i.confidence,
-                    i.tlp.map(|t| t.rank()),
-                    i.first_seen.map(format_ts).unwrap_or_else(|| now.clone()),
-                    i.last_seen.map(format_ts).unwrap_or_else(|| now.clone()),
-                    i.valid_until.map(format_ts),
-                    join_tags(&i.tags),
-                    i.context,
-                ])
-            }));
-            sqlx::query(sql.upsert_provenance)
-                .bind(provenance)
-                .bind(source)
-                .bind(import_id)
-                .bind(&now)
-                .execute(&mut *tx)
-                .await?;
-            let existing: Vec<i64> = rows.iter().map(|(id, _)| *id).filter(|id| !created.contains(id)).collect();
-            if !existing.is_empty() {
-                let id_list = json_array(existing.iter().map(|id| serde_json::json!(id)));
-                sqlx::query(sql.aggregate).bind(&now).bind(id_list).execute(&mut *tx).await?;
-            }
-        }
-        for part in objects.chunks(rows_per_statement(self.backend())) {
-            let sql = format!(
-                "INSERT INTO intel_objects (stix_id, object_type, spec_version, version, body, source, import_id, \
-                 added_at) VALUES {} ON CONFLICT (stix_id, version) DO NOTHING",
-                placeholders(0, part.len(), 8)
-            );
-            let mut q = sqlx::query(&sql);
-            for o in part {
-                q = q
-                    .bind(&o.id)
-                    .bind(&o.object_type)
-                    .bind(&o.spec_version)
-                    .bind(&o.version)
-                    .bind(&o.json)
-                    .bind(source)
-                    .bind(import_id)
-                    .bind(&now);
-            }
-            counts.objects += q.execute(&mut *tx).await?.rows_affected();
-        }
-        sqlx::query(
-            "UPDATE intel_imports SET accepted = accepted + $1, updated = updated + $2, objects = objects + $3, \
-             progress_at = $4 WHERE id = $5",
-        )
-        .bind(i64::try_from(counts.accepted).unwrap_or(i64::MAX))
-        .bind(i64::try_from(counts.updated).unwrap_or(i64::MAX))
-        .bind(i64::try_from(counts.objects).unwrap_or(i64::MAX))
-        .bind(&now)
-        .bind(import_id)
-        .execute(&mut *tx)
-        .await?;
-        bump_generation(&mut tx).await?;
-        tx.commit().await?;
-        Ok(counts)
+        let rows: Vec<chunk::StageRow<'_>> =
+            merged.iter().map(|i| chunk::StageRow::new(i, default_category, &now)).collect();
+        let written = match &self.pg_pool {
+            Some(pg) => chunk::write_postgres(pg, &rows, objects, source, import_id, &now, repeated).await?,
+            None => chunk::write_sqlite(self, &rows, objects, source, import_id, &now, repeated).await?,
+        };
+        Ok(ChunkCounts { accepted: written.accepted, updated: written.existing + repeated, objects: written.objects })
     }
 
     /// Ends an import: its status (`failure` set means failed), the counts
@@ -1010,80 +910,6 @@ fn finish_export(mut e: ExportIndicator) -> ExportIndicator {
     e.tags.sort_unstable();
     e.tags.dedup();
     e
-}
-
-async fn select_ids(tx: &mut WriteTx, sql: &str, keys_json: &str) -> Result<HashMap<(IndicatorKind, String), i64>> {
-    let mut out = HashMap::new();
-    for row in sqlx::query(sql).bind(keys_json).fetch_all(&mut **tx).await? {
-        out.insert((kind_col(&row, "kind")?, row.try_get::<String, _>("value")?), row.try_get("id")?);
-    }
-    Ok(out)
-}
-
-fn json_array(items: impl Iterator<Item = serde_json::Value>) -> String {
-    serde_json::Value::Array(items.collect()).to_string()
-}
-
-/// The chunk statements, which read their rows from one JSON array
-/// parameter. The only SQL written twice in the store: SQLite reads JSON
-/// with `json_each`/`json_extract`, PostgreSQL with `jsonb_array_elements`
-/// and `->>`; both are tested by the same suite.
-struct ChunkSql {
-    /// `$1`: `[[kind, value], …]` → id, kind, value of those stored.
-    select_ids: &'static str,
-    /// `$1`: `[[kind, value, category, confidence, tlp_rank, first_seen,
-    /// last_seen, valid_until], …]`, `$2`: now; returns id, kind, value of
-    /// the rows it created.
-    insert_indicators: &'static str,
-    /// `$1`: `[[indicator_id, external_id, category, confidence, tlp_rank,
-    /// first_seen, last_seen, valid_until, tags, context], …]`, `$2`: source,
-    /// `$3`: import id, `$4`: now.
-    upsert_provenance: &'static str,
-    /// `$1`: now, `$2`: `[id, …]`.
-    aggregate: &'static str,
-}
-
-impl ChunkSql {
-    fn for_backend(backend: crate::Backend) -> ChunkSql {
-        match backend {
-            crate::Backend::Sqlite => ChunkSql {
-                select_ids: "SELECT i.id, i.kind, i.value FROM json_each($1) j JOIN intel_indicators i \
-                    ON i.kind = json_extract(j.value, '$[0]') AND i.value = json_extract(j.value, '$[1]')",
-                insert_indicators: "INSERT INTO intel_indicators (kind, value, category, confidence, tlp_rank, \
-                    first_seen, last_seen, valid_until, sources, created_at, updated_at) \
-                    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), \
-                    json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), \
-                    json_extract(value, '$[6]'), json_extract(value, '$[7]'), 1, $2, $2 \
-                    FROM json_each($1) WHERE true ON CONFLICT (kind, value) DO NOTHING RETURNING id, kind, value",
-                upsert_provenance: concat!(
-                    "INSERT INTO intel_provenance (indicator_id, source, external_id, category, confidence, tlp_rank, \
-                     first_seen, last_seen, valid_until, tags, context, import_id, created_at, updated_at) \
-                     SELECT json_extract(value, '$[0]'), $2, json_extract(value, '$[1]'), json_extract(value, '$[2]'), \
-                     json_extract(value, '$[3]'), json_extract(value, '$[4]'), json_extract(value, '$[5]'), \
-                     json_extract(value, '$[6]'), json_extract(value, '$[7]'), json_extract(value, '$[8]'), \
-                     json_extract(value, '$[9]'), $3, $4, $4 FROM json_each($1) WHERE true ",
-                    provenance_conflict!()
-                ),
-                aggregate: aggregate_sql!("(SELECT value FROM json_each($2))"),
-            },
-            crate::Backend::Postgres => ChunkSql {
-                select_ids: "SELECT i.id, i.kind, i.value FROM jsonb_array_elements($1::jsonb) j JOIN intel_indicators i \
-                    ON i.kind = j->>0 AND i.value = j->>1",
-                insert_indicators: "INSERT INTO intel_indicators (kind, value, category, confidence, tlp_rank, \
-                    first_seen, last_seen, valid_until, sources, created_at, updated_at) \
-                    SELECT j->>0, j->>1, j->>2, (j->>3)::bigint, (j->>4)::bigint, j->>5, j->>6, j->>7, 1, $2, $2 \
-                    FROM jsonb_array_elements($1::jsonb) j ON CONFLICT (kind, value) DO NOTHING RETURNING id, kind, value",
-                upsert_provenance: concat!(
-                    "INSERT INTO intel_provenance (indicator_id, source, external_id, category, confidence, tlp_rank, \
-                     first_seen, last_seen, valid_until, tags, context, import_id, created_at, updated_at) \
-                     SELECT (j->>0)::bigint, $2, j->>1, j->>2, (j->>3)::bigint, (j->>4)::bigint, j->>5, j->>6, j->>7, \
-                     j->>8, j->>9, $3, $4, $4 FROM jsonb_array_elements($1::jsonb) j ",
-                    provenance_conflict!()
-                ),
-                aggregate: aggregate_sql!("(SELECT (jsonb_array_elements_text($2::jsonb))::bigint)"),
-            },
-        }
-    }
 }
 
 async fn bump_generation(tx: &mut WriteTx) -> Result<()> {

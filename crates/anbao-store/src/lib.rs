@@ -7,7 +7,9 @@
 //! timestamps, 0/1 booleans, BIGINT keys) and only the DDL differs, kept in
 //! `migrations/sqlite` and `migrations/postgres`. This replaces the "one
 //! trait, two implementations" of the design sketch: a second copy of every
-//! query would drift, and nothing here needs a backend-specific query yet.
+//! query would drift. The one exception is the bulk path of intel imports
+//! (`intel/chunk.rs`), which stages each chunk with PostgreSQL's `COPY`
+//! through a second pool of the PostgreSQL driver.
 //!
 //! Every change goes through a write transaction that also appends to the
 //! hash-chained audit log, so a change and its audit entry commit together
@@ -180,6 +182,10 @@ impl StoreOptions {
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: AnyPool,
+    /// PostgreSQL only: the same database through sqlx's PostgreSQL driver,
+    /// for what the `Any` driver cannot do (`COPY` for bulk intel imports).
+    /// Connects on first use.
+    pg_pool: Option<sqlx::PgPool>,
     backend: Backend,
     sealer: Arc<Sealer>,
     clock: Arc<dyn Clock>,
@@ -197,8 +203,9 @@ impl Store {
             pool_options = pool_options.after_connect(|conn, _| {
                 Box::pin(async move {
                     // A 64 MiB page cache (the default is 8 MiB): bulk intel imports touch
-                    // index pages all over a large file and otherwise re-read them.
-                    conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536;")
+                    // index pages all over a large file and otherwise re-read them. Temporary
+                    // tables (an import chunk's staging table) in memory, not in a file.
+                    conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;")
                         .await?;
                     Ok(())
                 })
@@ -212,8 +219,19 @@ impl Store {
         probe.close().await?;
         let pool =
             pool_options.connect(url).await.map_err(|cause| StoreError::Connect { url: redact_url(url), cause })?;
+        let pg_pool = match backend {
+            Backend::Postgres => Some(
+                sqlx::postgres::PgPoolOptions::new()
+                    .max_connections(options.max_connections)
+                    .acquire_timeout(Duration::from_secs(30))
+                    .connect_lazy(url)
+                    .map_err(|cause| StoreError::Connect { url: redact_url(url), cause })?,
+            ),
+            Backend::Sqlite => None,
+        };
         let store = Store {
             pool,
+            pg_pool,
             backend,
             sealer: Arc::new(options.sealer),
             clock: options.clock,
@@ -263,6 +281,9 @@ impl Store {
     /// Closes the pool, waiting for connections to be returned.
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(pg) = &self.pg_pool {
+            pg.close().await;
+        }
     }
 
     /// Whether the database answers; for `/healthz`.

@@ -16,6 +16,7 @@ on_both_backends! {
     export_streams_with_tags_and_sources => export_streams_with_tags_and_sources_sqlite, export_streams_with_tags_and_sources_postgres;
     allowlists_are_saved_replaced_and_audited => allowlists_are_saved_replaced_and_audited_sqlite, allowlists_are_saved_replaced_and_audited_postgres;
     large_chunks_and_stix_objects => large_chunks_and_stix_objects_sqlite, large_chunks_and_stix_objects_postgres;
+    duplicates_across_chunks_and_sources => duplicates_across_chunks_and_sources_sqlite, duplicates_across_chunks_and_sources_postgres;
 }
 
 fn ind(kind: K, value: &str) -> Indicator {
@@ -347,4 +348,71 @@ async fn large_chunks_and_stix_objects(db: TestDb) {
     assert_eq!(kept.len(), 2);
     assert!(kept[0].body.contains("malware--1"));
     assert!(store.intel_objects(Some("indicator"), 10).await.unwrap().is_empty());
+}
+
+/// A feed split into chunks: a value repeated inside a chunk, in a later
+/// chunk, and by another source is one indicator, counted once as accepted
+/// and then as updated, with one provenance row per source.
+async fn duplicates_across_chunks_and_sources(db: TestDb) {
+    let store = &db.store;
+    let alice = actor("alice");
+    let domain = |n: u32| format!("d{n:03}.dup.example");
+    let run_a = store.intel_import_begin(&alice, "feed-a", "list", "a.txt").await.unwrap();
+    let mut first: Vec<Indicator> = (0..100).map(|n| ind(K::Domain, &domain(n))).collect();
+    let mut twice = ind(K::Domain, &domain(5));
+    twice.tags = vec!["again".into()];
+    first.push(twice);
+    // What COPY's text format and JSON give a meaning must come back as given.
+    first[7].context = "line one\nline\ttwo \\ three\r".into();
+    let c1 = store.intel_import_chunk(run_a, "feed-a", Category::Spam, first, &[]).await.unwrap();
+    assert_eq!((c1.accepted, c1.updated), (100, 1), "the repeat inside a chunk counts as an update");
+    let second: Vec<Indicator> = (50..150).map(|n| ind(K::Domain, &domain(n))).collect();
+    let c2 = store.intel_import_chunk(run_a, "feed-a", Category::Spam, second, &[]).await.unwrap();
+    assert_eq!((c2.accepted, c2.updated), (50, 50), "values of the first chunk are updates in the second");
+    let totals = ImportTotals {
+        accepted: c1.accepted + c2.accepted,
+        updated: c1.updated + c2.updated,
+        ..ImportTotals::default()
+    };
+    let run = store.intel_import_finish(&alice, run_a, &totals, &[], None).await.unwrap();
+    assert_eq!((run.accepted, run.updated), (150, 51));
+    let recorded = store.intel_import_run(run_a).await.unwrap();
+    assert_eq!((recorded.accepted, recorded.updated), (150, 51), "the run's own counts agree");
+
+    db.clock.advance(Duration::hours(1));
+    let run_b = store.intel_import_begin(&alice, "feed-b", "list", "b.txt").await.unwrap();
+    let mut from_b: Vec<Indicator> = (0..10).map(|n| ind(K::Domain, &domain(n))).collect();
+    from_b[5].confidence = Some(95);
+    from_b[5].category = Some(Category::BotnetCc);
+    from_b.push(ind(K::Domain, "only-b.dup.example"));
+    from_b.push(ind(K::Ipv4, "198.51.100.9"));
+    let cb = store.intel_import_chunk(run_b, "feed-b", Category::Phishing, from_b, &[]).await.unwrap();
+    assert_eq!((cb.accepted, cb.updated), (2, 10));
+
+    let filter = IndicatorFilter::default();
+    assert_eq!(store.intel_count(&filter).await.unwrap(), 152, "one indicator per (kind, value)");
+    let d5 = store.intel_indicator_by_value(K::Domain, &domain(5)).await.unwrap().unwrap();
+    assert_eq!(d5.sources, 2);
+    assert_eq!(d5.confidence, Some(95));
+    assert_eq!(d5.category, Category::BotnetCc, "the most confident source decides");
+    let prov = store.intel_provenance(d5.id).await.unwrap();
+    let mut by_source: Vec<(&str, Option<i64>, Category)> =
+        prov.iter().map(|p| (p.source.as_str(), p.import_id, p.category)).collect();
+    by_source.sort_unstable_by_key(|p| p.0);
+    assert_eq!(by_source, [("feed-a", Some(run_a), Category::Spam), ("feed-b", Some(run_b), Category::BotnetCc)]);
+    let a5 = prov.iter().find(|p| p.source == "feed-a").unwrap();
+    assert_eq!(a5.tags, ["again"], "tags of both statements in the chunk are kept");
+
+    let d60 = store.intel_indicator_by_value(K::Domain, &domain(60)).await.unwrap().unwrap();
+    assert_eq!(d60.sources, 1, "two chunks of one source are one provenance row");
+    assert_eq!(store.intel_provenance(d60.id).await.unwrap().len(), 1);
+    let d7 = store.intel_indicator_by_value(K::Domain, &domain(7)).await.unwrap().unwrap();
+    let contexts: Vec<String> = store.intel_provenance(d7.id).await.unwrap().into_iter().map(|p| p.context).collect();
+    assert!(contexts.contains(&"line one\nline\ttwo \\ three\r".to_owned()), "{contexts:?}");
+    let b_only = store.intel_indicator_by_value(K::Domain, "only-b.dup.example").await.unwrap().unwrap();
+    assert_eq!((b_only.sources, b_only.category), (1, Category::Phishing));
+    let ip = store.intel_indicator_by_value(K::Ipv4, "198.51.100.9").await.unwrap().unwrap();
+    assert_eq!(ip.first_seen, Some(db.now()), "a statement without times is seen at the import");
+    let d149 = store.intel_indicator_by_value(K::Domain, &domain(149)).await.unwrap().unwrap();
+    assert_eq!((d149.sources, d149.category), (1, Category::Spam));
 }
