@@ -189,9 +189,12 @@ const READ_TYPES: [&str; 6] = ["dns", "http", "tls", "quic", "flow", "alert"];
 /// (stats, fileinfo, anomaly…); `None` sends the line to the JSON parser.
 fn scan_event_type(line: &[u8]) -> Option<&[u8]> {
     const KEY: &[u8] = b"\"event_type\":\"";
+    // Built once: building a searcher per line cost as much as the search.
+    static FINDER: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new(KEY));
     // Inside a string a quote is escaped, so the key's bytes are found only
     // where a key (or broken JSON) is; `{` or `,` before it says a key.
-    for at in memchr::memmem::find_iter(line, KEY) {
+    for at in FINDER.find_iter(line) {
         if at > 0 && matches!(line.get(at - 1), Some(b'{' | b',')) {
             let value = line.get(at + KEY.len()..)?;
             let end = value.iter().position(|&b| b == b'"' || b == b'\\')?;

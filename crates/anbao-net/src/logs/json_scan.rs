@@ -278,7 +278,9 @@ impl<'a> Scan<'a> {
         let mut seen = 0u64;
         loop {
             let key = self.key()?;
-            match keys.iter().position(|k| *k == key) {
+            // Length and first byte first: most members are not ours.
+            let ours = |k: &&str| k.len() == key.len() && k.as_bytes().first() == key.as_bytes().first() && *k == key;
+            match keys.iter().position(ours) {
                 Some(index) => {
                     let bit = 1u64.checked_shl(u32::try_from(index).ok()?)?;
                     if seen & bit != 0 {
