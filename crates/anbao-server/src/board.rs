@@ -9,7 +9,7 @@
 //! behind one PostgreSQL would need the change fanned out between them
 //! (PostgreSQL `LISTEN/NOTIFY` or the NATS bus); until then each stream
 //! also polls its incident's `updated_at`, which every change bumps, so a
-//! board sees another node's change within [`POLL_INTERVAL`].
+//! board sees another node's change within [`POLL_INTERVAL`] (configurable).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -21,8 +21,8 @@ use axum::middleware::Next;
 use axum::response::Response;
 use tokio::sync::{broadcast, watch};
 
-/// How often an open board checks the database for changes this process
-/// did not see (made on another node or by the command line).
+/// How often, by default, an open board checks the database for changes
+/// this process did not see (`ServerConfig::board_poll_interval`).
 pub const POLL_INTERVAL: Duration = Duration::from_secs(15);
 
 /// Pending wake-ups per board before a slow one is told it lagged (which

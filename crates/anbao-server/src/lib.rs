@@ -75,6 +75,10 @@ pub struct ServerConfig {
     /// The Ed25519 key file that signs reports (created on first use);
     /// `None`: reports cannot be signed or submitted.
     pub report_signing_key: Option<std::path::PathBuf>,
+    /// How often an open command-and-dispatch board checks the database for
+    /// changes this process was not told about (made on another node or by
+    /// the command line).
+    pub board_poll_interval: std::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -94,6 +98,7 @@ impl Default for ServerConfig {
             taxii_max_content_length: taxii::DEFAULT_MAX_CONTENT_LENGTH,
             report_submission_url: None,
             report_signing_key: None,
+            board_poll_interval: board::POLL_INTERVAL,
         }
     }
 }

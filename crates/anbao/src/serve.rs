@@ -146,6 +146,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
             (!url.is_empty()).then(|| url.to_owned())
         },
         report_signing_key: Some(c.report_signing_key_path()),
+        board_poll_interval: anbao_server::board::POLL_INTERVAL,
     };
     let state = AppState::new(store.clone(), server_config);
     state.intel.clone().spawn_refresher(store.clone(), Duration::from_secs(c.intel_refresh_seconds.max(1)));

@@ -31,7 +31,6 @@ use crate::AppState;
 use crate::api::incident_tasks::{MESSAGES_SHOWN, parse_due};
 use crate::api::incidents::visible;
 use crate::auth::{ClientAddr, Principal};
-use crate::board::POLL_INTERVAL;
 use crate::error::ApiError;
 use crate::extract::{FormBody, Path, Query};
 
@@ -251,6 +250,7 @@ struct BoardWatch {
     /// The incident's `updated_at` as last seen, to notice changes this
     /// process was not told about.
     seen: String,
+    poll: Duration,
 }
 
 impl BoardWatch {
@@ -272,7 +272,7 @@ impl BoardWatch {
                     Err(RecvError::Closed) => return None,
                 },
                 _ = self.closing.changed() => return None,
-                _ = tokio::time::sleep(POLL_INTERVAL) => match self.store.get_incident(self.id).await {
+                _ = tokio::time::sleep(self.poll) => match self.store.get_incident(self.id).await {
                     Ok(i) if i.updated_at != self.seen => {
                         self.seen = i.updated_at;
                         return Some(());
@@ -292,7 +292,8 @@ impl BoardWatch {
 pub async fn events(State(state): State<AppState>, p: Principal, Path(id): Path<i64>) -> Result<Response, ApiError> {
     let i = visible(&state, &p, id).await?;
     let (wake, closing) = state.board.subscribe(id);
-    let watch = BoardWatch { store: state.store.clone(), id, wake, closing, seen: i.updated_at };
+    let poll = state.config.board_poll_interval;
+    let watch = BoardWatch { store: state.store.clone(), id, wake, closing, seen: i.updated_at, poll };
     let stream = futures_util::stream::unfold(watch, |mut w| async move {
         w.next_change().await?;
         Some((Ok::<_, Infallible>(Event::default().event("change").data("incident")), w))

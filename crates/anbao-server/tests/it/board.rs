@@ -230,3 +230,39 @@ async fn an_open_board_hears_of_changes_made_by_others() {
     let r = app.send(Req::get("/incidents/424242/board/events").session(&watcher)).await;
     r.assert_status(StatusCode::NOT_FOUND);
 }
+
+/// An app whose boards poll the database at `every`.
+async fn app_polling_every(every: Duration) -> App {
+    App::with_config(anbao_server::ServerConfig { board_poll_interval: every, ..Default::default() }).await
+}
+
+#[tokio::test]
+async fn a_change_through_this_server_is_pushed_without_waiting_for_the_poll() {
+    // The poll would take an hour: only the push can deliver in time.
+    let app = app_polling_every(Duration::from_secs(3600)).await;
+    let responder = app.token(Role::Responder).to_owned();
+    let id = open_incident(&app, &responder, "推送").await;
+    let res = app.open(Req::get(&format!("/incidents/{id}/board/events")).bearer(app.token(Role::Regulator))).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let mut events = res.into_body().into_data_stream();
+    app.send(
+        Req::post(&format!("/api/v1/incidents/{id}/status")).bearer(&responder).json(&json!({ "status": "contained" })),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    next_change(&mut events).await;
+}
+
+#[tokio::test]
+async fn a_change_made_elsewhere_reaches_the_board_by_polling() {
+    let app = app_polling_every(Duration::from_millis(200)).await;
+    let responder = app.token(Role::Responder).to_owned();
+    let id = open_incident(&app, &responder, "另一节点").await;
+    let res = app.open(Req::get(&format!("/incidents/{id}/board/events")).bearer(&responder)).await;
+    let mut events = res.into_body().into_data_stream();
+    // Written straight to the store, as another node (or the CLI) would:
+    // this server's channels never hear of it.
+    tokio::time::sleep(Duration::from_millis(5)).await; // a later updated_at than the stream saw
+    app.store.post_incident_message(&anbao_store::Actor::system(), id, "来自另一节点").await.unwrap();
+    next_change(&mut events).await;
+}
