@@ -120,6 +120,23 @@ named_enum! {
     }
 }
 
+named_enum! {
+    /// Where a task of an incident stands (R2.6, the board's columns).
+    TaskStatus {
+        Open = "open",
+        InProgress = "in_progress",
+        Done = "done",
+        Cancelled = "cancelled",
+    }
+}
+
+impl TaskStatus {
+    /// Still to be done: such a task past its due time is overdue.
+    pub fn is_pending(self) -> bool {
+        matches!(self, TaskStatus::Open | TaskStatus::InProgress)
+    }
+}
+
 // Defined by the macro, so `#[derive(Default)]` cannot be used.
 #[allow(clippy::derivable_impls)]
 impl Default for AreaScope {

@@ -147,3 +147,52 @@ document.addEventListener("DOMContentLoaded", () => {
     setInterval(tickDeadlines, 30000);
   }
 });
+// Command-and-dispatch board: the server says "change" over server-sent
+// events whenever the incident, its tasks, timeline or messages change;
+// fetch the board again and swap its live parts, leaving the forms alone.
+function followBoard(board) {
+  let busy = false;
+  let again = false;
+  const refresh = async () => {
+    if (busy) {
+      again = true; // one more fetch once this one is done
+      return;
+    }
+    busy = true;
+    try {
+      const r = await fetch(window.location.pathname, { credentials: "same-origin", headers: { Accept: "text/html" } });
+      if (r.ok) {
+        const fresh = new DOMParser().parseFromString(await r.text(), "text/html");
+        document.querySelectorAll("[data-board-part]").forEach((part) => {
+          const next = fresh.getElementById(part.id);
+          if (next) part.replaceWith(document.importNode(next, true));
+        });
+        tickDeadlines();
+        board.setAttribute("data-refreshed", String(Number(board.getAttribute("data-refreshed") || 0) + 1));
+      }
+    } catch (_) {
+      // The next event (or reconnect) tries again.
+    } finally {
+      busy = false;
+      if (again) {
+        again = false;
+        refresh();
+      }
+    }
+  };
+  const events = new EventSource(board.getAttribute("data-board-events"));
+  let opened = false;
+  events.addEventListener("open", () => {
+    board.setAttribute("data-live", "true");
+    // After a reconnect, catch up on what happened while it was down.
+    if (opened) refresh();
+    opened = true;
+  });
+  events.addEventListener("error", () => board.setAttribute("data-live", "false"));
+  events.addEventListener("change", refresh);
+  window.addEventListener("pagehide", () => events.close());
+}
+document.addEventListener("DOMContentLoaded", () => {
+  const board = document.querySelector("[data-board-events]");
+  if (board) followBoard(board);
+});

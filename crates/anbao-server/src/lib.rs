@@ -8,11 +8,14 @@
 //! without a rule. Request and response types live here, apart from the
 //! domain types. This crate must not parse packets or intel formats, and
 //! keeps no state in memory that a second node would need to see: sessions,
-//! lockouts and everything else live in the store.
+//! lockouts and everything else live in the store. The one in-memory
+//! piece, the boards' wake-up channels (`board`), only speeds up what each
+//! board also learns by polling the store.
 
 mod api;
 mod assets;
 mod auth;
+pub mod board;
 pub mod compliance;
 mod error;
 mod extract;
@@ -72,6 +75,10 @@ pub struct ServerConfig {
     /// The Ed25519 key file that signs reports (created on first use);
     /// `None`: reports cannot be signed or submitted.
     pub report_signing_key: Option<std::path::PathBuf>,
+    /// How often an open command-and-dispatch board checks the database for
+    /// changes this process was not told about (made on another node or by
+    /// the command line).
+    pub board_poll_interval: std::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -91,6 +98,7 @@ impl Default for ServerConfig {
             taxii_max_content_length: taxii::DEFAULT_MAX_CONTENT_LENGTH,
             report_submission_url: None,
             report_signing_key: None,
+            board_poll_interval: board::POLL_INTERVAL,
         }
     }
 }
@@ -110,6 +118,9 @@ pub struct AppState {
     /// The embedded flow collector's exporters, group rates and active
     /// attacks (`enabled: false` when `anbao serve` runs none).
     pub flows: Arc<anbao_flow::FlowStatus>,
+    /// Wakes the open command-and-dispatch boards of an incident that
+    /// changed (in-process; see `board` for several nodes).
+    pub board: Arc<board::BoardHub>,
 }
 
 impl AppState {
@@ -123,6 +134,7 @@ impl AppState {
             intel: Arc::new(anbao_feeds::LiveIndex::new()),
             detection,
             flows,
+            board: Arc::new(board::BoardHub::default()),
         }
     }
 }
@@ -136,6 +148,7 @@ pub fn router(state: AppState) -> Router {
     }
     router
         .fallback(error::not_found)
+        .layer(axum::middleware::from_fn_with_state(state.board.clone(), board::publish_changes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .merge(taxii::router(state.clone(), state.config.taxii_max_content_length))
         .layer(axum::middleware::from_fn_with_state(state.metrics.clone(), metrics::track))

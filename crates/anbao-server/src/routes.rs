@@ -307,6 +307,11 @@ pub fn table() -> Vec<Route> {
         Route::new(post.clone(), "/incidents/{id}/level", perm(ManageIncidents), Page, ui::incidents::override_level),
         Route::new(post.clone(), "/incidents/{id}/status", perm(ManageIncidents), Page, ui::incidents::set_status),
         Route::new(post.clone(), "/incidents/{id}/timeline", perm(ManageIncidents), Page, ui::incidents::add_entry),
+        Route::new(post.clone(), "/incidents/{id}/tasks", perm(ManageIncidents), Page, ui::board::create_task),
+        Route::new(post.clone(), "/incidents/{id}/tasks/{task}", perm(ManageIncidents), Page, ui::board::update_task),
+        Route::new(post.clone(), "/incidents/{id}/messages", perm(ManageIncidents), Page, ui::board::post_message),
+        Route::new(get.clone(), "/incidents/{id}/board", perm(ReadIncidents), Page, ui::board::page),
+        Route::new(get.clone(), "/incidents/{id}/board/events", perm(ReadIncidents), Page, ui::board::events),
         Route::new(post.clone(), "/alerts/{id}/incident", perm(ManageIncidents), Page, ui::incidents::escalate_alert),
         // Regulator reports (issue #7; R2.4, R8.5, S1).
         Route::new(post.clone(), "/incidents/{id}/reports", perm(ManageIncidents), Page, ui::reports::generate),
@@ -620,6 +625,35 @@ pub fn table() -> Vec<Route> {
         ),
         // Regulator reports (issue #7; R2.4, R8.5, S1). The inbound endpoint
         // needs no session: the sender's signature over the body is checked.
+        Route::new(get.clone(), "/api/v1/incidents/{id}/tasks", perm(ReadIncidents), Api, api::incident_tasks::list),
+        Route::new(
+            post.clone(),
+            "/api/v1/incidents/{id}/tasks",
+            perm(ManageIncidents),
+            Api,
+            api::incident_tasks::create,
+        ),
+        Route::new(
+            patch.clone(),
+            "/api/v1/incidents/{id}/tasks/{task}",
+            perm(ManageIncidents),
+            Api,
+            api::incident_tasks::update,
+        ),
+        Route::new(
+            get.clone(),
+            "/api/v1/incidents/{id}/messages",
+            perm(ReadIncidents),
+            Api,
+            api::incident_tasks::messages,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/incidents/{id}/messages",
+            perm(ManageIncidents),
+            Api,
+            api::incident_tasks::post_message,
+        ),
         Route::new(post.clone(), "/api/v1/incidents/{id}/reports", perm(ManageIncidents), Api, api::reports::create),
         Route::new(get.clone(), "/api/v1/incidents/{id}/reports", perm(ReadIncidents), Api, api::reports::list),
         Route::new(put.clone(), "/api/v1/incidents/{id}/review", perm(ManageIncidents), Api, api::reports::review),

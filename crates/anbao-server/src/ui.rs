@@ -11,6 +11,7 @@ pub mod assessments;
 pub mod asset_import;
 pub mod assets;
 pub mod audit;
+pub mod board;
 pub mod chart;
 pub mod dashboard;
 pub mod detection;

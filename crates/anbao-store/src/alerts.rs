@@ -322,7 +322,7 @@ fn check_status(status: &str) -> Result<()> {
 }
 
 /// An assignee must be an active user (empty: unassign).
-async fn check_assignee(tx: &mut crate::WriteTx, assignee: &str) -> Result<()> {
+pub(crate) async fn check_assignee(tx: &mut crate::WriteTx, assignee: &str) -> Result<()> {
     if assignee.is_empty() {
         return Ok(());
     }

@@ -20,6 +20,7 @@ mod assessments;
 mod assets;
 mod audit;
 mod error;
+mod incident_tasks;
 mod incidents;
 mod intel;
 mod intel_sources;
@@ -58,6 +59,7 @@ pub use assets::{
 };
 pub use audit::{AuditEntry, AuditFilter, AuditVerification};
 pub use error::StoreError;
+pub use incident_tasks::{IncidentMessage, IncidentTask, MESSAGE_MAX, TaskDraft, TaskPatch};
 pub use incidents::{INCIDENT_TEXT_MAX, Incident, IncidentDraft, IncidentFilter, TimelineEntry};
 pub use intel::{
     ALLOWLIST_TYPES, Allowlist, ChunkCounts, ExportIndicator, IMPORT_STALE, ImportRun, ImportTotals, IndicatorFilter,

@@ -105,6 +105,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0015_incident_alerts.sql"),
         postgres: include_str!("../migrations/postgres/0015_incident_alerts.sql"),
     },
+    Migration {
+        version: 16,
+        name: "incident_tasks",
+        sqlite: include_str!("../migrations/sqlite/0016_incident_tasks.sql"),
+        postgres: include_str!("../migrations/postgres/0016_incident_tasks.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.

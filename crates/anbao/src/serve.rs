@@ -146,6 +146,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
             (!url.is_empty()).then(|| url.to_owned())
         },
         report_signing_key: Some(c.report_signing_key_path()),
+        board_poll_interval: anbao_server::board::POLL_INTERVAL,
     };
     let state = AppState::new(store.clone(), server_config);
     state.intel.clone().spawn_refresher(store.clone(), Duration::from_secs(c.intel_refresh_seconds.max(1)));
@@ -195,6 +196,13 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
         Some(heuristics),
         state.detection.clone(),
     );
+    // Open boards' event streams never end by themselves; a shutdown must
+    // end them or the graceful shutdown waits for the browsers.
+    let boards = state.board.clone();
+    let stop = async move {
+        shutdown_signal().await;
+        boards.close();
+    };
     let app = anbao_server::router(state).into_make_service_with_connect_info::<SocketAddr>();
 
     // Expired sessions are removed in the background; any node may do it.
@@ -216,7 +224,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
             out!("anbao listening on http://{local}")?;
             out!("log in at http://{local}/login")?;
             tracing::info!(%local, "listening");
-            axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.context("serving HTTP")?;
+            axum::serve(listener, app).with_graceful_shutdown(stop).await.context("serving HTTP")?;
         }
         Some((cert, key)) => {
             let _ = rustls::crypto::ring::default_provider().install_default();
@@ -230,7 +238,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
             let handle = axum_server::Handle::new();
             let h = handle.clone();
             tokio::spawn(async move {
-                shutdown_signal().await;
+                stop.await;
                 h.graceful_shutdown(Some(Duration::from_secs(10)));
             });
             axum_server::from_tcp_rustls(listener, tls_config)

@@ -98,7 +98,7 @@ pub(crate) fn category_key(c: OperatorCategory) -> &'static str {
 
 /// "1h 05m" left or overdue, as the server sees it when rendering; the
 /// page script keeps it current.
-fn countdown(ctx: &Ctx, now: Timestamp, report_by: Option<&str>, closed: bool) -> Markup {
+pub(crate) fn countdown(ctx: &Ctx, now: Timestamp, report_by: Option<&str>, closed: bool) -> Markup {
     let Some(by) = report_by.and_then(|s| parse_ts(s).ok()) else {
         return html! { span class="small" { "—" } };
     };
@@ -390,11 +390,13 @@ pub async fn detail(
     let now = state.store.clock().now();
     let manage = ctx.can(Permission::ManageIncidents);
     let reports = super::reports::incident_section(&state, &ctx, &i).await?;
+    let tasks = state.store.incident_tasks(id).await?;
+    let task_form = if manage { Some(super::board::task_form(&state, &ctx, &p, id, "incident").await?) } else { None };
     let time = |t: &str| parse_ts(t).map(|t| short_time(&t)).unwrap_or_else(|_| t.to_owned());
     let lines = |s: &str| html! { @for (n, line) in s.lines().enumerate() { @if n > 0 { br; } (line) } };
     let body = html! {
         (flash(&f))
-        p class="actions" { a href=(LIST) { (ctx.t("nav.incidents")) } }
+        p class="actions" { a href=(LIST) { (ctx.t("nav.incidents")) } " " a href={ "/incidents/" (i.id) "/board" } id="open-board" { (ctx.t("board.board")) } }
         section class="card" id="incident-detail" data-incident=(i.id) {
             dl {
                 dt { (ctx.t("incident.type")) } dd id="incident-type" { (ctx.t(type_key(i.incident_type))) }
@@ -420,6 +422,11 @@ pub async fn detail(
         }
         section class="card" { h2 { (ctx.t("incident.facts")) } (facts_list(&ctx, &i.facts)) }
         @if manage { (manage_forms(&ctx, &i)) }
+        section class="card" id="incident-task-section" {
+            h2 { (ctx.t("board.tasks")) }
+            (super::board::tasks_table(&ctx, &tasks, now))
+            @if let Some(form) = task_form { (form) }
+        }
         (reports)
         section class="card" {
             h2 { (ctx.t("incident.timeline")) }

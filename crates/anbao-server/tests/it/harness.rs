@@ -121,6 +121,12 @@ impl App {
         Resp { method, uri, status, headers, body }
     }
 
+    /// Sends a request and hands back the response with its body unread,
+    /// for streams (server-sent events) that do not end by themselves.
+    pub async fn open(&self, req: Req) -> axum::response::Response {
+        self.router.clone().oneshot(req.build()).await.expect("the router is infallible")
+    }
+
     pub async fn counts(&self) -> Counts {
         let s = &self.store;
         Counts {

@@ -8,6 +8,7 @@ mod alerts;
 mod assessments;
 mod assets;
 mod audit;
+mod board;
 mod escaping;
 mod headers;
 mod import;

@@ -168,6 +168,11 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/incidents/{id}/level", PAGE, Roles(INCIDENT_MANAGERS)),
     ("POST", "/incidents/{id}/status", PAGE, Roles(INCIDENT_MANAGERS)),
     ("POST", "/incidents/{id}/timeline", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/incidents/{id}/tasks", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/incidents/{id}/tasks/{task}", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/incidents/{id}/messages", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/incidents/{id}/board", PAGE, Roles(EVERY_ROLE)),
+    ("GET", "/incidents/{id}/board/events", PAGE, Roles(EVERY_ROLE)),
     ("POST", "/alerts/{id}/incident", PAGE, Roles(INCIDENT_MANAGERS)),
     // Regulator reports: generated and submitted by the working roles, read by all;
     // what other operators sent is for the collector's admin and the regulator.
@@ -290,6 +295,11 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/api/v1/incidents/{id}/level", API, Roles(INCIDENT_MANAGERS)),
     ("POST", "/api/v1/incidents/{id}/status", API, Roles(INCIDENT_MANAGERS)),
     ("POST", "/api/v1/incidents/{id}/timeline", API, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/api/v1/incidents/{id}/tasks", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/incidents/{id}/tasks", API, Roles(INCIDENT_MANAGERS)),
+    ("PATCH", "/api/v1/incidents/{id}/tasks/{task}", API, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/api/v1/incidents/{id}/messages", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/incidents/{id}/messages", API, Roles(INCIDENT_MANAGERS)),
     ("GET", "/api/v1/taxii/collections", API, Roles(TAXII_MANAGERS)),
     ("POST", "/api/v1/taxii/collections", API, Roles(TAXII_MANAGERS)),
     ("PATCH", "/api/v1/taxii/collections/{id}", API, Roles(TAXII_MANAGERS)),
@@ -460,6 +470,7 @@ impl Fixture {
         };
         path.replace("{id}", &id.to_string())
             .replace("{component_id}", "0")
+            .replace("{task}", "0")
             .replace("{evidence_id}", "0")
             .replace("{org_unit_id}", &self.unit.to_string())
             .replace("{area}", "govern")
