@@ -237,7 +237,8 @@ impl Store {
             .bind(now.clone())
             .execute(&mut *tx)
             .await?;
-        add_timeline(&mut tx, incident.id, &now, "auto", &format!("opened from alert #{alert_id}"), actor, &now).await?;
+        add_timeline(&mut tx, incident.id, &now, "auto", &format!("opened from alert #{alert_id}"), actor, &now)
+            .await?;
         tx.commit().await?;
         Ok(Some(incident))
     }
@@ -299,8 +300,16 @@ impl Store {
         .await?
         .try_get("id")?;
         let why = grade.criterion.as_ref().map(|c| format!(" ({}: {})", c.article, c.zh)).unwrap_or_default();
-        add_timeline(tx, id, &discovered, "auto", &format!("discovered; graded {}{why}", grade.level), actor, &now_text)
-            .await?;
+        add_timeline(
+            tx,
+            id,
+            &discovered,
+            "auto",
+            &format!("discovered; graded {}{why}", grade.level),
+            actor,
+            &now_text,
+        )
+        .await?;
         let incident = read(tx, id).await?;
         append(
             tx,
