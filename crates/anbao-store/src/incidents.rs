@@ -254,6 +254,7 @@ impl Store {
         )
         .await?;
         let incident = read(&mut tx, id).await?;
+        crate::notifications::incident_opened(&mut tx, &incident, &now_text).await?;
         append(
             &mut tx,
             &now_text,
@@ -306,6 +307,7 @@ impl Store {
             add_timeline(&mut tx, id, &now, "auto", &text, actor, &now).await?;
         }
         let after = read(&mut tx, id).await?;
+        crate::notifications::incident_level_changed(&mut tx, before.level, &after, &now).await?;
         append(
             &mut tx,
             &now,
@@ -359,6 +361,7 @@ impl Store {
         };
         add_timeline(&mut tx, id, &now, "auto", &text, actor, &now).await?;
         let after = read(&mut tx, id).await?;
+        crate::notifications::incident_level_changed(&mut tx, before.level, &after, &now).await?;
         append(
             &mut tx,
             &now,

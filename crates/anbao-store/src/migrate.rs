@@ -99,6 +99,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0014_incident_reports.sql"),
         postgres: include_str!("../migrations/postgres/0014_incident_reports.sql"),
     },
+    Migration {
+        version: 17,
+        name: "notifications",
+        sqlite: include_str!("../migrations/sqlite/0017_notifications.sql"),
+        postgres: include_str!("../migrations/postgres/0017_notifications.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.
