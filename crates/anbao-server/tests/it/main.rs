@@ -17,6 +17,7 @@ mod intel;
 mod intel_more;
 mod login;
 mod matrix;
+mod notify;
 mod ops;
 mod reports;
 mod scope;
