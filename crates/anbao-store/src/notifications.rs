@@ -631,15 +631,14 @@ impl Store {
                     payload: incident_payload(i),
                 }
             } else {
-                let minutes_left = (by - now).whole_minutes();
+                // Whole minutes, rounded up: "15 min" at 14 min 30 s.
+                let minutes_left = ((by - now).whole_seconds() + 59) / 60;
                 Event {
                     event: "deadline_approaching",
                     key: format!("incident:{}:approaching:{by_text}", i.id),
                     subject: format!(
-                        "[anbao] 报告时限将至 Reporting deadline approaching #{}: {} (≤{} min)",
-                        i.id,
-                        i.title,
-                        minutes_left + 1
+                        "[anbao] 报告时限将至 Reporting deadline approaching #{}: {} ({} min)",
+                        i.id, i.title, minutes_left
                     ),
                     body: incident_lines(i),
                     payload: incident_payload(i),

@@ -465,3 +465,69 @@ async fn email_reaches_an_smtp_sink_with_subject_and_body() {
     assert_eq!((record.status.as_str(), record.attempts), ("pending", 1));
     assert!(!record.last_error.is_empty());
 }
+
+#[tokio::test]
+async fn channels_are_managed_through_the_api_and_secrets_never_come_back() {
+    use crate::harness::{App, Req};
+    use anbao_model::Role;
+    let app = App::new().await;
+    let admin = app.token(Role::Admin).to_owned();
+    let created = app
+        .send(Req::post("/api/v1/notifications/channels").bearer(&admin).json(&json!({
+            "name": "钉钉值班群",
+            "settings": { "kind": "dingtalk", "url": "https://oapi.dingtalk.com/robot/send?access_token=tok-123", "secret": "SECabc" },
+        })))
+        .await;
+    created.assert_status(StatusCode::CREATED);
+    let channel = created.json();
+    assert_eq!(channel["kind"], "dingtalk");
+    assert_eq!(channel["target"], "https://oapi.dingtalk.com/robot/send");
+    let id = channel["id"].as_i64().unwrap();
+
+    let bad = app
+        .send(Req::post("/api/v1/notifications/channels").bearer(&admin).json(&json!({
+            "name": "x", "settings": { "kind": "webhook", "url": "https://x.example/h", "secret": "short" },
+        })))
+        .await;
+    bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.error_field().as_deref(), Some("settings"));
+
+    let rule = app
+        .send(Req::post("/api/v1/notifications/rules").bearer(&admin).json(&json!({
+            "channel_id": id, "event": "deadline_approaching", "minutes_before": 30, "min_level": "III",
+        })))
+        .await;
+    rule.assert_status(StatusCode::CREATED);
+    assert_eq!(rule.json()["min_level"], "III");
+    app.send(Req::post(&format!("/api/v1/notifications/channels/{id}/test")).bearer(&admin))
+        .await
+        .assert_status(StatusCode::ACCEPTED);
+
+    // Rename without settings: the robot token and secret stay as they were.
+    app.send(
+        Req::put(&format!("/api/v1/notifications/channels/{id}")).bearer(&admin).json(&json!({ "name": "值班群" })),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    let settings = app.store.notify_channel_settings(id).await.unwrap();
+    assert_eq!(settings["secret"], "SECabc");
+
+    for uri in
+        ["/api/v1/notifications/channels", "/api/v1/notifications/rules", "/api/v1/notifications", "/api/v1/audit"]
+    {
+        let text = app.send(Req::get(uri).bearer(&admin)).await.text();
+        assert!(!text.contains("tok-123") && !text.contains("SECabc"), "{uri} leaks a secret: {text}");
+    }
+    let records = app.send(Req::get("/api/v1/notifications?status=pending").bearer(&admin)).await.json();
+    assert_eq!(records.as_array().unwrap().len(), 1);
+    assert_eq!(records[0]["event"], "test");
+
+    let page = app.send(Req::get("/notifications").bearer(&admin)).await;
+    page.assert_status(StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("值班群") && html.contains("deadline_approaching"), "{html}");
+    assert!(!html.contains("tok-123") && !html.contains("SECabc"));
+    app.send(Req::get("/api/v1/notifications").bearer(app.token(Role::Analyst)))
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+}

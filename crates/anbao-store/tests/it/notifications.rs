@@ -189,6 +189,8 @@ async fn deadline_escalation_fires_once_before_and_once_at_expiry(db: TestDb) {
     db.clock.advance(Duration::minutes(5));
     assert_eq!(store.scan_notify_deadlines().await.unwrap(), 0, "already warned");
     assert_eq!((count(store, "deadline_approaching").await, count(store, "deadline_passed").await), (1, 0));
+    let warning = store.list_notifications(None, 1).await.unwrap();
+    assert!(warning[0].subject.contains("(15 min)"), "{}", warning[0].subject);
 
     db.clock.advance(Duration::minutes(9));
     assert_eq!(store.scan_notify_deadlines().await.unwrap(), 0, "one minute left");
