@@ -374,6 +374,7 @@ impl Store {
             .iter()
             .map(suppression_of)
             .collect::<Result<Vec<_>>>()?;
+        let notify_rules = crate::notifications::rules_for(&mut tx, "alert").await?;
         for d in drafts {
             if let Some(rule) = rules.iter().find(|r| r.matches(d)) {
                 sqlx::query("UPDATE alert_suppressions SET suppressed = suppressed + $1 WHERE id = $2")
@@ -463,7 +464,7 @@ impl Store {
                     indicator: &d.indicator,
                     sensor: &d.sensor,
                 };
-                crate::notifications::alert_created(&mut tx, &new_alert, &now).await?;
+                crate::notifications::alert_created(&mut tx, &notify_rules, &new_alert, &now).await?;
                 out.new += 1;
             }
             sqlx::query(

@@ -254,13 +254,28 @@ fn incident_lines(i: &Incident) -> String {
 /// Queues `event` for every enabled rule it passes, inside the caller's
 /// transaction. Returns how many notifications were queued.
 async fn enqueue(tx: &mut WriteTx, e: &Event, passes: impl Fn(&NotifyRule) -> bool, now: &str) -> Result<u64> {
-    let rules = sqlx::query(&format!("{RULE_SELECT} WHERE r.event = $1 AND r.enabled = 1 AND c.enabled = 1"))
-        .bind(e.event)
+    let rules = rules_for(tx, e.event).await?;
+    enqueue_for(tx, &rules, e, passes, now).await
+}
+
+/// The enabled rules on `event` whose channel is enabled.
+pub(crate) async fn rules_for(tx: &mut WriteTx, event: &str) -> Result<Vec<NotifyRule>> {
+    sqlx::query(&format!("{RULE_SELECT} WHERE r.event = $1 AND r.enabled = 1 AND c.enabled = 1"))
+        .bind(event.to_owned())
         .fetch_all(&mut **tx)
         .await?
         .iter()
         .map(rule_of)
-        .collect::<Result<Vec<_>>>()?;
+        .collect()
+}
+
+async fn enqueue_for(
+    tx: &mut WriteTx,
+    rules: &[NotifyRule],
+    e: &Event,
+    passes: impl Fn(&NotifyRule) -> bool,
+    now: &str,
+) -> Result<u64> {
     let payload = json!({ "event": e.event, "subject": e.subject, "data": e.payload }).to_string();
     let mut queued = 0;
     for rule in rules.iter().filter(|r| passes(r)) {
@@ -327,7 +342,12 @@ pub(crate) struct NewAlert<'a> {
     pub sensor: &'a str,
 }
 
-pub(crate) async fn alert_created(tx: &mut WriteTx, a: &NewAlert<'_>, now: &str) -> Result<u64> {
+/// `rules`: [`rules_for`] `"alert"`, read once per batch of detections
+/// (the detection pipeline's hot path), not once per alert.
+pub(crate) async fn alert_created(tx: &mut WriteTx, rules: &[NotifyRule], a: &NewAlert<'_>, now: &str) -> Result<u64> {
+    if !rules.iter().any(|r| a.severity >= r.min_severity) {
+        return Ok(0);
+    }
     let e = Event {
         event: "alert",
         key: format!("alert:{}", a.id),
@@ -346,7 +366,7 @@ pub(crate) async fn alert_created(tx: &mut WriteTx, a: &NewAlert<'_>, now: &str)
             "indicator": a.indicator, "sensor": a.sensor,
         }),
     };
-    enqueue(tx, &e, |r| a.severity >= r.min_severity, now).await
+    enqueue_for(tx, rules, &e, |r| a.severity >= r.min_severity, now).await
 }
 
 impl Store {
