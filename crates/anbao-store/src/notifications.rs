@@ -708,8 +708,15 @@ impl Store {
             .await?;
             if done.rows_affected() == 1 {
                 n.next_attempt_at = lease.clone();
-                let settings = self.notify_channel_settings(n.channel_id).await?;
-                claimed.push(NotificationDue { notification: n, settings });
+                match self.notify_channel_settings(n.channel_id).await {
+                    Ok(settings) => claimed.push(NotificationDue { notification: n, settings }),
+                    // One unreadable channel (sealed under another key) must not
+                    // stop the others: the attempt fails and is recorded.
+                    Err(e @ (StoreError::Seal(_) | StoreError::Corrupt(_))) => {
+                        self.record_notification_attempt(n.id, Err(format!("channel settings: {e}"))).await?;
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         }
         Ok(claimed)

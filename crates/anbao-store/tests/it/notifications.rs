@@ -256,4 +256,19 @@ async fn failed_deliveries_back_off_then_fail(db: TestDb) {
     assert_eq!((sent.status.as_str(), sent.attempts), ("sent", 1));
     assert_eq!(sent.sent_at.as_deref(), Some(anbao_model::clock::format_ts(db.clock.now()).as_str()));
     assert_eq!(store.list_notifications(Some("failed"), 10).await.unwrap().len(), 1);
+
+    // A channel whose settings cannot be unsealed fails its attempt; the others go on.
+    let good = store.create_notify_channel(&actor("alice"), &webhook("good")).await.unwrap();
+    let broken = store.create_notify_channel(&actor("alice"), &webhook("broken")).await.unwrap();
+    store
+        .execute_raw(&format!("UPDATE notify_channels SET sealed = 'garbage' WHERE id = {}", broken.id))
+        .await
+        .unwrap();
+    let b = store.queue_test_notification(&actor("alice"), broken.id).await.unwrap();
+    let g = store.queue_test_notification(&actor("alice"), good.id).await.unwrap();
+    let claimed = store.claim_due_notifications(10).await.unwrap();
+    assert_eq!(claimed.iter().map(|d| d.notification.id).collect::<Vec<_>>(), vec![g.id]);
+    let b = store.get_notification(b.id).await.unwrap();
+    assert_eq!((b.status.as_str(), b.attempts), ("pending", 1));
+    assert!(b.last_error.starts_with("channel settings"), "{}", b.last_error);
 }
