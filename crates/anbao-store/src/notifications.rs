@@ -624,19 +624,25 @@ impl Store {
     }
 
     /// Queues `deadline_approaching` (within a rule's `minutes_before` of the
-    /// reporting deadline) and `deadline_passed` for incidents not closed.
+    /// reporting deadline) and `deadline_passed` for incidents not closed
+    /// and without a report a recipient accepted.
     /// Each fires once per incident, rule and deadline (a deadline moved by
     /// regrading warns again); a deadline already passed gets no "approaching".
     pub async fn scan_notify_deadlines(&self) -> Result<u64> {
         let now = self.now();
         let now_text = format_ts(now);
         let mut tx = self.write_tx().await?;
-        let incidents = sqlx::query("SELECT * FROM incidents WHERE status <> 'closed' AND report_by IS NOT NULL")
-            .fetch_all(&mut *tx)
-            .await?
-            .iter()
-            .map(crate::incidents::incident_from_row)
-            .collect::<Result<Vec<_>>>()?;
+        // An incident whose report a recipient accepted has met its deadline.
+        let incidents = sqlx::query(
+            "SELECT * FROM incidents WHERE status <> 'closed' AND report_by IS NOT NULL AND NOT EXISTS \
+             (SELECT 1 FROM incident_reports r JOIN report_submissions s ON s.report_id = r.id \
+              WHERE r.incident_id = incidents.id AND s.outcome = 'accepted')",
+        )
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(crate::incidents::incident_from_row)
+        .collect::<Result<Vec<_>>>()?;
         let mut queued = 0;
         for i in &incidents {
             let Some(by_text) = &i.report_by else { continue };

@@ -206,6 +206,33 @@ async fn deadline_escalation_fires_once_before_and_once_at_expiry(db: TestDb) {
     let other = db.reopen().await.unwrap();
     assert_eq!(other.scan_notify_deadlines().await.unwrap(), 0);
 
+    // Nor is one whose report a recipient accepted; a failed submission does not count.
+    let reported = open_incident(&db, 1_000_002).await;
+    let org =
+        anbao_model::report::ReportingOrganisation { name: "某省电信".into(), category: OperatorCategory::Cii };
+    let report = store
+        .create_incident_report(
+            &actor("bob"),
+            reported.id,
+            anbao_model::report::ReportKind::Initial,
+            &org,
+            IncidentRules::builtin().unwrap(),
+        )
+        .await
+        .unwrap();
+    store
+        .record_report_submission(&actor("bob"), report.id, "https://r.example/in", "failed", None, "down")
+        .await
+        .unwrap();
+    db.clock.advance(Duration::minutes(50));
+    assert_eq!(store.scan_notify_deadlines().await.unwrap(), 1, "failed submission: still warned");
+    store
+        .record_report_submission(&actor("bob"), report.id, "https://r.example/in", "accepted", Some(201), "")
+        .await
+        .unwrap();
+    db.clock.advance(Duration::minutes(20));
+    assert_eq!(store.scan_notify_deadlines().await.unwrap(), 0, "reported: no 'passed'");
+
     // A closed incident is not chased.
     let j = open_incident(&db, 1_000_001).await;
     store.set_incident_status(&actor("bob"), j.id, anbao_model::incident::IncidentStatus::Closed).await.unwrap();
