@@ -531,3 +531,77 @@ async fn channels_are_managed_through_the_api_and_secrets_never_come_back() {
         .await
         .assert_status(StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn the_notifications_page_adds_channels_and_rules_from_its_forms() {
+    use crate::harness::{App, Req};
+    let app = App::new().await;
+    let s = app.login("admin", &app.admin_password).await;
+    let form = |uri: &str, fields: &[(&str, &str)]| {
+        let mut all = vec![("_csrf", s.csrf.as_str())];
+        all.extend_from_slice(fields);
+        Req::post(uri).session(&s).form(&all)
+    };
+    let r = app
+        .send(form(
+            "/notifications/channels",
+            &[
+                ("name", "值班邮箱"),
+                ("kind", "email"),
+                ("host", "smtp.example.cn"),
+                ("port", "465"),
+                ("security", "tls"),
+                ("user", "anbao"),
+                ("password", "mail-password-123"),
+                ("from", "anbao@example.cn"),
+                ("to", "a@example.cn, b@example.cn"),
+            ],
+        ))
+        .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
+    assert!(r.location().unwrap().contains("ok="), "{:?}", r.location());
+    let channel = &app.store.list_notify_channels().await.unwrap()[0];
+    assert_eq!(channel.target, "smtp://smtp.example.cn:465 → a@example.cn, b@example.cn");
+    let settings = app.store.notify_channel_settings(channel.id).await.unwrap();
+    assert_eq!((settings["security"].as_str(), settings["to"][1].as_str()), (Some("tls"), Some("b@example.cn")));
+
+    // A bad address comes back as a message naming the field; nothing is stored.
+    let r = app
+        .send(form(
+            "/notifications/channels",
+            &[
+                ("name", "坏的"),
+                ("kind", "email"),
+                ("host", "h"),
+                ("port", "25"),
+                ("security", "none"),
+                ("from", "nobody"),
+                ("to", "x@example.cn"),
+            ],
+        ))
+        .await;
+    assert!(r.location().unwrap().contains("error=settings.from"), "{:?}", r.location());
+    assert_eq!(app.store.list_notify_channels().await.unwrap().len(), 1);
+
+    let id = channel.id.to_string();
+    let r = app
+        .send(form(
+            "/notifications/rules",
+            &[
+                ("event", "alert"),
+                ("channel_id", &id),
+                ("min_level", "none"),
+                ("min_severity", "4"),
+                ("minutes_before", "0"),
+            ],
+        ))
+        .await;
+    assert!(r.location().unwrap().contains("ok="), "{:?}", r.location());
+    assert_eq!(app.store.list_notify_rules().await.unwrap()[0].min_severity, 4);
+    app.send(form(&format!("/notifications/channels/{id}/test"), &[])).await;
+    let page = app.send(Req::get("/notifications").session(&s)).await.text();
+    assert!(page.contains("值班邮箱") && page.contains("[anbao] 测试通知"), "{page}");
+    assert!(!page.contains("mail-password-123"));
+    app.send(form(&format!("/notifications/channels/{id}/delete"), &[])).await;
+    assert!(app.store.list_notify_channels().await.unwrap().is_empty());
+}
