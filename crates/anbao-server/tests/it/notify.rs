@@ -408,6 +408,10 @@ fn decode_qp(s: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
+fn got_count(got: &Mutex<Vec<(Vec<String>, String)>>) -> usize {
+    got.lock().unwrap().len()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn email_reaches_an_smtp_sink_with_subject_and_body() {
     let f = fixture().await;
@@ -435,9 +439,9 @@ async fn email_reaches_an_smtp_sink_with_subject_and_body() {
     let pass = notify::run_once(&f.store).await.unwrap();
     assert_eq!((pass.sent, pass.failed), (1, 0), "{:?}", f.store.list_notifications(None, 5).await.unwrap());
 
-    let got = got.lock().unwrap().clone();
-    assert_eq!(got.len(), 1);
-    let (envelope, data) = &got[0];
+    let received = got.lock().unwrap().clone();
+    assert_eq!(received.len(), 1);
+    let (envelope, data) = &received[0];
     assert_eq!(envelope, &["MAIL FROM:<anbao@example.cn>", "RCPT TO:<duty@example.cn>", "RCPT TO:<oncall@example.cn>"]);
     let (head, body) = data.split_once("\n\n").unwrap();
     // Unfold header lines, then find the subject.
@@ -452,6 +456,18 @@ async fn email_reaches_an_smtp_sink_with_subject_and_body() {
     };
     assert!(text.contains(&format!("事件 Incident #{}: 用户信息泄露", incident.id)), "{text}");
     assert!(text.contains("级别 Level: III"), "{text}");
+
+    // STARTTLS required but not offered by the server: nothing goes out in the clear.
+    let mut downgrade = settings.clone();
+    if let ChannelSettings::Email { security, .. } = &mut downgrade {
+        *security = SmtpSecurity::Starttls;
+    }
+    let starttls = channel(&f.store, "starttls", &downgrade).await;
+    let n = f.store.queue_test_notification(&Actor::system(), starttls).await.unwrap();
+    notify::run_once(&f.store).await.unwrap();
+    let record = f.store.get_notification(n.id).await.unwrap();
+    assert_eq!((record.status.as_str(), record.attempts), ("pending", 1), "{record:?}");
+    assert_eq!(got_count(&got), 1, "no second message reached the sink");
 
     // Nothing listening: the attempt fails and is kept for a retry.
     let mut dead = settings;
