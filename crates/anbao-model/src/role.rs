@@ -61,6 +61,7 @@ impl Role {
             // and the regulator it collects for.
             ReadReceivedReports => matches!(self, Role::Admin | Role::Regulator),
             ManageReportSenders => self == Role::Admin,
+            ManageNotifications => self == Role::Admin,
         }
     }
 
@@ -135,6 +136,9 @@ pub enum Permission {
     /// Register the senders (name and public key) whose signed reports are
     /// accepted: admin.
     ManageReportSenders,
+    /// Configure notification channels (with their secrets) and rules, and
+    /// read every notification sent: admin.
+    ManageNotifications,
 }
 
 #[cfg(test)]
@@ -162,6 +166,7 @@ mod tests {
                 Permission::TriageAlerts,
                 Permission::ManageIncidents,
                 Permission::ManageReportSenders,
+                Permission::ManageNotifications,
             ] {
                 assert!(!role.allows(p), "{role} must not hold {p:?}");
             }

@@ -17,6 +17,7 @@ pub mod intel;
 pub mod intel_sources;
 pub mod me;
 pub mod network_units;
+pub mod notifications;
 pub mod org_units;
 pub mod reports;
 pub mod requirements;

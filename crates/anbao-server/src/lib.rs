@@ -22,6 +22,7 @@ mod extract;
 mod headers;
 pub mod i18n;
 mod metrics;
+pub mod notify;
 mod openapi;
 mod pdf;
 pub mod routes;

@@ -82,7 +82,7 @@ use Access::{Authenticated, MfaPending, Public};
 use Kind::{Api, Page};
 use Permission::{ManageGovern, ManageOrgUnits, ManageTokens, ManageUsers, ReadAudit, ReadDirectory, ReadGovern};
 use Permission::{ManageIncidents, ReadAlerts, ReadIncidents, TriageAlerts};
-use Permission::{ManageReportSenders, ReadReceivedReports};
+use Permission::{ManageNotifications, ManageReportSenders, ReadReceivedReports};
 
 fn perm(p: Permission) -> Access {
     Access::Permission(p)
@@ -684,6 +684,100 @@ pub fn table() -> Vec<Route> {
             perm(ManageReportSenders),
             Api,
             api::reports::revoke_sender,
+        ),
+        // Notifications (issue #7): channels, rules and the delivery records.
+        Route::new(get.clone(), "/notifications", perm(ManageNotifications), Page, ui::notifications::list),
+        Route::new(
+            post.clone(),
+            "/notifications/channels",
+            perm(ManageNotifications),
+            Page,
+            ui::notifications::create_channel,
+        ),
+        Route::new(
+            post.clone(),
+            "/notifications/channels/{id}/delete",
+            perm(ManageNotifications),
+            Page,
+            ui::notifications::delete_channel,
+        ),
+        Route::new(
+            post.clone(),
+            "/notifications/channels/{id}/test",
+            perm(ManageNotifications),
+            Page,
+            ui::notifications::test_channel,
+        ),
+        Route::new(
+            post.clone(),
+            "/notifications/rules",
+            perm(ManageNotifications),
+            Page,
+            ui::notifications::create_rule,
+        ),
+        Route::new(
+            post.clone(),
+            "/notifications/rules/{id}/delete",
+            perm(ManageNotifications),
+            Page,
+            ui::notifications::delete_rule,
+        ),
+        Route::new(get.clone(), "/api/v1/notifications", perm(ManageNotifications), Api, api::notifications::list),
+        Route::new(
+            get.clone(),
+            "/api/v1/notifications/channels",
+            perm(ManageNotifications),
+            Api,
+            api::notifications::channels,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/notifications/channels",
+            perm(ManageNotifications),
+            Api,
+            api::notifications::create_channel,
+        ),
+        Route::new(
+            put.clone(),
+            "/api/v1/notifications/channels/{id}",
+            perm(ManageNotifications),
+            Api,
+            api::notifications::update_channel,
+        ),
+        Route::new(
+            delete.clone(),
+            "/api/v1/notifications/channels/{id}",
+            perm(ManageNotifications),
+            Api,
+            api::notifications::delete_channel,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/notifications/channels/{id}/test",
+            perm(ManageNotifications),
+            Api,
+            api::notifications::test_channel,
+        ),
+        Route::new(
+            get.clone(),
+            "/api/v1/notifications/rules",
+            perm(ManageNotifications),
+            Api,
+            api::notifications::rules,
+        ),
+        Route::new(
+            post.clone(),
+            "/api/v1/notifications/rules",
+            perm(ManageNotifications),
+            Api,
+            api::notifications::create_rule,
+        ),
+        Route::new(
+            delete.clone(),
+            "/api/v1/notifications/rules/{id}",
+            perm(ManageNotifications),
+            Api,
+            api::notifications::delete_rule,
         ),
         // TAXII collections (issue #4); the TAXII 2.1 routes are crate::taxii::router.
         Route::new(get.clone(), "/api/v1/taxii/collections", perm(Permission::ManageIntel), Api, taxii::manage::list),

@@ -23,6 +23,7 @@ pub mod intel_sources;
 pub mod lang;
 pub mod login;
 pub mod network_units;
+pub mod notifications;
 pub mod org_units;
 pub mod reports;
 pub mod requirements;
@@ -176,6 +177,11 @@ const NAV: &[NavItem] = &[
         permission: Some(anbao_model::Permission::ReadDirectory),
     },
     NavItem { href: "/admin/tokens", key: "nav.tokens", permission: Some(anbao_model::Permission::ManageTokens) },
+    NavItem {
+        href: "/notifications",
+        key: "nav.notifications",
+        permission: Some(anbao_model::Permission::ManageNotifications),
+    },
     NavItem { href: "/audit", key: "nav.audit", permission: Some(anbao_model::Permission::ReadAudit) },
 ];
 

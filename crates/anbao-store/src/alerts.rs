@@ -374,6 +374,7 @@ impl Store {
             .iter()
             .map(suppression_of)
             .collect::<Result<Vec<_>>>()?;
+        let notify_rules = crate::notifications::rules_for(&mut tx, "alert").await?;
         for d in drafts {
             if let Some(rule) = rules.iter().find(|r| r.matches(d)) {
                 sqlx::query("UPDATE alert_suppressions SET suppressed = suppressed + $1 WHERE id = $2")
@@ -427,12 +428,12 @@ impl Store {
                 if severity <= 0 {
                     severity = severity_of_category(&category);
                 }
-                sqlx::query(
+                let alert_id: i64 = sqlx::query(
                     "INSERT INTO alerts (dedup_key, rule, category, severity, victim, indicator_id, indicator, \
                      match_how, field, observed, score, reason, count, first_seen, last_seen, sensor, evidence, \
                      status, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, \
                      (SELECT id FROM intel_indicators WHERE id = $6), $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-                     $16, $17, 'new', $18, $18)",
+                     $16, $17, 'new', $18, $18) RETURNING id",
                 )
                 .bind(&d.dedup_key)
                 .bind(&d.rule)
@@ -452,8 +453,18 @@ impl Store {
                 .bind(&d.sensor)
                 .bind(&d.evidence)
                 .bind(&now)
-                .execute(&mut *tx)
-                .await?;
+                .fetch_one(&mut *tx)
+                .await?
+                .try_get("id")?;
+                let new_alert = crate::notifications::NewAlert {
+                    id: alert_id,
+                    rule: &d.rule,
+                    category: &category,
+                    severity,
+                    indicator: &d.indicator,
+                    sensor: &d.sensor,
+                };
+                crate::notifications::alert_created(&mut tx, &notify_rules, &new_alert, &now).await?;
                 out.new += 1;
             }
             sqlx::query(

@@ -311,6 +311,7 @@ impl Store {
         )
         .await?;
         let incident = read(tx, id).await?;
+        crate::notifications::incident_opened(tx, &incident, &now_text).await?;
         append(
             tx,
             &now_text,
@@ -362,6 +363,7 @@ impl Store {
             add_timeline(&mut tx, id, &now, "auto", &text, actor, &now).await?;
         }
         let after = read(&mut tx, id).await?;
+        crate::notifications::incident_level_changed(&mut tx, before.level, &after, &now).await?;
         append(
             &mut tx,
             &now,
@@ -415,6 +417,7 @@ impl Store {
         };
         add_timeline(&mut tx, id, &now, "auto", &text, actor, &now).await?;
         let after = read(&mut tx, id).await?;
+        crate::notifications::incident_level_changed(&mut tx, before.level, &after, &now).await?;
         append(
             &mut tx,
             &now,

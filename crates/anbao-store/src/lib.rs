@@ -26,6 +26,7 @@ mod intel;
 mod intel_sources;
 mod migrate;
 mod network_units;
+mod notifications;
 mod org_units;
 mod password;
 mod reports;
@@ -71,6 +72,10 @@ pub use intel_sources::{
 };
 pub use migrate::{known_versions as known_schema_versions, latest_version as latest_schema_version};
 pub use network_units::{AssessmentKind, NetworkUnit, NetworkUnitDraft, UnitStatus, date_text, parse_date};
+pub use notifications::{
+    NOTIFY_BACKOFF_MINUTES, NOTIFY_CHANNEL_KINDS, NOTIFY_CLAIM_LEASE, NOTIFY_EVENTS, NOTIFY_MAX_ATTEMPTS, Notification,
+    NotificationDue, NotifyChannel, NotifyChannelDraft, NotifyRule, NotifyRuleDraft, notify_retry_after,
+};
 pub use org_units::{NewOrgUnit, OrgUnitPatch};
 pub use password::{generate_password, hash_password, verify_password};
 pub use reports::{ReceivedReport, ReportSender, ReportSubmission, SUBMISSION_OUTCOMES, StoredReport};

@@ -111,6 +111,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0016_incident_tasks.sql"),
         postgres: include_str!("../migrations/postgres/0016_incident_tasks.sql"),
     },
+    Migration {
+        version: 17,
+        name: "notifications",
+        sqlite: include_str!("../migrations/sqlite/0017_notifications.sql"),
+        postgres: include_str!("../migrations/postgres/0017_notifications.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.

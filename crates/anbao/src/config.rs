@@ -60,6 +60,8 @@ pub struct Config {
     pub pdf_renderer: String,
     /// Seconds between checks for changed indicators or allowlists.
     pub intel_refresh_seconds: u64,
+    /// Seconds between passes of the notification worker (deadline scan and delivery).
+    pub notify_interval_seconds: u64,
     /// Largest TAXII envelope accepted, in bytes.
     pub taxii_max_content_length: usize,
     /// Detection inputs: log files to follow, directories capture files are dropped into, or
@@ -125,6 +127,7 @@ impl Default for Config {
             extra_requirements_file: String::new(),
             pdf_renderer: String::new(),
             intel_refresh_seconds: 5,
+            notify_interval_seconds: 30,
             taxii_max_content_length: 10 << 20,
             detect_inputs: Vec::new(),
             detect_sensor: String::new(),
@@ -193,6 +196,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
     (
         "intel_refresh_seconds",
         "Threat intelligence: seconds between checks for changed indicators or allowlists; on a\n# change the match index is rebuilt in the background and swapped in.",
+    ),
+    (
+        "notify_interval_seconds",
+        "Notifications: seconds between passes of the worker that queues reporting-deadline\n# warnings and sends due notifications (channels and rules are set on /notifications).\n# Failed deliveries are retried after 1, 5, 15 and 60 minutes, then marked failed.",
     ),
     (
         "taxii_max_content_length",

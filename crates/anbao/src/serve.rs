@@ -153,6 +153,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     anbao_feeds::pull::spawn_scheduler(store.clone(), Duration::from_secs(60));
     // TAXII collections with a publish filter follow the indicators they admit.
     anbao_feeds::publish::spawn_publisher(store.clone(), Duration::from_secs(60));
+    // Notifications: reporting-deadline warnings and delivery with retries; any node may run it.
+    anbao_server::notify::spawn_worker(store.clone(), Duration::from_secs(c.notify_interval_seconds.max(1)));
     if !c.detect_inputs.is_empty() {
         // Match from the first event on, not against an empty index.
         if let Err(e) = state.intel.refresh(&store).await {

@@ -18,6 +18,7 @@ mod intel;
 mod intel_more;
 mod login;
 mod matrix;
+mod notify;
 mod ops;
 mod reports;
 mod scope;

@@ -19,6 +19,7 @@ mod init;
 mod intel;
 mod intel_pull;
 mod net;
+mod notify;
 mod scan;
 mod taxii;
 mod tls;

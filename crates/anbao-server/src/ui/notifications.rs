@@ -1,0 +1,239 @@
+//! `/notifications` (admin): every notification with its delivery record,
+//! the channels (secrets are write-only: the form never shows them) and the
+//! rules, with forms to add, test and delete.
+
+use anbao_model::incident::IncidentLevel;
+use anbao_store::{NOTIFY_EVENTS, NotifyChannelDraft, NotifyRuleDraft};
+use axum::extract::State;
+use axum::response::Response;
+use maud::html;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Ctx, Flash, after_change, flash, redirect_with};
+use crate::AppState;
+use crate::auth::{ClientAddr, Principal};
+use crate::error::ApiError;
+use crate::extract::{FormBody, Path, Query};
+
+const BACK: &str = "/notifications";
+
+pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(f): Query<Flash>) -> Result<Response, ApiError> {
+    let records = state.store.list_notifications(None, 200).await?;
+    let channels = state.store.list_notify_channels().await?;
+    let rules = state.store.list_notify_rules().await?;
+    let body = html! {
+        (flash(&f))
+        section class="card" {
+            h2 { (ctx.t("notify.records")) }
+            table class="data" id="notifications" {
+                thead { tr { th { "#" } th { (ctx.t("field.created")) } th { (ctx.t("notify.event")) } th { (ctx.t("notify.channel")) }
+                    th { (ctx.t("notify.subject")) } th { (ctx.t("field.status")) } th { (ctx.t("notify.attempts")) }
+                    th { (ctx.t("notify.next_attempt")) } th { (ctx.t("notify.last_error")) } } }
+                tbody {
+                    @for n in &records {
+                        tr {
+                            td { (n.id) }
+                            td { (n.created_at) }
+                            td { code { (n.event) } }
+                            td { (n.channel_name) " (" (n.channel_kind) ")" }
+                            td { (n.subject) }
+                            td { span class={ "badge " (match n.status.as_str() { "sent" => "green", "failed" => "red", _ => "amber" }) } { (n.status) } }
+                            td { (n.attempts) }
+                            td { @if n.status == "pending" { (n.next_attempt_at) } @else if let Some(s) = &n.sent_at { (s) } @else { "—" } }
+                            td { (n.last_error) }
+                        }
+                    }
+                }
+            }
+        }
+        section class="card" {
+            h2 { (ctx.t("notify.channels")) }
+            table class="data" id="notify-channels" {
+                thead { tr { th { (ctx.t("field.name")) } th { (ctx.t("field.kind")) } th { (ctx.t("notify.target")) } th { (ctx.t("field.status")) } th {} } }
+                tbody {
+                    @for c in &channels {
+                        tr {
+                            td { (c.name) }
+                            td { (c.kind) }
+                            td { (c.target) }
+                            td { @if c.enabled { span class="badge green" { (ctx.t("status.on")) } } @else { span class="badge" { (ctx.t("status.off")) } } }
+                            td {
+                                form method="post" action={ "/notifications/channels/" (c.id) "/test" } {
+                                    (ctx.csrf_field()) button type="submit" { (ctx.t("notify.send_test")) }
+                                }
+                                form method="post" action={ "/notifications/channels/" (c.id) "/delete" } data-confirm=(ctx.t("confirm.delete")) {
+                                    (ctx.csrf_field()) button type="submit" class="danger" { (ctx.t("action.delete")) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            h3 { (ctx.t("notify.add_channel")) }
+            p class="hint" { (ctx.t("notify.channel_hint")) }
+            form method="post" action="/notifications/channels" id="create-channel" class="grid" {
+                (ctx.csrf_field())
+                label { (ctx.t("field.name")) input name="name" required; }
+                label { (ctx.t("field.kind")) select name="kind" {
+                    @for k in anbao_store::NOTIFY_CHANNEL_KINDS { option value=(k) { (k) } }
+                } }
+                label { "URL" input name="url" type="url"; }
+                label { (ctx.t("notify.secret")) input name="secret" type="password" autocomplete="off"; }
+                label { "SMTP host" input name="host"; }
+                label { "SMTP port" input name="port" type="number" value="587"; }
+                label { "TLS" select name="security" { option value="starttls" { "STARTTLS" } option value="tls" { "TLS" } option value="none" { "none" } } }
+                label { (ctx.t("field.username")) input name="user" autocomplete="off"; }
+                label { (ctx.t("field.password")) input name="password" type="password" autocomplete="off"; }
+                label { "From" input name="from"; }
+                label { "To" input name="to" placeholder="a@example.cn, b@example.cn"; }
+                button type="submit" { (ctx.t("action.create")) }
+            }
+        }
+        section class="card" {
+            h2 { (ctx.t("notify.rules")) }
+            table class="data" id="notify-rules" {
+                thead { tr { th { (ctx.t("notify.event")) } th { (ctx.t("notify.channel")) } th { (ctx.t("notify.min_level")) }
+                    th { (ctx.t("notify.min_severity")) } th { (ctx.t("notify.minutes_before")) } th {} } }
+                tbody {
+                    @for r in &rules {
+                        tr {
+                            td { code { (r.event) } }
+                            td { (r.channel_name) }
+                            td { (r.min_level) }
+                            td { (r.min_severity) }
+                            td { (r.minutes_before) }
+                            td { form method="post" action={ "/notifications/rules/" (r.id) "/delete" } data-confirm=(ctx.t("confirm.delete")) {
+                                (ctx.csrf_field()) button type="submit" class="danger" { (ctx.t("action.delete")) }
+                            } }
+                        }
+                    }
+                }
+            }
+            h3 { (ctx.t("notify.add_rule")) }
+            form method="post" action="/notifications/rules" id="create-rule" class="grid" {
+                (ctx.csrf_field())
+                label { (ctx.t("notify.event")) select name="event" { @for e in NOTIFY_EVENTS { option value=(e) { (e) } } } }
+                label { (ctx.t("notify.channel")) select name="channel_id" { @for c in &channels { option value=(c.id) { (c.name) } } } }
+                label { (ctx.t("notify.min_level")) select name="min_level" { @for l in IncidentLevel::ALL { option value=(l.as_str()) { (l.as_str()) " " (l.zh()) } } } }
+                label { (ctx.t("notify.min_severity")) input name="min_severity" type="number" min="0" max="4" value="0"; }
+                label { (ctx.t("notify.minutes_before")) input name="minutes_before" type="number" min="0" value="0"; }
+                button type="submit" { (ctx.t("action.create")) }
+            }
+        }
+    };
+    Ok(super::page(&ctx, ctx.t("nav.notifications"), body))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChannelForm {
+    name: String,
+    kind: String,
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    secret: String,
+    #[serde(default)]
+    host: String,
+    #[serde(default)]
+    port: String,
+    #[serde(default)]
+    security: String,
+    #[serde(default)]
+    user: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    from: String,
+    #[serde(default)]
+    to: String,
+}
+
+pub async fn create_channel(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    FormBody(f): FormBody<ChannelForm>,
+) -> Result<Response, ApiError> {
+    let value = match f.kind.as_str() {
+        "email" => json!({
+            "kind": "email", "host": f.host.trim(), "port": f.port.trim().parse::<u16>().unwrap_or(0),
+            "security": f.security, "user": f.user.trim(), "password": f.password, "from": f.from.trim(),
+            "to": f.to.split(',').map(str::trim).filter(|s| !s.is_empty()).collect::<Vec<_>>(),
+        }),
+        "wecom" => json!({ "kind": "wecom", "url": f.url.trim() }),
+        kind => json!({ "kind": kind, "url": f.url.trim(), "secret": f.secret }),
+    };
+    let settings = match crate::api::notifications::settings_of(value) {
+        Ok(s) => s,
+        Err(message) => return Ok(redirect_with(BACK, "error", &message)),
+    };
+    let draft = NotifyChannelDraft {
+        name: f.name,
+        kind: settings.kind().to_owned(),
+        target: settings.target(),
+        settings: serde_json::to_value(&settings).ok(),
+        enabled: true,
+    };
+    after_change(state.store.create_notify_channel(&p.actor(&client), &draft).await, BACK, ctx.t("notify.saved"))
+}
+
+pub async fn delete_channel(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    after_change(state.store.delete_notify_channel(&p.actor(&client), id).await, BACK, ctx.t("notify.deleted"))
+}
+
+pub async fn test_channel(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    after_change(state.store.queue_test_notification(&p.actor(&client), id).await, BACK, ctx.t("notify.test_queued"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RuleForm {
+    event: String,
+    channel_id: i64,
+    min_level: IncidentLevel,
+    #[serde(default)]
+    min_severity: i64,
+    #[serde(default)]
+    minutes_before: i64,
+}
+
+pub async fn create_rule(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    FormBody(f): FormBody<RuleForm>,
+) -> Result<Response, ApiError> {
+    let draft = NotifyRuleDraft {
+        channel_id: f.channel_id,
+        event: f.event,
+        min_level: f.min_level,
+        min_severity: f.min_severity,
+        minutes_before: f.minutes_before,
+        enabled: true,
+    };
+    after_change(state.store.create_notify_rule(&p.actor(&client), &draft).await, BACK, ctx.t("notify.saved"))
+}
+
+pub async fn delete_rule(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    after_change(state.store.delete_notify_rule(&p.actor(&client), id).await, BACK, ctx.t("notify.deleted"))
+}
