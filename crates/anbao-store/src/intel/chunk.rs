@@ -111,6 +111,33 @@ macro_rules! finish_chunk {
     }};
 }
 
+/// One provenance row per staged row, then the aggregates of the
+/// indicators that existed before the chunk: the same statements on both
+/// backends but for two dialect fragments (`$filter` before the ORDER BY,
+/// and the subquery of staged ids that existed, booleans being integers in
+/// SQLite).
+macro_rules! provenance_and_aggregates {
+    ($tx:ident, $source:expr, $import_id:expr, $now:expr, $written:expr, $filter:literal, $existing_ids:literal) => {{
+        sqlx::query(concat!(
+            "INSERT INTO intel_provenance (indicator_id, source, external_id, category, confidence, tlp_rank, \
+             first_seen, last_seen, valid_until, tags, context, import_id, created_at, updated_at) \
+             SELECT id, $1, external_id, category, confidence, tlp_rank, first_seen, last_seen, valid_until, \
+             tags, context, $2, $3, $3 FROM intel_stage ",
+            $filter,
+            "ORDER BY id ",
+            provenance_conflict!()
+        ))
+        .bind($source)
+        .bind($import_id)
+        .bind($now)
+        .execute(&mut *$tx)
+        .await?;
+        if $written.existing > 0 {
+            sqlx::query(aggregate_sql!($existing_ids)).bind($now).execute(&mut *$tx).await?;
+        }
+    }};
+}
+
 /// PostgreSQL: `COPY` into the staging table, existing indicators looked
 /// up, one statement inserting the others (counting them), one for the
 /// provenance, and the re-aggregation of indicators that existed.
@@ -176,24 +203,15 @@ pub(super) async fn write_postgres(
         // Another writer outside the store's write lock may have inserted
         // some meanwhile: they existed, so they get the existing ids.
         sqlx::query(&format!("UPDATE intel_stage s SET id = {lookup} WHERE id IS NULL")).execute(&mut *tx).await?;
-        sqlx::query(concat!(
-            "INSERT INTO intel_provenance (indicator_id, source, external_id, category, confidence, tlp_rank, \
-             first_seen, last_seen, valid_until, tags, context, import_id, created_at, updated_at) \
-             SELECT id, $1, external_id, category, confidence, tlp_rank, first_seen, last_seen, valid_until, \
-             tags, context, $2, $3, $3 FROM intel_stage ORDER BY id ",
-            provenance_conflict!()
-        ))
-        .bind(source)
-        .bind(import_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if written.existing > 0 {
-            sqlx::query(aggregate_sql!("(SELECT id FROM intel_stage WHERE NOT inserted)"))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
+        provenance_and_aggregates!(
+            tx,
+            source,
+            import_id,
+            now,
+            written,
+            "",
+            "(SELECT id FROM intel_stage WHERE NOT inserted)"
+        );
     }
     finish_chunk!(tx, 1000, objects, source, import_id, now, written, repeated);
     tx.commit().await?;
@@ -258,24 +276,16 @@ pub(super) async fn write_sqlite(
         )
         .execute(&mut *tx)
         .await?;
-        sqlx::query(concat!(
-            "INSERT INTO intel_provenance (indicator_id, source, external_id, category, confidence, tlp_rank, \
-             first_seen, last_seen, valid_until, tags, context, import_id, created_at, updated_at) \
-             SELECT id, $1, external_id, category, confidence, tlp_rank, first_seen, last_seen, valid_until, \
-             tags, context, $2, $3, $3 FROM intel_stage WHERE true ORDER BY id ",
-            provenance_conflict!()
-        ))
-        .bind(source)
-        .bind(import_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if written.existing > 0 {
-            sqlx::query(aggregate_sql!("(SELECT id FROM intel_stage WHERE inserted = 0)"))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-        }
+        // `WHERE true`: SQLite reads `ON` after a bare SELECT as a join's.
+        provenance_and_aggregates!(
+            tx,
+            source,
+            import_id,
+            now,
+            written,
+            "WHERE true ",
+            "(SELECT id FROM intel_stage WHERE inserted = 0)"
+        );
     }
     // sqlx's SQLite driver finds each `$N` by name among all parameters,
     // so binding cost grows with the square of the count: small statements.
