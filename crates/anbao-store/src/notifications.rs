@@ -349,10 +349,12 @@ pub(crate) enum WarningEvent {
 
 /// A warning was issued, adjusted or lifted: every rule on the matching
 /// event (rule levels and severities are incident and alert measures, so
-/// they do not filter warnings). `note`: the changes, or the lift reason.
+/// they do not filter warnings). `history_id`: the step's history row;
+/// `note`: the changes, or the lift reason.
 pub(crate) async fn warning_event(
     tx: &mut WriteTx,
     kind: WarningEvent,
+    history_id: i64,
     w: &crate::warnings::Warning,
     note: &str,
     now: &str,
@@ -376,9 +378,8 @@ pub(crate) async fn warning_event(
     }
     let e = Event {
         event,
-        // History rows are one per step, so the warning's update time
-        // (unique per step in practice) tells adjustments apart.
-        key: format!("warning:{}:{event}:{}", w.id, w.updated_at),
+        // One history row per step: its id tells adjustments apart.
+        key: format!("warning:{}:{event}:{history_id}", w.id),
         subject: format!("[anbao] {zh} {en} #{}: {} ({})", w.id, w.title, w.level),
         body,
         payload: json!({

@@ -254,10 +254,10 @@ async fn add_history(
     reason: &str,
     actor: &Actor,
     now: &str,
-) -> Result<()> {
-    sqlx::query(
+) -> Result<i64> {
+    let row = sqlx::query(
         "INSERT INTO warning_history (warning_id, action, level, changes, reason, actor, at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(warning_id)
     .bind(action.to_owned())
@@ -266,9 +266,9 @@ async fn add_history(
     .bind(reason.to_owned())
     .bind(actor.name.clone())
     .bind(now.to_owned())
-    .execute(&mut **tx)
+    .fetch_one(&mut **tx)
     .await?;
-    Ok(())
+    Ok(row.try_get("id")?)
 }
 
 async fn exists(tx: &mut WriteTx, table: &str, id: i64) -> Result<bool> {
@@ -380,11 +380,11 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        add_history(&mut tx, id, "issued", level, "", "", actor, &now).await?;
+        let step = add_history(&mut tx, id, "issued", level, "", "", actor, &now).await?;
         let w = read_warning(&mut tx, id).await?;
         let after = serde_json::json!({ "warning": to_json(&w)?, "recipient_users": users, "recipient_units": units });
         append(&mut tx, &now, actor, "warning.issue", "warning", &id.to_string(), None, None, Some(&after)).await?;
-        notifications::warning_event(&mut tx, WarningEvent::Issued, &w, "", &now).await?;
+        notifications::warning_event(&mut tx, WarningEvent::Issued, step, &w, "", &now).await?;
         tx.commit().await?;
         Ok(w)
     }
@@ -475,7 +475,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let changes = changes.join("; ");
-        add_history(&mut tx, id, "adjusted", after.level, &changes, reason, actor, &now).await?;
+        let step = add_history(&mut tx, id, "adjusted", after.level, &changes, reason, actor, &now).await?;
         let w = read_warning(&mut tx, id).await?;
         let mut after_json = to_json(&w)?;
         after_json["reason"] = serde_json::Value::String(reason.to_owned());
@@ -491,7 +491,7 @@ impl Store {
             Some(&after_json),
         )
         .await?;
-        notifications::warning_event(&mut tx, WarningEvent::Adjusted, &w, &changes, &now).await?;
+        notifications::warning_event(&mut tx, WarningEvent::Adjusted, step, &w, &changes, &now).await?;
         tx.commit().await?;
         Ok(w)
     }
@@ -516,7 +516,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        add_history(&mut tx, id, "lifted", before.level, "", reason, actor, &now).await?;
+        let step = add_history(&mut tx, id, "lifted", before.level, "", reason, actor, &now).await?;
         let w = read_warning(&mut tx, id).await?;
         append(
             &mut tx,
@@ -530,7 +530,7 @@ impl Store {
             Some(&to_json(&w)?),
         )
         .await?;
-        notifications::warning_event(&mut tx, WarningEvent::Lifted, &w, reason, &now).await?;
+        notifications::warning_event(&mut tx, WarningEvent::Lifted, step, &w, reason, &now).await?;
         tx.commit().await?;
         Ok(w)
     }
