@@ -25,6 +25,7 @@ pub mod risks;
 pub mod samples;
 pub mod tokens;
 pub mod users;
+pub mod warnings;
 
 use serde::Deserialize;
 

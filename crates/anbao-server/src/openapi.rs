@@ -45,6 +45,8 @@ use crate::api;
         api::incidents::update_facts, api::incidents::override_level, api::incidents::set_status, api::incidents::add_entry,
         api::incident_tasks::list, api::incident_tasks::create, api::incident_tasks::update,
         api::incident_tasks::messages, api::incident_tasks::post_message,
+        api::warnings::list, api::warnings::create, api::warnings::get, api::warnings::adjust, api::warnings::lift,
+        api::warnings::ack,
         api::reports::create, api::reports::list, api::reports::review, api::reports::get, api::reports::submit,
         api::reports::signing_key_info, api::reports::inbound, api::reports::received, api::reports::received_get,
         api::reports::senders, api::reports::add_sender, api::reports::revoke_sender,

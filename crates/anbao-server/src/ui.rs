@@ -32,6 +32,7 @@ pub mod samples;
 pub mod taxii;
 pub mod tokens;
 pub mod users;
+pub mod warnings;
 
 use axum::extract::FromRequestParts;
 use axum::http::StatusCode;
@@ -164,6 +165,7 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/alerts", key: "nav.alerts", permission: Some(anbao_model::Permission::ReadAlerts) },
     NavItem { href: "/areas/respond", key: "area.respond", permission: None },
     NavItem { href: "/incidents", key: "nav.incidents", permission: Some(anbao_model::Permission::ReadIncidents) },
+    NavItem { href: "/warnings", key: "nav.warnings", permission: None },
     NavItem {
         href: "/reports/received",
         key: "nav.received_reports",

@@ -38,6 +38,7 @@ mod sql;
 mod taxii;
 mod tokens;
 mod users;
+mod warnings;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -90,6 +91,7 @@ pub use taxii::{
 };
 pub use tokens::{ApiToken, NewToken};
 pub use users::{LoginOutcome, LoginPolicy, NewUser, User, UserFilter, UserPatch};
+pub use warnings::{Warning, WarningDraft, WarningHistoryEntry, WarningLevel, WarningPatch, WarningRecipient};
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 

@@ -117,6 +117,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0017_notifications.sql"),
         postgres: include_str!("../migrations/postgres/0017_notifications.sql"),
     },
+    Migration {
+        version: 18,
+        name: "warnings",
+        sqlite: include_str!("../migrations/sqlite/0018_warnings.sql"),
+        postgres: include_str!("../migrations/postgres/0018_warnings.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.

@@ -33,8 +33,16 @@ use crate::{Actor, Result, Store, StoreError, WriteTx};
 pub const NOTIFY_CHANNEL_KINDS: &[&str] = &["email", "webhook", "wecom", "dingtalk", "feishu"];
 
 /// The events a rule can subscribe to.
-pub const NOTIFY_EVENTS: &[&str] =
-    &["incident_opened", "incident_level_raised", "deadline_approaching", "deadline_passed", "alert"];
+pub const NOTIFY_EVENTS: &[&str] = &[
+    "incident_opened",
+    "incident_level_raised",
+    "deadline_approaching",
+    "deadline_passed",
+    "alert",
+    "warning_issued",
+    "warning_adjusted",
+    "warning_lifted",
+];
 
 /// Waits before the 2nd, 3rd, … attempt, in minutes; after the last entry the
 /// notification is given up ([`NOTIFY_MAX_ATTEMPTS`] attempts in all).
@@ -329,6 +337,58 @@ pub(crate) async fn incident_level_changed(
         payload: incident_payload(i),
     };
     enqueue(tx, &e, |r| i.level >= r.min_level, now).await
+}
+
+/// What happened to a warning.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum WarningEvent {
+    Issued,
+    Adjusted,
+    Lifted,
+}
+
+/// A warning was issued, adjusted or lifted: every rule on the matching
+/// event (rule levels and severities are incident and alert measures, so
+/// they do not filter warnings). `history_id`: the step's history row;
+/// `note`: the changes, or the lift reason.
+pub(crate) async fn warning_event(
+    tx: &mut WriteTx,
+    kind: WarningEvent,
+    history_id: i64,
+    w: &crate::warnings::Warning,
+    note: &str,
+    now: &str,
+) -> Result<u64> {
+    let (event, zh, en) = match kind {
+        WarningEvent::Issued => ("warning_issued", "发布预警", "Warning issued"),
+        WarningEvent::Adjusted => ("warning_adjusted", "调整预警", "Warning adjusted"),
+        WarningEvent::Lifted => ("warning_lifted", "解除预警", "Warning lifted"),
+    };
+    let mut body = format!(
+        "预警 Warning #{id}: {title}\n级别 Level: {level} ({lz})\n地区 Regions: {regions}\n要求措施 Required actions: {actions}",
+        id = w.id,
+        title = w.title,
+        level = w.level,
+        lz = w.level.zh(),
+        regions = w.scope_regions.join(", "),
+        actions = w.required_actions,
+    );
+    if !note.is_empty() {
+        body.push_str(&format!("\n说明 Note: {note}"));
+    }
+    let e = Event {
+        event,
+        // One history row per step: its id tells adjustments apart.
+        key: format!("warning:{}:{event}:{history_id}", w.id),
+        subject: format!("[anbao] {zh} {en} #{}: {} ({})", w.id, w.title, w.level),
+        body,
+        payload: json!({
+            "id": w.id, "level": w.level, "title": w.title, "status": w.status,
+            "scope_regions": w.scope_regions, "scope_asset_types": w.scope_asset_types,
+            "required_actions": w.required_actions, "note": note,
+        }),
+    };
+    enqueue(tx, &e, |_| true, now).await
 }
 
 /// What the `alert` event says about a new alert. Not the victim: that is a

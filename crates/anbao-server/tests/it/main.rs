@@ -24,3 +24,4 @@ mod reports;
 mod scope;
 mod taxii;
 mod totp;
+mod warnings;

@@ -26,3 +26,4 @@ mod sessions;
 mod taxii;
 mod tokens;
 mod users;
+mod warnings;
