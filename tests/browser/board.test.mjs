@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as lib from './lib.mjs';
-import { ACTION_TIMEOUT_MS, NAV_TIMEOUT_MS, RESULTS } from './lib.mjs';
+import { NAV_TIMEOUT_MS, RESULTS } from './lib.mjs';
 
 const DIR = path.join(RESULTS, 'board');
 const OFFICER = 'duty-officer';
@@ -29,29 +29,13 @@ let server;
 let browser;
 let pageA;
 let pageB;
-let contextB;
 let pageErrors = [];
 let badResponses = [];
 
 const url = (p) => server.url + p;
 const step = lib.stepper(() => ({ page: pageA, server, dir: DIR }));
 
-/** JSON API call from inside a logged-in page (session cookie + CSRF header). */
-async function api(page, method, p, body) {
-  return page.evaluate(
-    async ({ method, p, body }) => {
-      const me = await (await fetch('/api/v1/me', { credentials: 'same-origin' })).json();
-      const r = await fetch(p, {
-        method,
-        credentials: 'same-origin',
-        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': me.csrf_token },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      return { status: r.status, json: await r.json() };
-    },
-    { method, p, body },
-  );
-}
+const api = lib.api;
 
 /** Waits until the board's event stream is connected. */
 const live = (page) => page.waitForSelector('#board[data-live="true"]', { timeout: NAV_TIMEOUT_MS });
@@ -65,21 +49,9 @@ before(async () => {
     server = e.server;
     throw e;
   }
-  let context;
-  ({ browser, context, page: pageA, pageErrors, badResponses } = await lib.launchBrowser());
+  ({ browser, page: pageA, pageErrors, badResponses } = await lib.launchBrowser());
   // B: a second, separate browser context (own cookies, own session).
-  contextB = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  contextB.setDefaultTimeout(ACTION_TIMEOUT_MS);
-  contextB.setDefaultNavigationTimeout(NAV_TIMEOUT_MS);
-  pageB = await contextB.newPage();
-  pageB.on('pageerror', (e) => pageErrors.push(`B ${pageB.url()}: ${e.message}`));
-  pageB.on('console', (m) => {
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(`B console: ${m.text()}`);
-  });
-  pageB.on('response', (r) => {
-    if (r.status() >= 400) badResponses.push(`B ${r.status()} ${r.request().method()} ${r.url()}`);
-  });
-  void context;
+  ({ page: pageB } = await lib.secondSession(browser, 'B', pageErrors, badResponses));
 });
 
 after(async () => {

@@ -168,6 +168,42 @@ export async function launchBrowser({ expected = () => false } = {}) {
   return { browser, context, page, pageErrors, badResponses };
 }
 
+/** A second, separate browser context (own cookies, own session) in
+ * `browser`, its errors and failed responses added, prefixed with `name`,
+ * to the first page's lists. */
+export async function secondSession(browser, name, pageErrors, badResponses) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(ACTION_TIMEOUT_MS);
+  context.setDefaultNavigationTimeout(NAV_TIMEOUT_MS);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => pageErrors.push(`${name} ${page.url()}: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) pageErrors.push(`${name} console: ${m.text()}`);
+  });
+  page.on('response', (r) => {
+    if (r.status() >= 400) badResponses.push(`${name} ${r.status()} ${r.request().method()} ${r.url()}`);
+  });
+  return { context, page };
+}
+
+/** A JSON API call from inside a signed-in page (its session cookie and
+ * CSRF header): `{ status, json }`. */
+export async function api(page, method, p, body) {
+  return page.evaluate(
+    async ({ method, p, body }) => {
+      const me = await (await fetch('/api/v1/me', { credentials: 'same-origin' })).json();
+      const r = await fetch(p, {
+        method,
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': me.csrf_token },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: r.status, json: await r.json() };
+    },
+    { method, p, body },
+  );
+}
+
 // ---------------------------------------------------------------------------
 // Helpers.
 
