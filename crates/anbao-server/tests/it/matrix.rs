@@ -192,6 +192,17 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/warnings/{id}/adjust", PAGE, Roles(INCIDENT_MANAGERS)),
     ("POST", "/warnings/{id}/lift", PAGE, Roles(INCIDENT_MANAGERS)),
     ("POST", "/warnings/{id}/ack", PAGE, AnyRole),
+    ("GET", "/plans", PAGE, AnyRole),
+    ("POST", "/plans", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/plans/new", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/plans/{id}", PAGE, AnyRole),
+    ("POST", "/plans/{id}", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/plans/{id}/reviewed", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/plans/{id}/versions/{version}/document", PAGE, AnyRole),
+    ("POST", "/drills", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/drills/new", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/drills/{id}", PAGE, AnyRole),
+    ("POST", "/drills/{id}", PAGE, Roles(INCIDENT_MANAGERS)),
     ("GET", "/reports/{id}", PAGE, Roles(EVERY_ROLE)),
     ("POST", "/reports/{id}/submit", PAGE, Roles(INCIDENT_MANAGERS)),
     ("GET", "/reports/received", PAGE, Roles(RECEIVED_REPORT_READERS)),
@@ -510,6 +521,7 @@ impl Fixture {
             .replace("{component_id}", "0")
             .replace("{task}", "0")
             .replace("{evidence_id}", "0")
+            .replace("{version}", "0")
             .replace("{org_unit_id}", &self.unit.to_string())
             .replace("{area}", "govern")
             .replace("{file}", "app.css")

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use base64::Engine;
 use serde_json::json;
 
-use crate::harness::{App, Req};
+use crate::harness::{App, PASSWORD, Req};
 
 fn plan_body() -> serde_json::Value {
     json!({
@@ -102,4 +102,86 @@ async fn plans_are_versioned_reviewed_and_drilled_over_the_api() {
     assert_eq!(drills[0]["findings"].as_str(), Some("联系人名单过期"));
     let r = app.send(Req::get("/api/v1/drills?plan_id=424242").bearer(&auditor)).await;
     assert_eq!(r.json(), json!([]));
+}
+
+#[tokio::test]
+async fn the_plan_pages_create_revise_review_and_drill() {
+    let app = App::new().await;
+    app.make_user("alice", Role::Responder, app.root, vec![]).await;
+    app.make_user("dave", Role::Auditor, app.root, vec![]).await;
+    let s = app.login("alice", PASSWORD).await;
+    let html = app.send(Req::get("/plans/new").session(&s)).await.text();
+    assert!(html.contains("id=\"plan-form\""));
+    assert!(!html.contains("<script>"), "no inline script");
+    let form = |extra: &[(&'static str, &'static str)]| {
+        let mut f: Vec<(&str, &str)> = vec![
+            ("_csrf", ""),
+            ("title", "DNS 故障应急预案"),
+            ("owner", "运维处"),
+            ("review_cycle_months", "1"),
+            ("scenarios", "dns_failure"),
+            ("scenarios", "ddos"),
+            ("roles", "指挥长"),
+            ("contact_tree", "处长 → 值班"),
+            ("steps", "1. 切换备用 DNS"),
+        ];
+        f.extend_from_slice(extra);
+        f
+    };
+    let mut fields = form(&[]);
+    fields[0].1 = &s.csrf;
+    let r = app.send(Req::post("/plans").session(&s).form(&fields)).await;
+    r.assert_status(StatusCode::SEE_OTHER);
+    let to = r.location().unwrap().to_owned();
+    assert!(to.starts_with("/plans/") && to.contains("?ok="), "{to}");
+    let page = to.split('?').next().unwrap().to_owned();
+    let html = app.send(Req::get(&page).session(&s)).await.text();
+    assert!(html.contains("DNS 故障") && html.contains("DDoS"), "scenarios listed");
+    assert!(html.contains("id=\"edit-plan-form\"") && html.contains("id=\"mark-reviewed\""));
+
+    // A revision without a change note is refused, with one it is v2.
+    let mut fields = form(&[("steps", "1. 切换备用 DNS\n2. 通报")]);
+    fields[0].1 = &s.csrf;
+    fields.retain(|(k, v)| !(*k == "steps" && *v == "1. 切换备用 DNS"));
+    let r = app.send(Req::post(&page).session(&s).form(&fields)).await;
+    assert!(r.location().unwrap().contains("error="), "no change note");
+    fields.push(("change_note", "增加通报步骤"));
+    let r = app.send(Req::post(&page).session(&s).form(&fields)).await;
+    assert!(r.location().unwrap().contains("ok="));
+    let html = app.send(Req::get(&page).session(&s)).await.text();
+    assert!(html.contains("data-version=\"2\"") && html.contains("增加通报步骤"));
+
+    // A drill from the form, then evaluated.
+    let plan_id = page.trim_start_matches("/plans/").to_owned();
+    let r = app
+        .send(Req::post("/drills").session(&s).form(&[
+            ("_csrf", &s.csrf),
+            ("plan_id", &plan_id),
+            ("scenario", "dns_failure"),
+            ("scheduled_at", "2026-12-10T14:00"),
+            ("participants", "运维组"),
+        ]))
+        .await;
+    let drill_page = r.location().unwrap().split('?').next().unwrap().to_owned();
+    assert!(drill_page.starts_with("/drills/"), "{drill_page}");
+    let r = app
+        .send(Req::post(&drill_page).session(&s).form(&[
+            ("_csrf", &s.csrf),
+            ("status", "done"),
+            ("participants", "运维组"),
+            ("evaluation", "切换用时 8 分钟"),
+            ("findings", "备用 DNS 配置过期"),
+        ]))
+        .await;
+    assert!(r.location().unwrap().contains("ok="), "{:?}", r.location());
+    let html = app.send(Req::get(&page).session(&s)).await.text();
+    assert!(html.contains(&format!("href=\"{drill_page}\"")) && html.contains("data-status=\"done\""));
+
+    // An auditor reads the list, without the write forms.
+    let d = app.login("dave", PASSWORD).await;
+    let html = app.send(Req::get("/plans").session(&d)).await.text();
+    assert!(html.contains("DNS 故障应急预案") && html.contains("data-overdue=\"false\""));
+    assert!(!html.contains("id=\"new-plan\""));
+    let html = app.send(Req::get(&page).session(&d)).await.text();
+    assert!(!html.contains("id=\"edit-plan-form\""));
 }
