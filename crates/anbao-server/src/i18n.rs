@@ -888,6 +888,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("nav.incidents", "事件", "Incidents"),
     ("nav.warnings", "预警", "Warnings"),
     ("nav.plans", "应急预案", "Plans"),
+    ("dash.overdue_plan_reviews", "应急预案评审逾期：", "Plan reviews overdue:"),
     ("plan.new", "新建预案", "New plan"),
     ("plan.none_yet", "尚无应急预案", "No plans yet"),
     ("plan.title", "预案名称", "Title"),

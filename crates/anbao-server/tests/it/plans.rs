@@ -185,3 +185,36 @@ async fn the_plan_pages_create_revise_review_and_drill() {
     let html = app.send(Req::get(&page).session(&d)).await.text();
     assert!(!html.contains("id=\"edit-plan-form\""));
 }
+
+#[tokio::test]
+async fn overdue_plan_reviews_show_on_the_dashboard_until_reviewed() {
+    let clock =
+        std::sync::Arc::new(anbao_model::clock::ManualClock::new(time::macros::datetime!(2026-11-25 09:00 UTC)));
+    let app = App::with_clock(anbao_server::ServerConfig::default(), clock.clone()).await;
+    app.make_user("dave", Role::Auditor, app.root, vec![]).await;
+    let responder = app.token(Role::Responder).to_owned();
+    let mut body = plan_body();
+    body["review_cycle_months"] = json!(1);
+    let r = app.send(Req::post("/api/v1/plans").bearer(&responder).json(&body)).await;
+    r.assert_status(StatusCode::CREATED);
+    let id = r.json()["id"].as_i64().unwrap();
+
+    let s = app.login("dave", PASSWORD).await;
+    let html = app.send(Req::get("/").session(&s)).await.text();
+    assert!(!html.contains("id=\"overdue-plan-reviews\""), "not yet due");
+
+    clock.advance(time::Duration::days(40));
+    // The old session has expired by now.
+    let s = app.login("dave", PASSWORD).await;
+    let html = app.send(Req::get("/").session(&s)).await.text();
+    assert!(html.contains("id=\"overdue-plan-reviews\""), "due 2026-12-25, now 2027-01-04");
+    let html = app.send(Req::get("/plans").session(&s)).await.text();
+    assert!(html.contains("data-overdue=\"true\""));
+    let r = app.send(Req::get(&format!("/api/v1/plans/{id}")).bearer(&responder)).await;
+    assert_eq!(r.json()["review_overdue"].as_bool(), Some(true));
+
+    let r = app.send(Req::post(&format!("/api/v1/plans/{id}/reviewed")).bearer(&responder)).await;
+    assert_eq!(r.json()["next_review_due"].as_str(), Some("2027-02-04"));
+    let html = app.send(Req::get("/").session(&s)).await.text();
+    assert!(!html.contains("id=\"overdue-plan-reviews\""), "reviewed");
+}
