@@ -931,6 +931,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("drill.status.planned", "计划中", "Planned"),
     ("drill.status.done", "已完成", "Done"),
     ("drill.back", "返回预案", "Back to the plan"),
+    ("drill.revise_plan", "根据发现问题修订预案", "Revise the plan from the findings"),
     ("warning.new", "发布预警", "Issue a warning"),
     ("warning.none_yet", "尚无预警", "No warnings yet"),
     ("warning.level", "预警级别", "Level"),

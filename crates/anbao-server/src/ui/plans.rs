@@ -420,6 +420,9 @@ pub async fn drill_detail(
                 }
             }
         }
+        @if ctx.can(Permission::ManageIncidents) && !d.findings.is_empty() {
+            p class="actions" { a href={ "/plans/" (d.plan_id) "#edit-plan-form" } id="revise-from-findings" { (ctx.t("drill.revise_plan")) } }
+        }
         p { a href={ "/plans/" (d.plan_id) } { (ctx.t("drill.back")) } }
     };
     Ok(super::page(&ctx, &format!("{} #{}", ctx.t("drill.title"), d.id), body))

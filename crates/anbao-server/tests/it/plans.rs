@@ -174,6 +174,8 @@ async fn the_plan_pages_create_revise_review_and_drill() {
         ]))
         .await;
     assert!(r.location().unwrap().contains("ok="), "{:?}", r.location());
+    let html = app.send(Req::get(&drill_page).session(&s)).await.text();
+    assert!(html.contains("备用 DNS 配置过期") && html.contains("id=\"revise-from-findings\""));
     let html = app.send(Req::get(&page).session(&s)).await.text();
     assert!(html.contains(&format!("href=\"{drill_page}\"")) && html.contains("data-status=\"done\""));
 
