@@ -334,6 +334,7 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/drills/new", perm(ManageIncidents), Page, ui::plans::new_drill_form),
         Route::new(get.clone(), "/drills/{id}", Authenticated, Page, ui::plans::drill_detail),
         Route::new(post.clone(), "/drills/{id}", perm(ManageIncidents), Page, ui::plans::update_drill),
+        Route::new(post.clone(), "/drills/{id}/exercise", perm(ManageIncidents), Page, ui::plans::start_exercise),
         // Regulator reports (issue #7; R2.4, R8.5, S1).
         Route::new(post.clone(), "/incidents/{id}/reports", perm(ManageIncidents), Page, ui::reports::generate),
         Route::new(post.clone(), "/incidents/{id}/review", perm(ManageIncidents), Page, ui::reports::review),
@@ -690,6 +691,13 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/api/v1/drills", Authenticated, Api, api::plans::list_drills),
         Route::new(post.clone(), "/api/v1/drills", perm(ManageIncidents), Api, api::plans::create_drill),
         Route::new(patch.clone(), "/api/v1/drills/{id}", perm(ManageIncidents), Api, api::plans::update_drill),
+        Route::new(
+            post.clone(),
+            "/api/v1/drills/{id}/exercise",
+            perm(ManageIncidents),
+            Api,
+            api::plans::start_exercise,
+        ),
         Route::new(post.clone(), "/api/v1/incidents/{id}/reports", perm(ManageIncidents), Api, api::reports::create),
         Route::new(get.clone(), "/api/v1/incidents/{id}/reports", perm(ReadIncidents), Api, api::reports::list),
         Route::new(put.clone(), "/api/v1/incidents/{id}/review", perm(ManageIncidents), Api, api::reports::review),

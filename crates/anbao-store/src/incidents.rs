@@ -53,6 +53,8 @@ pub struct Incident {
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
+    /// A drill run on the board: kept out of statistics and regulator reports.
+    pub exercise: bool,
 }
 
 /// An incident as opened.
@@ -122,6 +124,7 @@ pub(crate) fn incident_from_row(r: &AnyRow) -> Result<Incident> {
         created_by: text("created_by")?,
         created_at: text("created_at")?,
         updated_at: text("updated_at")?,
+        exercise: r.try_get::<i64, _>("exercise")? != 0,
     })
 }
 
@@ -252,7 +255,7 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get("alert_id")?)).collect()
     }
 
-    async fn insert_incident(
+    pub(crate) async fn insert_incident(
         &self,
         tx: &mut WriteTx,
         actor: &Actor,
@@ -547,7 +550,7 @@ impl Store {
     }
 }
 
-async fn read(tx: &mut WriteTx, id: i64) -> Result<Incident> {
+pub(crate) async fn read(tx: &mut WriteTx, id: i64) -> Result<Incident> {
     let row = sqlx::query("SELECT * FROM incidents WHERE id = $1").bind(id).fetch_one(&mut **tx).await?;
     incident_from_row(&row)
 }

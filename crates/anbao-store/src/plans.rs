@@ -9,6 +9,7 @@
 use std::fmt;
 use std::str::FromStr;
 
+use anbao_model::incident::{IncidentFacts, IncidentRules, IncidentType, OperatorCategory};
 use anbao_model::validate::{self, Invalid};
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
@@ -17,6 +18,7 @@ use time::Date;
 
 use crate::audit::append;
 use crate::incidents::long_text;
+use crate::incidents::{Incident, IncidentDraft};
 use crate::network_units::{date_text, parse_date};
 use crate::{Actor, Result, Store, StoreError, WriteTx, sha256_bytes_hex};
 
@@ -177,6 +179,8 @@ pub struct Drill {
     pub status: String,
     pub evaluation: String,
     pub findings: String,
+    /// The exercise incident the drill runs as, once started.
+    pub incident_id: Option<i64>,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -266,6 +270,7 @@ fn drill_of(r: &AnyRow) -> Result<Drill> {
         status: r.try_get("status")?,
         evaluation: r.try_get("evaluation")?,
         findings: r.try_get("findings")?,
+        incident_id: r.try_get("incident_id")?,
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
@@ -744,6 +749,60 @@ impl Store {
         .await?;
         tx.commit().await?;
         Ok(drill)
+    }
+}
+
+impl Store {
+    /// Starts a drill as a tabletop incident on the board, flagged as an
+    /// exercise, in unit `org_unit_id`; a drill starts at most once.
+    pub async fn start_drill_exercise(
+        &self,
+        actor: &Actor,
+        drill_id: i64,
+        org_unit_id: i64,
+        rules: &IncidentRules,
+    ) -> Result<(Drill, Incident)> {
+        let mut tx = self.write_tx().await?;
+        let before = read_drill(&mut tx, drill_id).await?;
+        if let Some(i) = before.incident_id {
+            return Err(StoreError::Conflict(format!("drill {drill_id} already runs as incident {i}")));
+        }
+        let incident_type: IncidentType =
+            before.scenario.as_str().parse().map_err(|e: String| corrupt("drill scenario", e))?;
+        let draft = IncidentDraft {
+            org_unit_id,
+            incident_type,
+            title: format!("[演练 / exercise] {}", before.plan_title).chars().take(200).collect(),
+            summary: format!("drill #{drill_id}: {}", before.participants).chars().take(4000).collect(),
+            facts: IncidentFacts::default(),
+            operator_category: OperatorCategory::Other,
+            discovered_at: self.now(),
+        };
+        let incident = self.insert_incident(&mut tx, actor, &draft, rules).await?;
+        sqlx::query("UPDATE incidents SET exercise = 1 WHERE id = $1").bind(incident.id).execute(&mut *tx).await?;
+        let now = self.now_text();
+        sqlx::query("UPDATE drills SET incident_id = $1, updated_at = $2 WHERE id = $3")
+            .bind(incident.id)
+            .bind(now.clone())
+            .bind(drill_id)
+            .execute(&mut *tx)
+            .await?;
+        let incident = crate::incidents::read(&mut tx, incident.id).await?;
+        let drill = read_drill(&mut tx, drill_id).await?;
+        append(
+            &mut tx,
+            &now,
+            actor,
+            "drill.exercise",
+            "drill",
+            &drill_id.to_string(),
+            Some(org_unit_id),
+            Some(&to_json(&before)?),
+            Some(&to_json(&drill)?),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((drill, incident))
     }
 }
 

@@ -235,3 +235,40 @@ pub async fn update_drill(
     };
     Ok(Json(state.store.update_drill(&p.actor(&client), id, &patch).await?))
 }
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExerciseBody {
+    /// The unit the exercise incident belongs to; the caller's home unit if left out.
+    #[serde(default)]
+    pub org_unit_id: Option<i64>,
+}
+
+/// A drill and the exercise incident it now runs as.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ExerciseOut {
+    #[schema(value_type = Object)]
+    pub drill: Drill,
+    #[schema(value_type = Object)]
+    pub incident: anbao_store::Incident,
+}
+
+#[utoipa::path(post, path = "/api/v1/drills/{id}/exercise", tag = "respond", request_body = ExerciseBody,
+    params(("id" = i64, Path, description = "drill id")),
+    responses((status = 201, body = ExerciseOut), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody, description = "the drill already runs as an incident")))]
+pub async fn start_exercise(
+    State(state): State<AppState>,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<ExerciseBody>,
+) -> Result<(StatusCode, Json<ExerciseOut>), ApiError> {
+    let unit = b.org_unit_id.unwrap_or(p.home_unit);
+    if !p.scope.contains(unit) {
+        return Err(ApiError::forbidden("the unit is outside your scope"));
+    }
+    let rules = crate::api::incidents::rules(&state)?;
+    let (drill, incident) = state.store.start_drill_exercise(&p.actor(&client), id, unit, rules).await?;
+    Ok((StatusCode::CREATED, Json(ExerciseOut { drill, incident })))
+}

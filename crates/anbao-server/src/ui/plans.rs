@@ -420,6 +420,14 @@ pub async fn drill_detail(
                 }
             }
         }
+        @if let Some(i) = d.incident_id {
+            p { (ctx.t("drill.incident")) ": " a href={ "/incidents/" (i) } id="exercise-incident" { "#" (i) } }
+        } @else if ctx.can(Permission::ManageIncidents) && d.status == "planned" {
+            form method="post" action={ (base) "/exercise" } id="exercise-form" {
+                (ctx.csrf_field())
+                button type="submit" id="start-exercise" { (ctx.t("drill.start_exercise")) }
+            }
+        }
         @if ctx.can(Permission::ManageIncidents) && !d.findings.is_empty() {
             p class="actions" { a href={ "/plans/" (d.plan_id) "#edit-plan-form" } id="revise-from-findings" { (ctx.t("drill.revise_plan")) } }
         }
@@ -446,4 +454,17 @@ pub async fn update_drill(
         findings: one("findings"),
     };
     after_change(state.store.update_drill(&p.actor(&client), id, &patch).await, &back, ctx.t("saved"))
+}
+
+pub async fn start_exercise(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    let back = format!("/drills/{id}");
+    let rules = crate::api::incidents::rules(&state)?;
+    let started = state.store.start_drill_exercise(&p.actor(&client), id, p.home_unit, rules).await;
+    after_change(started, &back, ctx.t("saved"))
 }

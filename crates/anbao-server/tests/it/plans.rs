@@ -220,3 +220,47 @@ async fn overdue_plan_reviews_show_on_the_dashboard_until_reviewed() {
     let html = app.send(Req::get("/").session(&s)).await.text();
     assert!(!html.contains("id=\"overdue-plan-reviews\""), "reviewed");
 }
+
+#[tokio::test]
+async fn a_drill_runs_as_an_exercise_incident_that_is_never_reported() {
+    let app = App::new().await;
+    app.make_user("alice", Role::Responder, app.root, vec![]).await;
+    let responder = app.token(Role::Responder).to_owned();
+    let r = app.send(Req::post("/api/v1/plans").bearer(&responder).json(&plan_body())).await;
+    let plan_id = r.json()["id"].as_i64().unwrap();
+    let r = app
+        .send(Req::post("/api/v1/drills").bearer(&responder).json(&json!({
+            "plan_id": plan_id, "scenario": "data_leak", "scheduled_at": "2026-11-25",
+        })))
+        .await;
+    let drill_id = r.json()["id"].as_i64().unwrap();
+
+    let url = format!("/api/v1/drills/{drill_id}/exercise");
+    let r = app.send(Req::post(&url).bearer(&responder).json(&json!({}))).await;
+    r.assert_status(StatusCode::CREATED);
+    let out = r.json();
+    let incident = out["incident"]["id"].as_i64().unwrap();
+    assert_eq!(out["incident"]["exercise"].as_bool(), Some(true));
+    assert_eq!(out["drill"]["incident_id"].as_i64(), Some(incident));
+    let r = app.send(Req::post(&url).bearer(&responder).json(&json!({}))).await;
+    r.assert_status(StatusCode::CONFLICT);
+
+    // On the board like any incident, flagged; a report can be drafted but not submitted.
+    let s = app.login("alice", PASSWORD).await;
+    let html = app.send(Req::get(&format!("/incidents/{incident}")).session(&s)).await.text();
+    assert!(html.contains("id=\"exercise-badge\""));
+    let html = app.send(Req::get(&format!("/drills/{drill_id}")).session(&s)).await.text();
+    assert!(html.contains(&format!("href=\"/incidents/{incident}\"")) && !html.contains("id=\"start-exercise\""));
+    let r = app
+        .send(
+            Req::post(&format!("/api/v1/incidents/{incident}/reports"))
+                .bearer(&responder)
+                .json(&json!({ "kind": "initial" })),
+        )
+        .await;
+    r.assert_status(StatusCode::CREATED);
+    let report = r.json()["id"].as_i64().unwrap();
+    let r = app.send(Req::post(&format!("/api/v1/reports/{report}/submit")).bearer(&responder)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert!(r.text().contains("exercise"), "{}", r.text());
+}

@@ -1,7 +1,8 @@
 -- Emergency plans and drills (issue #7, R2.1 / R2.3): a plan's current
 -- content, every edit kept as a full version row (with an optional
 -- document stored as bytes), its review cycle and next review date
--- (YYYY-MM-DD, so text order is date order), and drills run against a plan.
+-- (YYYY-MM-DD, so text order is date order), and drills run against a plan,
+-- optionally as an exercise incident.
 
 CREATE TABLE emergency_plans (
     id                  INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -51,8 +52,13 @@ CREATE TABLE drills (
     status       TEXT NOT NULL DEFAULT 'planned',
     evaluation   TEXT NOT NULL DEFAULT '',
     findings     TEXT NOT NULL DEFAULT '',
+    incident_id  INTEGER REFERENCES incidents(id),
     created_by   TEXT NOT NULL,
     created_at   TEXT NOT NULL,
     updated_at   TEXT NOT NULL
 );
 CREATE INDEX drills_plan ON drills (plan_id, scheduled_at);
+
+-- A drill run as a tabletop incident on the same board: flagged so that it
+-- stays out of statistics and is never reported to the regulator.
+ALTER TABLE incidents ADD COLUMN exercise INTEGER NOT NULL DEFAULT 0;

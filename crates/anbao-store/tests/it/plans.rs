@@ -10,6 +10,7 @@ use crate::harness::*;
 on_both_backends! {
     plans_keep_every_version_and_their_review_dates => plans_keep_every_version_and_their_review_dates_sqlite, plans_keep_every_version_and_their_review_dates_postgres;
     drills_are_scheduled_and_evaluated => drills_are_scheduled_and_evaluated_sqlite, drills_are_scheduled_and_evaluated_postgres;
+    a_drill_starts_once_as_an_exercise_incident => a_drill_starts_once_as_an_exercise_incident_sqlite, a_drill_starts_once_as_an_exercise_incident_postgres;
 }
 
 fn draft() -> PlanDraft {
@@ -163,4 +164,46 @@ async fn drills_are_scheduled_and_evaluated(db: TestDb) {
     assert!(store.list_drills(Some(other.id)).await.unwrap().is_empty());
     assert_eq!(store.list_drills(None).await.unwrap().len(), 2);
     assert_not_found(store.update_drill(&bob, 424_242, &done_only).await);
+}
+
+async fn a_drill_starts_once_as_an_exercise_incident(db: TestDb) {
+    let store = &db.store;
+    let root = create_root(store).await;
+    let bob = actor("bob");
+    let rules = anbao_model::incident::IncidentRules::builtin().unwrap();
+    let plan = store.create_plan(&bob, &draft()).await.unwrap();
+    let drill = store
+        .create_drill(
+            &bob,
+            &DrillDraft {
+                plan_id: plan.id,
+                scenario: Some(PlanScenario::DnsFailure),
+                scheduled_at: "2026-11-25".into(),
+                participants: "运维组".into(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(drill.incident_id, None);
+    let (started, incident) = store.start_drill_exercise(&bob, drill.id, root.id, rules).await.unwrap();
+    assert_eq!(started.incident_id, Some(incident.id));
+    assert!(incident.exercise);
+    assert_eq!(incident.incident_type, anbao_model::incident::IncidentType::DnsFailure);
+    assert!(incident.title.contains(&plan.title));
+    assert!(store.get_incident(incident.id).await.unwrap().exercise);
+    assert_audited(store, "bob", "drill.exercise", "drill", drill.id).await;
+    assert_conflict(store.start_drill_exercise(&bob, drill.id, root.id, rules).await);
+    assert_not_found(store.start_drill_exercise(&bob, 424_242, root.id, rules).await);
+
+    // Incidents opened the ordinary way are not exercises.
+    let real = anbao_store::IncidentDraft {
+        org_unit_id: root.id,
+        incident_type: anbao_model::incident::IncidentType::Ddos,
+        title: "真实事件".into(),
+        summary: String::new(),
+        facts: Default::default(),
+        operator_category: anbao_model::incident::OperatorCategory::Other,
+        discovered_at: db.now(),
+    };
+    assert!(!store.create_incident(&bob, &real, rules).await.unwrap().exercise);
 }
