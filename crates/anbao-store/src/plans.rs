@@ -778,8 +778,8 @@ impl Store {
             operator_category: OperatorCategory::Other,
             discovered_at: self.now(),
         };
-        let incident = self.insert_incident(&mut tx, actor, &draft, rules).await?;
-        sqlx::query("UPDATE incidents SET exercise = 1 WHERE id = $1").bind(incident.id).execute(&mut *tx).await?;
+        // Flagged at insert, so its audit entry and notification already say exercise.
+        let incident = self.insert_incident(&mut tx, actor, &draft, rules, true).await?;
         let now = self.now_text();
         sqlx::query("UPDATE drills SET incident_id = $1, updated_at = $2 WHERE id = $3")
             .bind(incident.id)
@@ -787,7 +787,6 @@ impl Store {
             .bind(drill_id)
             .execute(&mut *tx)
             .await?;
-        let incident = crate::incidents::read(&mut tx, incident.id).await?;
         let drill = read_drill(&mut tx, drill_id).await?;
         append(
             &mut tx,

@@ -192,6 +192,12 @@ async fn a_drill_starts_once_as_an_exercise_incident(db: TestDb) {
     assert!(incident.title.contains(&plan.title));
     assert!(store.get_incident(incident.id).await.unwrap().exercise);
     assert_audited(store, "bob", "drill.exercise", "drill", drill.id).await;
+    let created = audit(store, everything())
+        .await
+        .into_iter()
+        .find(|e| e.action == "incident.create" && e.object_id == incident.id.to_string())
+        .expect("incident.create audited");
+    assert_eq!(created.after.unwrap()["exercise"], serde_json::json!(true), "audited as an exercise");
     assert_conflict(store.start_drill_exercise(&bob, drill.id, root.id, rules).await);
     assert_not_found(store.start_drill_exercise(&bob, 424_242, root.id, rules).await);
 
