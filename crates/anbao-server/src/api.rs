@@ -19,6 +19,7 @@ pub mod me;
 pub mod network_units;
 pub mod notifications;
 pub mod org_units;
+pub mod plans;
 pub mod reports;
 pub mod requirements;
 pub mod risks;

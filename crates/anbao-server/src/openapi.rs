@@ -47,6 +47,8 @@ use crate::api;
         api::incident_tasks::messages, api::incident_tasks::post_message,
         api::warnings::list, api::warnings::create, api::warnings::get, api::warnings::adjust, api::warnings::lift,
         api::warnings::ack,
+        api::plans::list, api::plans::create, api::plans::get, api::plans::update, api::plans::reviewed,
+        api::plans::versions, api::plans::list_drills, api::plans::create_drill, api::plans::update_drill, api::plans::start_exercise,
         api::reports::create, api::reports::list, api::reports::review, api::reports::get, api::reports::submit,
         api::reports::signing_key_info, api::reports::inbound, api::reports::received, api::reports::received_get,
         api::reports::senders, api::reports::add_sender, api::reports::revoke_sender,

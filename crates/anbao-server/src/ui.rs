@@ -25,6 +25,7 @@ pub mod login;
 pub mod network_units;
 pub mod notifications;
 pub mod org_units;
+pub mod plans;
 pub mod reports;
 pub mod requirements;
 pub mod risks;
@@ -166,6 +167,7 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/areas/respond", key: "area.respond", permission: None },
     NavItem { href: "/incidents", key: "nav.incidents", permission: Some(anbao_model::Permission::ReadIncidents) },
     NavItem { href: "/warnings", key: "nav.warnings", permission: None },
+    NavItem { href: "/plans", key: "nav.plans", permission: None },
     NavItem {
         href: "/reports/received",
         key: "nav.received_reports",

@@ -53,6 +53,8 @@ pub struct Incident {
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
+    /// A drill run on the board: kept out of statistics and regulator reports.
+    pub exercise: bool,
 }
 
 /// An incident as opened.
@@ -122,6 +124,7 @@ pub(crate) fn incident_from_row(r: &AnyRow) -> Result<Incident> {
         created_by: text("created_by")?,
         created_at: text("created_at")?,
         updated_at: text("updated_at")?,
+        exercise: r.try_get::<i64, _>("exercise")? != 0,
     })
 }
 
@@ -202,7 +205,7 @@ impl Store {
     /// started from the discovery time.
     pub async fn create_incident(&self, actor: &Actor, d: &IncidentDraft, rules: &IncidentRules) -> Result<Incident> {
         let mut tx = self.write_tx().await?;
-        let incident = self.insert_incident(&mut tx, actor, d, rules).await?;
+        let incident = self.insert_incident(&mut tx, actor, d, rules, false).await?;
         tx.commit().await?;
         Ok(incident)
     }
@@ -229,7 +232,7 @@ impl Store {
         if alert.is_none() {
             return Err(StoreError::not_found("alert", alert_id));
         }
-        let incident = self.insert_incident(&mut tx, actor, d, rules).await?;
+        let incident = self.insert_incident(&mut tx, actor, d, rules, false).await?;
         let now = self.now_text();
         sqlx::query("INSERT INTO incident_alerts (incident_id, alert_id, linked_at) VALUES ($1, $2, $3)")
             .bind(incident.id)
@@ -252,12 +255,13 @@ impl Store {
         rows.iter().map(|r| Ok(r.try_get("alert_id")?)).collect()
     }
 
-    async fn insert_incident(
+    pub(crate) async fn insert_incident(
         &self,
         tx: &mut WriteTx,
         actor: &Actor,
         d: &IncidentDraft,
         rules: &IncidentRules,
+        exercise: bool,
     ) -> Result<Incident> {
         validate::label("title", &d.title)?;
         long_text("summary", &d.summary, false)?;
@@ -278,8 +282,8 @@ impl Store {
         let id: i64 = sqlx::query(
             "INSERT INTO incidents (org_unit_id, incident_type, title, summary, facts, level, criterion, rules_version, \
              operator_category, discovered_at, report_within_minutes, report_by, report_immediately, status, created_by, \
-             created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'open', $14, $15, $15) RETURNING id",
+             created_at, updated_at, exercise) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'open', $14, $15, $15, $16) RETURNING id",
         )
         .bind(d.org_unit_id)
         .bind(d.incident_type.as_str())
@@ -296,6 +300,7 @@ impl Store {
         .bind(immediately)
         .bind(actor.name.clone())
         .bind(now_text.clone())
+        .bind(i64::from(exercise))
         .fetch_one(&mut **tx)
         .await?
         .try_get("id")?;

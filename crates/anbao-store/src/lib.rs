@@ -29,6 +29,7 @@ mod network_units;
 mod notifications;
 mod org_units;
 mod password;
+mod plans;
 mod reports;
 mod risks;
 mod samples;
@@ -79,6 +80,10 @@ pub use notifications::{
 };
 pub use org_units::{NewOrgUnit, OrgUnitPatch};
 pub use password::{generate_password, hash_password, verify_password};
+pub use plans::{
+    Drill, DrillDraft, DrillPatch, PLAN_DOC_MAX, Plan, PlanDocument, PlanDraft, PlanScenario, PlanVersion,
+    REVIEW_CYCLE_MAX, add_months,
+};
 pub use reports::{ReceivedReport, ReportSender, ReportSubmission, SUBMISSION_OUTCOMES, StoredReport};
 pub use risks::{Clearance, Risk, RiskDraft};
 pub use samples::{MAX_SAMPLE_BYTES, SAMPLE_SOURCE, Sample, SampleDraft};

@@ -123,6 +123,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0018_warnings.sql"),
         postgres: include_str!("../migrations/postgres/0018_warnings.sql"),
     },
+    Migration {
+        version: 19,
+        name: "plans",
+        sqlite: include_str!("../migrations/sqlite/0019_plans.sql"),
+        postgres: include_str!("../migrations/postgres/0019_plans.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.

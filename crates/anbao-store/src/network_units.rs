@@ -198,7 +198,7 @@ fn check_draft(d: &NetworkUnitDraft) -> Result<(), Invalid> {
 }
 
 impl Store {
-    fn today(&self) -> Date {
+    pub(crate) fn today(&self) -> Date {
         self.now().date()
     }
 

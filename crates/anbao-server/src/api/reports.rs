@@ -191,6 +191,12 @@ pub(crate) async fn submit_report(
     client: &ClientAddr,
     r: &StoredReport,
 ) -> Result<ReportSubmission, ApiError> {
+    if state.store.get_incident(r.incident_id).await?.exercise {
+        return Err(ApiError::new(
+            StatusCode::CONFLICT,
+            "the incident is a drill exercise: its reports are never submitted",
+        ));
+    }
     let url = state.config.report_submission_url.clone().ok_or_else(|| {
         ApiError::new(StatusCode::CONFLICT, "report submission is off: set report_submission_url in anbao.toml")
     })?;

@@ -40,7 +40,7 @@ fn modules(area: &str) -> Option<(&'static str, &'static [Module])> {
     const RESPOND: &[Module] = &[
         Module { key: "mod.victims", requirements: "R3.1, R3.8", href: Some("/alerts/victims") },
         Module { key: "mod.incidents", requirements: "R2.4, R2.5, R5.4", href: Some("/incidents") },
-        Module { key: "mod.plans", requirements: "R2.1, R2.3", href: None },
+        Module { key: "mod.plans", requirements: "R2.1, R2.3", href: Some("/plans") },
         Module { key: "mod.dispatch", requirements: "R2.6", href: None },
     ];
     const PROTECT: &[Module] = &[

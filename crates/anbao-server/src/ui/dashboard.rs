@@ -47,7 +47,14 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, p: Principal) -> Resu
     } else {
         0
     };
+    // Plans are readable by every signed-in role.
+    let overdue_reviews = store.count_overdue_plan_reviews().await?;
     let body = html! {
+        @if overdue_reviews > 0 {
+            div class="flash error" id="overdue-plan-reviews" {
+                (ctx.t("dash.overdue_plan_reviews")) " " strong { (overdue_reviews) } " · " a href="/plans" { (ctx.t("nav.plans")) }
+            }
+        }
         @if overdue_tasks > 0 {
             div class="flash error" id="overdue-tasks" {
                 (ctx.t("dash.overdue_tasks")) " " strong { (overdue_tasks) } " · " a href="/govern/tasks" { (ctx.t("nav.tasks")) }

@@ -397,7 +397,8 @@ pub async fn detail(
     let body = html! {
         (flash(&f))
         p class="actions" { a href=(LIST) { (ctx.t("nav.incidents")) } " " a href={ "/incidents/" (i.id) "/board" } id="open-board" { (ctx.t("board.board")) } }
-        section class="card" id="incident-detail" data-incident=(i.id) {
+        section class="card" id="incident-detail" data-incident=(i.id) data-exercise=(i.exercise) {
+            @if i.exercise { p { span class="badge blue" id="exercise-badge" { (ctx.t("incident.exercise")) } } }
             dl {
                 dt { (ctx.t("incident.type")) } dd id="incident-type" { (ctx.t(type_key(i.incident_type))) }
                 dt { (ctx.t("incident.level")) } dd id="incident-level" { (level_badge(&ctx, i.level))

@@ -40,10 +40,17 @@ impl App {
     }
 
     pub async fn with_config(config: ServerConfig) -> App {
+        App::with_clock(config, std::sync::Arc::new(anbao_model::clock::SystemClock)).await
+    }
+
+    /// An application whose store reads `clock` (tests move time by hand).
+    pub async fn with_clock(config: ServerConfig, clock: std::sync::Arc<dyn anbao_model::clock::Clock>) -> App {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = anbao_store::sqlite_url(&dir.path().join("t.db"));
         let sealer = Sealer::from_hex(&Sealer::generate_key_hex()).expect("sealing key");
-        let store = Store::open(&url, StoreOptions::new(sealer)).await.expect("open store");
+        let mut options = StoreOptions::new(sealer);
+        options.clock = clock;
+        let store = Store::open(&url, options).await.expect("open store");
         let admin_password =
             store.bootstrap(ROOT_NAME).await.expect("bootstrap").expect("fresh database creates admin");
         let root = store.root_org_unit().await.expect("root unit").expect("bootstrap made a root").id;

@@ -20,6 +20,7 @@ mod login;
 mod matrix;
 mod notify;
 mod ops;
+mod plans;
 mod reports;
 mod scope;
 mod taxii;

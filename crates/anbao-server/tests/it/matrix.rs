@@ -192,6 +192,18 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/warnings/{id}/adjust", PAGE, Roles(INCIDENT_MANAGERS)),
     ("POST", "/warnings/{id}/lift", PAGE, Roles(INCIDENT_MANAGERS)),
     ("POST", "/warnings/{id}/ack", PAGE, AnyRole),
+    ("GET", "/plans", PAGE, AnyRole),
+    ("POST", "/plans", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/plans/new", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/plans/{id}", PAGE, AnyRole),
+    ("POST", "/plans/{id}", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/plans/{id}/reviewed", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/plans/{id}/versions/{version}/document", PAGE, AnyRole),
+    ("POST", "/drills", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/drills/new", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/drills/{id}", PAGE, AnyRole),
+    ("POST", "/drills/{id}", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/drills/{id}/exercise", PAGE, Roles(INCIDENT_MANAGERS)),
     ("GET", "/reports/{id}", PAGE, Roles(EVERY_ROLE)),
     ("POST", "/reports/{id}/submit", PAGE, Roles(INCIDENT_MANAGERS)),
     ("GET", "/reports/received", PAGE, Roles(RECEIVED_REPORT_READERS)),
@@ -338,6 +350,16 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("PATCH", "/api/v1/warnings/{id}", API, Roles(INCIDENT_MANAGERS)),
     ("POST", "/api/v1/warnings/{id}/lift", API, Roles(INCIDENT_MANAGERS)),
     ("POST", "/api/v1/warnings/{id}/ack", API, AnyRole),
+    ("GET", "/api/v1/plans", API, AnyRole),
+    ("POST", "/api/v1/plans", API, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/api/v1/plans/{id}", API, AnyRole),
+    ("PUT", "/api/v1/plans/{id}", API, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/api/v1/plans/{id}/reviewed", API, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/api/v1/plans/{id}/versions", API, AnyRole),
+    ("GET", "/api/v1/drills", API, AnyRole),
+    ("POST", "/api/v1/drills", API, Roles(INCIDENT_MANAGERS)),
+    ("PATCH", "/api/v1/drills/{id}", API, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/api/v1/drills/{id}/exercise", API, Roles(INCIDENT_MANAGERS)),
     ("GET", "/api/v1/reports/signing-key", API, Roles(EVERY_ROLE)),
     ("POST", "/api/v1/reports/inbound", API, Public),
     ("GET", "/api/v1/reports/received", API, Roles(RECEIVED_REPORT_READERS)),
@@ -501,6 +523,7 @@ impl Fixture {
             .replace("{component_id}", "0")
             .replace("{task}", "0")
             .replace("{evidence_id}", "0")
+            .replace("{version}", "0")
             .replace("{org_unit_id}", &self.unit.to_string())
             .replace("{area}", "govern")
             .replace("{file}", "app.css")

@@ -20,6 +20,7 @@ mod intel;
 mod intel_sources;
 mod notifications;
 mod org_units;
+mod plans;
 mod reports;
 mod samples;
 mod sessions;
