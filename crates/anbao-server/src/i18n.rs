@@ -113,6 +113,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("mod.incidents", "事件分级与报告", "Incident grading and reporting"),
     ("mod.plans", "应急预案与演练", "Emergency plans and drills"),
     ("mod.dispatch", "应急指挥调度", "Command and dispatch"),
+    ("mod.warnings", "预警发布与确认", "Warnings: issue, adjust, lift, acknowledge"),
     ("mod.vuln", "漏洞与补丁管理", "Vulnerability and patch management"),
     ("mod.apps", "应用商店与APP检测", "App-store and app vetting"),
     ("mod.pii", "个人信息发现与保护", "Personal-information discovery and protection"),

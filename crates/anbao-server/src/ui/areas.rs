@@ -41,7 +41,9 @@ fn modules(area: &str) -> Option<(&'static str, &'static [Module])> {
         Module { key: "mod.victims", requirements: "R3.1, R3.8", href: Some("/alerts/victims") },
         Module { key: "mod.incidents", requirements: "R2.4, R2.5, R5.4", href: Some("/incidents") },
         Module { key: "mod.plans", requirements: "R2.1, R2.3", href: Some("/plans") },
-        Module { key: "mod.dispatch", requirements: "R2.6", href: None },
+        Module { key: "mod.warnings", requirements: "R2.4", href: Some("/warnings") },
+        // One board per incident, opened from the incident's page.
+        Module { key: "mod.dispatch", requirements: "R2.6", href: Some("/incidents#board") },
     ];
     const PROTECT: &[Module] = &[
         Module { key: "mod.vuln", requirements: "R1.8, R1.9", href: None },
