@@ -235,8 +235,11 @@ impl Store {
             pool_options.connect(url).await.map_err(|cause| StoreError::Connect { url: redact_url(url), cause })?;
         let pg_pool = match backend {
             Backend::Postgres => Some(
+                // Only import chunks use it, and each holds the write lock,
+                // so they run one at a time: two connections, not a second
+                // full pool against the server's max_connections.
                 sqlx::postgres::PgPoolOptions::new()
-                    .max_connections(options.max_connections)
+                    .max_connections(2)
                     .acquire_timeout(Duration::from_secs(30))
                     .connect_lazy(url)
                     .map_err(|cause| StoreError::Connect { url: redact_url(url), cause })?,
