@@ -122,6 +122,9 @@ pub struct AppState {
     /// Wakes the open command-and-dispatch boards of an incident that
     /// changed (in-process; see `board` for several nodes).
     pub board: Arc<board::BoardHub>,
+    /// The report signing key once read (`api::reports::signing_key`):
+    /// read from disk once per process, not on every incident page.
+    pub report_key: Arc<std::sync::OnceLock<Arc<signing::SigningKey>>>,
 }
 
 impl AppState {
@@ -136,6 +139,7 @@ impl AppState {
             detection,
             flows,
             board: Arc::new(board::BoardHub::default()),
+            report_key: Arc::default(),
         }
     }
 }

@@ -6,6 +6,7 @@
 //! the exact body bytes is the authentication). Scheme and schema:
 //! `docs/incident-reports.md`.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use anbao_model::report::{IncidentReport, ReportError, ReportKind, ReportingOrganisation};
@@ -36,19 +37,26 @@ pub(crate) fn organisation(state: &AppState) -> ReportingOrganisation {
     ReportingOrganisation { name: state.config.instance_name.clone(), category: state.config.operator_category }
 }
 
-/// This instance's signing key, created on first use.
-pub(crate) fn signing_key(state: &AppState) -> Result<SigningKey, ApiError> {
+/// This instance's signing key, created on first use and then kept (a key
+/// file replaced while the server runs takes effect at its restart).
+pub(crate) fn signing_key(state: &AppState) -> Result<Arc<SigningKey>, ApiError> {
+    if let Some(key) = state.report_key.get() {
+        return Ok(key.clone());
+    }
     let path = state.config.report_signing_key.as_deref().ok_or_else(|| {
         ApiError::new(
             StatusCode::CONFLICT,
             "no report signing key is configured on this instance (report_signing_key_file)",
         )
     })?;
-    SigningKey::load_or_create(path).map_err(|e| {
+    let key = SigningKey::load_or_create(path).map_err(|e| {
         let id = crate::metrics::request_id();
         tracing::error!(request_id = %id, error = %e, "report signing key");
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, format!("internal error (request id {id})"))
-    })
+    })?;
+    // Two first uses at once read the same file (`load_or_create` links it
+    // into place atomically); whichever is kept, it is that key.
+    Ok(state.report_key.get_or_init(|| Arc::new(key)).clone())
 }
 
 /// A report visible to the principal (through its incident's unit).
@@ -177,8 +185,8 @@ pub async fn signing_key_info(State(state): State<AppState>, _p: Principal) -> R
     let k = signing_key(&state)?;
     Ok(Json(SigningKeyOut {
         algorithm: "ed25519".into(),
-        key_id: k.key_id,
-        public_key: k.public_key,
+        key_id: k.key_id.clone(),
+        public_key: k.public_key.clone(),
         submission_url: state.config.report_submission_url.as_deref().map(anbao_store::redact_url),
     }))
 }
