@@ -318,7 +318,9 @@ pub struct Detector {
     config: ModelConfig,
     index: GroupIndex,
     groups: Vec<Group>,
-    hosts: HashMap<IpAddr, Host>,
+    /// Keyed by attacker-chosen addresses (any destination inside a
+    /// protected prefix): foldhash with a per-process random seed.
+    hosts: HashMap<IpAddr, Host, foldhash::fast::RandomState>,
     attacks: BTreeMap<u64, Attack>,
     next_id: u64,
     now_sec: i64,
@@ -348,7 +350,7 @@ impl Detector {
             config,
             index,
             groups,
-            hosts: HashMap::new(),
+            hosts: HashMap::default(),
             attacks: BTreeMap::new(),
             next_id: 1,
             now_sec: i64::MIN,
@@ -428,16 +430,16 @@ impl Detector {
     /// The host's state, made (and room made) if needed; `None` when the
     /// table is full of hosts under attack.
     fn host(&mut self, ip: IpAddr, sec: i64) -> Option<&mut Host> {
-        if !self.hosts.contains_key(&ip) {
-            if self.hosts.len() >= self.config.max_hosts {
-                self.evict(sec);
-            }
+        // One hash per record while the table has room (the usual case);
+        // a full table first checks whether room must be made.
+        if self.hosts.len() >= self.config.max_hosts && !self.hosts.contains_key(&ip) {
+            self.evict(sec);
             if self.hosts.len() >= self.config.max_hosts {
                 return None;
             }
-            self.hosts.insert(ip, Host { meter: Meter::new(sec, self.config.top_n) });
         }
-        self.hosts.get_mut(&ip)
+        let top_n = self.config.top_n;
+        Some(self.hosts.entry(ip).or_insert_with(|| Host { meter: Meter::new(sec, top_n) }))
     }
 
     /// Drops idle hosts, or else the least recently seen eighth of the
