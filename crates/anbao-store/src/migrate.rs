@@ -129,6 +129,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0019_plans.sql"),
         postgres: include_str!("../migrations/postgres/0019_plans.sql"),
     },
+    Migration {
+        version: 24,
+        name: "intel_unused_indexes",
+        sqlite: include_str!("../migrations/sqlite/0024_intel_unused_indexes.sql"),
+        postgres: include_str!("../migrations/postgres/0024_intel_unused_indexes.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.
