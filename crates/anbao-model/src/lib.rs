@@ -7,6 +7,7 @@
 //! every rule can be tested as a pure function.
 
 pub mod asset;
+pub mod asset_match;
 pub mod audit;
 pub mod catalogue;
 pub mod clock;

@@ -17,6 +17,7 @@
 
 mod alerts;
 mod assessments;
+mod asset_links;
 mod assets;
 mod audit;
 mod error;
@@ -56,6 +57,7 @@ pub use alerts::{
 pub use assessments::{
     Assessment, AssessmentItem, Evidence, ItemResult, MAX_EVIDENCE_BYTES, RemediationTask, parse_due,
 };
+pub use asset_links::{AffectedAsset, MAX_AFFECTED_ASSETS};
 pub use assets::{
     Accountability, Asset, AssetFilter, Boundary, Component, ImportAction, ImportError, ImportOutcome, ImportReport,
     ImportRow, SecurityDomain, StaffMember,

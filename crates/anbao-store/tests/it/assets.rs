@@ -22,6 +22,7 @@ on_both_backends! {
     import_of_two_thousand_rows => import_of_two_thousand_rows_sqlite, import_of_two_thousand_rows_postgres;
     security_domains_and_boundaries => security_domains_and_boundaries_sqlite, security_domains_and_boundaries_postgres;
     accountability_records => accountability_records_sqlite, accountability_records_postgres;
+    assets_affected_by_addresses_and_names => assets_affected_by_addresses_and_names_sqlite, assets_affected_by_addresses_and_names_postgres;
 }
 
 const PHONE: &str = "13912345678";
@@ -800,4 +801,60 @@ async fn accountability_records(db: TestDb) {
     // A unit named by an accountability record cannot be deleted.
     assert_conflict(store.delete_org_unit(&alice, t.gd_sec.id).await);
     assert_chain_intact(store, audited).await;
+}
+
+async fn assets_affected_by_addresses_and_names(db: TestDb) {
+    let store = &db.store;
+    let t = tree(store).await;
+    let gd = t.gd.id.to_string();
+    let js = t.js.id.to_string();
+    let network = create(
+        store,
+        &AssetDraft {
+            asset_type: "network".into(),
+            attributes: [("prefixes".to_owned(), "10.1.0.0/16, 2001:db8:100::/48".to_owned())].into(),
+            ..draft("广东城域网", &gd, "GD-SEC")
+        },
+    )
+    .await;
+    let portal = create(
+        store,
+        &AssetDraft {
+            identifier: "https://portal.example.cn/login".into(),
+            criticality: "high".into(),
+            ..draft("网上营业厅", &gd, "GD-SEC")
+        },
+    )
+    .await;
+    let dns = create(
+        store,
+        &AssetDraft {
+            asset_type: "dns_service".into(),
+            identifier: "ns1.example.cn".into(),
+            attributes: [("addresses".to_owned(), "192.0.2.53 198.51.100.53".to_owned())].into(),
+            ..draft("江苏递归DNS", &js, "JS-SEC")
+        },
+    )
+    .await;
+
+    let ids = |v: &[anbao_store::AffectedAsset]| v.iter().map(|a| a.id).collect::<Vec<_>>();
+    let all = store.assets_affected_by(None, &["10.1.77.9"]).await.unwrap();
+    assert_eq!(ids(&all), [network.id]);
+    assert_eq!(all[0].matched, "10.1.77.9");
+    assert_eq!(all[0].name, "广东城域网");
+    assert_eq!(all[0].responsible_person, "张伟");
+    // A service address, a subdomain of a URL's host, a group's prefixes.
+    assert_eq!(ids(&store.assets_affected_by(None, &["198.51.100.53"]).await.unwrap()), [dns.id]);
+    let shop = store.assets_affected_by(None, &["www.portal.example.cn"]).await.unwrap();
+    assert_eq!(ids(&shop), [portal.id]);
+    assert_eq!(shop[0].criticality.as_str(), "high");
+    let group = store.assets_affected_by(None, &["10.0.0.0/8,192.0.2.0/24"]).await.unwrap();
+    assert_eq!(ids(&group), [network.id, dns.id]);
+    // Nothing of ours, unreadable targets, and other units' assets.
+    assert!(store.assets_affected_by(None, &["203.0.113.1", "evil.example.net"]).await.unwrap().is_empty());
+    assert!(store.assets_affected_by(None, &["", "not an address?"]).await.unwrap().is_empty());
+    let gd_only = [t.gd.id];
+    assert!(store.assets_affected_by(Some(&gd_only), &["192.0.2.53"]).await.unwrap().is_empty());
+    assert_eq!(ids(&store.assets_affected_by(Some(&gd_only), &["10.1.0.1", "192.0.2.53"]).await.unwrap()), [network.id]);
+    assert!(store.assets_affected_by(Some(&[]), &["10.1.0.1"]).await.unwrap().is_empty());
 }
