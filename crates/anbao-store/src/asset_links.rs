@@ -70,7 +70,9 @@ impl Store {
                 identifier,
                 org_unit_id: row.try_get("org_unit_id")?,
                 responsible_person: text("responsible_person")?,
-                criticality: text("criticality")?.parse().map_err(|e| StoreError::Corrupt(format!("criticality: {e}")))?,
+                criticality: text("criticality")?
+                    .parse()
+                    .map_err(|e| StoreError::Corrupt(format!("criticality: {e}")))?,
                 matched: (*matched).to_owned(),
             });
             if out.len() >= MAX_AFFECTED_ASSETS {

@@ -246,6 +246,18 @@ impl Store {
         Ok(Some(incident))
     }
 
+    /// The incident an alert opened or was linked to, if any.
+    pub async fn incident_of_alert(&self, alert_id: i64) -> Result<Option<i64>> {
+        let row = sqlx::query("SELECT incident_id FROM incident_alerts WHERE alert_id = $1")
+            .bind(alert_id)
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get("incident_id")?),
+            None => None,
+        })
+    }
+
     /// The alerts an incident was opened from, in id order.
     pub async fn incident_alert_ids(&self, incident_id: i64) -> Result<Vec<i64>> {
         let rows = sqlx::query("SELECT alert_id FROM incident_alerts WHERE incident_id = $1 ORDER BY alert_id")

@@ -15,7 +15,8 @@ use anbao_model::clock::{format_ts, parse_ts};
 use anbao_model::subscriber::mask_address;
 use anbao_model::{Permission, Timestamp};
 use anbao_store::{
-    ALERT_STATUSES, AlertAction, AlertFilter, AlertSuppression, BulkTriage, NewSuppression, StoredAlert, Victim,
+    ALERT_STATUSES, AffectedAsset, AlertAction, AlertFilter, AlertSuppression, BulkTriage, NewSuppression, StoredAlert,
+    Victim,
 };
 use axum::Json;
 use axum::extract::State;
@@ -189,6 +190,53 @@ pub struct AlertDetail {
     pub alert: AlertView,
     /// What was done about it, oldest first.
     pub actions: Vec<ActionView>,
+    /// Registered assets (within the caller's units) the victim belongs to,
+    /// by address, prefix or name.
+    pub assets: Vec<AssetRef>,
+}
+
+/// A registered asset an alert's or incident's target belongs to.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct AssetRef {
+    pub id: i64,
+    pub name: String,
+    pub asset_type: String,
+    pub identifier: String,
+    pub org_unit_id: i64,
+    pub responsible_person: String,
+    pub criticality: String,
+    /// The target that fell under the asset; empty when subscriber
+    /// addresses are masked for the caller.
+    pub matched: String,
+}
+
+impl AssetRef {
+    fn new(a: &AffectedAsset, mask: bool) -> Self {
+        AssetRef {
+            id: a.id,
+            name: a.name.clone(),
+            asset_type: a.asset_type.as_str().to_owned(),
+            identifier: a.identifier.clone(),
+            org_unit_id: a.org_unit_id,
+            responsible_person: a.responsible_person.clone(),
+            criticality: a.criticality.as_str().to_owned(),
+            matched: if mask { String::new() } else { a.matched.clone() },
+        }
+    }
+}
+
+/// The registered assets, within `p`'s units, that `targets` (alert
+/// victims: addresses, prefixes or names) belong to.
+pub(crate) async fn affected_assets(
+    state: &AppState,
+    p: Option<&Principal>,
+    targets: &[&str],
+    mask: bool,
+) -> Result<Vec<AssetRef>, ApiError> {
+    let Some(p) = p else { return Ok(Vec::new()) };
+    let scope = p.scope_filter();
+    let found = state.store.assets_affected_by(scope.as_deref(), targets).await?;
+    Ok(found.iter().map(|a| AssetRef::new(a, mask)).collect())
 }
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
@@ -346,11 +394,19 @@ pub async fn list(
 }
 
 /// An alert with the actions taken on it.
-pub(crate) async fn alert_detail(state: &AppState, id: i64, mask: bool) -> Result<AlertDetail, ApiError> {
+/// An alert with its actions and, for `assets_for`, the registered assets
+/// within that principal's units its victim belongs to.
+pub(crate) async fn alert_detail(
+    state: &AppState,
+    id: i64,
+    mask: bool,
+    assets_for: Option<&Principal>,
+) -> Result<AlertDetail, ApiError> {
     let alert = state.store.alert(id).await?;
     let actions = state.store.alert_actions(id).await?;
+    let assets = affected_assets(state, assets_for, &[&alert.victim], mask).await?;
     let view = if mask { AlertView::from(&alert).masked() } else { AlertView::from(&alert) };
-    Ok(AlertDetail { alert: view, actions: actions.iter().map(Into::into).collect() })
+    Ok(AlertDetail { alert: view, actions: actions.iter().map(Into::into).collect(), assets })
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts",
@@ -361,7 +417,7 @@ pub async fn get(
     p: Principal,
     Path(id): Path<i64>,
 ) -> Result<Json<AlertDetail>, ApiError> {
-    Ok(Json(alert_detail(&state, id, masks_subscribers(Some(&p))).await?))
+    Ok(Json(alert_detail(&state, id, masks_subscribers(Some(&p)), Some(&p)).await?))
 }
 
 // ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use crate::AppState;
+use crate::api::alerts::AssetRef;
 use crate::auth::{ClientAddr, Principal};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, Path, Query};
@@ -298,12 +299,39 @@ pub struct IncidentDetail {
     pub criterion: Option<CriterionOut>,
     #[schema(value_type = Vec<Object>)]
     pub timeline: Vec<TimelineEntry>,
+    /// Alerts the incident was opened from or escalated from.
+    pub alert_ids: Vec<i64>,
+    /// Registered assets (within the caller's units) those alerts' victims
+    /// belong to.
+    pub related_assets: Vec<AssetRef>,
 }
 
-pub(crate) async fn detail(state: &AppState, i: Incident) -> Result<IncidentDetail, ApiError> {
+/// Most related alerts whose victims are matched against the registry.
+const RELATED_ALERTS_MATCHED: usize = 200;
+
+/// The alerts linked to incident `id` and the assets, within `p`'s units,
+/// their victims belong to.
+pub(crate) async fn related(
+    state: &AppState,
+    p: &Principal,
+    id: i64,
+) -> Result<(Vec<i64>, Vec<anbao_store::StoredAlert>, Vec<AssetRef>), ApiError> {
+    let alert_ids = state.store.incident_alert_ids(id).await?;
+    let mut alerts = Vec::new();
+    for a in alert_ids.iter().take(RELATED_ALERTS_MATCHED) {
+        alerts.push(state.store.alert(*a).await?);
+    }
+    let victims: Vec<&str> = alerts.iter().map(|a| a.victim.as_str()).collect();
+    let mask = crate::api::alerts::masks_subscribers(Some(p));
+    let assets = crate::api::alerts::affected_assets(state, Some(p), &victims, mask).await?;
+    Ok((alert_ids, alerts, assets))
+}
+
+pub(crate) async fn detail(state: &AppState, p: &Principal, i: Incident) -> Result<IncidentDetail, ApiError> {
     let timeline = state.store.incident_timeline(i.id).await?;
     let (explanation, explanation_zh, criterion) = explain(state, &i)?;
-    Ok(IncidentDetail { incident: i, explanation, explanation_zh, criterion, timeline })
+    let (alert_ids, _, related_assets) = related(state, p, i.id).await?;
+    Ok(IncidentDetail { incident: i, explanation, explanation_zh, criterion, timeline, alert_ids, related_assets })
 }
 
 /// Checks a new incident's body against the caller's scope.
@@ -334,7 +362,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<IncidentDetail>), ApiError> {
     let d = draft(&state, &p, b)?;
     let i = state.store.create_incident(&p.actor(&client), &d, rules(&state)?).await?;
-    Ok((StatusCode::CREATED, Json(detail(&state, i).await?)))
+    Ok((StatusCode::CREATED, Json(detail(&state, &p, i).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "respond", params(("id" = i64, Path, description = "incident id")),
@@ -345,7 +373,7 @@ pub async fn get(
     Path(id): Path<i64>,
 ) -> Result<Json<IncidentDetail>, ApiError> {
     let i = visible(&state, &p, id).await?;
-    Ok(Json(detail(&state, i).await?))
+    Ok(Json(detail(&state, &p, i).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/incidents/{id}/facts", tag = "respond", request_body = FactsBody,
@@ -361,7 +389,7 @@ pub async fn update_facts(
 ) -> Result<Json<IncidentDetail>, ApiError> {
     visible(&state, &p, id).await?;
     let i = state.store.update_incident_facts(&p.actor(&client), id, &b.into(), rules(&state)?).await?;
-    Ok(Json(detail(&state, i).await?))
+    Ok(Json(detail(&state, &p, i).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -386,7 +414,7 @@ pub async fn override_level(
 ) -> Result<Json<IncidentDetail>, ApiError> {
     visible(&state, &p, id).await?;
     let i = state.store.override_incident_level(&p.actor(&client), id, b.level, &b.reason, rules(&state)?).await?;
-    Ok(Json(detail(&state, i).await?))
+    Ok(Json(detail(&state, &p, i).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -409,7 +437,7 @@ pub async fn set_status(
 ) -> Result<Json<IncidentDetail>, ApiError> {
     visible(&state, &p, id).await?;
     let i = state.store.set_incident_status(&p.actor(&client), id, b.status).await?;
-    Ok(Json(detail(&state, i).await?))
+    Ok(Json(detail(&state, &p, i).await?))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

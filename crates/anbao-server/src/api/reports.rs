@@ -393,7 +393,7 @@ pub async fn review(
 ) -> Result<Json<crate::api::incidents::IncidentDetail>, ApiError> {
     visible(&state, &p, id).await?;
     let i = state.store.set_incident_review(&p.actor(&client), id, &b.root_cause, &b.lessons).await?;
-    Ok(Json(crate::api::incidents::detail(&state, i).await?))
+    Ok(Json(crate::api::incidents::detail(&state, &p, i).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/report-senders/{id}", tag = "respond", params(("id" = i64, Path, description = "sender id")),

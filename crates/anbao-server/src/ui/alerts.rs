@@ -391,7 +391,7 @@ pub async fn detail(
     Query(f): Query<Flash>,
 ) -> Result<Response, ApiError> {
     let mask = masks_subscribers(ctx.principal.as_ref());
-    let d = alert_detail(&state, id, mask).await?;
+    let d = alert_detail(&state, id, mask, ctx.principal.as_ref()).await?;
     let a = &d.alert;
     let summary = a.evidence.get("summary").and_then(serde_json::Value::as_str);
     let triage = ctx.can(Permission::TriageAlerts);
@@ -417,6 +417,7 @@ pub async fn detail(
                         " " span class="small" { (ctx.t("alerts.masked")) }
                     }
                 }
+                dt { (ctx.t("alerts.affected_assets")) } dd id="alert-assets" { (super::assets::affected_list(&ctx, &d.assets)) }
                 dt { (ctx.t("alerts.indicator")) } dd {
                     @match a.indicator_id {
                         Some(i) if ctx.can(Permission::ReadIntel) => a href={ "/intel/indicators/" (i) } id="alert-indicator" { code { (a.indicator) } },

@@ -34,6 +34,29 @@ pub fn type_key(t: AssetType) -> &'static str {
     }
 }
 
+/// The registered assets a target belongs to, each linked to its page,
+/// with its type, responsible person and what matched; "none" otherwise.
+pub(crate) fn affected_list(ctx: &Ctx, assets: &[crate::api::alerts::AssetRef]) -> Markup {
+    html! {
+        @if assets.is_empty() {
+            span class="small" { (ctx.t("assets.affected_none")) }
+        } @else {
+            ul class="affected-assets" {
+                @for a in assets {
+                    li data-asset=(a.id) {
+                        a href={ (BACK) "/" (a.id) } { (a.name) }
+                        " · " (a.asset_type.parse::<AssetType>().map(|t| ctx.t(type_key(t))).unwrap_or(&a.asset_type))
+                        " · " (ctx.t("field.responsible_person")) " " (a.responsible_person)
+                        @if !a.matched.is_empty() {
+                            " · " span class="small" { (ctx.t("assets.matched_by")) " " code { (a.matched) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 fn lifecycle_key(l: Lifecycle) -> &'static str {
     match l {
         Lifecycle::Planned => "lifecycle.planned",

@@ -391,6 +391,7 @@ pub async fn detail(
     let manage = ctx.can(Permission::ManageIncidents);
     let reports = super::reports::incident_section(&state, &ctx, &i).await?;
     let tasks = state.store.incident_tasks(id).await?;
+    let (_, related_alerts, related_assets) = crate::api::incidents::related(&state, &p, id).await?;
     let task_form = if manage { Some(super::board::task_form(&state, &ctx, &p, id, "incident").await?) } else { None };
     let time = |t: &str| parse_ts(t).map(|t| short_time(&t)).unwrap_or_else(|_| t.to_owned());
     let lines = |s: &str| html! { @for (n, line) in s.lines().enumerate() { @if n > 0 { br; } (line) } };
@@ -422,6 +423,20 @@ pub async fn detail(
             }
         }
         section class="card" { h2 { (ctx.t("incident.facts")) } (facts_list(&ctx, &i.facts)) }
+        section class="card" id="incident-related" {
+            h2 { (ctx.t("incident.related_alerts")) }
+            @if related_alerts.is_empty() {
+                p class="small" { (ctx.t("incident.related_none")) }
+            } @else {
+                ul id="incident-alerts" {
+                    @for a in &related_alerts {
+                        li data-alert=(a.id) { a href={ "/alerts/" (a.id) } { "#" (a.id) " " (a.category) " · " (a.indicator) } " ×" (a.count) }
+                    }
+                }
+            }
+            h2 { (ctx.t("incident.related_assets")) }
+            div id="incident-assets" { (super::assets::affected_list(&ctx, &related_assets)) }
+        }
         @if manage { (manage_forms(&ctx, &i)) }
         section class="card" id="incident-task-section" {
             h2 { (ctx.t("board.tasks")) }
@@ -579,7 +594,7 @@ pub async fn escalate_alert(
     Path(alert_id): Path<i64>,
 ) -> Result<Response, ApiError> {
     let mask = crate::api::alerts::masks_subscribers(Some(&p));
-    let a = crate::api::alerts::alert_detail(&state, alert_id, mask).await?.alert;
+    let a = crate::api::alerts::alert_detail(&state, alert_id, mask, None).await?.alert;
     let back = format!("/alerts/{alert_id}");
     let discovered_at = match parse_ts(&a.first_seen) {
         Ok(t) => t.min(state.store.clock().now()),
@@ -602,8 +617,16 @@ pub async fn escalate_alert(
         discovered_at,
     };
     let actor = p.actor(&client);
-    let incident = match state.store.create_incident(&actor, &d, rules(&state)?).await {
-        Ok(i) => i,
+    // Opened and linked in one transaction; an alert already linked shows
+    // its incident instead of opening a second one.
+    let incident = match state.store.open_incident_for_alert(&actor, alert_id, &d, rules(&state)?).await {
+        Ok(Some(i)) => i,
+        Ok(None) => match state.store.incident_of_alert(alert_id).await? {
+            Some(existing) => {
+                return Ok(redirect_with(&format!("/incidents/{existing}"), "ok", ctx.t("incident.already_escalated")));
+            }
+            None => return Ok(redirect_with(&back, "error", ctx.t("incident.already_escalated"))),
+        },
         Err(e) => return Ok(redirect_with(&back, "error", &super::user_message(e)?)),
     };
     // Two audited changes; should the second fail, the incident still

@@ -402,11 +402,32 @@ async fn an_alert_is_escalated_to_an_incident_from_its_page() {
     };
     app.store.apply_alerts(&[draft], None).await.unwrap();
     let alert = app.store.alerts(&anbao_store::AlertFilter::default(), 0, 1).await.unwrap()[0].id;
+    // The victim lies in a registered network.
+    let lan = anbao_model::asset::AssetDraft {
+        name: "办公内网".into(),
+        asset_type: "network".into(),
+        org_unit: app.root.to_string(),
+        responsible_department: app.root.to_string(),
+        responsible_person: "李娜".into(),
+        attributes: [("prefixes".to_owned(), "10.0.0.0/24".to_owned())].into(),
+        ..Default::default()
+    };
+    let lan = app
+        .store
+        .create_asset(&anbao_store::Actor::system(), &anbao_model::OrgScope::All, &lan.check().unwrap(), &[])
+        .await
+        .unwrap()
+        .id;
+    let a = app.send(Req::get(&format!("/api/v1/alerts/{alert}")).bearer(app.token(Role::Responder))).await.json();
+    assert_eq!(a["assets"][0]["id"], lan, "{a}");
+    assert_eq!(a["assets"][0]["responsible_person"], "李娜");
+    assert_eq!(a["assets"][0]["matched"], "10.0.0.7");
 
     app.make_user("ir.responder", Role::Responder, app.root, Vec::new()).await;
     let session = app.login("ir.responder", crate::harness::PASSWORD).await;
     let html = app.send(Req::get(&format!("/alerts/{alert}")).session(&session)).await.text();
     assert!(html.contains(&format!(r#"action="/alerts/{alert}/incident""#)), "the alert page offers escalation");
+    assert!(html.contains(&format!(r#"href="/govern/assets/{lan}""#)), "the alert page links the affected asset");
     let csrf = crate::harness::hidden_field(&html, "_csrf").unwrap();
     let r = app
         .send(Req::post(&format!("/alerts/{alert}/incident")).session(&session).form(&[("_csrf", csrf.as_str())]))
@@ -427,6 +448,24 @@ async fn an_alert_is_escalated_to_an_incident_from_its_page() {
     assert_eq!(actions.len(), 1);
     assert_eq!(actions[0].action, "escalated");
     assert_eq!(actions[0].detail, format!("/incidents/{}", i["id"]));
+
+    // The incident names its alert and the asset behind the victim.
+    let id = i["id"].as_i64().unwrap();
+    let d = app.send(Req::get(&format!("/api/v1/incidents/{id}")).bearer(app.token(Role::Auditor))).await.json();
+    assert_eq!(d["alert_ids"], serde_json::json!([alert]));
+    assert_eq!(d["related_assets"][0]["id"], lan);
+    let page = app.send(Req::get(&format!("/incidents/{id}")).session(&session)).await.text();
+    assert!(
+        page.contains(&format!(r#"href="/alerts/{alert}""#)) && page.contains("办公内网"),
+        "related alert and asset"
+    );
+    // Escalating it again shows the same incident rather than opening another.
+    let r = app
+        .send(Req::post(&format!("/alerts/{alert}/incident")).session(&session).form(&[("_csrf", csrf.as_str())]))
+        .await;
+    assert_eq!(r.location().unwrap().split('?').next(), Some(format!("/incidents/{id}").as_str()));
+    let all = app.send(Req::get("/api/v1/incidents").bearer(app.token(Role::Auditor))).await.json();
+    assert_eq!(all.as_array().unwrap().len(), 1);
 
     // The read-only roles see no escalation button.
     app.make_user("ir.auditor", Role::Auditor, app.root, Vec::new()).await;

@@ -855,6 +855,9 @@ async fn assets_affected_by_addresses_and_names(db: TestDb) {
     assert!(store.assets_affected_by(None, &["", "not an address?"]).await.unwrap().is_empty());
     let gd_only = [t.gd.id];
     assert!(store.assets_affected_by(Some(&gd_only), &["192.0.2.53"]).await.unwrap().is_empty());
-    assert_eq!(ids(&store.assets_affected_by(Some(&gd_only), &["10.1.0.1", "192.0.2.53"]).await.unwrap()), [network.id]);
+    assert_eq!(
+        ids(&store.assets_affected_by(Some(&gd_only), &["10.1.0.1", "192.0.2.53"]).await.unwrap()),
+        [network.id]
+    );
     assert!(store.assets_affected_by(Some(&[]), &["10.1.0.1"]).await.unwrap().is_empty());
 }
