@@ -129,6 +129,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0019_plans.sql"),
         postgres: include_str!("../migrations/postgres/0019_plans.sql"),
     },
+    Migration {
+        version: 20,
+        name: "incident_evidence",
+        sqlite: include_str!("../migrations/sqlite/0020_incident_evidence.sql"),
+        postgres: include_str!("../migrations/postgres/0020_incident_evidence.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.
