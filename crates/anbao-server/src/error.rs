@@ -60,6 +60,11 @@ impl From<StoreError> for ApiError {
             StoreError::Invalid(i) => ApiError::field(i.field, i.to_string()),
             StoreError::NotFound { what, id } => ApiError::new(StatusCode::NOT_FOUND, format!("{what} {id} not found")),
             StoreError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+            e @ StoreError::TooLarge { .. } => ApiError {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                message: e.to_string(),
+                field: Some("file".to_owned()),
+            },
             other => {
                 let id = crate::metrics::request_id();
                 tracing::error!(request_id = %id, error = %other, "store error");

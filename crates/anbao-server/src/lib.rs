@@ -71,6 +71,8 @@ pub struct ServerConfig {
     pub pdf_renderer: Option<std::path::PathBuf>,
     /// Largest TAXII envelope accepted (advertised as `max_content_length`).
     pub taxii_max_content_length: usize,
+    /// Largest evidence file attached to an incident (bytes; 413 above).
+    pub incident_evidence_max_bytes: usize,
     /// Where `submit` POSTs signed incident reports; `None`: submission off.
     pub report_submission_url: Option<String>,
     /// The Ed25519 key file that signs reports (created on first use);
@@ -97,6 +99,7 @@ impl Default for ServerConfig {
             operator_category: anbao_model::incident::OperatorCategory::Other,
             pdf_renderer: None,
             taxii_max_content_length: taxii::DEFAULT_MAX_CONTENT_LENGTH,
+            incident_evidence_max_bytes: anbao_store::INCIDENT_EVIDENCE_MAX_DEFAULT,
             report_submission_url: None,
             report_signing_key: None,
             board_poll_interval: board::POLL_INTERVAL,

@@ -17,6 +17,7 @@ pub mod dashboard;
 pub mod detection;
 pub mod domains;
 pub mod flows;
+pub mod incident_evidence;
 pub mod incidents;
 pub mod intel;
 pub mod intel_sources;
@@ -108,6 +109,7 @@ pub fn user_message(e: anbao_store::StoreError) -> Result<String, crate::error::
         StoreError::Invalid(i) => Ok(i.to_string()),
         StoreError::Conflict(m) => Ok(m),
         StoreError::NotFound { what, id } => Ok(format!("{what} {id} not found")),
+        e @ StoreError::TooLarge { .. } => Ok(e.to_string()),
         other => Err(other.into()),
     }
 }

@@ -9,6 +9,9 @@ pub enum StoreError {
     /// A value the caller supplied is not acceptable; names the field.
     #[error(transparent)]
     Invalid(#[from] Invalid),
+    /// An upload larger than the configured limit (HTTP 413).
+    #[error("the {what} is {size} bytes; at most {max} are accepted")]
+    TooLarge { what: &'static str, size: u64, max: u64 },
     #[error("{what} {id} not found")]
     NotFound { what: &'static str, id: String },
     /// The change would break a uniqueness or tree rule; says which.

@@ -114,7 +114,7 @@ fn describe(t: &IncidentTask) -> String {
     s
 }
 
-async fn org_unit_of(tx: &mut WriteTx, incident_id: i64) -> Result<i64> {
+pub(crate) async fn org_unit_of(tx: &mut WriteTx, incident_id: i64) -> Result<i64> {
     let row = sqlx::query("SELECT org_unit_id FROM incidents WHERE id = $1")
         .bind(incident_id)
         .fetch_optional(&mut **tx)
@@ -123,7 +123,7 @@ async fn org_unit_of(tx: &mut WriteTx, incident_id: i64) -> Result<i64> {
     Ok(row.try_get("org_unit_id")?)
 }
 
-async fn touch(tx: &mut WriteTx, incident_id: i64, now: &str) -> Result<()> {
+pub(crate) async fn touch(tx: &mut WriteTx, incident_id: i64, now: &str) -> Result<()> {
     sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
         .bind(now.to_owned())
         .bind(incident_id)

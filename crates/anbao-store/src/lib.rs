@@ -21,6 +21,7 @@ mod asset_links;
 mod assets;
 mod audit;
 mod error;
+mod incident_evidence;
 mod incident_tasks;
 mod incidents;
 mod intel;
@@ -64,6 +65,10 @@ pub use assets::{
 };
 pub use audit::{AuditEntry, AuditFilter, AuditVerification};
 pub use error::StoreError;
+pub use incident_evidence::{
+    EVIDENCE_NOTE_MAX, EvidenceDraft, INCIDENT_EVIDENCE_MAX_CEILING, INCIDENT_EVIDENCE_MAX_DEFAULT, IncidentEvidence,
+    IncidentObservable, ObservableDraft, PublishDraft, evidence_type,
+};
 pub use incident_tasks::{IncidentMessage, IncidentTask, MESSAGE_MAX, TaskDraft, TaskPatch};
 pub use incidents::{INCIDENT_TEXT_MAX, Incident, IncidentDraft, IncidentFilter, TimelineEntry};
 pub use intel::{

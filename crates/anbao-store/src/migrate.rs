@@ -130,6 +130,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0019_plans.sql"),
     },
     Migration {
+        version: 20,
+        name: "incident_evidence",
+        sqlite: include_str!("../migrations/sqlite/0020_incident_evidence.sql"),
+        postgres: include_str!("../migrations/postgres/0020_incident_evidence.sql"),
+    },
+    Migration {
         version: 24,
         name: "intel_unused_indexes",
         sqlite: include_str!("../migrations/sqlite/0024_intel_unused_indexes.sql"),

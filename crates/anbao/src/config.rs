@@ -64,6 +64,8 @@ pub struct Config {
     pub notify_interval_seconds: u64,
     /// Largest TAXII envelope accepted, in bytes.
     pub taxii_max_content_length: usize,
+    /// Largest evidence file attached to an incident, in bytes.
+    pub incident_evidence_max_bytes: usize,
     /// Detection inputs: log files to follow, directories capture files are dropped into, or
     /// `iface:NAME` to capture live.
     pub detect_inputs: Vec<String>,
@@ -129,6 +131,7 @@ impl Default for Config {
             intel_refresh_seconds: 5,
             notify_interval_seconds: 30,
             taxii_max_content_length: 10 << 20,
+            incident_evidence_max_bytes: anbao_store::INCIDENT_EVIDENCE_MAX_DEFAULT,
             detect_inputs: Vec::new(),
             detect_sensor: String::new(),
             detect_flush_seconds: 2,
@@ -204,6 +207,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
     (
         "taxii_max_content_length",
         "TAXII 2.1 server: largest envelope a client may POST, in bytes (advertised as\n# max_content_length in the API root).",
+    ),
+    (
+        "incident_evidence_max_bytes",
+        "Incidents: largest evidence file (capture, screenshot, log, sample) that may be attached,\n# in bytes; larger uploads are refused with 413. At most 268435456 (256 MiB): files are\n# kept in the database.",
     ),
     (
         "detect_inputs",

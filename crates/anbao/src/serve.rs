@@ -138,6 +138,13 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
             .map_err(|e| anyhow::anyhow!("operator_category: {e}; use cii, central or other"))?,
         pdf_renderer: (!c.pdf_renderer.is_empty()).then(|| PathBuf::from(&c.pdf_renderer)),
         taxii_max_content_length: c.taxii_max_content_length.max(1024),
+        incident_evidence_max_bytes: {
+            let n = c.incident_evidence_max_bytes;
+            if !(1..=anbao_store::INCIDENT_EVIDENCE_MAX_CEILING).contains(&n) {
+                bail!("incident_evidence_max_bytes {n}: use 1 to {} bytes", anbao_store::INCIDENT_EVIDENCE_MAX_CEILING);
+            }
+            n
+        },
         report_submission_url: {
             let url = c.report_submission_url.trim();
             if !(url.is_empty() || url.starts_with("https://") || url.starts_with("http://")) {

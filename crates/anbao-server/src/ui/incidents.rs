@@ -373,14 +373,25 @@ fn manage_forms(ctx: &Ctx, i: &Incident) -> Markup {
     }
 }
 
+/// The incident page's query: the flash messages, and the observable whose
+/// intel lookup is shown inline.
+#[derive(Debug, Default, Deserialize)]
+pub struct DetailQuery {
+    pub ok: Option<String>,
+    pub error: Option<String>,
+    pub lookup: Option<i64>,
+}
+
 pub async fn detail(
     State(state): State<AppState>,
     ctx: Ctx,
     p: Principal,
     Path(id): Path<i64>,
-    Query(f): Query<Flash>,
+    Query(q): Query<DetailQuery>,
 ) -> Result<Response, ApiError> {
+    let f = Flash { ok: q.ok, error: q.error };
     let i = visible(&state, &p, id).await?;
+    let evidence = super::incident_evidence::sections(&state, &ctx, &p, &i, q.lookup).await?;
     let (why_en, why_zh, criterion) = explain(&state, &i)?;
     let why = match ctx.lang {
         crate::Lang::Zh => why_zh,
@@ -443,6 +454,7 @@ pub async fn detail(
             (super::board::tasks_table(&ctx, &tasks, now))
             @if let Some(form) = task_form { (form) }
         }
+        (evidence)
         (reports)
         section class="card" {
             h2 { (ctx.t("incident.timeline")) }

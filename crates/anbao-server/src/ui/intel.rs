@@ -105,7 +105,7 @@ pub struct ListQuery {
     error: Option<String>,
 }
 
-fn lookup_table(ctx: &Ctx, results: &[LookupResult]) -> Markup {
+pub(crate) fn lookup_table(ctx: &Ctx, results: &[LookupResult]) -> Markup {
     html! {
         table class="data" id="lookup-results" {
             thead { tr { th { (ctx.t("intel.value")) } th { (ctx.t("field.kind")) } th { (ctx.t("field.result")) } th { (ctx.t("intel.indicators")) } } }
@@ -138,6 +138,7 @@ fn lookup_table(ctx: &Ctx, results: &[LookupResult]) -> Markup {
                                     div {
                                         a href={ "/intel/indicators/" (i.indicator.id) } { (i.indicator.value) }
                                         " · " (category_label(ctx, &i.indicator.category))
+                                        @if let Some(c) = i.indicator.confidence { " · " (ctx.t("intel.confidence")) " " (c) }
                                         " · " span class="small" { (i.source_names.join(", ")) }
                                     }
                                 }

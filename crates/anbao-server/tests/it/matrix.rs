@@ -38,6 +38,8 @@ const INTEL_MANAGERS: &[Role] = &[Role::Admin, Role::Analyst];
 const SAMPLE_DOWNLOADERS: &[Role] = &[Role::Admin, Role::Analyst];
 const ALERT_TRIAGERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Responder];
 const INCIDENT_MANAGERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Responder];
+/// Every role but the regulator (raw evidence files may hold subscribers).
+const SUBSCRIBER_READERS: &[Role] = &[Role::Admin, Role::Analyst, Role::Responder, Role::Auditor];
 const RECEIVED_REPORT_READERS: &[Role] = &[Role::Admin, Role::Regulator];
 
 const API: Kind = Kind::Api;
@@ -175,6 +177,13 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("POST", "/incidents/{id}/status", PAGE, Roles(INCIDENT_MANAGERS)),
     ("POST", "/incidents/{id}/timeline", PAGE, Roles(INCIDENT_MANAGERS)),
     ("POST", "/incidents/{id}/tasks", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/incidents/{id}/evidence", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/incidents/{id}/evidence/{evidence}", PAGE, Roles(SUBSCRIBER_READERS)),
+    ("POST", "/incidents/{id}/evidence/{evidence}/delete", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/incidents/{id}/observables", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/incidents/{id}/observables/from-alerts", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/incidents/{id}/observables/{observable}/delete", PAGE, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/incidents/{id}/observables/{observable}/publish", PAGE, Roles(INTEL_MANAGERS)),
     ("POST", "/incidents/{id}/tasks/{task}", PAGE, Roles(INCIDENT_MANAGERS)),
     ("POST", "/incidents/{id}/messages", PAGE, Roles(INCIDENT_MANAGERS)),
     ("GET", "/incidents/{id}/board", PAGE, Roles(EVERY_ROLE)),
@@ -333,6 +342,16 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/api/v1/incidents/{id}/tasks", API, Roles(EVERY_ROLE)),
     ("POST", "/api/v1/incidents/{id}/tasks", API, Roles(INCIDENT_MANAGERS)),
     ("PATCH", "/api/v1/incidents/{id}/tasks/{task}", API, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/api/v1/incidents/{id}/evidence", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/incidents/{id}/evidence", API, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/api/v1/incidents/{id}/evidence/{evidence}/download", API, Roles(SUBSCRIBER_READERS)),
+    ("DELETE", "/api/v1/incidents/{id}/evidence/{evidence}", API, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/api/v1/incidents/{id}/observables", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/incidents/{id}/observables", API, Roles(INCIDENT_MANAGERS)),
+    ("POST", "/api/v1/incidents/{id}/observables/from-alerts", API, Roles(INCIDENT_MANAGERS)),
+    ("DELETE", "/api/v1/incidents/{id}/observables/{observable}", API, Roles(INCIDENT_MANAGERS)),
+    ("GET", "/api/v1/incidents/{id}/observables/{observable}/lookup", API, Roles(EVERY_ROLE)),
+    ("POST", "/api/v1/incidents/{id}/observables/{observable}/publish", API, Roles(INTEL_MANAGERS)),
     ("GET", "/api/v1/incidents/{id}/messages", API, Roles(EVERY_ROLE)),
     ("POST", "/api/v1/incidents/{id}/messages", API, Roles(INCIDENT_MANAGERS)),
     ("GET", "/api/v1/taxii/collections", API, Roles(TAXII_MANAGERS)),
@@ -523,6 +542,8 @@ impl Fixture {
             .replace("{component_id}", "0")
             .replace("{task}", "0")
             .replace("{evidence_id}", "0")
+            .replace("{evidence}", "0")
+            .replace("{observable}", "0")
             .replace("{version}", "0")
             .replace("{org_unit_id}", &self.unit.to_string())
             .replace("{area}", "govern")
