@@ -857,6 +857,14 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ),
     ("alerts.bulk_apply", "批量应用", "Apply to selected"),
     ("alerts.bulk_none", "未选择告警", "No alerts selected"),
+    ("alerts.select_all", "全选本页告警", "Select every alert on this page"),
+    ("alerts.src_cidr", "源地址网段", "Source network"),
+    ("alerts.dst_cidr", "目的地址网段", "Destination network"),
+    (
+        "alerts.cidr_help",
+        "IPv4 或 IPv6 CIDR，如 10.1.0.0/16、2001:db8::/32；地址落在网段内的检测被抑制；留空不限",
+        "IPv4 or IPv6 CIDR such as 10.1.0.0/16 or 2001:db8::/32; detections whose address falls inside are suppressed; empty: any",
+    ),
     ("alerts.suppressions", "告警抑制", "Suppressions"),
     (
         "alerts.suppressions_help",
