@@ -9,6 +9,7 @@
 pub mod asset;
 pub mod audit;
 pub mod catalogue;
+pub mod cidr;
 pub mod clock;
 pub mod deadlines;
 pub mod grading;

@@ -129,6 +129,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0019_plans.sql"),
         postgres: include_str!("../migrations/postgres/0019_plans.sql"),
     },
+    Migration {
+        version: 22,
+        name: "respond_gaps",
+        sqlite: include_str!("../migrations/sqlite/0022_respond_gaps.sql"),
+        postgres: include_str!("../migrations/postgres/0022_respond_gaps.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.
