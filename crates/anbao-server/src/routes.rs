@@ -740,6 +740,20 @@ pub fn table() -> Vec<Route> {
         ),
         Route::new(
             post.clone(),
+            "/notifications/channels/{id}",
+            perm(ManageNotifications),
+            Page,
+            ui::notifications::update_channel,
+        ),
+        Route::new(
+            post.clone(),
+            "/notifications/rules/{id}",
+            perm(ManageNotifications),
+            Page,
+            ui::notifications::update_rule,
+        ),
+        Route::new(
+            post.clone(),
             "/notifications/channels/{id}/delete",
             perm(ManageNotifications),
             Page,
@@ -815,6 +829,13 @@ pub fn table() -> Vec<Route> {
             perm(ManageNotifications),
             Api,
             api::notifications::create_rule,
+        ),
+        Route::new(
+            put.clone(),
+            "/api/v1/notifications/rules/{id}",
+            perm(ManageNotifications),
+            Api,
+            api::notifications::update_rule,
         ),
         Route::new(
             delete.clone(),
