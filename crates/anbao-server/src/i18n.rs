@@ -918,9 +918,11 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("plan.document", "文档", "Document"),
     (
         "plan.document_hint",
-        "预案文档通过 API 上传（PUT /api/v1/plans/{id} 的 document 字段）。",
-        "Plan documents are uploaded through the API (the document field of PUT /api/v1/plans/{id}).",
+        "预案文档随版本保存，可在版本历史中下载；也可通过 API 上传（PUT /api/v1/plans/{id} 的 document 字段）。",
+        "The document is kept with the version and downloaded from the version history; the API takes it too (the document field of PUT /api/v1/plans/{id}).",
     ),
+    ("plan.document_limit", "最大", "at most"),
+    ("plan.document_keep", "不选文件则沿用", "no file chosen keeps"),
     ("plan.overdue", "评审逾期", "Review overdue"),
     ("plan.on_time", "按期", "On schedule"),
     ("plan.create", "创建预案", "Create plan"),
