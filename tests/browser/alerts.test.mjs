@@ -4,7 +4,8 @@
 // hour, filter by victim, open an alert and its evidence, confirm it,
 // record that the subscriber was notified, and see both on the alert and
 // in its change history; then the infected-subscriber view, a bulk change
-// of that subscriber's alerts, and the detection status page.
+// of that subscriber's alerts, select-all with a bulk acknowledge of every
+// alert on the page, and the detection status page.
 //
 // anbao has no command that writes alerts (the detection pipeline does),
 // so the alerts are inserted into the server's SQLite database with the
@@ -219,6 +220,29 @@ test('a responder triages an alert: chart, filter, evidence, status and action',
       ['acknowledged', 'admin'],
     ]);
     await screenshot('bulk');
+  });
+
+  await step(t, '7c. select all: the header box selects every alert on the page, bulk acknowledge them all', async () => {
+    await clickAndLoad(navLink('Alerts'), (u) => u.pathname === '/alerts');
+    const bulk = page.locator('form#alert-bulk-form');
+    const all = bulk.locator('#alerts-select-all');
+    assert.equal(await all.isVisible(), true, 'the script shows the select-all box');
+    assert.equal(await bulk.locator('input[name=id]').count(), 3);
+    assert.equal(await bulk.locator('input[name=id]:checked').count(), 0);
+    await all.check();
+    assert.equal(await bulk.locator('input[name=id]:checked').count(), 3, 'every row on the page is selected');
+    await bulk.locator('input[name=id]').first().uncheck();
+    assert.equal(await all.evaluate((el) => el.indeterminate), true, 'one row unselected: the header box is mixed');
+    await all.check();
+    assert.equal(await bulk.locator('input[name=id]:checked').count(), 3);
+    await bulk.locator('select[name=status]').selectOption('acknowledged');
+    await clickAndLoad(bulk.locator('button[type=submit]'), (u) => u.pathname === '/alerts' && u.searchParams.has('ok'));
+    const statuses = await page.locator('table#alerts tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-status')));
+    assert.deepEqual(statuses, ['acknowledged', 'acknowledged', 'acknowledged']);
+    assert.equal(await text(page.locator('#alert-counts [data-count="acknowledged"]')), '3');
+    assert.equal(await text(page.locator('#alert-counts [data-count="new"]')), '0');
+    assert.equal(await text(page.locator('#alert-counts [data-count="confirmed"]')), '0');
+    await screenshot('select-all');
   });
 
   await step(t, '8. the detection status page: no inputs configured here, and how to configure them', async () => {

@@ -2,7 +2,9 @@
 // headless Chromium: a plan is written through the form, revised into a
 // second version with a change note, a drill of it is scheduled, started as
 // an exercise incident (flagged, on the normal incident page and board) and
-// evaluated with findings that link back to the plan's revision form.
+// evaluated with findings that link back to the plan's revision form. The
+// plan's document is chosen in the form's file input, kept by a revision
+// without a file, replaced by one with a file, and downloaded byte for byte.
 //
 // It starts its own `anbao serve` on a free port with an empty data
 // directory, and always stops it and removes the directory afterwards.
@@ -18,6 +20,8 @@ import { RESULTS } from './lib.mjs';
 
 const DIR = path.join(RESULTS, 'plans');
 const TITLE = 'Large-scale DDoS on the metro resolvers';
+const DOC_V1 = Buffer.from('%PDF-1.7\n% plan document, first edition\n');
+const DOC_V3 = Buffer.from('%PDF-1.7\n% plan document, after the drill\n');
 
 let server;
 let browser;
@@ -66,11 +70,13 @@ test('a plan is written, revised, drilled as an exercise incident and evaluated'
     await form.locator('input[name=scenarios][value=dns_failure]').check();
     await form.locator('textarea[name=contact_tree]').fill('Duty officer → head of NOC → CISO');
     await form.locator('textarea[name=steps]').fill('1. Confirm the attack\n2. Divert to scrubbing');
+    await form.locator('input[type=file][name=document]').setInputFiles({ name: 'ddos-plan.pdf', mimeType: 'application/pdf', buffer: DOC_V1 });
     await lib.clickAndLoad(page, form.locator('#create-plan'), (u) => /^\/plans\/\d+$/.test(u.pathname));
     planPath = lib.pathOf(page.url());
     assert.equal(await page.locator('#plan').getAttribute('data-version'), '1');
     assert.equal(await page.locator('#plan').getAttribute('data-overdue'), 'false');
     assert.equal(await page.locator('#versions tr[data-version]').count(), 1);
+    assert.equal((await page.locator('#versions tr[data-version="1"] a').innerText()).trim(), 'ddos-plan.pdf');
   });
 
   await step(t, '2. revise it: a second version with its change note, the first kept', async () => {
@@ -82,6 +88,26 @@ test('a plan is written, revised, drilled as an exercise incident and evaluated'
     assert.match(await page.locator('#plan-steps').innerText(), /Announce RTBH/);
     assert.equal(await page.locator('#versions tr[data-version]').count(), 2);
     assert.match(await page.locator('#versions tr[data-version="2"]').innerText(), /RTBH step added after the spring drill/);
+    // No file chosen: the version keeps the document.
+    assert.equal((await page.locator('#versions tr[data-version="2"] a').innerText()).trim(), 'ddos-plan.pdf');
+  });
+
+  await step(t, '2b. upload a new edition of the document and download each version', async () => {
+    const form = page.locator('#edit-plan-form');
+    await form.locator('input[type=file][name=document]').setInputFiles({ name: 'ddos-plan-v3.pdf', mimeType: 'application/pdf', buffer: DOC_V3 });
+    await form.locator('input[name=change_note]').fill('New edition of the document');
+    await lib.clickAndLoad(page, form.locator('#save-plan'), (u) => u.pathname === planPath);
+    assert.equal(await page.locator('#plan').getAttribute('data-version'), '3');
+    const link = page.locator('#versions tr[data-version="3"] a');
+    assert.equal((await link.innerText()).trim(), 'ddos-plan-v3.pdf');
+    for (const [version, bytes] of [['3', DOC_V3], ['1', DOC_V1]]) {
+      const href = await page.locator(`#versions tr[data-version="${version}"] a`).getAttribute('href');
+      const r = await page.request.get(url(href));
+      assert.equal(r.status(), 200);
+      assert.match(r.headers()['content-disposition'], /^attachment;/);
+      assert.deepEqual(Buffer.from(await r.body()), bytes, `version ${version} downloads as uploaded`);
+    }
+    await lib.screenshot(page, DIR, 'plan-documents');
   });
 
   await step(t, '3. schedule a drill of the plan and start it as an exercise incident', async () => {

@@ -10,6 +10,7 @@ pub mod asset;
 pub mod asset_match;
 pub mod audit;
 pub mod catalogue;
+pub mod cidr;
 pub mod clock;
 pub mod deadlines;
 pub mod grading;

@@ -196,3 +196,35 @@ document.addEventListener("DOMContentLoaded", () => {
   const board = document.querySelector("[data-board-events]");
   if (board) followBoard(board);
 });
+// Lists with checkboxes for a bulk form: a header box selects every row on
+// the page (`data-select-all` names the rows' checkbox field); it is hidden
+// in the markup so that without script nothing is offered that does nothing.
+function rowBoxes(all) {
+  const form = all.closest("form");
+  const name = all.getAttribute("data-select-all");
+  return form ? Array.from(form.querySelectorAll(`input[type=checkbox][name="${name}"]`)) : [];
+}
+function syncSelectAll(all) {
+  const boxes = rowBoxes(all);
+  const checked = boxes.filter((b) => b.checked).length;
+  all.checked = boxes.length > 0 && checked === boxes.length;
+  all.indeterminate = checked > 0 && checked < boxes.length;
+}
+document.addEventListener("change", (e) => {
+  const t = e.target;
+  if (t.matches("[data-select-all]")) {
+    rowBoxes(t).forEach((b) => {
+      b.checked = t.checked;
+    });
+    t.indeterminate = false;
+    return;
+  }
+  const form = t.closest && t.matches("input[type=checkbox]") && t.closest("form");
+  if (form) form.querySelectorAll("[data-select-all]").forEach(syncSelectAll);
+});
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-select-all]").forEach((all) => {
+    all.hidden = rowBoxes(all).length === 0;
+    syncSelectAll(all);
+  });
+});

@@ -78,6 +78,13 @@ pub struct ServerConfig {
     /// The Ed25519 key file that signs reports (created on first use);
     /// `None`: reports cannot be signed or submitted.
     pub report_signing_key: Option<std::path::PathBuf>,
+    /// Inbound reports: how far the signed sending time may be from this
+    /// server's clock, either way, before the report is refused as a
+    /// replay (or a sender with a wrong clock).
+    pub report_inbound_max_skew: std::time::Duration,
+    /// Inbound reports accepted per sender key and minute (a token bucket
+    /// in the database, shared by the nodes); 0: no limit.
+    pub report_inbound_per_minute: u32,
     /// How often an open command-and-dispatch board checks the database for
     /// changes this process was not told about (made on another node or by
     /// the command line).
@@ -102,6 +109,8 @@ impl Default for ServerConfig {
             incident_evidence_max_bytes: anbao_store::INCIDENT_EVIDENCE_MAX_DEFAULT,
             report_submission_url: None,
             report_signing_key: None,
+            report_inbound_max_skew: api::reports::DEFAULT_INBOUND_MAX_SKEW,
+            report_inbound_per_minute: api::reports::DEFAULT_INBOUND_PER_MINUTE,
             board_poll_interval: board::POLL_INTERVAL,
         }
     }

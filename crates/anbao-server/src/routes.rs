@@ -374,10 +374,12 @@ pub fn table() -> Vec<Route> {
         Route::new(post.clone(), "/warnings/{id}/lift", perm(ManageIncidents), Page, ui::warnings::lift),
         Route::new(post.clone(), "/warnings/{id}/ack", Authenticated, Page, ui::warnings::ack),
         Route::new(get.clone(), "/plans", Authenticated, Page, ui::plans::list),
-        Route::new(post.clone(), "/plans", perm(ManageIncidents), Page, ui::plans::create),
+        Route::new(post.clone(), "/plans", perm(ManageIncidents), Page, ui::plans::create)
+            .body_limit(ui::plans::PLAN_FORM_LIMIT),
         Route::new(get.clone(), "/plans/new", perm(ManageIncidents), Page, ui::plans::new_form),
         Route::new(get.clone(), "/plans/{id}", Authenticated, Page, ui::plans::detail),
-        Route::new(post.clone(), "/plans/{id}", perm(ManageIncidents), Page, ui::plans::update),
+        Route::new(post.clone(), "/plans/{id}", perm(ManageIncidents), Page, ui::plans::update)
+            .body_limit(ui::plans::PLAN_FORM_LIMIT),
         Route::new(post.clone(), "/plans/{id}/reviewed", perm(ManageIncidents), Page, ui::plans::reviewed),
         Route::new(get.clone(), "/plans/{id}/versions/{version}/document", Authenticated, Page, ui::plans::document),
         Route::new(post.clone(), "/drills", perm(ManageIncidents), Page, ui::plans::create_drill),
@@ -807,9 +809,11 @@ pub fn table() -> Vec<Route> {
         Route::new(post.clone(), "/api/v1/warnings/{id}/lift", perm(ManageIncidents), Api, api::warnings::lift),
         Route::new(post.clone(), "/api/v1/warnings/{id}/ack", Authenticated, Api, api::warnings::ack),
         Route::new(get.clone(), "/api/v1/plans", Authenticated, Api, api::plans::list),
-        Route::new(post.clone(), "/api/v1/plans", perm(ManageIncidents), Api, api::plans::create),
+        Route::new(post.clone(), "/api/v1/plans", perm(ManageIncidents), Api, api::plans::create)
+            .body_limit(api::plans::PLAN_BODY_LIMIT),
         Route::new(get.clone(), "/api/v1/plans/{id}", Authenticated, Api, api::plans::get),
-        Route::new(put.clone(), "/api/v1/plans/{id}", perm(ManageIncidents), Api, api::plans::update),
+        Route::new(put.clone(), "/api/v1/plans/{id}", perm(ManageIncidents), Api, api::plans::update)
+            .body_limit(api::plans::PLAN_BODY_LIMIT),
         Route::new(post.clone(), "/api/v1/plans/{id}/reviewed", perm(ManageIncidents), Api, api::plans::reviewed),
         Route::new(get.clone(), "/api/v1/plans/{id}/versions", Authenticated, Api, api::plans::versions),
         Route::new(get.clone(), "/api/v1/drills", Authenticated, Api, api::plans::list_drills),
@@ -861,6 +865,20 @@ pub fn table() -> Vec<Route> {
             perm(ManageNotifications),
             Page,
             ui::notifications::create_channel,
+        ),
+        Route::new(
+            post.clone(),
+            "/notifications/channels/{id}",
+            perm(ManageNotifications),
+            Page,
+            ui::notifications::update_channel,
+        ),
+        Route::new(
+            post.clone(),
+            "/notifications/rules/{id}",
+            perm(ManageNotifications),
+            Page,
+            ui::notifications::update_rule,
         ),
         Route::new(
             post.clone(),
@@ -939,6 +957,13 @@ pub fn table() -> Vec<Route> {
             perm(ManageNotifications),
             Api,
             api::notifications::create_rule,
+        ),
+        Route::new(
+            put.clone(),
+            "/api/v1/notifications/rules/{id}",
+            perm(ManageNotifications),
+            Api,
+            api::notifications::update_rule,
         ),
         Route::new(
             delete.clone(),

@@ -2,8 +2,9 @@
 //! inbound signatures (R8.5, S1). The key is a PKCS#8 file generated on
 //! first use with mode 0600; it is linked into place atomically, so two
 //! processes sharing the data directory end up with the same key. The
-//! signature covers the exact bytes of the request body; the scheme is in
-//! `docs/incident-reports.md`.
+//! signature covers the sending time and the exact bytes of the request
+//! body ([`signed_message`]), so a captured request cannot be replayed
+//! later; the scheme is in `docs/incident-reports.md`.
 
 use std::path::Path;
 
@@ -12,8 +13,20 @@ use ring::signature::{ED25519, Ed25519KeyPair, KeyPair, UnparsedPublicKey};
 
 /// Header naming the signing key (`anbao_model::report::key_id_of`).
 pub const KEY_ID_HEADER: &str = "x-anbao-key-id";
-/// Header carrying the detached Ed25519 signature of the body, hex.
+/// Header carrying the detached Ed25519 signature of [`signed_message`], hex.
 pub const SIGNATURE_HEADER: &str = "x-anbao-signature";
+/// Header carrying the sending time, Unix seconds (decimal), also signed.
+pub const TIMESTAMP_HEADER: &str = "x-anbao-timestamp";
+
+/// What the signature covers: the timestamp header's text, a line feed,
+/// then the body bytes exactly as sent.
+pub fn signed_message(timestamp: &str, body: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(timestamp.len() + 1 + body.len());
+    m.extend_from_slice(timestamp.as_bytes());
+    m.push(b'\n');
+    m.extend_from_slice(body);
+    m
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SigningError {
@@ -51,9 +64,17 @@ impl SigningKey {
         Ok(SigningKey { pair, public_key: hex::encode(&public), key_id: anbao_model::report::key_id_of(&public) })
     }
 
-    /// The detached signature of `body`, hex.
-    pub fn sign(&self, body: &[u8]) -> String {
-        hex::encode(self.pair.sign(body).as_ref())
+    /// The detached signature of `message`, hex.
+    pub fn sign(&self, message: &[u8]) -> String {
+        hex::encode(self.pair.sign(message).as_ref())
+    }
+
+    /// The signature header of `body` sent at `unix_seconds`:
+    /// (timestamp header text, signature).
+    pub fn sign_at(&self, unix_seconds: i64, body: &[u8]) -> (String, String) {
+        let stamp = unix_seconds.to_string();
+        let sig = self.sign(&signed_message(&stamp, body));
+        (stamp, sig)
     }
 }
 
@@ -118,6 +139,10 @@ mod tests {
         assert!(!verify(&k.public_key, b"{\"a\":2}", &sig), "another body");
         assert!(!verify(&k.public_key, b"{\"a\":1}", &sig.replace('a', "b")), "another signature");
         assert!(!verify(&k.public_key, b"{\"a\":1}", "zz"), "not hex");
+        let (stamp, sig_at) = k.sign_at(1_764_061_200, b"{}");
+        assert_eq!(stamp, "1764061200");
+        assert!(verify(&k.public_key, b"1764061200\n{}", &sig_at), "time and body are signed together");
+        assert!(!verify(&k.public_key, b"1764061201\n{}", &sig_at), "another time");
         let other = SigningKey::load_or_create(&dir.path().join("other.key")).unwrap();
         assert!(!verify(&other.public_key, b"{\"a\":1}", &sig), "another key");
         std::fs::write(dir.path().join("junk.key"), b"junk").unwrap();

@@ -12,7 +12,10 @@
 //! sequence number in `bus_applied`, so a redelivered message changes
 //! nothing the second time.
 
+use std::net::IpAddr;
+
 use anbao_model::Timestamp;
+use anbao_model::cidr::Cidr;
 use anbao_model::clock::format_ts;
 use anbao_model::validate::Invalid;
 use serde::Serialize;
@@ -169,6 +172,11 @@ pub struct AlertSuppression {
     pub victim_prefix: String,
     /// The indicator, `*` matching any run of characters (`*.cdn.example`).
     pub indicator_pattern: String,
+    /// The detection's source address lies in this network (IPv4 or IPv6
+    /// CIDR, canonical form); empty: any.
+    pub src_cidr: String,
+    /// The detection's destination address lies in this network; empty: any.
+    pub dst_cidr: String,
     #[serde(with = "time::serde::rfc3339")]
     pub until: Timestamp,
     pub reason: String,
@@ -186,6 +194,10 @@ pub struct NewSuppression {
     pub category: String,
     pub victim_prefix: String,
     pub indicator_pattern: String,
+    /// A source network (`10.1.0.0/16`, `2001:db8::/32`); empty: any.
+    pub src_cidr: String,
+    /// A destination network; empty: any.
+    pub dst_cidr: String,
     pub until: Option<Timestamp>,
     pub reason: String,
 }
@@ -193,10 +205,72 @@ pub struct NewSuppression {
 impl AlertSuppression {
     /// Whether the rule drops `d` (the expiry is the caller's).
     pub fn matches(&self, d: &AlertDraft) -> bool {
+        self.matches_with(d, &DraftAddresses::of(d))
+    }
+
+    fn matches_with(&self, d: &AlertDraft, addrs: &DraftAddresses) -> bool {
         (self.rule.is_empty() || self.rule == d.rule)
             && (self.category.is_empty() || self.category == d.category)
             && d.victim.starts_with(&self.victim_prefix)
             && (self.indicator_pattern.is_empty() || glob(&self.indicator_pattern, &d.indicator.to_ascii_lowercase()))
+            && in_range(&self.src_cidr, addrs.src)
+            && in_range(&self.dst_cidr, addrs.dst)
+    }
+
+    fn has_cidr(&self) -> bool {
+        !self.src_cidr.is_empty() || !self.dst_cidr.is_empty()
+    }
+}
+
+/// An empty range matches anything; a range matches only an address inside
+/// it (a detection without that address is not suppressed by it). Stored
+/// ranges were checked when the rule was made; one that no longer parses
+/// matches nothing rather than everything.
+fn in_range(cidr: &str, addr: Option<IpAddr>) -> bool {
+    if cidr.is_empty() {
+        return true;
+    }
+    match (cidr.parse::<Cidr>(), addr) {
+        (Ok(net), Some(a)) => net.contains(a),
+        _ => false,
+    }
+}
+
+/// A detection's source and destination addresses: the evidence's `src`
+/// and `dst` (the first event of the packet or log pipeline); a DDoS alert
+/// (evidence without them, `field` = `dst`) has the attacked host, its
+/// victim, as destination.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DraftAddresses {
+    pub src: Option<IpAddr>,
+    pub dst: Option<IpAddr>,
+}
+
+impl DraftAddresses {
+    pub fn of(d: &AlertDraft) -> DraftAddresses {
+        let evidence: Option<serde_json::Value> = serde_json::from_str(&d.evidence).ok();
+        let addr = |key: &str| {
+            evidence.as_ref().and_then(|e| e.get(key)).and_then(serde_json::Value::as_str).and_then(|s| s.parse().ok())
+        };
+        let src = addr("src");
+        let dst = addr("dst").or_else(|| if d.field == "dst" { d.victim.parse().ok() } else { None });
+        DraftAddresses { src, dst }
+    }
+}
+
+/// A suppression range as the store keeps it: trimmed, canonical; empty
+/// stays empty. A bad range names its field and says why.
+fn clean_cidr(field: &'static str, text: &str) -> Result<String> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(String::new());
+    }
+    if text.len() > 100 {
+        return Err(Invalid::field(field, "a network range of at most 100 characters").into());
+    }
+    match text.parse::<Cidr>() {
+        Ok(net) => Ok(net.to_string()),
+        Err(e) => Err(Invalid::field(field, format!("{e} (write e.g. 10.1.0.0/16 or 2001:db8::/32)")).into()),
     }
 }
 
@@ -223,6 +297,8 @@ fn suppression_of(row: &AnyRow) -> Result<AlertSuppression> {
         category: row.try_get("category")?,
         victim_prefix: row.try_get("victim_prefix")?,
         indicator_pattern: row.try_get("indicator_pattern")?,
+        src_cidr: row.try_get("src_cidr")?,
+        dst_cidr: row.try_get("dst_cidr")?,
         until: ts_col(row, "until")?,
         reason: row.try_get("reason")?,
         suppressed: row.try_get("suppressed")?,
@@ -375,8 +451,12 @@ impl Store {
             .map(suppression_of)
             .collect::<Result<Vec<_>>>()?;
         let notify_rules = crate::notifications::rules_for(&mut tx, "alert").await?;
+        // The evidence is read for its addresses only when a rule in force
+        // names a network range.
+        let any_cidr = rules.iter().any(AlertSuppression::has_cidr);
         for d in drafts {
-            if let Some(rule) = rules.iter().find(|r| r.matches(d)) {
+            let addrs = if any_cidr { DraftAddresses::of(d) } else { DraftAddresses::default() };
+            if let Some(rule) = rules.iter().find(|r| r.matches_with(d, &addrs)) {
                 sqlx::query("UPDATE alert_suppressions SET suppressed = suppressed + $1 WHERE id = $2")
                     .bind(d.count)
                     .bind(rule.id)
@@ -822,6 +902,8 @@ impl Store {
         let clean = |s: &str| s.trim().to_owned();
         let (rule, category, victim_prefix) = (clean(&new.rule), clean(&new.category), clean(&new.victim_prefix));
         let pattern = new.indicator_pattern.trim().to_ascii_lowercase();
+        let src_cidr = clean_cidr("src_cidr", &new.src_cidr)?;
+        let dst_cidr = clean_cidr("dst_cidr", &new.dst_cidr)?;
         for (field, v) in [
             ("rule", &rule),
             ("category", &category),
@@ -832,10 +914,17 @@ impl Store {
                 return Err(Invalid::field(field, "at most 500 characters, no control characters").into());
             }
         }
-        if rule.is_empty() && category.is_empty() && victim_prefix.is_empty() && pattern.trim_matches('*').is_empty() {
+        if rule.is_empty()
+            && category.is_empty()
+            && victim_prefix.is_empty()
+            && pattern.trim_matches('*').is_empty()
+            && src_cidr.is_empty()
+            && dst_cidr.is_empty()
+        {
             return Err(Invalid::field(
                 "rule",
-                "at least one condition: rule, category, victim prefix or indicator pattern",
+                "at least one condition: rule, category, victim prefix, indicator pattern, source or destination \
+                 network",
             )
             .into());
         }
@@ -851,13 +940,15 @@ impl Store {
         let now_text = format_ts(now);
         let mut tx = self.write_tx().await?;
         let row = sqlx::query(
-            "INSERT INTO alert_suppressions (rule, category, victim_prefix, indicator_pattern, until, reason, \
-             created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+            "INSERT INTO alert_suppressions (rule, category, victim_prefix, indicator_pattern, src_cidr, dst_cidr, \
+             until, reason, created_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
         )
         .bind(&rule)
         .bind(&category)
         .bind(&victim_prefix)
         .bind(&pattern)
+        .bind(&src_cidr)
+        .bind(&dst_cidr)
         .bind(format_ts(until))
         .bind(reason)
         .bind(&actor.name)

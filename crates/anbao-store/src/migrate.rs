@@ -136,6 +136,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0020_incident_evidence.sql"),
     },
     Migration {
+        version: 22,
+        name: "respond_gaps",
+        sqlite: include_str!("../migrations/sqlite/0022_respond_gaps.sql"),
+        postgres: include_str!("../migrations/postgres/0022_respond_gaps.sql"),
+    },
+    Migration {
         version: 24,
         name: "intel_unused_indexes",
         sqlite: include_str!("../migrations/sqlite/0024_intel_unused_indexes.sql"),

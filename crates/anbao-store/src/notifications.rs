@@ -606,6 +606,53 @@ impl Store {
         Ok(rule)
     }
 
+    /// Replaces a rule's channel, event, thresholds and `enabled` (a
+    /// disabled rule queues nothing); audited with before and after.
+    pub async fn update_notify_rule(&self, actor: &Actor, id: i64, d: &NotifyRuleDraft) -> Result<NotifyRule> {
+        check_rule(d)?;
+        let now = self.now_text();
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query(&format!("{RULE_SELECT} WHERE r.id = $1")).bind(id).fetch_optional(&mut *tx).await?;
+        let before = rule_of(&row.ok_or_else(|| StoreError::not_found("notification rule", id))?)?;
+        let channel = sqlx::query("SELECT id FROM notify_channels WHERE id = $1")
+            .bind(d.channel_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if channel.is_none() {
+            return Err(Invalid::field("channel_id", format!("channel {} does not exist", d.channel_id)).into());
+        }
+        sqlx::query(
+            "UPDATE notify_rules SET channel_id = $1, event = $2, min_level = $3, min_severity = $4, \
+             minutes_before = $5, enabled = $6 WHERE id = $7",
+        )
+        .bind(d.channel_id)
+        .bind(&d.event)
+        .bind(d.min_level.as_str())
+        .bind(d.min_severity)
+        .bind(d.minutes_before)
+        .bind(i64::from(d.enabled))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(&format!("{RULE_SELECT} WHERE r.id = $1")).bind(id).fetch_one(&mut *tx).await?;
+        let after = rule_of(&row)?;
+        let view = |r: &NotifyRule| serde_json::to_value(r).map_err(|e| StoreError::Corrupt(e.to_string()));
+        append(
+            &mut tx,
+            &now,
+            actor,
+            "notify_rule.update",
+            "notify_rule",
+            &id.to_string(),
+            None,
+            Some(&view(&before)?),
+            Some(&view(&after)?),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
     pub async fn delete_notify_rule(&self, actor: &Actor, id: i64) -> Result<()> {
         let row = sqlx::query(&format!("{RULE_SELECT} WHERE r.id = $1")).bind(id).fetch_optional(self.pool()).await?;
         let rule = rule_of(&row.ok_or_else(|| StoreError::not_found("notification rule", id))?)?;

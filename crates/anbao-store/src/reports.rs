@@ -536,6 +536,56 @@ impl Store {
         Ok((received, true))
     }
 
+    /// Takes one request from `key_id`'s token bucket (`per_minute`
+    /// requests a minute, bursts up to as many), kept in the database
+    /// under the write lock so the nodes of a cluster share it. `None`: go
+    /// ahead; `Some(seconds)`: the bucket is empty, try again after that
+    /// long (at least 1). `per_minute` 0 turns the limit off.
+    pub async fn take_report_inbound_token(&self, key_id: &str, per_minute: u32) -> Result<Option<u64>> {
+        if per_minute == 0 {
+            return Ok(None);
+        }
+        let now = self.clock().now();
+        let now_text = format_ts(now);
+        let rate = i64::from(per_minute);
+        let capacity = rate * 1000;
+        let mut tx = self.write_tx().await?;
+        let row = sqlx::query("SELECT tokens, updated_at FROM report_inbound_buckets WHERE key_id = $1")
+            .bind(key_id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let tokens = match row {
+            None => capacity,
+            Some(row) => {
+                let held: i64 = row.try_get("tokens")?;
+                let since = crate::ts_col(&row, "updated_at")?;
+                // Thousandths refilled: `rate` a minute is rate/60 per ms.
+                let elapsed_ms = i64::try_from((now - since).whole_milliseconds().max(0)).unwrap_or(i64::MAX);
+                held.saturating_add(elapsed_ms.saturating_mul(rate) / 60).min(capacity)
+            }
+        };
+        let (left, wait) = if tokens >= 1000 {
+            (tokens - 1000, None)
+        } else {
+            // Milliseconds until a whole request has been refilled, rounded
+            // up to seconds.
+            let deficit = u64::try_from(1000 - tokens).unwrap_or(1000);
+            let ms = (deficit * 60).div_ceil(u64::from(per_minute));
+            (tokens, Some(ms.div_ceil(1000).max(1)))
+        };
+        sqlx::query(
+            "INSERT INTO report_inbound_buckets (key_id, tokens, updated_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (key_id) DO UPDATE SET tokens = excluded.tokens, updated_at = excluded.updated_at",
+        )
+        .bind(key_id)
+        .bind(left)
+        .bind(&now_text)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(wait)
+    }
+
     /// Received reports, newest first.
     pub async fn received_reports(&self) -> Result<Vec<ReceivedReport>> {
         let rows = sqlx::query("SELECT * FROM received_reports ORDER BY received_at DESC, id DESC")

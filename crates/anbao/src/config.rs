@@ -101,6 +101,10 @@ pub struct Config {
     pub report_submission_url: String,
     /// Ed25519 key (PKCS#8) that signs submitted reports, created on first use. Empty: DATA_DIR/report-signing.key.
     pub report_signing_key_file: String,
+    /// Inbound reports: seconds the signed sending time may differ from this server's clock (replays refused).
+    pub report_inbound_max_skew_seconds: u32,
+    /// Inbound reports accepted per sender key and minute, shared by the nodes. 0: no limit.
+    pub report_inbound_per_minute: u32,
 }
 
 impl Default for Config {
@@ -149,6 +153,8 @@ impl Default for Config {
             incident_report_minutes_other: 240,
             report_submission_url: String::new(),
             report_signing_key_file: String::new(),
+            report_inbound_max_skew_seconds: 300,
+            report_inbound_per_minute: 30,
         }
     }
 }
@@ -270,6 +276,14 @@ pub const SETTINGS: &[(&str, &str)] = &[
     (
         "report_signing_key_file",
         "Incident reports: the Ed25519 signing key (PKCS#8, mode 0600), generated on first use; its public\n# key is shown on incident pages and at /api/v1/reports/signing-key for the receiver to register.\n# Nodes of a cluster must share it. Empty: DATA_DIR/report-signing.key.",
+    ),
+    (
+        "report_inbound_max_skew_seconds",
+        "Receiving incident reports: how many seconds the sender's signed time (X-Anbao-Timestamp) may be\n# from this server's clock, either way; older or later requests are refused as replays (401).",
+    ),
+    (
+        "report_inbound_per_minute",
+        "Receiving incident reports: reports accepted per sender key and minute (bursts up to as many);\n# more are refused with 429 and Retry-After. Counted in the database, so all nodes share it. 0: no limit.",
     ),
 ];
 

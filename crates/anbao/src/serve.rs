@@ -153,6 +153,8 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
             (!url.is_empty()).then(|| url.to_owned())
         },
         report_signing_key: Some(c.report_signing_key_path()),
+        report_inbound_max_skew: Duration::from_secs(u64::from(c.report_inbound_max_skew_seconds)),
+        report_inbound_per_minute: c.report_inbound_per_minute,
         board_poll_interval: anbao_server::board::POLL_INTERVAL,
     };
     let state = AppState::new(store.clone(), server_config);

@@ -553,6 +553,10 @@ pub struct SuppressionView {
     pub victim_prefix: String,
     /// Only indicators matching this, `*` for any run of characters (empty: any).
     pub indicator_pattern: String,
+    /// Only detections whose source address lies in this network (CIDR; empty: any).
+    pub src_cidr: String,
+    /// Only detections whose destination address lies in this network (CIDR; empty: any).
+    pub dst_cidr: String,
     /// In force until then.
     pub until: String,
     pub reason: String,
@@ -572,6 +576,8 @@ impl SuppressionView {
             category: s.category.clone(),
             victim_prefix: s.victim_prefix.clone(),
             indicator_pattern: s.indicator_pattern.clone(),
+            src_cidr: s.src_cidr.clone(),
+            dst_cidr: s.dst_cidr.clone(),
             until: format_ts(s.until),
             reason: s.reason.clone(),
             active: s.until > now,
@@ -593,6 +599,12 @@ pub struct SuppressionBody {
     pub victim_prefix: String,
     #[serde(default)]
     pub indicator_pattern: String,
+    /// Source network, IPv4 or IPv6 CIDR (`10.1.0.0/16`); empty: any.
+    #[serde(default)]
+    pub src_cidr: String,
+    /// Destination network, IPv4 or IPv6 CIDR (`2001:db8::/32`); empty: any.
+    #[serde(default)]
+    pub dst_cidr: String,
     /// RFC 3339 expiry, in the future.
     pub until: String,
     pub reason: String,
@@ -607,6 +619,8 @@ pub(crate) fn new_suppression(body: SuppressionBody) -> Result<NewSuppression, A
         category: body.category,
         victim_prefix: body.victim_prefix,
         indicator_pattern: body.indicator_pattern,
+        src_cidr: body.src_cidr,
+        dst_cidr: body.dst_cidr,
         until: Some(until),
         reason: body.reason,
     })
@@ -625,7 +639,8 @@ pub async fn suppressions(State(state): State<AppState>) -> Result<Json<Vec<Supp
     responses((status = 201, body = SuppressionView, description = "the rule (audited); matching detections are \
             dropped and counted until it expires"),
         (status = 422, body = ErrorBody, description = "no condition (field rule), no reason (field reason), an \
-            expiry not in the future (field until)")))]
+            expiry not in the future (field until), a network range that is no CIDR or has host bits set (field \
+            src_cidr or dst_cidr)")))]
 pub async fn create_suppression(
     State(state): State<AppState>,
     p: Principal,

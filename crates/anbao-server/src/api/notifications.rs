@@ -176,6 +176,28 @@ pub async fn create_rule(
     Ok((StatusCode::CREATED, Json(state.store.create_notify_rule(&p.actor(&client), &draft).await?)))
 }
 
+#[utoipa::path(put, path = "/api/v1/notifications/rules/{id}", tag = "respond", request_body = RuleBody,
+    params(("id" = i64, Path, description = "rule id")),
+    responses((status = 200, body = Object, description = "the rule as changed (audited); `enabled: false` stops it \
+            queueing"), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn update_rule(
+    State(state): State<AppState>,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+    JsonBody(b): JsonBody<RuleBody>,
+) -> Result<Json<NotifyRule>, ApiError> {
+    let draft = NotifyRuleDraft {
+        channel_id: b.channel_id,
+        event: b.event,
+        min_level: b.min_level,
+        min_severity: b.min_severity,
+        minutes_before: b.minutes_before,
+        enabled: b.enabled,
+    };
+    Ok(Json(state.store.update_notify_rule(&p.actor(&client), id, &draft).await?))
+}
+
 #[utoipa::path(delete, path = "/api/v1/notifications/rules/{id}", tag = "respond",
     params(("id" = i64, Path, description = "rule id")),
     responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody)))]

@@ -43,6 +43,12 @@ pub async fn get(State(state): State<AppState>, _p: Principal, Path(id): Path<i6
     Ok(Json(plan_out(&state, plan)))
 }
 
+/// The body limit of plan create and update: the largest document in
+/// base64 (4 characters per 3 bytes) and room for the text fields. Without
+/// it the server-wide 1 MiB limit refused documents far below
+/// [`anbao_store::PLAN_DOC_MAX`].
+pub const PLAN_BODY_LIMIT: usize = anbao_store::PLAN_DOC_MAX / 3 * 4 + 256 * 1024;
+
 /// A document sent with a plan, its bytes in standard base64.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]

@@ -3,7 +3,12 @@
 //! submit it signed to the configured recipient, and — on an instance that
 //! collects reports — receive signed reports from registered senders at
 //! `POST /api/v1/reports/inbound` (no session: the Ed25519 signature over
-//! the exact body bytes is the authentication). Scheme and schema:
+//! the sending time and the exact body bytes is the authentication). The
+//! endpoint refuses replays: a signed time outside the allowed skew (401),
+//! a report already received from that sender (409, marked `duplicate` so
+//! the sender records it as delivered), and more than the allowed reports
+//! per minute from one key (429 with `Retry-After`, a token bucket in the
+//! database so every node counts the same). Scheme and schema:
 //! `docs/incident-reports.md`.
 
 use std::sync::Arc;
@@ -24,10 +29,16 @@ use crate::api::incidents::{rules, visible};
 use crate::auth::{ClientAddr, Principal};
 use crate::error::{ApiError, ErrorBody};
 use crate::extract::{JsonBody, Path};
-use crate::signing::{KEY_ID_HEADER, SIGNATURE_HEADER, SigningKey};
+use crate::signing::{KEY_ID_HEADER, SIGNATURE_HEADER, SigningKey, TIMESTAMP_HEADER};
 
 /// Largest report accepted at the inbound endpoint, in bytes.
 pub const INBOUND_LIMIT: usize = 512 * 1024;
+
+/// How far a signed sending time may be from the receiver's clock.
+pub const DEFAULT_INBOUND_MAX_SKEW: Duration = Duration::from_secs(300);
+
+/// Inbound reports per sender key and minute.
+pub const DEFAULT_INBOUND_PER_MINUTE: u32 = 30;
 
 /// How long a submission waits for the recipient.
 const SUBMIT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -209,7 +220,7 @@ pub(crate) async fn submit_report(
         ApiError::new(StatusCode::CONFLICT, "report submission is off: set report_submission_url in anbao.toml")
     })?;
     let key = signing_key(state)?;
-    let signature = key.sign(r.body.as_bytes());
+    let (stamp, signature) = key.sign_at(state.store.clock().now().unix_timestamp(), r.body.as_bytes());
     let body = r.body.clone().into_bytes();
     let key_id = key.key_id.clone();
     let target = url.clone();
@@ -219,17 +230,24 @@ pub(crate) async fn submit_report(
             .post(&target)
             .set("content-type", "application/json")
             .set(KEY_ID_HEADER, &key_id)
+            .set(TIMESTAMP_HEADER, &stamp)
             .set(SIGNATURE_HEADER, &signature)
             .send_bytes(&body);
         match answer {
             Ok(resp) => ("accepted", Some(resp.status()), String::new()),
             Err(ureq::Error::Status(code, resp)) => {
                 let text = resp.into_string().unwrap_or_default();
+                let answer = serde_json::from_str::<serde_json::Value>(&text).ok();
+                // 409 with `duplicate`: the receiver has exactly this report
+                // already (an earlier answer was lost): delivered.
+                if code == 409
+                    && answer.as_ref().and_then(|v| v.get("duplicate")).and_then(|d| d.as_bool()) == Some(true)
+                {
+                    return ("accepted", Some(code), String::new());
+                }
                 // The receiver's JSON error says why; keep it short.
-                let why = serde_json::from_str::<serde_json::Value>(&text)
-                    .ok()
-                    .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
-                    .unwrap_or(text);
+                let why =
+                    answer.and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned)).unwrap_or(text);
                 ("rejected", Some(code), why.chars().take(500).collect())
             }
             Err(ureq::Error::Transport(t)) => ("failed", None, t.to_string()),
@@ -266,8 +284,28 @@ pub struct InboundOut {
     pub id: i64,
     pub report_uid: String,
     pub sha256: String,
-    /// The same report had been received before; nothing changed.
+    /// Always false on 201; the 409 answer to a repeat says true.
     pub duplicate: bool,
+}
+
+/// The 409 answer to a report received before (same sender, same
+/// `report_uid`, same bytes): an error body that also says which report it
+/// is, so the sender can tell "already delivered" from a conflict.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct InboundDuplicate {
+    pub status: u16,
+    pub error: String,
+    /// True: this very report is stored here already.
+    pub duplicate: bool,
+    /// Id of the stored report here.
+    pub id: i64,
+    pub report_uid: String,
+    pub sha256: String,
+}
+
+/// Refused with 401 naming the header at fault.
+fn unauthenticated_header(header: &str, message: String) -> ApiError {
+    ApiError { field: Some(header.to_owned()), ..ApiError::unauthenticated_msg(&message) }
 }
 
 fn header_value<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, ApiError> {
@@ -286,16 +324,20 @@ fn header_value<'a>(headers: &'a HeaderMap, name: &str) -> Result<&'a str, ApiEr
         ("X-Anbao-Signature" = String, Header, description = "Ed25519 signature of the exact body bytes, hex")),
     responses((status = 201, body = InboundOut, description = "stored"), (status = 200, body = InboundOut, description = "received before"),
         (status = 400, body = ErrorBody, description = "missing header, malformed JSON or unsupported schema"),
-        (status = 401, body = ErrorBody, description = "the signature does not verify"),
+        (status = 401, body = ErrorBody, description = "the signature does not verify, or the signed time is outside \
+            the allowed skew (a replay or a sender's clock that is wrong)"),
         (status = 403, body = ErrorBody, description = "the key id is not registered, or revoked"),
-        (status = 409, body = ErrorBody, description = "the report uid was received with other content"),
-        (status = 413, body = ErrorBody, description = "larger than 512 KiB")))]
+        (status = 409, body = InboundDuplicate, description = "the report was received before: `duplicate` true with \
+            the same bytes, absent when the report uid came with other content"),
+        (status = 413, body = ErrorBody, description = "larger than 512 KiB"),
+        (status = 429, body = ErrorBody, description = "too many reports from this key this minute; `Retry-After` \
+            says when to try again")))]
 pub async fn inbound(
     State(state): State<AppState>,
     client: ClientAddr,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<InboundOut>), ApiError> {
+) -> Result<Response, ApiError> {
     let body = body.map_err(|r| {
         if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, format!("a report may be at most {INBOUND_LIMIT} bytes"))
@@ -305,6 +347,7 @@ pub async fn inbound(
     })?;
     let key_id = header_value(&headers, KEY_ID_HEADER)?;
     let signature = header_value(&headers, SIGNATURE_HEADER)?;
+    let stamp = header_value(&headers, TIMESTAMP_HEADER)?;
     let sender: ReportSender =
         state.store.report_sender_by_key_id(key_id).await?.ok_or_else(|| {
             ApiError::forbidden(&format!("key id {key_id:?} is not registered as a report sender here"))
@@ -312,8 +355,41 @@ pub async fn inbound(
     if let Some(at) = &sender.revoked_at {
         return Err(ApiError::forbidden(&format!("key id {key_id:?} was revoked at {at}")));
     }
-    if !crate::signing::verify(&sender.public_key, &body, signature) {
-        return Err(ApiError::unauthenticated_msg("the signature does not verify against the registered key"));
+    if !crate::signing::verify(&sender.public_key, &crate::signing::signed_message(stamp, &body), signature) {
+        return Err(ApiError::unauthenticated_msg(
+            "the signature (over the timestamp header, a line feed and the body) does not verify against the \
+             registered key",
+        ));
+    }
+    // Signed, so the time is the sender's: refuse it when it is too far
+    // from ours, either way.
+    let sent_at: i64 = stamp.parse().map_err(|_| {
+        unauthenticated_header(TIMESTAMP_HEADER, format!("the {TIMESTAMP_HEADER} header {stamp:?} is not Unix seconds"))
+    })?;
+    let max_skew = i64::try_from(state.config.report_inbound_max_skew.as_secs()).unwrap_or(i64::MAX);
+    let skew = state.store.clock().now().unix_timestamp().saturating_sub(sent_at);
+    if skew.unsigned_abs() > max_skew.unsigned_abs() {
+        let which = if skew > 0 { "old" } else { "far in the future" };
+        return Err(unauthenticated_header(
+            TIMESTAMP_HEADER,
+            format!(
+                "the signed time {sent_at} is {} s {which} by this server's clock (at most {max_skew} s either way): \
+                 a replayed or delayed request is refused; sign it again, and check the sender's clock",
+                skew.unsigned_abs()
+            ),
+        ));
+    }
+    if let Some(wait) = state.store.take_report_inbound_token(key_id, state.config.report_inbound_per_minute).await? {
+        let mut r = ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            format!(
+                "more than {} reports a minute from key id {key_id:?}; try again in {wait} s",
+                state.config.report_inbound_per_minute
+            ),
+        )
+        .into_response();
+        r.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(wait));
+        return Ok(r);
     }
     let text = std::str::from_utf8(&body).map_err(|_| ApiError::bad_request("the body is not UTF-8 JSON"))?;
     let report = IncidentReport::parse(body.as_ref()).map_err(|e| match e {
@@ -321,8 +397,23 @@ pub async fn inbound(
         other => ApiError::bad_request(other.to_string()),
     })?;
     let (received, new) = state.store.store_received_report(&sender, &report, text, &client.0).await?;
-    let out = InboundOut { id: received.id, report_uid: received.report_uid, sha256: received.sha256, duplicate: !new };
-    Ok((if new { StatusCode::CREATED } else { StatusCode::OK }, Json(out)))
+    if !new {
+        let out = InboundDuplicate {
+            status: StatusCode::CONFLICT.as_u16(),
+            error: format!(
+                "report {} (sha256 {}) was received from this sender before, as #{} at {}: a repeat is refused",
+                received.report_uid, received.sha256, received.id, received.received_at
+            ),
+            duplicate: true,
+            id: received.id,
+            report_uid: received.report_uid,
+            sha256: received.sha256,
+        };
+        return Ok((StatusCode::CONFLICT, Json(out)).into_response());
+    }
+    let out =
+        InboundOut { id: received.id, report_uid: received.report_uid, sha256: received.sha256, duplicate: false };
+    Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/received", tag = "respond",

@@ -209,8 +209,11 @@ fn alert_rows(ctx: &Ctx, alerts: &[AlertView], select: bool) -> Markup {
     html! {
         table class="data" id="alerts" {
             thead { tr {
-                // No select-all box: the page's CSP allows no inline script.
-                @if select { th {} }
+                // The select-all box works through /static/app.js (the CSP
+                // allows no inline script); hidden until the script shows it,
+                // so without script the page offers only what works.
+                @if select { th { input type="checkbox" id="alerts-select-all" data-select-all="id" hidden
+                    aria-label=(ctx.t("alerts.select_all")) title=(ctx.t("alerts.select_all")); } }
                 th { (ctx.t("alerts.severity")) } th { (ctx.t("alerts.last_seen")) } th { (ctx.t("alerts.victim")) }
                 th { (ctx.t("alerts.indicator")) } th { (ctx.t("intel.category")) } th { (ctx.t("alerts.rule_match")) }
                 th { (ctx.t("alerts.count")) } th { (ctx.t("field.status")) } th { (ctx.t("alerts.assignee")) }
@@ -582,7 +585,8 @@ pub async fn suppressions(
         table class="data" id="suppressions" {
             thead { tr {
                 th { (ctx.t("alerts.rule")) } th { (ctx.t("intel.category")) } th { (ctx.t("alerts.victim_prefix")) }
-                th { (ctx.t("alerts.indicator_pattern")) } th { (ctx.t("alerts.until")) } th { (ctx.t("alerts.reason")) }
+                th { (ctx.t("alerts.indicator_pattern")) } th { (ctx.t("alerts.src_cidr")) } th { (ctx.t("alerts.dst_cidr")) }
+                th { (ctx.t("alerts.until")) } th { (ctx.t("alerts.reason")) }
                 th { (ctx.t("alerts.suppressed")) } th { (ctx.t("field.actor")) } @if triage { th {} }
             } }
             tbody {
@@ -590,6 +594,7 @@ pub async fn suppressions(
                     tr data-suppression=(r.id) data-active=(r.active) {
                         td { code { (any(&r.rule)) } } td { code { (any(&r.category)) } }
                         td { code { (any(&r.victim_prefix)) } } td { code { (any(&r.indicator_pattern)) } }
+                        td data-field="src_cidr" { code { (any(&r.src_cidr)) } } td data-field="dst_cidr" { code { (any(&r.dst_cidr)) } }
                         td class="nowrap" {
                             (time(&r.until))
                             @if !r.active { " " span class="badge" { (ctx.t("alerts.expired")) } }
@@ -616,6 +621,8 @@ pub async fn suppressions(
                     label { (ctx.t("intel.category")) input name="category" placeholder="botnet_cc"; }
                     label { (ctx.t("alerts.victim_prefix")) input name="victim_prefix" placeholder="10.1."; }
                     label { (ctx.t("alerts.indicator_pattern")) input name="indicator_pattern" placeholder="*.cdn.example"; }
+                    label title=(ctx.t("alerts.cidr_help")) { (ctx.t("alerts.src_cidr")) input name="src_cidr" placeholder="10.1.0.0/16" maxlength="100"; }
+                    label title=(ctx.t("alerts.cidr_help")) { (ctx.t("alerts.dst_cidr")) input name="dst_cidr" placeholder="2001:db8::/32" maxlength="100"; }
                     label { (ctx.t("alerts.for_hours")) input name="hours" type="number" min="1" max=(MAX_SUPPRESSION_HOURS) value="24" required; }
                     label class="wide" { (ctx.t("alerts.reason")) input name="reason" required maxlength="2000"; }
                     button type="submit" { (ctx.t("alerts.suppress")) }
@@ -643,6 +650,8 @@ pub async fn create_suppression(
         category: super::form_value(&raw, "category").to_owned(),
         victim_prefix: super::form_value(&raw, "victim_prefix").to_owned(),
         indicator_pattern: super::form_value(&raw, "indicator_pattern").to_owned(),
+        src_cidr: super::form_value(&raw, "src_cidr").to_owned(),
+        dst_cidr: super::form_value(&raw, "dst_cidr").to_owned(),
         until: Some(state.store.clock().now() + time::Duration::hours(hours)),
         reason: super::form_value(&raw, "reason").to_owned(),
     };

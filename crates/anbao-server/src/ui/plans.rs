@@ -1,15 +1,17 @@
 //! Emergency plan and drill pages (issue #7, R2.1 / R2.3): `/plans` (overdue
 //! reviews flagged), `/plans/new`, `/plans/{id}` (current content, version
 //! history with documents, the plan's drills, edit form, mark reviewed),
-//! `/drills/new` and `/drills/{id}` (evaluation form). Documents are
-//! uploaded through the API (`document.content_base64`); the pages download
-//! them.
+//! `/drills/new` and `/drills/{id}` (evaluation form). The plan forms are
+//! multipart with a file input: the document is stored with the version as
+//! the API stores it (`document.content_base64`), at most
+//! [`PLAN_DOC_MAX`] bytes, and downloaded from the version history. The same
+//! handlers also take plain url-encoded forms (no document).
 
 use anbao_model::Permission;
 use anbao_model::clock::parse_ts;
-use anbao_store::{Drill, DrillDraft, DrillPatch, Plan, PlanDraft, PlanScenario};
-use axum::extract::State;
-use axum::http::header;
+use anbao_store::{Drill, DrillDraft, DrillPatch, PLAN_DOC_MAX, Plan, PlanDocument, PlanDraft, PlanScenario};
+use axum::extract::{FromRequest, Multipart, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -21,6 +23,88 @@ use crate::error::ApiError;
 use crate::extract::{FormBody, Path, Query};
 
 const LIST: &str = "/plans";
+
+/// The body limit of the plan form routes: the largest document and room
+/// for the text fields and the multipart framing.
+pub const PLAN_FORM_LIMIT: usize = PLAN_DOC_MAX + 256 * 1024;
+
+/// A posted plan form: its text fields, and the document when a file was
+/// chosen. Multipart (the pages' forms, CSRF token in the action URL) or
+/// url-encoded (no document).
+pub struct PlanForm {
+    fields: Vec<(String, String)>,
+    document: Option<PlanDocument>,
+    /// The upload was larger than [`PLAN_FORM_LIMIT`]: said on the page.
+    too_large: bool,
+}
+
+impl<S: Send + Sync> FromRequest<S> for PlanForm {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let multipart = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("multipart/form-data"));
+        if !multipart {
+            let FormBody(fields) = FormBody::<Vec<(String, String)>>::from_request(req, state).await?;
+            return Ok(PlanForm { fields, document: None, too_large: false });
+        }
+        let mut form = Multipart::from_request(req, state)
+            .await
+            .map_err(|e| ApiError::bad_request(format!("upload: {}", e.body_text())))?;
+        let mut out = PlanForm { fields: Vec::new(), document: None, too_large: false };
+        loop {
+            let field = match form.next_field().await {
+                Ok(Some(field)) => field,
+                Ok(None) => break,
+                Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                    out.too_large = true;
+                    break;
+                }
+                Err(e) => return Err(ApiError::bad_request(format!("upload: {e}"))),
+            };
+            let name = field.name().unwrap_or_default().to_owned();
+            if name == "document" {
+                let file_name = field.file_name().unwrap_or_default().to_owned();
+                match field.bytes().await {
+                    // No file chosen: an empty part without a name.
+                    Ok(bytes) if bytes.is_empty() && file_name.is_empty() => {}
+                    Ok(bytes) => out.document = Some(PlanDocument { name: file_name, content: bytes.to_vec() }),
+                    Err(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+                        out.too_large = true;
+                        break;
+                    }
+                    Err(e) => return Err(ApiError::bad_request(format!("upload: {e}"))),
+                }
+            } else {
+                let text = field.text().await.map_err(|e| ApiError::bad_request(format!("upload: {e}")))?;
+                out.fields.push((name, text));
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The message for a document over the limit.
+fn too_large_message() -> String {
+    format!("document: at most {} MiB", PLAN_DOC_MAX / 1024 / 1024)
+}
+
+/// The document field of the plan forms.
+fn document_field(ctx: &Ctx, current: Option<&str>) -> Markup {
+    html! {
+        label class="wide" {
+            (ctx.t("plan.document")) " "
+            input type="file" name="document" id="plan-document";
+            span class="small" {
+                (ctx.t("plan.document_limit")) " " (PLAN_DOC_MAX / 1024 / 1024) " MiB"
+                @if let Some(name) = current { " · " (ctx.t("plan.document_keep")) " " code { (name) } }
+            }
+        }
+    }
+}
 
 fn when(s: &str) -> String {
     parse_ts(s).map(|t| short_time(&t)).unwrap_or_else(|_| s.to_owned())
@@ -143,12 +227,13 @@ pub async fn list(State(state): State<AppState>, ctx: Ctx, Query(f): Query<Flash
     Ok(super::page(&ctx, ctx.t("nav.plans"), body))
 }
 
-pub async fn new_form(ctx: Ctx, Query(f): Query<Flash>) -> Result<Response, ApiError> {
+pub async fn new_form(ctx: Ctx, p: Principal, Query(f): Query<Flash>) -> Result<Response, ApiError> {
+    let csrf = p.csrf().to_owned();
     let body = html! {
         (flash(&f))
-        form method="post" action=(LIST) id="plan-form" class="grid" {
-            (ctx.csrf_field())
+        form method="post" action={ (LIST) "?_csrf=" (csrf) } enctype="multipart/form-data" id="plan-form" class="grid" {
             (plan_fields(&ctx, None))
+            (document_field(&ctx, None))
             button type="submit" id="create-plan" { (ctx.t("plan.create")) }
         }
         p class="small" { (ctx.t("plan.document_hint")) }
@@ -161,13 +246,17 @@ pub async fn create(
     ctx: Ctx,
     p: Principal,
     client: ClientAddr,
-    FormBody(raw): FormBody<Vec<(String, String)>>,
+    form: PlanForm,
 ) -> Result<Response, ApiError> {
     let back = "/plans/new";
-    let draft = match draft_of(&raw) {
+    if form.too_large {
+        return Ok(redirect_with(back, "error", &too_large_message()));
+    }
+    let mut draft = match draft_of(&form.fields) {
         Ok(d) => d,
         Err(m) => return Ok(redirect_with(back, "error", &m)),
     };
+    draft.document = form.document;
     match state.store.create_plan(&p.actor(&client), &draft).await {
         Ok(plan) => Ok(redirect_with(&format!("/plans/{}", plan.id), "ok", ctx.t("saved"))),
         Err(e) => Ok(redirect_with(back, "error", &super::user_message(e)?)),
@@ -200,9 +289,11 @@ fn drill_table(ctx: &Ctx, drills: &[Drill]) -> Markup {
 pub async fn detail(
     State(state): State<AppState>,
     ctx: Ctx,
+    p: Principal,
     Path(id): Path<i64>,
     Query(f): Query<Flash>,
 ) -> Result<Response, ApiError> {
+    let csrf = p.csrf().to_owned();
     let plan = state.store.get_plan(id).await?;
     let versions = state.store.plan_versions(id).await?;
     let drills = state.store.list_drills(Some(id)).await?;
@@ -258,9 +349,9 @@ pub async fn detail(
         @if manage {
             section class="card" {
                 h2 { (ctx.t("plan.edit")) }
-                form method="post" action=(base) id="edit-plan-form" class="grid" {
-                    (ctx.csrf_field())
+                form method="post" action={ (base) "?_csrf=" (csrf) } enctype="multipart/form-data" id="edit-plan-form" class="grid" {
                     (plan_fields(&ctx, Some(&plan)))
+                    (document_field(&ctx, versions.first().and_then(|v| v.doc_name.as_deref())))
                     label class="wide" { (ctx.t("plan.change_note")) input name="change_note" required maxlength="4000"; }
                     button type="submit" id="save-plan" { (ctx.t("plan.save_version")) }
                 }
@@ -277,14 +368,19 @@ pub async fn update(
     p: Principal,
     client: ClientAddr,
     Path(id): Path<i64>,
-    FormBody(raw): FormBody<Vec<(String, String)>>,
+    form: PlanForm,
 ) -> Result<Response, ApiError> {
     let back = format!("/plans/{id}");
-    let draft = match draft_of(&raw) {
+    if form.too_large {
+        return Ok(redirect_with(&back, "error", &too_large_message()));
+    }
+    let mut draft = match draft_of(&form.fields) {
         Ok(d) => d,
         Err(m) => return Ok(redirect_with(&back, "error", &m)),
     };
-    let note = form_value(&raw, "change_note").trim().to_owned();
+    // No file chosen keeps the previous version's document.
+    draft.document = form.document;
+    let note = form_value(&form.fields, "change_note").trim().to_owned();
     after_change(state.store.update_plan(&p.actor(&client), id, &draft, &note).await, &back, ctx.t("saved"))
 }
 

@@ -621,3 +621,169 @@ async fn the_notifications_page_adds_channels_and_rules_from_its_forms() {
     app.send(form(&format!("/notifications/channels/{id}/delete"), &[])).await;
     assert!(app.store.list_notify_channels().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn channels_and_rules_are_edited_and_disabled_on_the_page_and_secrets_stay() {
+    use crate::harness::{App, Req};
+    let app = App::new().await;
+    let s = app.login("admin", &app.admin_password).await;
+    let form = |uri: &str, fields: &[(&str, &str)]| {
+        let mut all = vec![("_csrf", s.csrf.as_str())];
+        all.extend_from_slice(fields);
+        Req::post(uri).session(&s).form(&all)
+    };
+    let email = [
+        ("name", "值班邮箱"),
+        ("kind", "email"),
+        ("host", "smtp.example.cn"),
+        ("port", "465"),
+        ("security", "tls"),
+        ("user", "anbao"),
+        ("password", "mail-password-123"),
+        ("from", "anbao@example.cn"),
+        ("to", "a@example.cn"),
+    ];
+    app.send(form("/notifications/channels", &email)).await;
+    let robot_url = "https://oapi.dingtalk.com/robot/send?access_token=robot-key-0123456789";
+    app.send(form(
+        "/notifications/channels",
+        &[("name", "钉钉"), ("kind", "dingtalk"), ("url", robot_url), ("secret", "SEC-robot-secret-1")],
+    ))
+    .await;
+    let channels = app.store.list_notify_channels().await.unwrap();
+    let mail = channels.iter().find(|c| c.kind == "email").unwrap().id;
+    let ding = channels.iter().find(|c| c.kind == "dingtalk").unwrap().id;
+
+    // The edit forms show the plain settings and none of the secrets.
+    let page = app.send(Req::get("/notifications").session(&s).cookie("anbao_lang", "en")).await.text();
+    assert!(page.contains(&format!("action=\"/notifications/channels/{mail}\"")), "{page}");
+    assert!(page.contains("value=\"smtp.example.cn\"") && page.contains("value=\"a@example.cn\""), "{page}");
+    for secret in ["mail-password-123", "robot-key-0123456789", "SEC-robot-secret-1"] {
+        assert!(!page.contains(secret), "the page shows {secret}");
+    }
+
+    // Edited with the secret fields left blank: the stored secrets stay.
+    let r = app
+        .send(form(
+            &format!("/notifications/channels/{mail}"),
+            &[
+                ("name", "值班邮箱 2"),
+                ("enabled", "1"),
+                ("host", "smtp2.example.cn"),
+                ("port", "587"),
+                ("security", "starttls"),
+                ("user", "anbao"),
+                ("password", ""),
+                ("from", "anbao@example.cn"),
+                ("to", "a@example.cn, c@example.cn"),
+            ],
+        ))
+        .await;
+    assert!(r.location().unwrap().contains("ok="), "{:?}", r.location());
+    let settings = app.store.notify_channel_settings(mail).await.unwrap();
+    assert_eq!(settings["host"], "smtp2.example.cn");
+    assert_eq!(settings["password"], "mail-password-123", "blank keeps the password");
+    assert_eq!(settings["to"], json!(["a@example.cn", "c@example.cn"]));
+    let c = app.store.get_notify_channel(mail).await.unwrap();
+    assert_eq!(
+        (c.name.as_str(), c.target.as_str()),
+        ("值班邮箱 2", "smtp://smtp2.example.cn:587 → a@example.cn, c@example.cn")
+    );
+
+    // The robot: disabled with only a new secret; the URL (with its key) stays.
+    let r = app
+        .send(form(
+            &format!("/notifications/channels/{ding}"),
+            &[("name", "钉钉"), ("url", ""), ("secret", "SEC-new-secret-2")],
+        ))
+        .await;
+    assert!(r.location().unwrap().contains("ok="), "{:?}", r.location());
+    let settings = app.store.notify_channel_settings(ding).await.unwrap();
+    assert_eq!((settings["url"].as_str(), settings["secret"].as_str()), (Some(robot_url), Some("SEC-new-secret-2")));
+    assert!(!app.store.get_notify_channel(ding).await.unwrap().enabled, "no `enabled` box: disabled");
+    // A bad change comes back as the field's message, nothing changes.
+    let r = app
+        .send(form(
+            &format!("/notifications/channels/{ding}"),
+            &[("name", "钉钉"), ("url", "ftp://x"), ("enabled", "1")],
+        ))
+        .await;
+    assert!(r.location().unwrap().contains("error=settings.url"), "{:?}", r.location());
+    assert!(!app.store.get_notify_channel(ding).await.unwrap().enabled);
+
+    // Audited, without any secret.
+    let audit = app.audit_with_action("notify_channel.update").await;
+    assert_eq!(audit.len(), 2);
+    let text = format!("{audit:?}");
+    for secret in ["mail-password-123", "robot-key", "SEC-"] {
+        assert!(!text.contains(secret), "audit holds {secret}: {text}");
+    }
+
+    // A rule: edited to another channel and threshold, then disabled.
+    let mail_id = mail.to_string();
+    let ding_id = ding.to_string();
+    app.send(form(
+        "/notifications/rules",
+        &[
+            ("event", "alert"),
+            ("channel_id", &mail_id),
+            ("min_level", "none"),
+            ("min_severity", "4"),
+            ("minutes_before", "0"),
+        ],
+    ))
+    .await;
+    let rule = app.store.list_notify_rules().await.unwrap()[0].id;
+    let r = app
+        .send(form(
+            &format!("/notifications/rules/{rule}"),
+            &[
+                ("event", "incident_opened"),
+                ("channel_id", &ding_id),
+                ("min_level", "II"),
+                ("min_severity", "0"),
+                ("minutes_before", "0"),
+                ("enabled", "1"),
+            ],
+        ))
+        .await;
+    assert!(r.location().unwrap().contains("ok="), "{:?}", r.location());
+    let r1 = &app.store.list_notify_rules().await.unwrap()[0];
+    assert_eq!(
+        (r1.event.as_str(), r1.channel_id, r1.min_level.as_str(), r1.enabled),
+        ("incident_opened", ding, "II", true)
+    );
+    let r = app
+        .send(form(
+            &format!("/notifications/rules/{rule}"),
+            &[
+                ("event", "incident_opened"),
+                ("channel_id", &ding_id),
+                ("min_level", "II"),
+                ("min_severity", "0"),
+                ("minutes_before", "0"),
+            ],
+        ))
+        .await;
+    assert!(r.location().unwrap().contains("ok="), "{:?}", r.location());
+    assert!(!app.store.list_notify_rules().await.unwrap()[0].enabled);
+    let r = app.send(form(&format!("/notifications/rules/{rule}"), &[("event", "alert"), ("channel_id", "x")])).await;
+    assert!(r.location().unwrap().contains("error="), "{:?}", r.location());
+    assert_eq!(app.audit_with_action("notify_rule.update").await.len(), 2);
+
+    // The API edits a rule the same way.
+    let admin = app.token(anbao_model::Role::Admin);
+    let r = app
+        .send(Req::put(&format!("/api/v1/notifications/rules/{rule}")).bearer(admin).json(&json!({
+            "channel_id": mail, "event": "alert", "min_severity": 3,
+        })))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    assert_eq!((r.json()["min_severity"].as_i64(), r.json()["enabled"].as_bool()), (Some(3), Some(true)));
+    let r = app
+        .send(Req::put("/api/v1/notifications/rules/9999").bearer(admin).json(&json!({
+            "channel_id": mail, "event": "alert",
+        })))
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}

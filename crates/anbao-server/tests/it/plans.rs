@@ -264,3 +264,105 @@ async fn a_drill_runs_as_an_exercise_incident_that_is_never_reported() {
     assert_eq!(r.status, StatusCode::CONFLICT);
     assert!(r.text().contains("exercise"), "{}", r.text());
 }
+
+/// The plan form as the browser posts it: multipart, text fields and the
+/// `document` file input (empty: no file chosen).
+fn plan_multipart(fields: &[(&str, &str)], document: Option<(&str, &[u8])>) -> (String, Vec<u8>) {
+    use std::io::Write;
+    const BOUNDARY: &str = "plan-form-boundary-93c1";
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        write!(body, "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").unwrap();
+    }
+    let (file_name, bytes) = document.unwrap_or(("", b""));
+    write!(
+        body,
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"document\"; filename=\"{file_name}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n"
+    )
+    .unwrap();
+    body.extend_from_slice(bytes);
+    write!(body, "\r\n--{BOUNDARY}--\r\n").unwrap();
+    (format!("multipart/form-data; boundary={BOUNDARY}"), body)
+}
+
+#[tokio::test]
+async fn plan_documents_are_uploaded_from_the_page_kept_and_downloaded() {
+    let app = App::new().await;
+    app.make_user("plan.uploader", Role::Responder, app.root, Vec::new()).await;
+    let s = app.login("plan.uploader", PASSWORD).await;
+    let fields = [
+        ("title", "DNS 故障预案"),
+        ("owner", "运维处"),
+        ("review_cycle_months", "12"),
+        ("scenarios", "dns_failure"),
+        ("steps", "1. 切换备用 DNS"),
+    ];
+    // The form is multipart with a file input; the token rides in the action URL.
+    let html = app.send(Req::get("/plans/new").session(&s)).await.text();
+    assert!(html.contains(&format!("action=\"/plans?_csrf={}\"", s.csrf)), "{html}");
+    assert!(html.contains("enctype=\"multipart/form-data\"") && html.contains("type=\"file\" name=\"document\""));
+    // Without the token: refused.
+    let (ct, body) = plan_multipart(&fields, Some(("预案.pdf", b"%PDF-1.7 v1")));
+    app.send(Req::post("/plans").session(&s).raw(&ct, body.clone())).await.assert_status(StatusCode::FORBIDDEN);
+
+    let r = app.send(Req::post(&format!("/plans?_csrf={}", s.csrf)).session(&s).raw(&ct, body)).await;
+    r.assert_status(StatusCode::SEE_OTHER);
+    let page = r.location().unwrap().split('?').next().unwrap().to_owned();
+    assert!(page.starts_with("/plans/"), "{page}");
+    let id: i64 = page.trim_start_matches("/plans/").parse().unwrap();
+    let html = app.send(Req::get(&page).session(&s)).await.text();
+    assert!(html.contains(&format!("href=\"{page}/versions/1/document\">预案.pdf<")), "{html}");
+    assert!(html.contains(&format!("action=\"{page}?_csrf={}\"", s.csrf)), "the edit form is multipart too");
+    // Stored as the API stores it: the API reads the same document.
+    let versions = app.send(Req::get(&format!("/api/v1/plans/{id}/versions")).bearer(app.token(Role::Auditor))).await;
+    let v1 = &versions.json()[0];
+    assert_eq!((v1["doc_name"].as_str(), v1["doc_size"].as_i64()), (Some("预案.pdf"), Some(11)), "{v1}");
+    let doc = app.send(Req::get(&format!("{page}/versions/1/document")).session(&s)).await;
+    doc.assert_status(StatusCode::OK);
+    assert_eq!(doc.body.as_ref(), b"%PDF-1.7 v1");
+    assert!(doc.header("content-disposition").is_some_and(|d| d.starts_with("attachment;")), "{doc:?}");
+
+    // A revision without a file keeps the document; with one it replaces it.
+    let edit = |note: &'static str| {
+        let mut f = fields.to_vec();
+        f.push(("change_note", note));
+        f
+    };
+    let (ct, body) = plan_multipart(&edit("只改步骤"), None);
+    let r = app.send(Req::post(&format!("{page}?_csrf={}", s.csrf)).session(&s).raw(&ct, body)).await;
+    assert!(r.location().unwrap().contains("ok="), "{:?}", r.location());
+    let (ct, body) = plan_multipart(&edit("新版文档"), Some(("plan-v3.docx", b"PK\x03\x04 v3")));
+    let r = app.send(Req::post(&format!("{page}?_csrf={}", s.csrf)).session(&s).raw(&ct, body)).await;
+    assert!(r.location().unwrap().contains("ok="), "{:?}", r.location());
+    let doc2 = app.send(Req::get(&format!("{page}/versions/2/document")).session(&s)).await;
+    assert_eq!(doc2.body.as_ref(), b"%PDF-1.7 v1", "v2 kept v1's document");
+    let doc3 = app.send(Req::get(&format!("{page}/versions/3/document")).session(&s)).await;
+    assert_eq!(doc3.body.as_ref(), b"PK\x03\x04 v3");
+
+    // Over 10 MiB: said on the page, no version written.
+    let big = vec![b'x'; anbao_store::PLAN_DOC_MAX + 1];
+    let (ct, body) = plan_multipart(&edit("太大"), Some(("big.bin", &big)));
+    let r = app.send(Req::post(&format!("{page}?_csrf={}", s.csrf)).session(&s).raw(&ct, body)).await;
+    assert!(r.location().unwrap().contains("error=document"), "{:?}", r.location());
+    let big = vec![b'x'; anbao_store::PLAN_DOC_MAX + 512 * 1024];
+    let (ct, body) = plan_multipart(&edit("更大"), Some(("bigger.bin", &big)));
+    let r = app.send(Req::post(&format!("{page}?_csrf={}", s.csrf)).session(&s).raw(&ct, body)).await;
+    assert!(r.location().unwrap().contains("error=document"), "{:?}", r.location());
+    let versions = app.send(Req::get(&format!("/api/v1/plans/{id}/versions")).bearer(app.token(Role::Auditor))).await;
+    assert_eq!(versions.json().as_array().map(Vec::len), Some(3));
+    // Every version is audited.
+    assert_eq!(app.audit_with_action("plan.update").await.len(), 2);
+
+    // The API takes documents up to the same limit (base64 of 9 MiB is
+    // more than the server-wide 1 MiB body limit).
+    let nine = vec![7u8; 9 * 1024 * 1024];
+    let mut body = plan_body();
+    body["document"] =
+        json!({ "name": "big.pdf", "content_base64": base64::engine::general_purpose::STANDARD.encode(&nine) });
+    body["change_note"] = json!("大文档");
+    let r = app.send(Req::put(&format!("/api/v1/plans/{id}")).bearer(app.token(Role::Responder)).json(&body)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text());
+    let doc4 = app.send(Req::get(&format!("{page}/versions/4/document")).session(&s)).await;
+    assert_eq!(doc4.body.len(), nine.len());
+}

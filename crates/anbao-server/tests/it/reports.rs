@@ -2,13 +2,14 @@
 //! incident as JSON (bytes and SHA-256 as stored), printable HTML in both
 //! languages and PDF; final reports refused until root cause and lessons
 //! are entered; the inbound endpoint refusing unsigned, unknown-key,
-//! badly signed, malformed and oversized bodies; and one instance
+//! badly signed, malformed and oversized bodies, replays (outside the
+//! signed-time window, or already received) and more than its rate; and one instance
 //! submitting to another's inbound endpoint over real HTTP on loopback.
 
 use std::net::SocketAddr;
 
-use anbao_model::Role;
 use anbao_model::incident::OperatorCategory;
+use anbao_model::{Clock, Role};
 use anbao_server::ServerConfig;
 use anbao_server::signing::SigningKey;
 use axum::http::StatusCode;
@@ -141,16 +142,32 @@ async fn reports_are_generated_as_json_html_and_pdf_and_final_needs_the_review()
     assert_eq!(app.audit_with_action("incident.report").await.len(), 2);
 }
 
-/// Signs `body` with `key` and posts it to the inbound endpoint.
-async fn post_inbound(app: &App, key_id: &str, signature: &str, body: &[u8]) -> Resp {
+/// Posts `body` to the inbound endpoint with these headers (empty: left out).
+async fn post_inbound(app: &App, key_id: &str, stamp: &str, signature: &str, body: &[u8]) -> Resp {
     let mut req = Req::post("/api/v1/reports/inbound");
-    if !key_id.is_empty() {
-        req = req.header("x-anbao-key-id", key_id);
-    }
-    if !signature.is_empty() {
-        req = req.header("x-anbao-signature", signature);
+    for (name, value) in [("x-anbao-key-id", key_id), ("x-anbao-timestamp", stamp), ("x-anbao-signature", signature)] {
+        if !value.is_empty() {
+            req = req.header(name, value);
+        }
     }
     app.send(req.raw("application/json", body.to_vec())).await
+}
+
+/// Signs `body` with `key` as sent now by `app`'s clock and posts it.
+async fn post_signed(app: &App, key: &SigningKey, body: &[u8]) -> Resp {
+    let (stamp, sig) = key.sign_at(app.store.clock().now().unix_timestamp(), body);
+    post_inbound(app, &key.key_id, &stamp, &sig, body).await
+}
+
+async fn register(collector: &App, key: &SigningKey) {
+    collector
+        .send(
+            Req::post("/api/v1/report-senders")
+                .bearer(collector.token(Role::Admin))
+                .json(&json!({ "name": "某省电信", "public_key": key.public_key })),
+        )
+        .await
+        .assert_status(StatusCode::CREATED);
 }
 
 #[tokio::test]
@@ -164,50 +181,63 @@ async fn the_inbound_endpoint_refuses_what_it_cannot_trust() {
     let key = SigningKey::load_or_create(&keys.path().join("report-signing.key")).unwrap();
 
     let collector = App::new().await;
-    let sig = key.sign(&body);
+    let (stamp, sig) = key.sign_at(collector.store.clock().now().unix_timestamp(), &body);
     // Unsigned.
-    let r = post_inbound(&collector, "", "", &body).await;
+    let r = post_inbound(&collector, "", "", "", &body).await;
     r.assert_status(StatusCode::BAD_REQUEST);
     assert_eq!(r.error_field().as_deref(), Some("x-anbao-key-id"));
-    assert_eq!(post_inbound(&collector, &key.key_id, "", &body).await.status, StatusCode::BAD_REQUEST);
+    assert_eq!(post_inbound(&collector, &key.key_id, &stamp, "", &body).await.status, StatusCode::BAD_REQUEST);
+    // Without the signed time (the scheme before replay protection).
+    let r = post_inbound(&collector, &key.key_id, "", &key.sign(&body), &body).await;
+    r.assert_status(StatusCode::BAD_REQUEST);
+    assert_eq!(r.error_field().as_deref(), Some("x-anbao-timestamp"));
     // Not registered yet.
-    let r = post_inbound(&collector, &key.key_id, &sig, &body).await;
+    let r = post_inbound(&collector, &key.key_id, &stamp, &sig, &body).await;
     r.assert_status(StatusCode::FORBIDDEN);
     assert!(r.json()["error"].as_str().unwrap().contains("not registered"));
-    collector
-        .send(
-            Req::post("/api/v1/report-senders")
-                .bearer(collector.token(Role::Admin))
-                .json(&json!({ "name": "某省电信", "public_key": key.public_key })),
-        )
-        .await
-        .assert_status(StatusCode::CREATED);
+    register(&collector, &key).await;
     // Signature of other bytes, or changed bytes under the right signature.
     let mut altered = body.to_vec();
     let at = altered.iter().position(|b| *b == b'1').unwrap();
     altered[at] = b'2';
-    post_inbound(&collector, &key.key_id, &sig, &altered).await.assert_status(StatusCode::UNAUTHORIZED);
-    post_inbound(&collector, &key.key_id, &key.sign(b"other"), &body).await.assert_status(StatusCode::UNAUTHORIZED);
-    post_inbound(&collector, &key.key_id, "not-hex", &body).await.assert_status(StatusCode::UNAUTHORIZED);
+    post_inbound(&collector, &key.key_id, &stamp, &sig, &altered).await.assert_status(StatusCode::UNAUTHORIZED);
+    post_inbound(&collector, &key.key_id, &stamp, &key.sign(b"other"), &body)
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+    post_inbound(&collector, &key.key_id, &stamp, "not-hex", &body).await.assert_status(StatusCode::UNAUTHORIZED);
+    // The body alone signed (the time not covered), or another time under
+    // the signature: both refused.
+    post_inbound(&collector, &key.key_id, &stamp, &key.sign(&body), &body)
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+    let later = (collector.store.clock().now().unix_timestamp() + 1).to_string();
+    post_inbound(&collector, &key.key_id, &later, &sig, &body).await.assert_status(StatusCode::UNAUTHORIZED);
     // Signed, but not a report.
     let junk = b"{\"schema\": ";
-    post_inbound(&collector, &key.key_id, &key.sign(junk), junk).await.assert_status(StatusCode::BAD_REQUEST);
+    post_signed(&collector, &key, junk).await.assert_status(StatusCode::BAD_REQUEST);
     let other = String::from_utf8(body.to_vec()).unwrap().replace("anbao.incident-report/1", "anbao.incident-report/9");
-    let r = post_inbound(&collector, &key.key_id, &key.sign(other.as_bytes()), other.as_bytes()).await;
+    let r = post_signed(&collector, &key, other.as_bytes()).await;
     r.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(r.error_field().as_deref(), Some("schema"));
     // Too large, even if signed.
     let big = vec![b' '; 600 * 1024];
-    post_inbound(&collector, &key.key_id, &key.sign(&big), &big).await.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+    post_signed(&collector, &key, &big).await.assert_status(StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(received_list(&collector).await, json!([]), "nothing refused is stored");
 
-    // The genuine report: stored once, a repeat changes nothing.
-    let r = post_inbound(&collector, &key.key_id, &sig, &body).await;
+    // The genuine report: stored once; the same request again is a replay (409).
+    let r = post_inbound(&collector, &key.key_id, &stamp, &sig, &body).await;
     r.assert_status(StatusCode::CREATED);
-    assert_eq!(r.json()["sha256"], sha256_hex(&body));
-    let again = post_inbound(&collector, &key.key_id, &sig, &body).await;
-    again.assert_status(StatusCode::OK);
-    assert_eq!(again.json()["duplicate"], true);
+    assert_eq!(
+        (r.json()["sha256"].as_str(), r.json()["duplicate"].as_bool()),
+        (Some(sha256_hex(&body).as_str()), Some(false))
+    );
+    let rid = r.json()["id"].as_i64().unwrap();
+    let again = post_inbound(&collector, &key.key_id, &stamp, &sig, &body).await;
+    again.assert_status(StatusCode::CONFLICT);
+    assert_eq!((again.json()["duplicate"].as_bool(), again.json()["id"].as_i64()), (Some(true), Some(rid)));
+    assert!(again.json()["error"].as_str().unwrap().contains("received from this sender before"), "{again:?}");
+    // Signed afresh it is still the same report: 409 too.
+    post_signed(&collector, &key, &body).await.assert_status(StatusCode::CONFLICT);
     let received = received_list(&collector).await;
     assert_eq!(received.as_array().unwrap().len(), 1);
     assert_eq!(received[0]["sender_name"], "某省电信");
@@ -225,10 +255,70 @@ async fn the_inbound_endpoint_refuses_what_it_cannot_trust() {
     let progress = generate(&sender, incident, "progress").await.json()["id"].as_i64().unwrap();
     let body =
         sender.send(Req::get(&format!("/api/v1/reports/{progress}")).bearer(sender.token(Role::Admin))).await.body;
-    let r = post_inbound(&collector, &key.key_id, &key.sign(&body), &body).await;
+    let r = post_signed(&collector, &key, &body).await;
     r.assert_status(StatusCode::FORBIDDEN);
     assert!(r.json()["error"].as_str().unwrap().contains("revoked"), "{r:?}");
     assert_eq!(received_list(&collector).await.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn inbound_reports_outside_the_time_window_or_too_many_are_refused() {
+    let keys = tempfile::tempdir().unwrap();
+    let sender = App::with_config(config_with_key(keys.path(), None)).await;
+    let incident = open_incident(&sender).await;
+    let mut bodies = Vec::new();
+    for kind in ["initial", "progress", "progress", "progress"] {
+        let id = generate(&sender, incident, kind).await.json()["id"].as_i64().unwrap();
+        bodies
+            .push(sender.send(Req::get(&format!("/api/v1/reports/{id}")).bearer(sender.token(Role::Admin))).await.body);
+    }
+    let key = SigningKey::load_or_create(&keys.path().join("report-signing.key")).unwrap();
+    // A collector with a 2-minute window and 2 reports a minute, on a clock
+    // moved by hand.
+    let clock = std::sync::Arc::new(anbao_model::ManualClock::new(time::macros::datetime!(2026-11-25 09:00 UTC)));
+    let config = ServerConfig {
+        report_inbound_max_skew: std::time::Duration::from_secs(120),
+        report_inbound_per_minute: 2,
+        ..ServerConfig::default()
+    };
+    let collector = App::with_clock(config, clock.clone()).await;
+    register(&collector, &key).await;
+    let now = clock.now().unix_timestamp();
+
+    // Signed 121 s ago, or 121 s ahead: refused with the reason, nothing stored.
+    for (at, why) in [(now - 121, "121 s old"), (now + 121, "121 s far in the future")] {
+        let (stamp, sig) = key.sign_at(at, &bodies[0]);
+        let r = post_inbound(&collector, &key.key_id, &stamp, &sig, &bodies[0]).await;
+        r.assert_status(StatusCode::UNAUTHORIZED);
+        assert_eq!(r.error_field().as_deref(), Some("x-anbao-timestamp"));
+        assert!(r.json()["error"].as_str().unwrap().contains(why), "{r:?}");
+    }
+    let words = key.sign(&anbao_server::signing::signed_message("yesterday", &bodies[0]));
+    let r = post_inbound(&collector, &key.key_id, "yesterday", &words, &bodies[0]).await;
+    r.assert_status(StatusCode::UNAUTHORIZED);
+    assert!(r.json()["error"].as_str().unwrap().contains("is not Unix seconds"), "{r:?}");
+    let (stamp, sig) = key.sign_at(now, &bodies[0]);
+    assert_eq!(received_list(&collector).await, json!([]));
+    // At the edge of the window: accepted.
+    let (edge, edge_sig) = key.sign_at(now - 120, &bodies[0]);
+    post_inbound(&collector, &key.key_id, &edge, &edge_sig, &bodies[0]).await.assert_status(StatusCode::CREATED);
+    // The captured request replayed three minutes later: outside the window.
+    clock.advance(time::Duration::minutes(3));
+    let r = post_inbound(&collector, &key.key_id, &stamp, &sig, &bodies[0]).await;
+    r.assert_status(StatusCode::UNAUTHORIZED);
+
+    // Two a minute (the bucket has refilled meanwhile): the third is
+    // refused with Retry-After, until the bucket refills.
+    post_signed(&collector, &key, &bodies[1]).await.assert_status(StatusCode::CREATED);
+    post_signed(&collector, &key, &bodies[2]).await.assert_status(StatusCode::CREATED);
+    let r = post_signed(&collector, &key, &bodies[3]).await;
+    r.assert_status(StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(r.header("retry-after"), Some("30"), "{r:?}");
+    assert!(r.json()["error"].as_str().unwrap().contains("more than 2 reports a minute"), "{r:?}");
+    clock.advance(time::Duration::seconds(30));
+    post_signed(&collector, &key, &bodies[3]).await.assert_status(StatusCode::CREATED);
+    assert_eq!(post_signed(&collector, &key, &bodies[3]).await.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(received_list(&collector).await.as_array().unwrap().len(), 4);
 }
 
 async fn received_list(app: &App) -> Value {
@@ -285,9 +375,10 @@ async fn one_instance_submits_signed_reports_to_anothers_inbound_endpoint() {
         .assert_status(StatusCode::CREATED);
     let s = submit().await;
     assert_eq!((s["outcome"].as_str(), s["http_status"].as_i64()), (Some("accepted"), Some(201)), "{s}");
-    // Again: the collector already has it and says so with 200.
+    // Again (as after a lost answer): the collector already has it and says
+    // so with 409 `duplicate`, which the sender records as delivered.
     let s = submit().await;
-    assert_eq!((s["outcome"].as_str(), s["http_status"].as_i64()), (Some("accepted"), Some(200)), "{s}");
+    assert_eq!((s["outcome"].as_str(), s["http_status"].as_i64()), (Some("accepted"), Some(409)), "{s}");
 
     // The collector holds exactly the bytes the operator generated.
     let sent = operator.send(Req::get(&format!("/api/v1/reports/{id}")).bearer(operator.token(Role::Admin))).await.body;

@@ -17,6 +17,7 @@ on_both_backends! {
     victims_hours_status_and_actions => victims_hours_status_and_actions_sqlite, victims_hours_status_and_actions_postgres;
     assign_allowlist_and_bulk_triage => assign_allowlist_and_bulk_triage_sqlite, assign_allowlist_and_bulk_triage_postgres;
     suppressions_drop_matching_detections_until_they_expire => suppressions_drop_matching_detections_until_they_expire_sqlite, suppressions_drop_matching_detections_until_they_expire_postgres;
+    suppressions_by_source_or_destination_network => suppressions_by_source_or_destination_network_sqlite, suppressions_by_source_or_destination_network_postgres;
 }
 
 fn draft(
@@ -289,4 +290,61 @@ async fn suppressions_drop_matching_detections_until_they_expire(db: TestDb) {
     assert_audited(store, "bob", "alert.suppression.delete", "alert_suppression", cdn.id).await;
     assert_eq!(store.alert_suppressions().await.unwrap().len(), 1);
     assert!(matches!(store.delete_alert_suppression(&bob, cdn.id).await, Err(StoreError::NotFound { .. })));
+}
+
+async fn suppressions_by_source_or_destination_network(db: TestDb) {
+    let store = &db.store;
+    let t0 = db.now();
+    let bob = actor("bob");
+    let rule = |src: &str, dst: &str| NewSuppression {
+        src_cidr: src.into(),
+        dst_cidr: dst.into(),
+        until: Some(t0 + Duration::hours(1)),
+        reason: "our resolvers and the lab".into(),
+        ..NewSuppression::default()
+    };
+    // A bad range names its field and says why.
+    let e = store.create_alert_suppression(&bob, &rule("10.1.2.3/16", "")).await.unwrap_err().to_string();
+    assert!(e.contains("src_cidr") && e.contains("the network is 10.1.0.0/16"), "{e}");
+    assert_invalid(store.create_alert_suppression(&bob, &rule("", "2001:db8::/129")).await, "dst_cidr");
+    assert_invalid(store.create_alert_suppression(&bob, &rule("", "resolvers")).await, "dst_cidr");
+    assert!(store.alert_suppressions().await.unwrap().is_empty(), "nothing written");
+
+    // Canonical form kept; one rule per family and direction.
+    let lab = store.create_alert_suppression(&bob, &rule(" 10.9.0.0/16 ", "")).await.unwrap();
+    assert_eq!((lab.src_cidr.as_str(), lab.dst_cidr.as_str()), ("10.9.0.0/16", ""));
+    assert_audited(store, "bob", "alert.suppression.create", "alert_suppression", lab.id).await;
+    let resolvers = store.create_alert_suppression(&bob, &rule("", "2001:DB8:53::/48")).await.unwrap();
+    assert_eq!(resolvers.dst_cidr, "2001:db8:53::/48");
+
+    let with_addrs = |key: &str, src: &str, dst: Option<&str>| {
+        let mut d = draft(src, None, "evil.example", 1, t0, t0);
+        d.dedup_key = key.into();
+        d.evidence = match dst {
+            Some(dst) => format!(r#"{{"kind":"dns","src":"{src}","dst":"{dst}","summary":"query"}}"#),
+            None => format!(r#"{{"kind":"dns","src":"{src}","summary":"query"}}"#),
+        };
+        d
+    };
+    let mut ddos = draft("2001:db8:53::7", None, "udp_flood", 1, t0, t0);
+    ddos.dedup_key = "ddos".into();
+    ddos.field = "dst".into();
+    ddos.evidence = r#"{"victim":"2001:db8:53::7","class":"udp_flood"}"#.into();
+    let drafts = [
+        with_addrs("lab-v4", "10.9.200.1", Some("192.0.2.53")), // source in the lab: dropped
+        with_addrs("lab-mapped", "::ffff:10.9.0.5", Some("192.0.2.53")), // IPv4-mapped: still the lab
+        with_addrs("office", "10.10.0.1", Some("192.0.2.53")),  // outside both: kept
+        with_addrs("to-resolver", "2001:db8:1::1", Some("2001:db8:53::1")), // destination in range: dropped
+        with_addrs("no-dst", "2001:db8:1::2", None),            // no destination: kept
+        ddos,                                                   // the attacked host is the destination
+    ];
+    let applied = store.apply_alerts(&drafts, None).await.unwrap();
+    assert_eq!((applied.new, applied.suppressed), (2, 4));
+    let mut left: Vec<String> =
+        store.alerts(&AlertFilter::default(), 0, 10).await.unwrap().into_iter().map(|a| a.victim).collect();
+    left.sort();
+    assert_eq!(left, ["10.10.0.1", "2001:db8:1::2"]);
+    let rules = store.alert_suppressions().await.unwrap();
+    let count = |id| rules.iter().find(|r| r.id == id).map(|r| r.suppressed);
+    assert_eq!((count(lab.id), count(resolvers.id)), (Some(2), Some(2)));
 }

@@ -16,6 +16,7 @@ on_both_backends! {
     events_queue_for_matching_rules => events_queue_for_matching_rules_sqlite, events_queue_for_matching_rules_postgres;
     deadline_escalation_fires_once_before_and_once_at_expiry => deadline_escalation_fires_once_before_and_once_at_expiry_sqlite, deadline_escalation_fires_once_before_and_once_at_expiry_postgres;
     failed_deliveries_back_off_then_fail => failed_deliveries_back_off_then_fail_sqlite, failed_deliveries_back_off_then_fail_postgres;
+    rules_are_edited_and_disabled => rules_are_edited_and_disabled_sqlite, rules_are_edited_and_disabled_postgres;
 }
 
 fn webhook(name: &str) -> NotifyChannelDraft {
@@ -298,4 +299,35 @@ async fn failed_deliveries_back_off_then_fail(db: TestDb) {
     let b = store.get_notification(b.id).await.unwrap();
     assert_eq!((b.status.as_str(), b.attempts), ("pending", 1));
     assert!(b.last_error.starts_with("channel settings"), "{}", b.last_error);
+}
+
+async fn rules_are_edited_and_disabled(db: TestDb) {
+    let store = &db.store;
+    let a = store.create_notify_channel(&actor("alice"), &webhook("duty")).await.unwrap();
+    let b = store.create_notify_channel(&actor("alice"), &webhook("managers")).await.unwrap();
+    let r = store.create_notify_rule(&actor("alice"), &rule(a.id, "incident_opened")).await.unwrap();
+
+    // Moved to another channel with a threshold: audited with before and after.
+    let edited = NotifyRuleDraft { min_level: IncidentLevel::II, ..rule(b.id, "incident_opened") };
+    let r2 = store.update_notify_rule(&actor("alice"), r.id, &edited).await.unwrap();
+    assert_eq!((r2.channel_name.as_str(), r2.min_level, r2.enabled), ("managers", IncidentLevel::II, true));
+    assert_audited(store, "alice", "notify_rule.update", "notify_rule", r.id).await;
+    let entry = audit(store, everything()).await.into_iter().find(|e| e.action == "notify_rule.update").unwrap();
+    assert_eq!(entry.before.as_ref().map(|b| b["channel_name"].clone()), Some(json!("duty")));
+    assert_eq!(entry.after.as_ref().map(|a| a["min_level"].clone()), Some(json!("II")));
+    // Checked like a new rule; unknown ones are not found.
+    assert_invalid(store.update_notify_rule(&actor("alice"), r.id, &rule(b.id, "coffee")).await, "event");
+    assert_invalid(store.update_notify_rule(&actor("alice"), r.id, &rule(9999, "alert")).await, "channel_id");
+    assert!(matches!(
+        store.update_notify_rule(&actor("alice"), 9999, &edited).await,
+        Err(anbao_store::StoreError::NotFound { .. })
+    ));
+
+    // A level-I incident notifies through the edited rule; disabled, it queues nothing.
+    open_incident(&db, 200_000_000).await;
+    assert_eq!(store.list_notifications(Some("pending"), 100).await.unwrap().len(), 1);
+    let off = NotifyRuleDraft { enabled: false, ..edited };
+    assert!(!store.update_notify_rule(&actor("alice"), r.id, &off).await.unwrap().enabled);
+    open_incident(&db, 300_000_000).await;
+    assert_eq!(store.list_notifications(Some("pending"), 100).await.unwrap().len(), 1);
 }

@@ -13,6 +13,7 @@ use crate::harness::*;
 on_both_backends! {
     reports_snapshot_the_incident_and_record_submissions => reports_snapshot_the_incident_and_record_submissions_sqlite, reports_snapshot_the_incident_and_record_submissions_postgres;
     senders_and_received_reports => senders_and_received_reports_sqlite, senders_and_received_reports_postgres;
+    inbound_rate_limit_is_a_shared_token_bucket_per_key => inbound_rate_limit_is_a_shared_token_bucket_per_key_sqlite, inbound_rate_limit_is_a_shared_token_bucket_per_key_postgres;
 }
 
 fn rules() -> &'static IncidentRules {
@@ -163,4 +164,32 @@ async fn senders_and_received_reports(db: TestDb) {
     assert_eq!(all.len(), 1);
     assert_eq!(store.get_received_report(got.id).await.unwrap(), got);
     assert_not_found(store.get_received_report(got.id + 1).await);
+}
+
+async fn inbound_rate_limit_is_a_shared_token_bucket_per_key(db: TestDb) {
+    let store = &db.store;
+    // 3 a minute: a burst of 3, then one every 20 s.
+    for _ in 0..3 {
+        assert_eq!(store.take_report_inbound_token("aaaa", 3).await.unwrap(), None);
+    }
+    assert_eq!(store.take_report_inbound_token("aaaa", 3).await.unwrap(), Some(20), "empty: wait a refill");
+    // Another key has its own bucket.
+    assert_eq!(store.take_report_inbound_token("bbbb", 3).await.unwrap(), None);
+    // A second node (another Store on the same database) draws from the same bucket.
+    let other = db.reopen().await.unwrap();
+    db.clock.advance(Duration::seconds(15));
+    assert_eq!(other.take_report_inbound_token("aaaa", 3).await.unwrap(), Some(5));
+    db.clock.advance(Duration::seconds(5));
+    assert_eq!(other.take_report_inbound_token("aaaa", 3).await.unwrap(), None);
+    assert_eq!(store.take_report_inbound_token("aaaa", 3).await.unwrap(), Some(20));
+    // Refilled up to the burst, never beyond.
+    db.clock.advance(Duration::hours(1));
+    for _ in 0..3 {
+        assert_eq!(store.take_report_inbound_token("aaaa", 3).await.unwrap(), None);
+    }
+    assert!(store.take_report_inbound_token("aaaa", 3).await.unwrap().is_some());
+    // 0: no limit.
+    for _ in 0..10 {
+        assert_eq!(store.take_report_inbound_token("aaaa", 0).await.unwrap(), None);
+    }
 }
