@@ -20,6 +20,7 @@ mod assessments;
 mod assets;
 mod audit;
 mod error;
+mod incident_metrics;
 mod incident_tasks;
 mod incidents;
 mod intel;
@@ -62,6 +63,7 @@ pub use assets::{
 };
 pub use audit::{AuditEntry, AuditFilter, AuditVerification};
 pub use error::StoreError;
+pub use incident_metrics::{DeadlineCounts, HandlingTime, IncidentMetrics, MonthTimes, WeekCount};
 pub use incident_tasks::{IncidentMessage, IncidentTask, MESSAGE_MAX, TaskDraft, TaskPatch};
 pub use incidents::{INCIDENT_TEXT_MAX, Incident, IncidentDraft, IncidentFilter, TimelineEntry};
 pub use intel::{

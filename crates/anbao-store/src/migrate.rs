@@ -129,6 +129,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0019_plans.sql"),
         postgres: include_str!("../migrations/postgres/0019_plans.sql"),
     },
+    Migration {
+        version: 21,
+        name: "incident_handling",
+        sqlite: include_str!("../migrations/sqlite/0021_incident_handling.sql"),
+        postgres: include_str!("../migrations/postgres/0021_incident_handling.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.
