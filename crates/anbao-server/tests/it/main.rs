@@ -10,6 +10,7 @@ mod assets;
 mod audit;
 mod board;
 mod escaping;
+mod handling;
 mod headers;
 mod import;
 mod incidents;
