@@ -170,7 +170,8 @@ pub fn grouped_bars(
     let height = 160.0_f64;
     let axis = 24.0_f64;
     let legend_row = 18.0_f64;
-    let legend_columns = 4_usize;
+    // Long series names: no more columns than series.
+    let legend_columns = series.len().clamp(1, 3);
     let total_height = height + axis + series.len().div_ceil(legend_columns) as f64 * legend_row;
     let max = groups.iter().flat_map(|(_, v)| v.iter().flatten()).fold(0.0_f64, |m, v| m.max(*v));
     let scale = if max > 0.0 { max } else { 1.0 };

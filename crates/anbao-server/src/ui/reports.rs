@@ -124,7 +124,7 @@ pub async fn incident_section(state: &AppState, ctx: &Ctx, i: &Incident) -> Resu
             div id="incident-follow-ups" data-open=(open_follow_ups) {
                 h3 { (ctx.t("report.follow_ups")) }
                 @if i.status == IncidentStatus::Closed && open_follow_ups > 0 {
-                    p class="flash error" id="closed-with-open-follow-ups" { (ctx.t("report.closed_with_open_follow_ups")) " " strong { (open_follow_ups) } }
+                    p id="closed-with-open-follow-ups" { span class="badge amber" { (ctx.t("report.closed_with_open_follow_ups")) " " strong { (open_follow_ups) } } }
                 }
                 @if follow_ups.is_empty() {
                     p class="small" { (ctx.t("report.no_follow_ups")) }
