@@ -130,10 +130,27 @@ named_enum! {
     }
 }
 
+named_enum! {
+    /// What a task of an incident is for: case work while handling it, or a
+    /// follow-up action from the post-incident review.
+    TaskKind {
+        Task = "task",
+        FollowUp = "follow_up",
+    }
+}
+
 impl TaskStatus {
     /// Still to be done: such a task past its due time is overdue.
     pub fn is_pending(self) -> bool {
         matches!(self, TaskStatus::Open | TaskStatus::InProgress)
+    }
+}
+
+// Defined by the macro, so `#[derive(Default)]` cannot be used.
+#[allow(clippy::derivable_impls)]
+impl Default for TaskKind {
+    fn default() -> Self {
+        TaskKind::Task
     }
 }
 

@@ -179,6 +179,19 @@ pub struct ReportedAction {
     pub actor: String,
 }
 
+/// A follow-up action from the post-incident review (an incident task of
+/// kind `follow_up`), as a final report lists it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportedFollowUp {
+    pub title: String,
+    /// Who is to do it; empty: nobody yet.
+    pub assignee: String,
+    /// RFC 3339; None: no due time.
+    pub due_at: Option<String>,
+    /// open, in_progress, done or cancelled when the report was generated.
+    pub status: String,
+}
+
 /// A report as generated, stored and sent.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IncidentReport {
@@ -202,6 +215,11 @@ pub struct IncidentReport {
     pub root_cause: String,
     /// Required in a final report.
     pub lessons: String,
+    /// Final reports: the follow-up actions, open ones included. Absent
+    /// when there are none (and in reports written before it existed), so
+    /// the schema stays `anbao.incident-report/1`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub follow_ups: Vec<ReportedFollowUp>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -284,6 +302,7 @@ mod tests {
             actions: Vec::new(),
             root_cause: String::new(),
             lessons: String::new(),
+            follow_ups: Vec::new(),
         }
     }
 

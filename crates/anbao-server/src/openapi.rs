@@ -44,6 +44,7 @@ use crate::api;
         api::alerts::create_suppression, api::alerts::delete_suppression, api::detection::status, api::flows::status,
         api::incidents::grade, api::incidents::list, api::incidents::create, api::incidents::get,
         api::incidents::update_facts, api::incidents::override_level, api::incidents::set_status, api::incidents::add_entry,
+        api::incidents::acknowledge, api::incidents::metrics,
         api::incident_tasks::list, api::incident_tasks::create, api::incident_tasks::update,
         api::incident_tasks::messages, api::incident_tasks::post_message,
         api::incident_evidence::list, api::incident_evidence::upload, api::incident_evidence::download,

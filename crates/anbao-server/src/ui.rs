@@ -170,6 +170,7 @@ const NAV: &[NavItem] = &[
     NavItem { href: "/incidents", key: "nav.incidents", permission: Some(anbao_model::Permission::ReadIncidents) },
     NavItem { href: "/warnings", key: "nav.warnings", permission: None },
     NavItem { href: "/plans", key: "nav.plans", permission: None },
+    NavItem { href: "/drills", key: "nav.drills", permission: None },
     NavItem {
         href: "/reports/received",
         key: "nav.received_reports",

@@ -6,7 +6,7 @@
 
 use anbao_model::Timestamp;
 use anbao_model::clock::format_ts;
-use anbao_model::incident::TaskStatus;
+use anbao_model::incident::{TaskKind, TaskStatus};
 use anbao_model::validate::{self, Invalid};
 use serde::Serialize;
 use sqlx::Row;
@@ -14,7 +14,7 @@ use sqlx::any::AnyRow;
 
 use crate::alerts::check_assignee;
 use crate::audit::append;
-use crate::incidents::{add_timeline, long_text};
+use crate::incidents::{add_timeline, imply_acknowledged, long_text};
 use crate::{Actor, Result, Store, StoreError, WriteTx, opt_ts_col};
 
 /// Longest message, in characters: a line or two, not a report.
@@ -30,6 +30,8 @@ pub struct IncidentTask {
     /// RFC 3339; `None`: no due time.
     pub due_at: Option<String>,
     pub status: TaskStatus,
+    /// Case work, or a follow-up action from the post-incident review.
+    pub kind: TaskKind,
     pub created_by: String,
     pub created_at: String,
     pub updated_by: String,
@@ -50,6 +52,7 @@ pub struct TaskDraft {
     pub title: String,
     pub assignee: String,
     pub due_at: Option<Timestamp>,
+    pub kind: TaskKind,
 }
 
 /// What to change of a task; `None` leaves a field as it is.
@@ -81,6 +84,10 @@ fn task_of(r: &AnyRow) -> Result<IncidentTask> {
         assignee: r.try_get("assignee")?,
         due_at: opt_ts_col(r, "due_at")?.map(format_ts),
         status: status.parse().map_err(|e| StoreError::Corrupt(format!("incident task status: {e}")))?,
+        kind: r
+            .try_get::<String, _>("kind")?
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("incident task kind: {e}")))?,
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,
         updated_by: r.try_get("updated_by")?,
@@ -104,7 +111,10 @@ fn to_json<T: Serialize>(v: &T) -> Result<serde_json::Value> {
 
 /// How a task reads in the timeline: `#3 "Block the C2 domain" → alice, due …`.
 fn describe(t: &IncidentTask) -> String {
-    let mut s = format!("#{} \"{}\"", t.id, t.title);
+    let mut s = match t.kind {
+        TaskKind::Task => format!("#{} \"{}\"", t.id, t.title),
+        TaskKind::FollowUp => format!("#{} (follow-up) \"{}\"", t.id, t.title),
+    };
     if !t.assignee.is_empty() {
         s.push_str(&format!(" → {}", t.assignee));
     }
@@ -152,7 +162,19 @@ impl Store {
         rows.iter().map(task_of).collect()
     }
 
-    /// Adds a task; the assignee (if any) must be an active user.
+    /// The incident's follow-up actions (from the post-incident review), in
+    /// the order they were created.
+    pub async fn incident_follow_ups(&self, incident_id: i64) -> Result<Vec<IncidentTask>> {
+        let rows =
+            sqlx::query("SELECT * FROM incident_tasks WHERE incident_id = $1 AND kind = 'follow_up' ORDER BY id")
+                .bind(incident_id)
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter().map(task_of).collect()
+    }
+
+    /// Adds a task; the assignee (if any) must be an active user. Assigning
+    /// someone acknowledges an incident nobody acknowledged yet.
     pub async fn create_incident_task(&self, actor: &Actor, incident_id: i64, d: &TaskDraft) -> Result<IncidentTask> {
         let title = d.title.trim();
         validate::label("title", title)?;
@@ -163,7 +185,7 @@ impl Store {
         check_assignee(&mut tx, assignee).await?;
         let id: i64 = sqlx::query(
             "INSERT INTO incident_tasks (incident_id, title, assignee, due_at, status, created_by, created_at, \
-             updated_by, updated_at) VALUES ($1, $2, $3, $4, 'open', $5, $6, $5, $6) RETURNING id",
+             updated_by, updated_at, kind) VALUES ($1, $2, $3, $4, 'open', $5, $6, $5, $6, $7) RETURNING id",
         )
         .bind(incident_id)
         .bind(title.to_owned())
@@ -171,9 +193,13 @@ impl Store {
         .bind(d.due_at.map(format_ts))
         .bind(actor.name.clone())
         .bind(now.clone())
+        .bind(d.kind.as_str())
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
+        if !assignee.is_empty() {
+            imply_acknowledged(&mut tx, incident_id, actor, &now).await?;
+        }
         let task = read_task(&mut tx, incident_id, id).await?;
         add_timeline(&mut tx, incident_id, &now, "auto", &format!("task {} added", describe(&task)), actor, &now)
             .await?;
@@ -257,6 +283,9 @@ impl Store {
         .bind(task_id)
         .execute(&mut *tx)
         .await?;
+        if after.assignee != before.assignee && !after.assignee.is_empty() {
+            imply_acknowledged(&mut tx, incident_id, actor, &now).await?;
+        }
         let after = read_task(&mut tx, incident_id, task_id).await?;
         let text = format!("task #{} \"{}\": {}", after.id, after.title, changes.join("; "));
         add_timeline(&mut tx, incident_id, &now, "auto", &text, actor, &now).await?;

@@ -55,6 +55,15 @@ pub struct Incident {
     pub updated_at: String,
     /// A drill run on the board: kept out of statistics and regulator reports.
     pub exercise: bool,
+    /// First acknowledged: by the "acknowledge" action, or implied by the
+    /// first status change or task assignment.
+    pub acknowledged_at: Option<String>,
+    /// Who acknowledged it (or whose change implied it); empty before.
+    pub acknowledged_by: String,
+    /// First contained, or closed without being contained first.
+    pub contained_at: Option<String>,
+    /// Closed; a reopen clears it.
+    pub closed_at: Option<String>,
 }
 
 /// An incident as opened.
@@ -125,6 +134,10 @@ pub(crate) fn incident_from_row(r: &AnyRow) -> Result<Incident> {
         created_at: text("created_at")?,
         updated_at: text("updated_at")?,
         exercise: r.try_get::<i64, _>("exercise")? != 0,
+        acknowledged_at: r.try_get("acknowledged_at")?,
+        acknowledged_by: text("acknowledged_by")?,
+        contained_at: r.try_get("contained_at")?,
+        closed_at: r.try_get("closed_at")?,
     })
 }
 
@@ -451,6 +464,10 @@ impl Store {
         Ok(after)
     }
 
+    /// Changes the status and keeps the handling times: the first change
+    /// acknowledges an incident not yet acknowledged, the first move to
+    /// contained (or straight to closed) sets `contained_at`, closing sets
+    /// `closed_at` and reopening clears it.
     pub async fn set_incident_status(&self, actor: &Actor, id: i64, status: IncidentStatus) -> Result<Incident> {
         let before = self.get_incident(id).await?;
         if before.status == status {
@@ -458,12 +475,21 @@ impl Store {
         }
         let now = self.now_text();
         let mut tx = self.write_tx().await?;
-        sqlx::query("UPDATE incidents SET status = $1, updated_at = $2 WHERE id = $3")
-            .bind(status.as_str())
-            .bind(now.clone())
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+        imply_acknowledged(&mut tx, id, actor, &now).await?;
+        let (contained, closed) = match status {
+            IncidentStatus::Open => ("contained_at", "NULL"),
+            IncidentStatus::Contained => ("COALESCE(contained_at, $2)", "NULL"),
+            IncidentStatus::Closed => ("COALESCE(contained_at, $2)", "$2"),
+        };
+        sqlx::query(&format!(
+            "UPDATE incidents SET status = $1, updated_at = $2, contained_at = {contained}, closed_at = {closed} \
+             WHERE id = $3"
+        ))
+        .bind(status.as_str())
+        .bind(now.clone())
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
         add_timeline(&mut tx, id, &now, "auto", &format!("status {} → {status}", before.status), actor, &now).await?;
         let after = read(&mut tx, id).await?;
         append(
@@ -474,8 +500,45 @@ impl Store {
             "incident",
             &id.to_string(),
             Some(after.org_unit_id),
-            Some(&json!({ "status": before.status })),
-            Some(&json!({ "status": after.status })),
+            Some(
+                &json!({ "status": before.status, "contained_at": before.contained_at, "closed_at": before.closed_at }),
+            ),
+            Some(&json!({ "status": after.status, "acknowledged_at": after.acknowledged_at,
+                "contained_at": after.contained_at, "closed_at": after.closed_at })),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(after)
+    }
+
+    /// A responder acknowledges the incident: the MTTA clock stops. Only
+    /// the first acknowledgement counts; a later one changes nothing and
+    /// writes nothing.
+    pub async fn acknowledge_incident(&self, actor: &Actor, id: i64) -> Result<Incident> {
+        let now = self.now_text();
+        let mut tx = self.write_tx().await?;
+        let before = read_opt(&mut tx, id).await?.ok_or_else(|| StoreError::not_found("incident", id))?;
+        if before.acknowledged_at.is_some() {
+            return Ok(before);
+        }
+        imply_acknowledged(&mut tx, id, actor, &now).await?;
+        sqlx::query("UPDATE incidents SET updated_at = $1 WHERE id = $2")
+            .bind(now.clone())
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        add_timeline(&mut tx, id, &now, "auto", "acknowledged", actor, &now).await?;
+        let after = read(&mut tx, id).await?;
+        append(
+            &mut tx,
+            &now,
+            actor,
+            "incident.acknowledge",
+            "incident",
+            &id.to_string(),
+            Some(after.org_unit_id),
+            None,
+            Some(&json!({ "acknowledged_at": after.acknowledged_at, "acknowledged_by": after.acknowledged_by })),
         )
         .await?;
         tx.commit().await?;
@@ -562,6 +625,25 @@ impl Store {
         tx.commit().await?;
         Ok(e)
     }
+}
+
+async fn read_opt(tx: &mut WriteTx, id: i64) -> Result<Option<Incident>> {
+    let row = sqlx::query("SELECT * FROM incidents WHERE id = $1").bind(id).fetch_optional(&mut **tx).await?;
+    row.as_ref().map(incident_from_row).transpose()
+}
+
+/// Sets `acknowledged_at` (and who) if the incident has none yet: the
+/// first handling step acknowledges it when nobody pressed the button.
+pub(crate) async fn imply_acknowledged(tx: &mut WriteTx, id: i64, actor: &Actor, now: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE incidents SET acknowledged_at = $1, acknowledged_by = $2 WHERE id = $3 AND acknowledged_at IS NULL",
+    )
+    .bind(now.to_owned())
+    .bind(actor.name.clone())
+    .bind(id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 async fn read(tx: &mut WriteTx, id: i64) -> Result<Incident> {

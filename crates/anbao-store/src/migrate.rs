@@ -136,6 +136,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0020_incident_evidence.sql"),
     },
     Migration {
+        version: 21,
+        name: "incident_handling",
+        sqlite: include_str!("../migrations/sqlite/0021_incident_handling.sql"),
+        postgres: include_str!("../migrations/postgres/0021_incident_handling.sql"),
+    },
+    Migration {
         version: 22,
         name: "respond_gaps",
         sqlite: include_str!("../migrations/sqlite/0022_respond_gaps.sql"),

@@ -181,6 +181,11 @@ pub struct Drill {
     pub findings: String,
     /// The exercise incident the drill runs as, once started.
     pub incident_id: Option<i64>,
+    /// The plan version under test: the current one when the drill was
+    /// scheduled, updated when it starts as an exercise or is marked done.
+    /// `None` only for drills older than version tracking with no version
+    /// written before them.
+    pub plan_version: Option<i64>,
     pub created_by: String,
     pub created_at: String,
     pub updated_at: String,
@@ -271,6 +276,7 @@ fn drill_of(r: &AnyRow) -> Result<Drill> {
         evaluation: r.try_get("evaluation")?,
         findings: r.try_get("findings")?,
         incident_id: r.try_get("incident_id")?,
+        plan_version: r.try_get("plan_version")?,
         created_by: r.try_get("created_by")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
@@ -655,17 +661,12 @@ impl Store {
         long_text("participants", &d.participants, false)?;
         let now = self.now_text();
         let mut tx = self.write_tx().await?;
-        if sqlx::query("SELECT id FROM emergency_plans WHERE id = $1")
-            .bind(d.plan_id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .is_none()
-        {
+        let Some(version) = current_version(&mut tx, d.plan_id).await? else {
             return Err(Invalid::field("plan_id", format!("no plan {}", d.plan_id)).into());
-        }
+        };
         let id: i64 = sqlx::query(
             "INSERT INTO drills (plan_id, scenario, scheduled_at, participants, status, created_by, created_at, \
-             updated_at) VALUES ($1, $2, $3, $4, 'planned', $5, $6, $6) RETURNING id",
+             updated_at, plan_version) VALUES ($1, $2, $3, $4, 'planned', $5, $6, $6, $7) RETURNING id",
         )
         .bind(d.plan_id)
         .bind(scenario.as_str())
@@ -673,6 +674,7 @@ impl Store {
         .bind(d.participants.trim().to_owned())
         .bind(actor.name.clone())
         .bind(now.clone())
+        .bind(version)
         .fetch_one(&mut *tx)
         .await?
         .try_get("id")?;
@@ -721,9 +723,13 @@ impl Store {
         if after == before {
             return Ok(before);
         }
+        // Run now: the version under test is the one in force.
+        if after.status == "done" && before.status != "done" {
+            after.plan_version = current_version(&mut tx, before.plan_id).await?.or(before.plan_version);
+        }
         sqlx::query(
             "UPDATE drills SET scheduled_at = $1, participants = $2, status = $3, evaluation = $4, findings = $5, \
-             updated_at = $6 WHERE id = $7",
+             updated_at = $6, plan_version = $8 WHERE id = $7",
         )
         .bind(after.scheduled_at.clone())
         .bind(after.participants.clone())
@@ -732,6 +738,7 @@ impl Store {
         .bind(after.findings.clone())
         .bind(now.clone())
         .bind(id)
+        .bind(after.plan_version)
         .execute(&mut *tx)
         .await?;
         let drill = read_drill(&mut tx, id).await?;
@@ -781,10 +788,12 @@ impl Store {
         // Flagged at insert, so its audit entry and notification already say exercise.
         let incident = self.insert_incident(&mut tx, actor, &draft, rules, true).await?;
         let now = self.now_text();
-        sqlx::query("UPDATE drills SET incident_id = $1, updated_at = $2 WHERE id = $3")
+        let version = current_version(&mut tx, before.plan_id).await?.or(before.plan_version);
+        sqlx::query("UPDATE drills SET incident_id = $1, updated_at = $2, plan_version = $4 WHERE id = $3")
             .bind(incident.id)
             .bind(now.clone())
             .bind(drill_id)
+            .bind(version)
             .execute(&mut *tx)
             .await?;
         let drill = read_drill(&mut tx, drill_id).await?;
@@ -803,6 +812,15 @@ impl Store {
         tx.commit().await?;
         Ok((drill, incident))
     }
+}
+
+/// The plan's current version; `None`: no such plan.
+async fn current_version(tx: &mut WriteTx, plan_id: i64) -> Result<Option<i64>> {
+    let row = sqlx::query("SELECT version FROM emergency_plans WHERE id = $1")
+        .bind(plan_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    Ok(row.map(|r| r.try_get("version")).transpose()?)
 }
 
 async fn read_drill(tx: &mut WriteTx, id: i64) -> Result<Drill> {

@@ -8,8 +8,8 @@
 use anbao_model::clock::{format_ts, parse_ts};
 use anbao_model::incident::IncidentRules;
 use anbao_model::report::{
-    IncidentReport, REPORT_SCHEMA, ReportKind, ReportedAction, ReportedDeadline, ReportedIncident, ReportedLevel,
-    ReportingOrganisation, deadline_met, key_id_of,
+    IncidentReport, REPORT_SCHEMA, ReportKind, ReportedAction, ReportedDeadline, ReportedFollowUp, ReportedIncident,
+    ReportedLevel, ReportingOrganisation, deadline_met, key_id_of,
 };
 use anbao_model::validate::{self, Invalid};
 use serde::Serialize;
@@ -202,6 +202,28 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        // A final report lists the review's follow-up actions, done or not.
+        let follow_ups = if kind == ReportKind::Final {
+            sqlx::query(
+                "SELECT title, assignee, due_at, status FROM incident_tasks \
+                 WHERE incident_id = $1 AND kind = 'follow_up' ORDER BY id",
+            )
+            .bind(incident_id)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(ReportedFollowUp {
+                    title: r.try_get("title")?,
+                    assignee: r.try_get("assignee")?,
+                    due_at: r.try_get("due_at")?,
+                    status: r.try_get("status")?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?
+        } else {
+            Vec::new()
+        };
         let report = IncidentReport {
             schema: REPORT_SCHEMA.to_owned(),
             report_uid: random_hex(16),
@@ -234,6 +256,7 @@ impl Store {
             actions,
             root_cause: incident.root_cause.clone(),
             lessons: incident.lessons.clone(),
+            follow_ups,
         };
         report.check()?;
         let body = serde_json::to_string_pretty(&report).map_err(|e| corrupt("report", e))?;

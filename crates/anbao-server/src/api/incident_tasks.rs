@@ -75,6 +75,11 @@ pub struct TaskBody {
     /// RFC 3339; absent: no due time.
     #[serde(default)]
     pub due_at: Option<String>,
+    /// task (default: case work) or follow_up (an action from the
+    /// post-incident review, listed in the final report).
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub kind: Option<anbao_model::incident::TaskKind>,
 }
 
 #[utoipa::path(post, path = "/api/v1/incidents/{id}/tasks", tag = "respond", request_body = TaskBody,
@@ -89,7 +94,7 @@ pub async fn create(
 ) -> Result<(StatusCode, Json<TaskOut>), ApiError> {
     visible(&state, &p, id).await?;
     let due_at = parse_due(b.due_at.as_deref().unwrap_or_default())?;
-    let draft = TaskDraft { title: b.title, assignee: b.assignee, due_at };
+    let draft = TaskDraft { title: b.title, assignee: b.assignee, due_at, kind: b.kind.unwrap_or_default() };
     let task = state.store.create_incident_task(&p.actor(&client), id, &draft).await?;
     Ok((StatusCode::CREATED, Json(task_out(&state, task))))
 }

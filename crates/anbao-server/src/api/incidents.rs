@@ -470,3 +470,68 @@ pub async fn add_entry(
     let e = state.store.add_incident_entry(&p.actor(&client), id, at, &b.entry).await?;
     Ok((StatusCode::CREATED, Json(e)))
 }
+
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/acknowledge", tag = "respond",
+    params(("id" = i64, Path, description = "incident id")),
+    responses((status = 200, body = IncidentDetail, description = "acknowledged now, or unchanged if it already was"),
+        (status = 404, body = ErrorBody)))]
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<Json<IncidentDetail>, ApiError> {
+    visible(&state, &p, id).await?;
+    let i = state.store.acknowledge_incident(&p.actor(&client), id).await?;
+    Ok(Json(detail(&state, i).await?))
+}
+
+/// The window of the metrics; both RFC 3339.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsQuery {
+    /// Window start (inclusive); default 90 days before `to`.
+    pub from: Option<String>,
+    /// Window end (exclusive); default now.
+    pub to: Option<String>,
+}
+
+/// Days in the default window.
+pub const METRICS_DEFAULT_DAYS: i64 = 90;
+/// Longest window, in days (the weekly series has a bar per week).
+pub const METRICS_MAX_DAYS: i64 = 3 * 366;
+
+/// The window a query asks for, checked.
+pub(crate) fn metrics_window(state: &AppState, q: &MetricsQuery) -> Result<(Timestamp, Timestamp), ApiError> {
+    let at = |field: &'static str, v: Option<&str>| -> Result<Option<Timestamp>, ApiError> {
+        match v.map(str::trim).filter(|s| !s.is_empty()) {
+            None => Ok(None),
+            Some(s) => parse_ts(s)
+                .map(Some)
+                .map_err(|e| ApiError::field(field, format!("{field}: {s:?} is not an RFC 3339 time: {e}"))),
+        }
+    };
+    let to = at("to", q.to.as_deref())?.unwrap_or_else(|| state.store.clock().now());
+    let from = at("from", q.from.as_deref())?.unwrap_or(to - time::Duration::days(METRICS_DEFAULT_DAYS));
+    if from >= to {
+        return Err(ApiError::field("from", "from: must be before to"));
+    }
+    if to - from > time::Duration::days(METRICS_MAX_DAYS) {
+        return Err(ApiError::field("from", format!("from: the window is at most {METRICS_MAX_DAYS} days")));
+    }
+    Ok((from, to))
+}
+
+#[utoipa::path(get, path = "/api/v1/incidents/metrics", tag = "respond", params(MetricsQuery),
+    responses((status = 200, description = "open incidents by level; MTTA, MTTC, MTTR (mean and median seconds from \
+        discovery) and initial-report deadlines met or missed for incidents discovered in the window; weekly counts \
+        by level and monthly handling times. Exercise incidents are left out; only the caller's units count."),
+        (status = 422, body = ErrorBody, description = "a bad time or window, naming the field")))]
+pub async fn metrics(
+    State(state): State<AppState>,
+    p: Principal,
+    Query(q): Query<MetricsQuery>,
+) -> Result<Json<anbao_store::IncidentMetrics>, ApiError> {
+    let (from, to) = metrics_window(&state, &q)?;
+    Ok(Json(state.store.incident_metrics(p.scope_filter().as_deref(), from, to).await?))
+}

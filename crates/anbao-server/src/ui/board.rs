@@ -318,10 +318,18 @@ pub async fn create_task(
         Ok(d) => d,
         Err(e) => return Ok(redirect_with(&back, "error", &e.message)),
     };
+    let kind = match form_value(&raw, "kind").trim() {
+        "" => anbao_model::incident::TaskKind::Task,
+        s => match s.parse() {
+            Ok(k) => k,
+            Err(e) => return Ok(redirect_with(&back, "error", &format!("kind: {e}"))),
+        },
+    };
     let draft = TaskDraft {
         title: form_value(&raw, "title").to_owned(),
         assignee: form_value(&raw, "assignee").to_owned(),
         due_at,
+        kind,
     };
     after_change(state.store.create_incident_task(&p.actor(&client), id, &draft).await, &back, ctx.t("saved"))
 }

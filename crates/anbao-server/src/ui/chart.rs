@@ -156,6 +156,64 @@ pub fn stacked_bars(title: &str, series: &[Series], stacks: &[(String, Vec<i64>)
     }
 }
 
+/// A grouped bar chart: one group per `(label, values)`, one bar per series
+/// side by side (`values` in the order of `series`, `None`: no data, no
+/// bar), a legend below. `show` formats a value for the hover text and the
+/// top-left maximum.
+pub fn grouped_bars(
+    title: &str,
+    series: &[Series],
+    groups: &[(String, Vec<Option<f64>>)],
+    show: impl Fn(f64) -> String,
+) -> Markup {
+    let width = 640.0_f64;
+    let height = 160.0_f64;
+    let axis = 24.0_f64;
+    let legend_row = 18.0_f64;
+    // Long series names: no more columns than series.
+    let legend_columns = series.len().clamp(1, 3);
+    let total_height = height + axis + series.len().div_ceil(legend_columns) as f64 * legend_row;
+    let max = groups.iter().flat_map(|(_, v)| v.iter().flatten()).fold(0.0_f64, |m, v| m.max(*v));
+    let scale = if max > 0.0 { max } else { 1.0 };
+    let slot = width / groups.len().max(1) as f64;
+    let bar = (slot * 0.8 / series.len().max(1) as f64).max(1.0);
+    let fill = |i: usize| SERIES_FILLS.get(i % SERIES_FILLS.len()).copied().unwrap_or("#5b6577");
+    html! {
+        figure class="chart" {
+            svg viewBox={ "0 0 " (width) " " (total_height) } role="img" aria-label=(title) {
+                line x1="0" y1=(height) x2=(width) y2=(height) stroke="#dde1e8" {}
+                text x="2" y="10" class="axis" { (show(max)) }
+                @for (i, (label, values)) in groups.iter().enumerate() {
+                    @let x0 = i as f64 * slot + slot * 0.1;
+                    g class="group" data-label=(label) {
+                        @for (j, value) in values.iter().enumerate().take(series.len()) {
+                            @if let Some(v) = value {
+                                @let h = (v.max(0.0) / scale) * height;
+                                @let name = series.get(j).map(|s| (s.key.as_str(), s.label.as_str())).unwrap_or_default();
+                                rect x=(format!("{:.1}", x0 + j as f64 * bar)) y=(format!("{:.1}", height - h)) width=(format!("{bar:.1}")) height=(format!("{h:.1}"))
+                                    class="seg" fill=(fill(j)) data-series=(name.0) data-value=(format!("{v}")) {
+                                    title { (label) " · " (name.1) ": " (show(*v)) }
+                                }
+                            }
+                        }
+                    }
+                    @let (label_x, anchor) = axis_label_place(x0 + slot * 0.4, width);
+                    text x=(format!("{label_x:.1}")) y=(format!("{:.1}", height + 16.0)) class="axis" text-anchor=(anchor) { (label) }
+                }
+                @for (j, s) in series.iter().enumerate() {
+                    @let x = (j % legend_columns) as f64 * (width / legend_columns as f64);
+                    @let y = height + axis + (j / legend_columns) as f64 * legend_row;
+                    g class="legend" data-series=(s.key) {
+                        rect x=(format!("{x:.1}")) y=(format!("{:.1}", y + 3.0)) width="10" height="10" fill=(fill(j)) {}
+                        text x=(format!("{:.1}", x + 14.0)) y=(format!("{:.1}", y + 12.0)) class="axis" { (s.label) }
+                    }
+                }
+            }
+            figcaption { (title) }
+        }
+    }
+}
+
 /// A line chart of `(unix second, value)` points over the last `span`
 /// seconds ending at `end`; the newest value on the right, hover for each
 /// point's value.
@@ -203,6 +261,22 @@ mod tests {
         assert!(!svg.contains(">h46<"), "only every sixth hour is labelled");
         // The tallest stack fills the height: 3 + 1 of 4.
         assert!(svg.contains("y=\"40.0\" width=\"9.3\" height=\"120.0\""), "{svg}");
+    }
+
+    #[test]
+    fn groups_draw_a_bar_per_known_value_scaled_to_the_largest() {
+        let one = |key: &str, label: &str| Series { key: key.to_owned(), label: label.to_owned() };
+        let series = vec![one("a", "A"), one("b", "B")];
+        let groups =
+            vec![("2026-10".to_owned(), vec![Some(2.0), None]), ("2026-11".to_owned(), vec![Some(4.0), Some(1.0)])];
+        let svg = grouped_bars("times", &series, &groups, |v| format!("{v} h")).into_string();
+        assert_eq!(svg.matches("class=\"group\"").count(), 2);
+        assert_eq!(svg.matches("class=\"seg\"").count(), 3, "no bar for no data");
+        assert!(svg.contains("data-series=\"a\" data-value=\"4\""), "{svg}");
+        // 4 h is the full height, 2 h half of it.
+        assert!(svg.contains("height=\"160.0\""), "{svg}");
+        assert!(svg.contains("height=\"80.0\""), "{svg}");
+        assert!(svg.contains("<title>2026-11 · B: 1 h</title>"), "{svg}");
     }
 
     #[test]

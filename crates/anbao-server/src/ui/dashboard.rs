@@ -1,15 +1,93 @@
 //! The dashboard: what is in the platform at a glance, and recent activity.
 
 use anbao_model::Permission;
+use anbao_model::incident::IncidentLevel;
 use anbao_store::AuditFilter;
 use axum::extract::State;
 use axum::response::Response;
 use maud::html;
 
+use super::incidents::{human_duration, level_key};
 use super::{Ctx, chart};
 use crate::AppState;
 use crate::auth::Principal;
 use crate::error::ApiError;
+
+/// Days of incident history the dashboard's figures and charts cover.
+const DASHBOARD_DAYS: i64 = 182;
+
+/// Incident handling at a glance: open incidents by level, MTTA / MTTC /
+/// MTTR (mean and median), initial-report deadlines, incidents per week by
+/// level and handling times per month. Exercises are not counted.
+fn incident_metrics(ctx: &Ctx, m: &anbao_store::IncidentMetrics) -> maud::Markup {
+    let levels: Vec<IncidentLevel> = IncidentLevel::ALL.iter().rev().copied().collect();
+    let series: Vec<chart::Series> = levels
+        .iter()
+        .map(|l| chart::Series { key: l.as_str().to_owned(), label: ctx.t(level_key(*l)).to_owned() })
+        .collect();
+    let weekly: Vec<(String, Vec<i64>)> = m
+        .weekly
+        .iter()
+        .map(|w| {
+            let label = w.week.get(5..).unwrap_or(&w.week).to_owned();
+            (label, levels.iter().map(|l| w.by_level.get(l.as_str()).copied().unwrap_or(0)).collect())
+        })
+        .collect();
+    let step_series: Vec<chart::Series> = [("mtta", "dash.mtta"), ("mttc", "dash.mttc"), ("mttr", "dash.mttr")]
+        .iter()
+        .map(|(k, l)| chart::Series { key: (*k).to_owned(), label: ctx.t(l).to_owned() })
+        .collect();
+    let hours = |t: &anbao_store::HandlingTime| t.mean_seconds.map(|s| s / 3600.0);
+    let monthly: Vec<(String, Vec<Option<f64>>)> = m
+        .monthly
+        .iter()
+        .map(|mt| (mt.month.clone(), vec![hours(&mt.acknowledge), hours(&mt.contain), hours(&mt.resolve)]))
+        .collect();
+    let figure = |key: &str, label: &'static str, t: &anbao_store::HandlingTime| {
+        html! {
+            div class="card stat" data-metric=(key) data-count=(t.count) {
+                span class="n" data-mean=[t.mean_seconds] { @match t.mean_seconds { Some(s) => (human_duration(s)), None => "—" } }
+                span { (ctx.t(label)) }
+                span class="small" data-median=[t.median_seconds] {
+                    (ctx.t("dash.median")) " " @match t.median_seconds { Some(s) => (human_duration(s)), None => "—" }
+                    " · n=" (t.count)
+                }
+            }
+        }
+    };
+    let open_total: i64 = m.open_by_level.values().sum();
+    html! {
+        section class="card" id="incident-metrics" data-from=(m.from) data-to=(m.to) {
+            h2 { (ctx.t("dash.incidents")) }
+            p class="small" { (ctx.t("dash.incidents_window")) " · " (ctx.t("dash.exercises_excluded")) }
+            div class="cards" {
+                a class="card stat" href="/incidents?status=open" id="open-incidents" data-open=(open_total) {
+                    span class="n" { (open_total) } span { (ctx.t("dash.open_incidents")) }
+                    span class="small" {
+                        @for l in &levels {
+                            @let n = m.open_by_level.get(l.as_str()).copied().unwrap_or(0);
+                            @if n > 0 { span data-open-level=(l.as_str()) { (ctx.t(level_key(*l))) " " (n) } " " }
+                        }
+                    }
+                }
+                (figure("mtta", "dash.mtta", &m.acknowledge))
+                (figure("mttc", "dash.mttc", &m.contain))
+                (figure("mttr", "dash.mttr", &m.resolve))
+                div class="card stat" id="report-deadlines" data-met=(m.deadlines.met) data-missed=(m.deadlines.missed) data-pending=(m.deadlines.pending) {
+                    span class="n" { (m.deadlines.met) " / " (m.deadlines.met + m.deadlines.missed) }
+                    span { (ctx.t("dash.deadlines_met")) }
+                    span class="small" { (ctx.t("dash.deadlines_missed")) " " (m.deadlines.missed) " · " (ctx.t("dash.deadlines_pending")) " " (m.deadlines.pending) }
+                }
+            }
+            div id="incidents-per-week" {
+                (chart::stacked_bars(ctx.t("dash.incidents_per_week"), &series, &weekly, 4))
+            }
+            div id="handling-per-month" {
+                (chart::grouped_bars(ctx.t("dash.handling_per_month"), &step_series, &monthly, |h| format!("{h:.1} h")))
+            }
+        }
+    }
+}
 
 pub async fn page(State(state): State<AppState>, ctx: Ctx, p: Principal) -> Result<Response, ApiError> {
     let store = &state.store;
@@ -49,6 +127,13 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, p: Principal) -> Resu
     };
     // Plans are readable by every signed-in role.
     let overdue_reviews = store.count_overdue_plan_reviews().await?;
+    let incidents = if p.role.allows(Permission::ReadIncidents) {
+        let now = store.clock().now();
+        let from = now - time::Duration::days(DASHBOARD_DAYS);
+        Some(incident_metrics(&ctx, &store.incident_metrics(p.scope_filter().as_deref(), from, now).await?))
+    } else {
+        None
+    };
     let body = html! {
         @if overdue_reviews > 0 {
             div class="flash error" id="overdue-plan-reviews" {
@@ -74,6 +159,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, p: Principal) -> Resu
                 a class="card stat" href="/audit" { span class="n" { (store.count_audit().await?) } span { (ctx.t("dash.audit_entries")) } }
             }
         }
+        @if let Some(m) = incidents { (m) }
         @if read_audit {
             section class="card" {
                 h2 { (ctx.t("dash.activity")) }

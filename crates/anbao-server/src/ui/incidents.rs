@@ -345,6 +345,12 @@ fn manage_forms(ctx: &Ctx, i: &Incident) -> Markup {
     html! {
         section class="card" id="incident-manage" {
             h2 { (ctx.t("incident.handle")) }
+            @if i.acknowledged_at.is_none() {
+                form method="post" action={ "/incidents/" (id) "/acknowledge" } id="incident-ack-form" class="filters" {
+                    (ctx.csrf_field())
+                    button type="submit" id="acknowledge" { (ctx.t("incident.acknowledge")) }
+                }
+            }
             form method="post" action={ "/incidents/" (id) "/status" } id="incident-status-form" class="filters" {
                 (ctx.csrf_field())
                 select name="status" aria-label=(ctx.t("field.status")) {
@@ -380,6 +386,37 @@ pub struct DetailQuery {
     pub ok: Option<String>,
     pub error: Option<String>,
     pub lookup: Option<i64>,
+}
+
+/// A duration in whole minutes, hours and days as people read it: `45 min`,
+/// `2 h 5 min`, `3 d 4 h`.
+pub(crate) fn human_duration(seconds: f64) -> String {
+    let minutes = (seconds / 60.0).round() as i64;
+    match minutes {
+        m if m < 60 => format!("{m} min"),
+        m if m < 24 * 60 => match m % 60 {
+            0 => format!("{} h", m / 60),
+            r => format!("{} h {r} min", m / 60),
+        },
+        m => match (m / 60) % 24 {
+            0 => format!("{} d", m / (24 * 60)),
+            h => format!("{} d {h} h", m / (24 * 60)),
+        },
+    }
+}
+
+/// One handling step: when, and how long after discovery; "—" before it.
+fn handling_step(ctx: &Ctx, key: &str, label: &'static str, discovered: &str, at: Option<&str>) -> Markup {
+    let took = at.and_then(|a| Some((parse_ts(a).ok()? - parse_ts(discovered).ok()?).whole_seconds().max(0)));
+    html! {
+        span data-step=(key) data-at=[at] {
+            (ctx.t(label)) ": "
+            @match (at, took) {
+                (Some(a), Some(s)) => { (parse_ts(a).map(|t| short_time(&t)).unwrap_or_else(|_| a.to_owned())) " (+" (human_duration(s as f64)) ")" },
+                _ => "—",
+            }
+        }
+    }
 }
 
 pub async fn detail(
@@ -420,6 +457,14 @@ pub async fn detail(
                     @if let (Some(c), Some(_)) = (&criterion, i.level_override) { " " span class="req" { (c.article) } } }
                 dt { (ctx.t("field.status")) } dd id="incident-status" data-status=(i.status.as_str()) { (ctx.t(status_key(i.status))) }
                 dt { (ctx.t("incident.discovered_at")) } dd { (time(&i.discovered_at)) }
+                dt { (ctx.t("incident.handling")) } dd id="incident-handling" {
+                    (handling_step(&ctx, "acknowledged", "incident.acknowledged_at", &i.discovered_at, i.acknowledged_at.as_deref()))
+                    @if !i.acknowledged_by.is_empty() { " (" (i.acknowledged_by) ")" }
+                    br;
+                    (handling_step(&ctx, "contained", "incident.contained_at", &i.discovered_at, i.contained_at.as_deref()))
+                    br;
+                    (handling_step(&ctx, "closed", "incident.closed_at", &i.discovered_at, i.closed_at.as_deref()))
+                }
                 dt { (ctx.t("incident.operator_category")) } dd { (ctx.t(category_key(i.operator_category))) }
                 dt { (ctx.t("incident.report_by")) } dd id="incident-deadline" {
                     (countdown(&ctx, now, i.report_by.as_deref(), i.status == IncidentStatus::Closed))
@@ -552,6 +597,19 @@ pub async fn set_status(
         Err(e) => return Ok(redirect_with(&back, "error", &format!("status: {e}"))),
     };
     after_change(state.store.set_incident_status(&p.actor(&client), id, status).await, &back, ctx.t("saved"))
+}
+
+/// `POST /incidents/{id}/acknowledge`: the responder has seen it.
+pub async fn acknowledge(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+) -> Result<Response, ApiError> {
+    visible(&state, &p, id).await?;
+    let back = format!("/incidents/{id}");
+    after_change(state.store.acknowledge_incident(&p.actor(&client), id).await, &back, ctx.t("incident.acknowledged"))
 }
 
 pub async fn add_entry(

@@ -270,7 +270,7 @@ fn drill_table(ctx: &Ctx, drills: &[Drill]) -> Markup {
     html! {
         table class="data" id="drills" {
             thead { tr { th { "#" } th { (ctx.t("drill.scheduled_at")) } th { (ctx.t("drill.scenario")) }
-                th { (ctx.t("drill.plan")) } th { (ctx.t("field.status")) } } }
+                th { (ctx.t("drill.plan")) } th { (ctx.t("plan.version")) } th { (ctx.t("field.status")) } } }
             tbody {
                 @for d in drills {
                     tr data-drill=(d.id) data-status=(d.status) {
@@ -278,6 +278,7 @@ fn drill_table(ctx: &Ctx, drills: &[Drill]) -> Markup {
                         td class="nowrap" { (d.scheduled_at) }
                         td { (scenario_label(ctx, d.scenario)) }
                         td { a href={ "/plans/" (d.plan_id) } { (d.plan_title) } }
+                        td data-plan-version=[d.plan_version] { @if let Some(v) = d.plan_version { "v" (v) } @else { "—" } }
                         td { (drill_status_badge(ctx, &d.status)) }
                     }
                 }
@@ -493,6 +494,7 @@ pub async fn drill_detail(
             p { (drill_status_badge(&ctx, &d.status)) }
             dl {
                 dt { (ctx.t("drill.plan")) } dd { a href={ "/plans/" (d.plan_id) } { (d.plan_title) } }
+                dt { (ctx.t("plan.version")) } dd id="drill-plan-version" { @if let Some(v) = d.plan_version { "v" (v) } @else { "—" } }
                 dt { (ctx.t("drill.scenario")) } dd { (scenario_label(&ctx, d.scenario)) }
                 dt { (ctx.t("drill.scheduled_at")) } dd { (d.scheduled_at) }
                 dt { (ctx.t("drill.participants")) } dd class="pre" { (d.participants) }
@@ -526,6 +528,22 @@ pub async fn drill_detail(
         }
         @if ctx.can(Permission::ManageIncidents) && !d.findings.is_empty() {
             p class="actions" { a href={ "/plans/" (d.plan_id) "#edit-plan-form" } id="revise-from-findings" { (ctx.t("drill.revise_plan")) } }
+            // A finding that needs doing becomes a follow-up task on the
+            // drill's exercise incident (its board and review show it).
+            @if d.incident_id.is_some() {
+                section class="card" {
+                    h2 { (ctx.t("drill.finding_task")) }
+                    form method="post" action={ (base) "/tasks" } id="finding-task-form" class="grid" {
+                        (ctx.csrf_field())
+                        label class="wide" { (ctx.t("itask.title")) input name="title" required maxlength="200"; }
+                        label { (ctx.t("itask.assignee")) input name="assignee" autocomplete="off"; }
+                        label { (ctx.t("itask.due")) " (UTC)" input name="due_at" type="datetime-local"; }
+                        button type="submit" { (ctx.t("itask.add")) }
+                    }
+                }
+            } @else {
+                p class="small" id="finding-task-hint" { (ctx.t("drill.finding_task_hint")) }
+            }
         }
         p { a href={ "/plans/" (d.plan_id) } { (ctx.t("drill.back")) } }
     };
@@ -550,6 +568,73 @@ pub async fn update_drill(
         findings: one("findings"),
     };
     after_change(state.store.update_drill(&p.actor(&client), id, &patch).await, &back, ctx.t("saved"))
+}
+
+/// `POST /drills/{id}/tasks`: a finding becomes a follow-up task on the
+/// drill's exercise incident; a drill without one says to start it first
+/// (or to revise the plan, which is the other way a finding is acted on).
+pub async fn finding_task(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    p: Principal,
+    client: ClientAddr,
+    Path(id): Path<i64>,
+    FormBody(raw): FormBody<Vec<(String, String)>>,
+) -> Result<Response, ApiError> {
+    let back = format!("/drills/{id}");
+    let d = state.store.get_drill(id).await?;
+    let Some(incident) = d.incident_id else {
+        return Ok(redirect_with(&back, "error", ctx.t("drill.finding_task_hint")));
+    };
+    crate::api::incidents::visible(&state, &p, incident).await?;
+    let due_at = match crate::api::incident_tasks::parse_due(form_value(&raw, "due_at")) {
+        Ok(d) => d,
+        Err(e) => return Ok(redirect_with(&back, "error", &e.message)),
+    };
+    let draft = anbao_store::TaskDraft {
+        title: form_value(&raw, "title").to_owned(),
+        assignee: form_value(&raw, "assignee").to_owned(),
+        due_at,
+        kind: anbao_model::incident::TaskKind::FollowUp,
+    };
+    after_change(state.store.create_incident_task(&p.actor(&client), incident, &draft).await, &back, ctx.t("saved"))
+}
+
+/// `GET /drills`: every drill, overdue (planned and past its time) first,
+/// then upcoming, then done, each with its plan, version and scenario.
+pub async fn drill_list(State(state): State<AppState>, ctx: Ctx, Query(f): Query<Flash>) -> Result<Response, ApiError> {
+    let drills = state.store.list_drills(None).await?;
+    let now = state.store.clock().now();
+    let today = anbao_store::date_text(now.date());
+    let minute = format!("{today}T{:02}:{:02}", now.hour(), now.minute());
+    // A date-only drill is due all day; one with a time, from that minute.
+    let overdue = |d: &Drill| {
+        d.status == "planned"
+            && if d.scheduled_at.len() == 10 { d.scheduled_at < today } else { d.scheduled_at < minute }
+    };
+    let (mut late, mut upcoming, mut done) = (Vec::new(), Vec::new(), Vec::new());
+    for d in drills {
+        if d.status == "done" {
+            done.push(d);
+        } else if overdue(&d) {
+            late.push(d);
+        } else {
+            upcoming.push(d);
+        }
+    }
+    // Soonest first for what is still to come.
+    upcoming.reverse();
+    let body = html! {
+        (flash(&f))
+        @if ctx.can(Permission::ManageIncidents) { p class="actions" { a href="/drills/new" id="new-drill" { (ctx.t("drill.new")) } } }
+        @for (key, id, list) in [("drill.overdue", "drills-overdue", &late), ("drill.upcoming", "drills-upcoming", &upcoming), ("drill.done", "drills-done", &done)] {
+            section class="card" id=(id) data-count=(list.len()) {
+                h2 { (ctx.t(key)) " (" (list.len()) ")" }
+                @if list.is_empty() { p class="small" { "—" } } @else { (drill_table(&ctx, list)) }
+            }
+        }
+    };
+    Ok(super::page(&ctx, ctx.t("nav.drills"), body))
 }
 
 pub async fn start_exercise(

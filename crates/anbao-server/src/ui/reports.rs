@@ -5,7 +5,7 @@
 
 use anbao_model::Permission;
 use anbao_model::clock::parse_ts;
-use anbao_model::incident::IncidentStatus;
+use anbao_model::incident::{IncidentStatus, TaskStatus};
 use anbao_model::report::{IncidentReport, ReportKind};
 use anbao_store::Incident;
 use axum::extract::State;
@@ -49,6 +49,9 @@ pub async fn incident_section(state: &AppState, ctx: &Ctx, i: &Incident) -> Resu
     let manage = ctx.can(Permission::ManageIncidents);
     let can_submit = manage && state.config.report_submission_url.is_some();
     let id = i.id;
+    let follow_ups = state.store.incident_follow_ups(i.id).await?;
+    let now = state.store.clock().now();
+    let open_follow_ups = follow_ups.iter().filter(|t| t.status.is_pending()).count();
     Ok(html! {
         section class="card" id="incident-reports" {
             h2 { (ctx.t("report.reports")) }
@@ -116,6 +119,41 @@ pub async fn incident_section(state: &AppState, ctx: &Ctx, i: &Incident) -> Resu
                 dl {
                     dt { (ctx.t("report.root_cause")) } dd { (lines(&i.root_cause)) }
                     dt { (ctx.t("report.lessons")) } dd { (lines(&i.lessons)) }
+                }
+            }
+            div id="incident-follow-ups" data-open=(open_follow_ups) {
+                h3 { (ctx.t("report.follow_ups")) }
+                @if i.status == IncidentStatus::Closed && open_follow_ups > 0 {
+                    p id="closed-with-open-follow-ups" { span class="badge amber" { (ctx.t("report.closed_with_open_follow_ups")) " " strong { (open_follow_ups) } } }
+                }
+                @if follow_ups.is_empty() {
+                    p class="small" { (ctx.t("report.no_follow_ups")) }
+                } @else {
+                    table class="data" {
+                        thead { tr { th { (ctx.t("itask.title")) } th { (ctx.t("itask.assignee")) } th { (ctx.t("itask.due")) } th { (ctx.t("field.status")) } } }
+                        tbody {
+                            @for t in &follow_ups {
+                                @let overdue = t.is_overdue(now);
+                                tr data-follow-up=(t.id) data-status=(t.status.as_str()) class=[overdue.then_some("overdue")] {
+                                    td { (t.title) }
+                                    td { (t.assignee) }
+                                    td class="nowrap" { @if let Some(d) = &t.due_at { (time(d)) } @if overdue { " " span class="badge red" { (ctx.t("itask.overdue")) } } }
+                                    td { (ctx.t(super::board::task_status_key(t.status))) }
+                                }
+                            }
+                        }
+                    }
+                }
+                @if manage {
+                    form method="post" action={ "/incidents/" (id) "/tasks" } id="follow-up-form" class="grid" {
+                        (ctx.csrf_field())
+                        input type="hidden" name="back" value="incident";
+                        input type="hidden" name="kind" value="follow_up";
+                        label class="wide" { (ctx.t("itask.title")) input name="title" required maxlength="200"; }
+                        label { (ctx.t("itask.assignee")) input name="assignee" autocomplete="off"; }
+                        label { (ctx.t("itask.due")) " (UTC)" input name="due_at" type="datetime-local"; }
+                        button type="submit" { (ctx.t("report.add_follow_up")) }
+                    }
                 }
             }
             @if let Some(url) = &state.config.report_submission_url {
@@ -195,6 +233,20 @@ fn report_document(
                     p id="report-root-cause" { @if r.root_cause.is_empty() { "—" } @else { (lines(&r.root_cause)) } }
                     h2 { (ctx.t("report.lessons")) }
                     p id="report-lessons" { @if r.lessons.is_empty() { "—" } @else { (lines(&r.lessons)) } }
+                    @if !r.follow_ups.is_empty() {
+                        h2 { (ctx.t("report.follow_ups")) }
+                        table class="form" id="report-follow-ups" {
+                            tr { th { (ctx.t("itask.title")) } th { (ctx.t("itask.assignee")) } th { (ctx.t("itask.due")) } th { (ctx.t("field.status")) } }
+                            @for t in &r.follow_ups {
+                                tr data-status=(t.status) {
+                                    td { (t.title) }
+                                    td { @if t.assignee.is_empty() { "—" } @else { (t.assignee) } }
+                                    td class="nowrap" { @if let Some(d) = &t.due_at { (time(d)) } @else { "—" } }
+                                    td { (t.status.parse::<TaskStatus>().map(super::board::task_status_key).map(|k| ctx.t(k)).unwrap_or(&t.status)) }
+                                }
+                            }
+                        }
+                    }
                     p class="small" { "SHA-256 " code { (sha256) } " · " (r.schema) " · " (r.report_uid) }
                 }
             }

@@ -42,8 +42,12 @@ async fn tasks_are_assigned_moved_through_statuses_and_timed(db: TestDb) {
 
     // Only active users can be assigned; a refused task leaves nothing.
     let audit_before = store.count_audit().await.unwrap();
-    let draft =
-        |assignee: &str| TaskDraft { title: "清洗流量".into(), assignee: assignee.into(), due_at: Some(due) };
+    let draft = |assignee: &str| TaskDraft {
+        title: "清洗流量".into(),
+        assignee: assignee.into(),
+        due_at: Some(due),
+        ..Default::default()
+    };
     assert_invalid(store.create_incident_task(&bob, incident.id, &draft("nobody-here")).await, "assignee");
     assert_invalid(store.create_incident_task(&bob, incident.id, &draft("mallory")).await, "assignee");
     assert_invalid(

@@ -14,6 +14,7 @@ mod assessments;
 mod assets;
 mod audit;
 mod incident_evidence;
+mod incident_handling;
 mod incident_tasks;
 mod incidents;
 mod integrity;
