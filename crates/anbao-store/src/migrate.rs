@@ -129,6 +129,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0019_plans.sql"),
         postgres: include_str!("../migrations/postgres/0019_plans.sql"),
     },
+    Migration {
+        version: 23,
+        name: "flow_mitigations",
+        sqlite: include_str!("../migrations/sqlite/0023_flow_mitigations.sql"),
+        postgres: include_str!("../migrations/postgres/0023_flow_mitigations.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.
