@@ -144,6 +144,9 @@ pub struct Actions {
     pub rtbh_community: Option<String>,
     /// FlowSpec rules (destination, protocol, source port).
     pub flowspec: bool,
+    /// FlowSpec action: limit the matched traffic to this many bytes per
+    /// second instead of discarding it. Absent: discard.
+    pub flowspec_rate_limit: Option<u32>,
     /// Seconds after an attack's end before its rules are withdrawn.
     pub hold_secs: u32,
     /// Every attack on this group opens a large-scale DDoS incident (in the
@@ -158,6 +161,7 @@ impl Default for Actions {
             rtbh: false,
             rtbh_community: None,
             flowspec: false,
+            flowspec_rate_limit: None,
             hold_secs: 300,
             incident: false,
         }

@@ -1,7 +1,9 @@
 //! Mitigation as BGP announcements, in ExaBGP's text API (the lines an
 //! ExaBGP `process` reads from its helper's stdout): RTBH (the attacked
 //! /32 or /128 with a blackhole community) and FlowSpec (destination,
-//! protocol, amplification source port → discard). [`Mitigator`] decides,
+//! protocol, amplification source port → discard or rate-limit). The same
+//! rule also renders as the words of GoBGP's CLI (`gobgp global rib -a
+//! FAMILY add|del WORDS`, [`Rule::gobgp`]). [`Mitigator`] decides,
 //! from a group's [`Actions`] and the attack events, what to announce and
 //! when to withdraw (the attack's end plus the group's hold time); the
 //! caller writes the lines to the BGP speaker and records them. Pure: the
@@ -25,8 +27,9 @@ pub const BLACKHOLE_COMMUNITY: &str = "65535:666";
 pub enum Rule {
     /// Remote-triggered black hole of one address.
     Rtbh { victim: IpAddr, community: String },
-    /// A FlowSpec discard rule.
-    Flowspec { victim: IpAddr, protocol: Option<&'static str>, source_port: Option<u16> },
+    /// A FlowSpec rule: discard, or with `rate_limit` limit to that many
+    /// bytes per second.
+    Flowspec { victim: IpAddr, protocol: Option<&'static str>, source_port: Option<u16>, rate_limit: Option<u32> },
 }
 
 fn host_prefix(ip: IpAddr) -> String {
@@ -46,7 +49,7 @@ impl Rule {
     fn flow_route(&self) -> String {
         match self {
             Rule::Rtbh { .. } => String::new(),
-            Rule::Flowspec { victim, protocol, source_port } => {
+            Rule::Flowspec { victim, protocol, source_port, rate_limit } => {
                 let mut m = format!("destination {};", host_prefix(*victim));
                 if let Some(p) = protocol {
                     m.push_str(&format!(" protocol {p};"));
@@ -54,7 +57,73 @@ impl Rule {
                 if let Some(port) = source_port {
                     m.push_str(&format!(" source-port ={port};"));
                 }
-                format!("flow route {{ match {{ {m} }} then {{ discard; }} }}")
+                let then = match rate_limit {
+                    Some(n) => format!("rate-limit {n};"),
+                    None => "discard;".to_owned(),
+                };
+                format!("flow route {{ match {{ {m} }} then {{ {then} }} }}")
+            }
+        }
+    }
+
+    /// `rtbh` or `flowspec`.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Rule::Rtbh { .. } => "rtbh",
+            Rule::Flowspec { .. } => "flowspec",
+        }
+    }
+
+    /// The attacked address.
+    pub fn victim(&self) -> IpAddr {
+        match self {
+            Rule::Rtbh { victim, .. } | Rule::Flowspec { victim, .. } => *victim,
+        }
+    }
+
+    /// The attacked /32 or /128.
+    pub fn prefix(&self) -> String {
+        host_prefix(self.victim())
+    }
+
+    /// GoBGP's address family of the rule (`-a`): `ipv4`, `ipv6`,
+    /// `ipv4-flowspec` or `ipv6-flowspec`.
+    pub fn gobgp_family(&self) -> &'static str {
+        match (self, self.victim().is_ipv4()) {
+            (Rule::Rtbh { .. }, true) => "ipv4",
+            (Rule::Rtbh { .. }, false) => "ipv6",
+            (Rule::Flowspec { .. }, true) => "ipv4-flowspec",
+            (Rule::Flowspec { .. }, false) => "ipv6-flowspec",
+        }
+    }
+
+    /// The words after `gobgp global rib -a FAMILY add|del`, one argv item
+    /// each: `192.0.2.5/32 nexthop 192.0.2.1 community 65535:666` (a
+    /// withdrawal names the prefix only), or `match destination
+    /// 192.0.2.5/32 protocol udp source-port ==123 then discard` (the same
+    /// for both, GoBGP deletes the path it matches).
+    pub fn gobgp(&self, change: Change, next_hop: IpAddr) -> Vec<String> {
+        match self {
+            Rule::Rtbh { community, .. } => match change {
+                Change::Announce => {
+                    vec![self.prefix(), "nexthop".into(), next_hop.to_string(), "community".into(), community.clone()]
+                }
+                Change::Withdraw => vec![self.prefix()],
+            },
+            Rule::Flowspec { protocol, source_port, rate_limit, .. } => {
+                let mut w = vec!["match".to_owned(), "destination".into(), self.prefix()];
+                if let Some(p) = protocol {
+                    w.extend(["protocol".to_owned(), (*p).to_owned()]);
+                }
+                if let Some(port) = source_port {
+                    w.extend(["source-port".to_owned(), format!("=={port}")]);
+                }
+                w.push("then".into());
+                match rate_limit {
+                    Some(n) => w.extend(["rate-limit".to_owned(), n.to_string()]),
+                    None => w.push("discard".into()),
+                }
+                w
             }
         }
     }
@@ -105,7 +174,7 @@ pub fn rules(e: &AttackEvent) -> Vec<Rule> {
         };
         let source_port =
             e.service.and_then(|s| AMPLIFICATION_PORTS.iter().find(|(_, name)| *name == s).map(|(port, _)| *port));
-        out.push(Rule::Flowspec { victim, protocol, source_port });
+        out.push(Rule::Flowspec { victim, protocol, source_port, rate_limit: e.actions.flowspec_rate_limit });
     }
     out
 }
@@ -220,7 +289,7 @@ mod tests {
         let rtbh = Rule::Rtbh { victim: v4, community: BLACKHOLE_COMMUNITY.into() };
         assert_eq!(rtbh.announce(hop), "announce route 192.0.2.5/32 next-hop 192.0.2.1 community [65535:666]");
         assert_eq!(rtbh.withdraw(hop), "withdraw route 192.0.2.5/32 next-hop 192.0.2.1");
-        let fs = Rule::Flowspec { victim: v4, protocol: Some("udp"), source_port: Some(123) };
+        let fs = Rule::Flowspec { victim: v4, protocol: Some("udp"), source_port: Some(123), rate_limit: None };
         assert_eq!(
             fs.announce(hop),
             "announce flow route { match { destination 192.0.2.5/32; protocol udp; source-port =123; } then { discard; } }"
@@ -229,11 +298,46 @@ mod tests {
             fs.withdraw(hop),
             "withdraw flow route { match { destination 192.0.2.5/32; protocol udp; source-port =123; } then { discard; } }"
         );
+        let limited = Rule::Flowspec { victim: v4, protocol: Some("tcp"), source_port: None, rate_limit: Some(125000) };
+        assert_eq!(
+            limited.announce(hop),
+            "announce flow route { match { destination 192.0.2.5/32; protocol tcp; } then { rate-limit 125000; } }"
+        );
         let v6 = Rule::Rtbh { victim: "2001:db8::5".parse().unwrap(), community: "64500:666".into() };
         assert_eq!(v6.announce(hop), "announce route 2001:db8::5/128 next-hop 192.0.2.1 community [64500:666]");
         assert!(valid_community("65535:666"));
         assert!(!valid_community("65535:666] med 1 [1:1"));
         assert!(!valid_community("70000:1"));
+    }
+
+    #[test]
+    fn gobgp_words_per_family_and_change() {
+        let hop: IpAddr = "192.0.2.1".parse().unwrap();
+        let v4: IpAddr = "192.0.2.5".parse().unwrap();
+        let rtbh = Rule::Rtbh { victim: v4, community: BLACKHOLE_COMMUNITY.into() };
+        assert_eq!(rtbh.gobgp_family(), "ipv4");
+        assert_eq!(
+            rtbh.gobgp(Change::Announce, hop),
+            ["192.0.2.5/32", "nexthop", "192.0.2.1", "community", "65535:666"]
+        );
+        assert_eq!(rtbh.gobgp(Change::Withdraw, hop), ["192.0.2.5/32"]);
+        let fs = Rule::Flowspec { victim: v4, protocol: Some("udp"), source_port: Some(123), rate_limit: None };
+        assert_eq!(fs.gobgp_family(), "ipv4-flowspec");
+        let words =
+            ["match", "destination", "192.0.2.5/32", "protocol", "udp", "source-port", "==123", "then", "discard"];
+        assert_eq!(fs.gobgp(Change::Announce, hop), words);
+        assert_eq!(fs.gobgp(Change::Withdraw, hop), words);
+        let v6 = Rule::Flowspec {
+            victim: "2001:db8::5".parse().unwrap(),
+            protocol: None,
+            source_port: None,
+            rate_limit: Some(1000),
+        };
+        assert_eq!(v6.gobgp_family(), "ipv6-flowspec");
+        assert_eq!(
+            v6.gobgp(Change::Announce, hop),
+            ["match", "destination", "2001:db8::5/128", "then", "rate-limit", "1000"]
+        );
     }
 
     #[test]

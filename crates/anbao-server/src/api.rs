@@ -17,6 +17,7 @@ pub mod incidents;
 pub mod intel;
 pub mod intel_sources;
 pub mod me;
+pub mod mitigations;
 pub mod network_units;
 pub mod notifications;
 pub mod org_units;

@@ -23,6 +23,7 @@ pub mod intel;
 pub mod intel_sources;
 pub mod lang;
 pub mod login;
+pub mod mitigations;
 pub mod network_units;
 pub mod notifications;
 pub mod org_units;

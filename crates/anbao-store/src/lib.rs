@@ -28,6 +28,7 @@ mod incidents;
 mod intel;
 mod intel_sources;
 mod migrate;
+mod mitigations;
 mod network_units;
 mod notifications;
 mod org_units;
@@ -82,6 +83,7 @@ pub use intel_sources::{
     SourceKind,
 };
 pub use migrate::{known_versions as known_schema_versions, latest_version as latest_schema_version};
+pub use mitigations::{MITIGATION_KINDS, MITIGATION_STATES, Mitigation, MitigationChange, MitigationDraft};
 pub use network_units::{AssessmentKind, NetworkUnit, NetworkUnitDraft, UnitStatus, date_text, parse_date};
 pub use notifications::{
     NOTIFY_BACKOFF_MINUTES, NOTIFY_CHANNEL_KINDS, NOTIFY_CLAIM_LEASE, NOTIFY_EVENTS, NOTIFY_MAX_ATTEMPTS, Notification,

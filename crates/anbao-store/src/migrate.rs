@@ -148,6 +148,12 @@ const MIGRATIONS: &[Migration] = &[
         postgres: include_str!("../migrations/postgres/0022_respond_gaps.sql"),
     },
     Migration {
+        version: 23,
+        name: "flow_mitigations",
+        sqlite: include_str!("../migrations/sqlite/0023_flow_mitigations.sql"),
+        postgres: include_str!("../migrations/postgres/0023_flow_mitigations.sql"),
+    },
+    Migration {
         version: 24,
         name: "intel_unused_indexes",
         sqlite: include_str!("../migrations/sqlite/0024_intel_unused_indexes.sql"),

@@ -83,6 +83,18 @@ pub struct Config {
     pub flow_mitigation_command: String,
     /// Flow mitigation: the RTBH next hop.
     pub flow_mitigation_next_hop: String,
+    /// Flow mitigation: GoBGP CLI argv template ({family}, {action}, {rule}). Empty: none.
+    pub flow_mitigation_gobgp_command: String,
+    /// Flow mitigation: URL that receives each announcement and withdrawal as signed JSON. Empty: none.
+    pub flow_mitigation_webhook_url: String,
+    /// Flow mitigation: the webhook's HMAC-SHA256 secret.
+    pub flow_mitigation_webhook_secret: String,
+    /// Flow mitigation: a command (sh -c) run per change with the rule as JSON on stdin. Empty: none.
+    pub flow_mitigation_script: String,
+    /// Flow mitigation: seconds one GoBGP run, script run or webhook POST may take.
+    pub flow_mitigation_hook_timeout_seconds: u64,
+    /// Flow mitigation: hours after its proposal when a rule is withdrawn at the latest.
+    pub flow_mitigation_max_hours: u32,
     /// DDoS incidents by rule: an attack whose peak reaches this many packets/s opens an incident. 0: not used.
     pub ddos_incident_min_pps: u64,
     /// DDoS incidents by rule: an attack whose peak reaches this many bits/s opens an incident. 0: not used.
@@ -144,6 +156,12 @@ impl Default for Config {
             flow_groups_file: String::new(),
             flow_mitigation_command: String::new(),
             flow_mitigation_next_hop: "192.0.2.1".into(),
+            flow_mitigation_gobgp_command: String::new(),
+            flow_mitigation_webhook_url: String::new(),
+            flow_mitigation_webhook_secret: String::new(),
+            flow_mitigation_script: String::new(),
+            flow_mitigation_hook_timeout_seconds: 10,
+            flow_mitigation_max_hours: 24,
             ddos_incident_min_pps: 0,
             ddos_incident_min_bps: 0,
             ddos_incident_classes: Vec::new(),
@@ -238,11 +256,32 @@ pub const SETTINGS: &[(&str, &str)] = &[
     ),
     (
         "flow_mitigation_command",
-        "Flow mitigation: a command (run with sh -c) that takes ExaBGP text API lines on its stdin, one\n# per announcement or withdrawal (`announce route 192.0.2.5/32 next-hop 192.0.2.1 community\n# [65535:666]`, `announce flow route { ... }`, `withdraw ...`), for the groups whose actions are\n# mode = \"automatic\" with rtbh and/or flowspec. With ExaBGP, a process in exabgp.conf that\n# relays these lines to its stdout. Empty: nothing is announced.",
+        "Flow mitigation (docs/flow-mitigation.md): for the groups whose actions have rtbh and/or flowspec\n# with mode = \"automatic\" (announced at once) or \"manual\" (proposed; a responder approves on\n# /flows/mitigations), each rule is recorded in the database and carried out by every hook set\n# below: this one, the GoBGP command, the webhook and the script. A hook that fails marks the rule\n# failed with its error; it is retried when the rule is approved or withdrawn again. Rules are\n# withdrawn the group's hold_secs after the attack ends, by hand, or at flow_mitigation_max_hours;\n# at start, rules still announced are announced again (BGP speakers forget on restart).\n# This hook: a command (run with sh -c) that takes ExaBGP text API lines on its stdin, one per\n# announcement or withdrawal (`announce route 192.0.2.5/32 next-hop 192.0.2.1 community\n# [65535:666]`, `announce flow route { ... }`, `withdraw ...`). With ExaBGP, a process in\n# exabgp.conf that relays these lines to its stdout. Empty: none.",
     ),
     (
         "flow_mitigation_next_hop",
         "Flow mitigation: the next hop of RTBH announcements (routers map it to a discard route).",
+    ),
+    (
+        "flow_mitigation_gobgp_command",
+        "Flow mitigation hook: GoBGP's CLI, run once per announcement or withdrawal (no shell): the\n# template is split on spaces, {family} becomes ipv4, ipv6, ipv4-flowspec or ipv6-flowspec,\n# {action} add or del, and {rule} the rule's words (`192.0.2.5/32 nexthop 192.0.2.1 community\n# 65535:666`, `match destination 192.0.2.5/32 protocol udp source-port ==123 then discard`), e.g.\n# \"gobgp -p 50051 global rib -a {family} {action} {rule}\". Empty: none.",
+    ),
+    (
+        "flow_mitigation_webhook_url",
+        "Flow mitigation hook: each announcement and withdrawal is POSTed here as JSON (the rule, its\n# attack, alert and group), signed as notification webhooks are: X-Anbao-Timestamp and\n# X-Anbao-Signature = sha256=hex(HMAC-SHA256(secret, timestamp + \".\" + body)). Any 2xx is success.\n# Empty: none.",
+    ),
+    ("flow_mitigation_webhook_secret", "Flow mitigation hook: the webhook's signing secret (required with the URL)."),
+    (
+        "flow_mitigation_script",
+        "Flow mitigation hook: a command (run with sh -c) per announcement or withdrawal, given the\n# webhook's JSON on stdin and ANBAO_MITIGATION_CHANGE (announce or withdraw), _ID, _KIND, _VICTIM,\n# _GROUP and _EXABGP (the ExaBGP line); exit status 0 is success. Empty: none.",
+    ),
+    (
+        "flow_mitigation_hook_timeout_seconds",
+        "Flow mitigation: seconds a GoBGP run, a script run or a webhook POST may take before it counts\n# as failed (the command is killed).",
+    ),
+    (
+        "flow_mitigation_max_hours",
+        "Flow mitigation: hours after its proposal when a rule is withdrawn whatever its attack does\n# (reason \"expired\"; a proposal nobody approved is rejected), the safety net for an attack\n# whose end was never seen (e.g. the collector restarted during it).",
     ),
     (
         "ddos_incident_min_pps",

@@ -13,6 +13,7 @@
 pub mod alerts;
 pub mod bus;
 pub mod collect;
+pub mod mitigation;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};

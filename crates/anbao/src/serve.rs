@@ -173,6 +173,12 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     let sensor = if c.detect_sensor.is_empty() { crate::scan::host_name() } else { c.detect_sensor.clone() };
     let heuristics = crate::detect::heuristics_config(&c.heuristics_file, &[])?;
     // Flow monitoring: attacks become alerts; the collector's threads stop with the process.
+    // Mitigation: the executor carries out the rules in the store through the hooks
+    // (any node with hooks configured may; rules are leased).
+    let mitigation = crate::flow::mitigation::MitigationConfig::from_config(&c)?;
+    if let Some(m) = &mitigation {
+        crate::flow::mitigation::spawn_executor(store.clone(), m.clone());
+    }
     let _flow_collector = if c.flow_listen.is_empty() {
         None
     } else {
@@ -182,19 +188,7 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
             &c.flow_groups_file,
             sensor.clone(),
             state.flows.clone(),
-            if c.flow_mitigation_command.is_empty() {
-                None
-            } else {
-                Some(crate::flow::alerts::MitigationConfig {
-                    command: c.flow_mitigation_command.clone(),
-                    next_hop: c.flow_mitigation_next_hop.parse().map_err(|_| {
-                        anyhow::anyhow!(
-                            "flow_mitigation_next_hop: {:?} is not an IP address",
-                            c.flow_mitigation_next_hop
-                        )
-                    })?,
-                })
-            },
+            mitigation,
             crate::flow::alerts::IncidentRule::from_config(&c)?,
         )?)
     };

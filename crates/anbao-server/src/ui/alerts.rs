@@ -119,7 +119,8 @@ pub(crate) fn alerts_nav(ctx: &Ctx) -> Markup {
             a href=(VICTIMS) id="alerts-victims-link" { (ctx.t("nav.alert_victims")) } " · "
             a href=(SUPPRESSIONS) id="alerts-suppressions-link" { (ctx.t("alerts.suppressions")) } " · "
             a href="/detection" id="detection-link" { (ctx.t("nav.detection")) } " · "
-            a href="/flows" id="flows-link" { (ctx.t("nav.flows")) }
+            a href="/flows" id="flows-link" { (ctx.t("nav.flows")) } " · "
+            a href="/flows/mitigations" id="mitigations-link" { (ctx.t("nav.mitigations")) }
         }
     }
 }

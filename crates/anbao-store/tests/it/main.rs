@@ -20,6 +20,7 @@ mod incidents;
 mod integrity;
 mod intel;
 mod intel_sources;
+mod mitigations;
 mod notifications;
 mod org_units;
 mod plans;

@@ -7,19 +7,16 @@
 //! health and group rates once a second, active attacks as they change)
 //! for `/flows`, `/api/v1/flows` and `/metrics`.
 //!
-//! Mitigation: with `flow_mitigation_command`, the command runs as a child
-//! process (as ExaBGP runs its `process` helpers) and gets on its stdin the
-//! ExaBGP text API lines [`anbao_flow::mitigate::Mitigator`] decides:
-//! announcements at the start of an attack on a host of an automatic
-//! group, withdrawals after its end plus the group's `hold_secs`. Each line
-//! is logged and recorded as an action of the attack's alert.
+//! Mitigation: with a mitigation hook configured, the start of an attack on
+//! a host of a group in automatic or manual mode records its rules in the
+//! store and its end their withdrawal time ([`super::mitigation`], which
+//! also carries them out).
 
 use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anbao_flow::mitigate::{Change, Mitigator, Order};
 use anbao_flow::status::CollectorCounters;
 use anbao_flow::{AttackClass, AttackEvent, DecoderConfig, EventKind, FlowStatus};
 use anbao_model::incident::{IncidentFacts, IncidentRules, IncidentType, OperatorCategory, ReportMinutes};
@@ -209,91 +206,6 @@ async fn open_incident(store: &Store, e: &AttackEvent, why: &str, rule: &Inciden
     Ok(())
 }
 
-/// Where mitigation goes: the command and the RTBH next hop.
-#[derive(Debug, Clone)]
-pub struct MitigationConfig {
-    pub command: String,
-    pub next_hop: std::net::IpAddr,
-}
-
-/// The BGP speaker's helper process, started again if it has exited.
-struct Speaker {
-    command: String,
-    child: Option<(tokio::process::Child, tokio::process::ChildStdin)>,
-}
-
-impl Speaker {
-    fn start(command: &str) -> Result<(tokio::process::Child, tokio::process::ChildStdin)> {
-        let mut child = tokio::process::Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .stdin(std::process::Stdio::piped())
-            .kill_on_drop(true)
-            .spawn()
-            .with_context(|| format!("starting flow_mitigation_command {command:?}"))?;
-        let stdin = child.stdin.take().context("flow_mitigation_command: no stdin")?;
-        Ok((child, stdin))
-    }
-
-    async fn send(&mut self, line: &str) -> Result<()> {
-        use tokio::io::AsyncWriteExt;
-        if let Some((child, _)) = &mut self.child
-            && child.try_wait().ok().flatten().is_some()
-        {
-            self.child = None;
-        }
-        if self.child.is_none() {
-            self.child = Some(Self::start(&self.command)?);
-        }
-        let Some((_, stdin)) = &mut self.child else { anyhow::bail!("flow_mitigation_command is not running") };
-        let written = async {
-            stdin.write_all(line.as_bytes()).await?;
-            stdin.write_all(b"\n").await?;
-            stdin.flush().await
-        }
-        .await;
-        if let Err(e) = written {
-            self.child = None;
-            return Err(e).context("writing to flow_mitigation_command");
-        }
-        Ok(())
-    }
-}
-
-/// Sends `orders` to the speaker, logs them and records each as an action
-/// of its attack's alert.
-async fn mitigate(store: &Store, speaker: &mut Speaker, orders: Vec<Order>) {
-    for o in orders {
-        let (action, verb) = match o.change {
-            Change::Announce => ("mitigation_announced", "announced"),
-            Change::Withdraw => ("mitigation_withdrawn", "withdrawn"),
-        };
-        let detail = match speaker.send(&o.line).await {
-            Ok(()) => {
-                tracing::info!(attack = %o.attack_key, line = %o.line, "flow mitigation {verb}");
-                o.line.clone()
-            }
-            Err(e) => {
-                tracing::error!(attack = %o.attack_key, line = %o.line, error = format!("{e:#}"), "flow mitigation failed");
-                format!("FAILED ({e:#}): {}", o.line)
-            }
-        };
-        match store.alert_id_by_key(&o.attack_key).await {
-            Ok(Some(id)) => {
-                if let Err(e) = store.add_alert_action(&Actor::system(), id, action, &detail).await {
-                    tracing::warn!(error = %e, attack = %o.attack_key, "recording a flow mitigation");
-                }
-            }
-            Ok(None) => tracing::warn!(attack = %o.attack_key, "flow mitigation of an attack without an alert"),
-            Err(e) => tracing::warn!(error = %e, attack = %o.attack_key, "finding the alert of a flow mitigation"),
-        }
-    }
-}
-
-fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
 /// Starts the collector on `listen` with the groups of `groups_file`; its
 /// attacks go to `store`, its state to `status`, its mitigation orders to
 /// `mitigation`. Keep the returned collector alive.
@@ -303,7 +215,7 @@ pub fn spawn(
     groups_file: &str,
     sensor: String,
     status: Arc<FlowStatus>,
-    mitigation: Option<MitigationConfig>,
+    mitigation: Option<super::mitigation::MitigationConfig>,
     incidents: IncidentRule,
 ) -> Result<Collector> {
     anyhow::ensure!(!groups_file.is_empty(), "flow_listen is set but flow_groups_file is not");
@@ -344,26 +256,8 @@ pub fn spawn(
         tracing::info!(%addr, "flow collector listening");
     }
     status.started(collector.local.iter().map(ToString::to_string).collect());
-    let mut speaker_and_mitigator = mitigation.map(|m| {
-        tracing::info!(command = %m.command, next_hop = %m.next_hop, "flow mitigation enabled");
-        (Speaker { command: m.command, child: None }, Mitigator::new(m.next_hop))
-    });
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        loop {
-            let events = tokio::select! {
-                events = rx.recv() => match events {
-                    Some(events) => events,
-                    None => break,
-                },
-                _ = tick.tick() => {
-                    if let Some((speaker, mitigator)) = &mut speaker_and_mitigator {
-                        let due = mitigator.due(unix_now());
-                        mitigate(&store, speaker, due).await;
-                    }
-                    continue;
-                }
-            };
+        while let Some(events) = rx.recv().await {
             for e in &events {
                 tracing::info!(id = e.id, victim = %e.victim, class = e.class.as_str(), event = ?e.event, "flow attack");
             }
@@ -379,9 +273,8 @@ pub fn spawn(
                     }
                 }
             }
-            if let Some((speaker, mitigator)) = &mut speaker_and_mitigator {
-                let orders: Vec<Order> = events.iter().flat_map(|e| mitigator.event(e)).collect();
-                mitigate(&store, speaker, orders).await;
+            if let Some(m) = &mitigation {
+                super::mitigation::propose(&store, &events, m).await;
             }
         }
     });

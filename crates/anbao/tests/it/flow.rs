@@ -602,6 +602,165 @@ fn serve_announces_rtbh_and_flowspec_and_withdraws_after_the_hold() {
     assert_eq!(manual.trim(), "1", "the manual group's attack is an alert");
 }
 
+/// A manual group's rule waits for approval: approved through the API by a
+/// responder, the script hook, GoBGP's CLI (a stand-in recording its argv)
+/// and the signed webhook receive the announcement; withdrawn by hand, they
+/// receive the withdrawal. The rule's
+/// row and the audit log say who did what.
+#[test]
+fn serve_announces_a_manual_groups_rule_once_approved_through_the_hooks() {
+    use crate::harness::{Auth, create_token, serve, sqlite};
+    use crate::notify::{hmac_sha256_hex, webhook_receiver};
+    use serde_json::json;
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("data");
+    let responder = create_token(&data, None, "responder", "noc");
+    let regulator = create_token(&data, None, "regulator", "watcher");
+    let groups = dir.path().join("groups.toml");
+    std::fs::write(
+        &groups,
+        "[[group]]\nname = \"cust\"\nprefixes = [\"198.51.100.0/24\"]\nhost = { pps = 20000 }\n\
+         actions = { mode = \"manual\", rtbh = true, rtbh_community = \"64500:666\", hold_secs = 3600 }\n",
+    )
+    .unwrap();
+    // The script hook appends its environment and stdin to a file.
+    let seen = dir.path().join("script.log");
+    let script = format!(
+        "{{ echo \"$ANBAO_MITIGATION_CHANGE $ANBAO_MITIGATION_KIND $ANBAO_MITIGATION_VICTIM $ANBAO_MITIGATION_GROUP\"; cat; echo; }} >> '{}'",
+        seen.display()
+    );
+    let (hook_url, hooks) = webhook_receiver();
+    // A stand-in for GoBGP's CLI that records its argv, one word a line.
+    let gobgp_log = dir.path().join("gobgp.log");
+    let gobgp = dir.path().join("gobgp");
+    std::fs::write(&gobgp, format!("#!/bin/sh\nprintf '%s|' \"$@\" >> '{}'\necho >> '{0}'\n", gobgp_log.display()))
+        .unwrap();
+    std::fs::set_permissions(&gobgp, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = serve()
+        .data_dir(&data)
+        .env("ANBAO_FLOW_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ANBAO_FLOW_GROUPS_FILE", &groups)
+        .env("ANBAO_FLOW_MITIGATION_SCRIPT", &script)
+        .env(
+            "ANBAO_FLOW_MITIGATION_GOBGP_COMMAND",
+            format!("{} -p 50051 global rib -a {{family}} {{action}} {{rule}}", gobgp.display()),
+        )
+        .env("ANBAO_FLOW_MITIGATION_WEBHOOK_URL", &hook_url)
+        .env("ANBAO_FLOW_MITIGATION_WEBHOOK_SECRET", "s3cret")
+        .env("ANBAO_FLOW_MITIGATION_NEXT_HOP", "192.0.2.254")
+        .start();
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for sequence in 0..20 {
+        socket.send_to(&v9_attack(sequence, [198, 51, 100, 7], 17, 123, 0, 100), ("127.0.0.1", port)).unwrap();
+    }
+    let client = server.client();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let proposed = loop {
+        let list = client.get("/api/v1/flows/mitigations?state=proposed", Auth::Bearer(&regulator)).expect(200).json();
+        if let Some(m) = list["mitigations"].get(0) {
+            break m.clone();
+        }
+        assert!(std::time::Instant::now() < deadline, "no proposed rule: {list}\n{}", server.report());
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let want_line = "announce route 198.51.100.7/32 next-hop 192.0.2.254 community [64500:666]";
+    assert_eq!(
+        (proposed["kind"].as_str(), proposed["mode"].as_str(), proposed["pending"].as_str()),
+        (Some("rtbh"), Some("manual"), Some(""))
+    );
+    assert_eq!(proposed["announce_line"], want_line);
+    assert!(proposed["alert_id"].as_i64().is_some(), "{proposed}");
+    // Nothing is announced before approval.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert!(!seen.exists(), "the script ran before approval");
+    let id = proposed["id"].as_i64().unwrap();
+    let page = client.get("/flows/mitigations", Auth::Bearer(&regulator)).expect(200).body;
+    assert!(page.contains(&format!("data-mitigation=\"{id}\"")), "{page}");
+    assert!(!page.contains("class=\"approve\""), "the regulator cannot approve: {page}");
+    client
+        .post_json(&format!("/api/v1/flows/mitigations/{id}/approve"), Auth::Bearer(&regulator), &json!({}))
+        .expect(403);
+    let approved = client
+        .post_json(&format!("/api/v1/flows/mitigations/{id}/approve"), Auth::Bearer(&responder), &json!({}))
+        .expect(200)
+        .json();
+    assert_eq!((approved["pending"].as_str(), approved["approved_by"].as_str()), (Some("announce"), Some("token:noc")));
+
+    let (headers, body) = hooks.recv_timeout(std::time::Duration::from_secs(20)).expect("the announce webhook");
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find_map(|h| h.split_once(": ").filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.to_owned()))
+    };
+    let stamp = header("x-anbao-timestamp").expect("timestamp header");
+    let signature = header("x-anbao-signature").expect("signature header");
+    assert_eq!(signature, format!("sha256={}", hmac_sha256_hex(b"s3cret", format!("{stamp}.{body}").as_bytes())));
+    let sent: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!((sent["event"].as_str(), sent["id"].as_i64()), (Some("mitigation.announce"), Some(id)));
+    assert_eq!(sent["rule"]["prefix"], "198.51.100.7/32");
+    assert_eq!(sent["rule"]["community"], "64500:666");
+    assert_eq!(sent["exabgp"], want_line);
+    assert_eq!(sent["approved_by"], "token:noc");
+
+    let state = |want: &str| loop {
+        let m = client.get(&format!("/api/v1/flows/mitigations/{id}"), Auth::Bearer(&regulator)).expect(200).json();
+        if m["state"] == want && m["pending"] == "" {
+            break m;
+        }
+        assert!(
+            std::time::Instant::now() < deadline + std::time::Duration::from_secs(30),
+            "rule {m}\n{}",
+            server.report()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let announced = state("announced");
+    assert!(announced["announced_at"].is_string(), "{announced}");
+    let withdrawing = client
+        .post_json(&format!("/api/v1/flows/mitigations/{id}/withdraw"), Auth::Bearer(&responder), &json!({}))
+        .expect(200)
+        .json();
+    assert_eq!(withdrawing["withdraw_reason"], "manual");
+    let (_, body) = hooks.recv_timeout(std::time::Duration::from_secs(20)).expect("the withdraw webhook");
+    let sent: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(sent["event"], "mitigation.withdraw");
+    assert_eq!(sent["exabgp"], "withdraw route 198.51.100.7/32 next-hop 192.0.2.254");
+    let withdrawn = state("withdrawn");
+    assert_eq!(withdrawn["withdrawn_by"], "token:noc");
+
+    let log = std::fs::read_to_string(&seen).unwrap();
+    let lines: Vec<&str> = log.lines().collect();
+    assert_eq!(lines.len(), 4, "{log}");
+    assert_eq!(lines[0], "announce rtbh 198.51.100.7 cust");
+    assert_eq!(serde_json::from_str::<Value>(lines[1]).unwrap()["event"], "mitigation.announce");
+    assert_eq!(lines[2], "withdraw rtbh 198.51.100.7 cust");
+    assert_eq!(serde_json::from_str::<Value>(lines[3]).unwrap()["change"], "withdraw");
+    let argv = std::fs::read_to_string(&gobgp_log).unwrap();
+    assert_eq!(
+        argv.lines().collect::<Vec<_>>(),
+        [
+            "-p|50051|global|rib|-a|ipv4|add|198.51.100.7/32|nexthop|192.0.2.254|community|64500:666|",
+            "-p|50051|global|rib|-a|ipv4|del|198.51.100.7/32|",
+        ]
+    );
+
+    let db = data.join("anbao.db");
+    let audit = sqlite(&db, "SELECT actor, action FROM audit_log WHERE object_type = 'mitigation' ORDER BY seq");
+    assert_eq!(
+        audit.lines().collect::<Vec<_>>(),
+        [
+            "system|mitigation.propose",
+            "token:noc|mitigation.approve",
+            "system|mitigation.announced",
+            "token:noc|mitigation.withdraw",
+            "system|mitigation.withdrawn",
+        ]
+    );
+    let actions = sqlite(&db, "SELECT action FROM alert_actions ORDER BY id");
+    assert_eq!(actions.lines().collect::<Vec<_>>(), ["mitigation_announced", "mitigation_withdrawn"]);
+}
+
 /// Scale-out (R8.4): `flow collect --bus --partitions 2` publishes the
 /// decoded flows to NATS JetStream by the destination's host group (dc1 is
 /// partition 0, dc2 partition 1: FNV-1a of "group:dc1" and "group:dc2",

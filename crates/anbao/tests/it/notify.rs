@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::harness::{Auth, create_token, init_sqlite, serve};
 
 /// Accepts one HTTP request, answers 200 and hands over its headers and body.
-fn webhook_receiver() -> (String, mpsc::Receiver<(Vec<String>, String)>) {
+pub(crate) fn webhook_receiver() -> (String, mpsc::Receiver<(Vec<String>, String)>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
     let url = format!("http://{}/hook", listener.local_addr().expect("local address"));
     let (tx, rx) = mpsc::channel();
@@ -105,7 +105,7 @@ fn serve_delivers_an_incident_notification_to_a_signed_webhook() {
     server.stop();
 }
 
-fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
+pub(crate) fn hmac_sha256_hex(key: &[u8], message: &[u8]) -> String {
     use hmac::Mac;
     let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(key).expect("any key length");
     mac.update(message);

@@ -1,0 +1,165 @@
+//! Flow mitigation rules (issue #6): proposed by the pipeline, approved,
+//! rejected or withdrawn by people, claimed and recorded by the executor,
+//! withdrawn automatically after the attack's end plus the hold time or at
+//! expiry, re-announced after a restart; every step audited.
+
+use anbao_store::{MitigationChange, MitigationDraft};
+use time::Duration;
+
+use crate::harness::*;
+
+on_both_backends! {
+    manual_rules_wait_for_approval_and_are_withdrawn_after_the_hold => manual_rules_wait_for_approval_and_are_withdrawn_after_the_hold_sqlite, manual_rules_wait_for_approval_and_are_withdrawn_after_the_hold_postgres;
+    automatic_rules_failures_rejections_expiry_and_restart => automatic_rules_failures_rejections_expiry_and_restart_sqlite, automatic_rules_failures_rejections_expiry_and_restart_postgres;
+}
+
+fn draft(key: &str, kind: &str, automatic: bool) -> MitigationDraft {
+    MitigationDraft {
+        attack_key: key.into(),
+        alert_id: None,
+        group_name: "dc1".into(),
+        victim: "192.0.2.5".into(),
+        kind: kind.into(),
+        automatic,
+        rule: serde_json::json!({ "kind": kind, "victim": "192.0.2.5" }),
+        announce_line: format!("announce {kind} 192.0.2.5/32"),
+        withdraw_line: format!("withdraw {kind} 192.0.2.5/32"),
+        hold_secs: 60,
+        max_secs: 3600,
+    }
+}
+
+async fn manual_rules_wait_for_approval_and_are_withdrawn_after_the_hold(db: TestDb) {
+    let store = &db.store;
+    let drafts = [draft("ddos:a", "rtbh", false), draft("ddos:a", "flowspec", false)];
+    let new = store.propose_mitigations(&drafts).await.unwrap();
+    assert_eq!(new.len(), 2);
+    assert!(new.iter().all(|m| m.state == "proposed" && m.pending.is_empty() && m.mode == "manual"));
+    // Proposed again (the same attack seen again): nothing new.
+    assert!(store.propose_mitigations(&drafts).await.unwrap().is_empty());
+    let bad = MitigationDraft { kind: "nullroute".into(), ..draft("ddos:a", "x", false) };
+    assert_invalid(store.propose_mitigations(&[bad]).await, "kind");
+    // Nothing for the executor until someone approves.
+    assert!(store.claim_mitigation_work(30, 10).await.unwrap().is_empty());
+    let (rtbh, fs) = (new[0].id, new[1].id);
+    assert_conflict(store.withdraw_mitigation(&actor("alice"), rtbh).await);
+
+    let approved = store.approve_mitigation(&actor("alice"), rtbh).await.unwrap();
+    assert_eq!((approved.pending.as_str(), approved.approved_by.as_deref()), ("announce", Some("alice")));
+    assert_audited(store, "alice", "mitigation.approve", "mitigation", rtbh).await;
+    assert_conflict(store.approve_mitigation(&actor("alice"), rtbh).await);
+    let rejected = store.reject_mitigation(&actor("bob"), fs, "  FlowSpec not needed ").await.unwrap();
+    assert_eq!((rejected.state.as_str(), rejected.reject_reason.as_str()), ("rejected", "FlowSpec not needed"));
+    assert_audited(store, "bob", "mitigation.reject", "mitigation", fs).await;
+    assert_conflict(store.reject_mitigation(&actor("bob"), rtbh, "").await);
+
+    // The executor leases the approved rule; a second executor gets nothing
+    // until the lease runs out.
+    let work = store.claim_mitigation_work(30, 10).await.unwrap();
+    assert_eq!(work.len(), 1);
+    assert_eq!((work[0].0.id, work[0].1), (rtbh, MitigationChange::Announce));
+    let other = db.reopen().await.unwrap();
+    assert!(other.claim_mitigation_work(30, 10).await.unwrap().is_empty());
+    let m = store.record_mitigation_result(rtbh, MitigationChange::Announce, Ok(())).await.unwrap().unwrap();
+    assert_eq!((m.state.as_str(), m.pending.as_str()), ("announced", ""));
+    assert_eq!(m.announced_at.as_deref(), Some(m.updated_at.as_str()));
+    assert_audited(store, "system", "mitigation.announced", "mitigation", rtbh).await;
+    // A late result for a change no longer pending is ignored.
+    assert!(store.record_mitigation_result(rtbh, MitigationChange::Announce, Ok(())).await.unwrap().is_none());
+
+    // The attack ends; nothing happens before the hold time is over.
+    assert_eq!(store.end_mitigations("ddos:a", db.now()).await.unwrap(), 1, "the rejected rule is left alone");
+    assert_eq!(store.end_mitigations("ddos:a", db.now()).await.unwrap(), 0, "an end seen again changes nothing");
+    db.clock.advance(Duration::seconds(59));
+    assert!(store.claim_mitigation_work(30, 10).await.unwrap().is_empty());
+    db.clock.advance(Duration::seconds(1));
+    let work = store.claim_mitigation_work(30, 10).await.unwrap();
+    assert_eq!(work.len(), 1);
+    assert_eq!((work[0].0.id, work[0].1), (rtbh, MitigationChange::Withdraw));
+    assert_eq!(work[0].0.withdraw_reason, "automatic");
+    let m = store.record_mitigation_result(rtbh, MitigationChange::Withdraw, Ok(())).await.unwrap().unwrap();
+    assert_eq!((m.state.as_str(), m.withdrawn_by.as_deref()), ("withdrawn", Some("system")));
+    assert!(m.withdrawn_at.is_some());
+
+    let all = store.list_mitigations(None, None, 100).await.unwrap();
+    assert_eq!(all.iter().map(|m| m.state.as_str()).collect::<Vec<_>>(), ["rejected", "withdrawn"]);
+    assert_eq!(store.list_mitigations(Some("withdrawn"), None, 100).await.unwrap().len(), 1);
+    assert_invalid(store.list_mitigations(Some("gone"), None, 100).await, "state");
+    assert_not_found(store.mitigation(999).await);
+    let actions: Vec<String> = audit(store, everything()).await.into_iter().map(|e| e.action).collect();
+    assert_eq!(
+        actions.iter().filter(|a| a.starts_with("mitigation.")).count(),
+        7,
+        "2 proposals, approve, reject, announced, automatic withdrawal, withdrawn: {actions:?}"
+    );
+}
+
+async fn automatic_rules_failures_rejections_expiry_and_restart(db: TestDb) {
+    let store = &db.store;
+    let auto = store.propose_mitigations(&[draft("ddos:b", "rtbh", true)]).await.unwrap();
+    assert_eq!((auto[0].mode.as_str(), auto[0].pending.as_str()), ("automatic", "announce"));
+    assert_eq!(auto[0].approved_by.as_deref(), Some("automatic"));
+    let id = auto[0].id;
+    // The first announcement fails: recorded, not retried by itself.
+    let work = store.claim_mitigation_work(30, 10).await.unwrap();
+    assert_eq!(work.len(), 1);
+    let m = store
+        .record_mitigation_result(
+            id,
+            MitigationChange::Announce,
+            Err("gobgp: exit status 1: connection refused".into()),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((m.state.as_str(), m.failed_change.as_str()), ("failed", "announce"));
+    assert!(m.error.contains("connection refused"));
+    assert_audited(store, "system", "mitigation.failed", "mitigation", id).await;
+    db.clock.advance(Duration::seconds(60));
+    assert!(store.claim_mitigation_work(30, 10).await.unwrap().is_empty());
+    // Approved again: retried, and this time it works.
+    store.approve_mitigation(&actor("alice"), id).await.unwrap();
+    let work = store.claim_mitigation_work(30, 10).await.unwrap();
+    assert_eq!(work[0].1, MitigationChange::Announce);
+    assert_eq!(work[0].0.attempts, 2);
+    store.record_mitigation_result(id, MitigationChange::Announce, Ok(())).await.unwrap();
+
+    // A restart: the announced rule is queued for announcing again and stays announced.
+    assert_eq!(store.requeue_announced_mitigations().await.unwrap(), 1);
+    let work = store.claim_mitigation_work(30, 10).await.unwrap();
+    assert_eq!((work[0].0.id, work[0].1), (id, MitigationChange::Announce));
+    let m = store.record_mitigation_result(id, MitigationChange::Announce, Ok(())).await.unwrap().unwrap();
+    assert_eq!(m.state, "announced");
+
+    // Withdrawn by hand.
+    let m = store.withdraw_mitigation(&actor("bob"), id).await.unwrap();
+    assert_eq!((m.pending.as_str(), m.withdraw_reason.as_str()), ("withdraw", "manual"));
+    assert_audited(store, "bob", "mitigation.withdraw", "mitigation", id).await;
+    assert_conflict(store.withdraw_mitigation(&actor("bob"), id).await);
+    let work = store.claim_mitigation_work(30, 10).await.unwrap();
+    assert_eq!(work[0].1, MitigationChange::Withdraw);
+    let m = store.record_mitigation_result(id, MitigationChange::Withdraw, Ok(())).await.unwrap().unwrap();
+    assert_eq!((m.state.as_str(), m.withdrawn_by.as_deref()), ("withdrawn", Some("bob")));
+
+    // A manual proposal whose attack ends before anyone approves it is
+    // rejected by the system after the hold; an announced one that never
+    // sees its attack's end is withdrawn at expiry.
+    let c = store.propose_mitigations(&[draft("ddos:c", "rtbh", false)]).await.unwrap()[0].id;
+    let d = store.propose_mitigations(&[draft("ddos:d", "rtbh", true)]).await.unwrap()[0].id;
+    store.claim_mitigation_work(30, 10).await.unwrap();
+    store.record_mitigation_result(d, MitigationChange::Announce, Ok(())).await.unwrap();
+    store.end_mitigations("ddos:c", db.now()).await.unwrap();
+    db.clock.advance(Duration::seconds(60));
+    assert!(store.claim_mitigation_work(30, 10).await.unwrap().is_empty());
+    let m = store.mitigation(c).await.unwrap();
+    assert_eq!((m.state.as_str(), m.rejected_by.as_deref()), ("rejected", Some("system")));
+    assert_conflict(store.approve_mitigation(&actor("alice"), c).await);
+    db.clock.advance(Duration::seconds(3600));
+    let work = store.claim_mitigation_work(30, 10).await.unwrap();
+    assert_eq!(work.len(), 1);
+    assert_eq!(
+        (work[0].0.id, work[0].1, work[0].0.withdraw_reason.as_str()),
+        (d, MitigationChange::Withdraw, "expired")
+    );
+    assert_chain_intact(store, audit(store, everything()).await.len() as i64).await;
+}
