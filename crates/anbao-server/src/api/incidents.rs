@@ -483,7 +483,7 @@ pub async fn acknowledge(
 ) -> Result<Json<IncidentDetail>, ApiError> {
     visible(&state, &p, id).await?;
     let i = state.store.acknowledge_incident(&p.actor(&client), id).await?;
-    Ok(Json(detail(&state, i).await?))
+    Ok(Json(detail(&state, &p, i).await?))
 }
 
 /// The window of the metrics; both RFC 3339.
