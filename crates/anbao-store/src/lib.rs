@@ -20,6 +20,7 @@ mod assessments;
 mod assets;
 mod audit;
 mod error;
+mod incident_leaks;
 mod incident_tasks;
 mod incidents;
 mod intel;
@@ -62,6 +63,7 @@ pub use assets::{
 };
 pub use audit::{AuditEntry, AuditFilter, AuditVerification};
 pub use error::StoreError;
+pub use incident_leaks::{IncidentLeak, LEAK_AFFECTED_MAX, LEAK_DUTY_TEXT, parse_leak_categories};
 pub use incident_tasks::{IncidentMessage, IncidentTask, MESSAGE_MAX, TaskDraft, TaskPatch};
 pub use incidents::{INCIDENT_TEXT_MAX, Incident, IncidentDraft, IncidentFilter, TimelineEntry};
 pub use intel::{

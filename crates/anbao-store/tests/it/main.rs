@@ -13,6 +13,7 @@ mod alerts;
 mod assessments;
 mod assets;
 mod audit;
+mod incident_leaks;
 mod incident_tasks;
 mod incidents;
 mod integrity;
