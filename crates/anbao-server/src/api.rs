@@ -11,6 +11,7 @@ pub mod detection;
 pub mod domains;
 pub mod flows;
 pub mod health;
+pub mod incident_leaks;
 pub mod incident_tasks;
 pub mod incidents;
 pub mod intel;

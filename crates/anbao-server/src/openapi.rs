@@ -45,6 +45,7 @@ use crate::api;
         api::incidents::update_facts, api::incidents::override_level, api::incidents::set_status, api::incidents::add_entry,
         api::incident_tasks::list, api::incident_tasks::create, api::incident_tasks::update,
         api::incident_tasks::messages, api::incident_tasks::post_message,
+        api::incident_leaks::get, api::incident_leaks::update, api::incident_leaks::notified,
         api::warnings::list, api::warnings::create, api::warnings::get, api::warnings::adjust, api::warnings::lift,
         api::warnings::ack,
         api::plans::list, api::plans::create, api::plans::get, api::plans::update, api::plans::reviewed,

@@ -17,6 +17,7 @@ pub mod dashboard;
 pub mod detection;
 pub mod domains;
 pub mod flows;
+pub mod incident_leaks;
 pub mod incidents;
 pub mod intel;
 pub mod intel_sources;

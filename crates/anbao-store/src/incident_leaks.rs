@@ -10,6 +10,7 @@
 use anbao_model::Timestamp;
 use anbao_model::clock::format_ts;
 use anbao_model::incident::{LeakCategory, LeakDuty, is_personal_data_leak};
+use anbao_model::report::ReportedPersonalData;
 use anbao_model::validate::Invalid;
 use serde::Serialize;
 use serde_json::json;
@@ -156,6 +157,20 @@ pub(crate) async fn flag_duty_if_leak(tx: &mut WriteTx, actor: &Actor, i: &Incid
     )
     .await?;
     Ok(true)
+}
+
+/// The personal-data section of a report of `i`, read in the report's
+/// transaction; `None` when it is not a leak.
+pub(crate) async fn reported(tx: &mut WriteTx, i: &Incident) -> Result<Option<ReportedPersonalData>> {
+    Ok(read(tx, i.id).await?.map(|l| ReportedPersonalData {
+        records_leaked: i.facts.records_leaked,
+        data_categories: l.data_categories.iter().map(|c| c.as_str().to_owned()).collect(),
+        sensitive: l.sensitive,
+        affected_users: l.affected_users,
+        duty_flagged_at: l.duty_flagged_at,
+        individuals_notified_at: l.individuals_notified_at,
+        regulator_notified_at: l.regulator_notified_at,
+    }))
 }
 
 impl Store {

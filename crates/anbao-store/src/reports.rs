@@ -202,6 +202,7 @@ impl Store {
                 })
             })
             .collect::<Result<Vec<_>>>()?;
+        let personal_data = crate::incident_leaks::reported(&mut tx, &incident).await?;
         let report = IncidentReport {
             schema: REPORT_SCHEMA.to_owned(),
             report_uid: random_hex(16),
@@ -234,6 +235,7 @@ impl Store {
             actions,
             root_cause: incident.root_cause.clone(),
             lessons: incident.lessons.clone(),
+            personal_data,
         };
         report.check()?;
         let body = serde_json::to_string_pretty(&report).map_err(|e| corrupt("report", e))?;

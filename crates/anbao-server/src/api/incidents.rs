@@ -298,12 +298,16 @@ pub struct IncidentDetail {
     pub criterion: Option<CriterionOut>,
     #[schema(value_type = Vec<Object>)]
     pub timeline: Vec<TimelineEntry>,
+    /// Personal-data leak details and reporting duty (R5.4); null when not a leak.
+    #[schema(value_type = Option<Object>)]
+    pub leak: Option<anbao_store::IncidentLeak>,
 }
 
 pub(crate) async fn detail(state: &AppState, i: Incident) -> Result<IncidentDetail, ApiError> {
     let timeline = state.store.incident_timeline(i.id).await?;
     let (explanation, explanation_zh, criterion) = explain(state, &i)?;
-    Ok(IncidentDetail { incident: i, explanation, explanation_zh, criterion, timeline })
+    let leak = state.store.incident_leak(i.id).await?;
+    Ok(IncidentDetail { incident: i, explanation, explanation_zh, criterion, timeline, leak })
 }
 
 /// Checks a new incident's body against the caller's scope.

@@ -12,6 +12,7 @@ mod board;
 mod escaping;
 mod headers;
 mod import;
+mod incident_leaks;
 mod incidents;
 mod input;
 mod intel;
