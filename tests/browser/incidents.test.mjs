@@ -3,7 +3,9 @@
 // the level preview follow them (the page script asks
 // POST /api/v1/incidents/grade, which records nothing), record it, see its
 // level, the criterion that decided it and the countdown to the reporting
-// deadline, override the level with a reason, and find it in the list.
+// deadline, override the level with a reason, fill in the personal-data
+// leak banner (categories, people affected, regulator notified), and find
+// it in the list.
 //
 // It starts its own `anbao serve` on a free port with an empty data
 // directory, and always stops it and removes the directory afterwards.
@@ -98,7 +100,9 @@ test('a responder records an incident whose level preview follows the facts', { 
     assert.equal(await page.locator('#incident-level [data-level="II"]').count(), 1);
     assert.match(await text(page.locator('#incident-why')), /several provinces .* Plan 3\.2\(1\)/);
     assert.match(await text(page.locator('#incident-deadline')), /^left 0h 5\dm .* \(60 minutes\) report immediately$/);
-    assert.equal(await page.locator('table#incident-timeline tbody tr').count(), 1);
+    // Graded, then the personal-data leak's reporting duty (R5.4).
+    assert.equal(await page.locator('table#incident-timeline tbody tr').count(), 2);
+    assert.match(await text(page.locator('table#incident-timeline tbody tr').last()), /MIIT Order No\. 24/);
     await screenshot('recorded');
   });
 
@@ -110,12 +114,31 @@ test('a responder records an incident whose level preview follows the facts', { 
     assert.equal(await page.locator('#incident-level [data-level="III"]').count(), 1);
     assert.match(await text(page.locator('#incident-why')), /Outage confirmed in one province only/);
     const rows = page.locator('table#incident-timeline tbody tr');
-    assert.equal(await rows.count(), 2);
+    assert.equal(await rows.count(), 3);
     assert.match(await text(rows.last()), /level overridden II → III/);
     await screenshot('overridden');
   });
 
-  await step(t, '5. the list shows its level and clock', async () => {
+  await step(t, '5. the personal-data leak banner: duties, categories, the regulator notified', async () => {
+    assert.match(await text(page.locator('#leak-duty h2')), /Personal-data leak: reporting duty/);
+    assert.equal(await page.locator('#leak-duty-regulator[data-met="false"]').count(), 1);
+    const form = page.locator('form#leak-form');
+    await form.locator('input[name=data_categories][value=contact]').check();
+    await form.locator('input[name=data_categories][value=health]').check();
+    await form.locator('input[name=affected_users]').fill('80000');
+    await clickAndLoad(form.locator('button[type=submit]'), (u) => u.pathname === incidentPath && u.searchParams.has('ok'));
+    assert.match(await text(page.locator('#leak-categories')), /^Contact details, Medical and health Sensitive personal information/);
+    assert.equal(await text(page.locator('#leak-affected')), '80000');
+    await clickAndLoad(
+      page.locator('form#leak-notified-regulator button[type=submit]'),
+      (u) => u.pathname === incidentPath && u.searchParams.has('ok'),
+    );
+    assert.equal(await page.locator('#leak-duty-regulator[data-met="true"]').count(), 1);
+    assert.equal(await page.locator('#leak-duty-individuals[data-met="false"]').count(), 1);
+    await screenshot('leak');
+  });
+
+  await step(t, '6. the list shows its level and clock', async () => {
     await clickAndLoad(page.locator('nav.main a[href="/incidents"]'), (u) => u.pathname === '/incidents');
     const row = page.locator('table#incidents tbody tr').first();
     assert.equal(await row.locator('[data-level="III"]').count(), 1);

@@ -146,6 +146,60 @@ impl TaskStatus {
     }
 }
 
+named_enum! {
+    /// Categories of personal information in a leak (R5.4).
+    LeakCategory {
+        Identity = "identity",
+        Contact = "contact",
+        AccountCredentials = "account_credentials",
+        FinancialAccount = "financial_account",
+        Location = "location",
+        Health = "health",
+        Biometric = "biometric",
+        Religious = "religious",
+        SpecificIdentity = "specific_identity",
+        MinorsUnder14 = "minors_under_14",
+        Communications = "communications",
+        DeviceIds = "device_ids",
+        Other = "other",
+    }
+}
+
+named_enum! {
+    /// Who must be told of a personal-data leak.
+    LeakDuty {
+        /// The people whose information leaked (PIPL art. 57).
+        Individuals = "individuals",
+        /// The telecom regulator (MIIT Order No. 24 art. 14) and the
+        /// personal-information protection authority (PIPL art. 57).
+        Regulator = "regulator",
+    }
+}
+
+impl LeakCategory {
+    /// Sensitive personal information under PIPL art. 28: biometric data,
+    /// religious belief, specific identity, medical health, financial
+    /// accounts, whereabouts, and any personal information of minors under 14.
+    pub fn is_sensitive(self) -> bool {
+        matches!(
+            self,
+            LeakCategory::Biometric
+                | LeakCategory::Religious
+                | LeakCategory::SpecificIdentity
+                | LeakCategory::Health
+                | LeakCategory::FinancialAccount
+                | LeakCategory::Location
+                | LeakCategory::MinorsUnder14
+        )
+    }
+}
+
+/// Whether an incident with these facts is a personal-data leak, which
+/// starts the leak-reporting duty: typed `data_leak`, or any records leaked.
+pub fn is_personal_data_leak(t: IncidentType, f: &IncidentFacts) -> bool {
+    t == IncidentType::DataLeak || f.records_leaked > 0
+}
+
 // Defined by the macro, so `#[derive(Default)]` cannot be used.
 #[allow(clippy::derivable_impls)]
 impl Default for TaskKind {
@@ -669,5 +723,27 @@ mod tests {
         }
         assert!(IncidentLevel::I > IncidentLevel::II && IncidentLevel::IV > IncidentLevel::None);
         assert!("V".parse::<IncidentLevel>().unwrap_err().contains("none, IV, III, II, I"));
+    }
+
+    #[test]
+    fn leak_categories_parse_and_know_pipl_art_28() {
+        let sensitive: Vec<&str> = LeakCategory::ALL.iter().filter(|c| c.is_sensitive()).map(|c| c.as_str()).collect();
+        assert_eq!(
+            sensitive,
+            [
+                "financial_account",
+                "location",
+                "health",
+                "biometric",
+                "religious",
+                "specific_identity",
+                "minors_under_14"
+            ]
+        );
+        assert_eq!("device_ids".parse::<LeakCategory>(), Ok(LeakCategory::DeviceIds));
+        assert!("passport".parse::<LeakCategory>().unwrap_err().contains("\"passport\""));
+        assert!(is_personal_data_leak(IncidentType::DataLeak, &IncidentFacts::default()));
+        assert!(is_personal_data_leak(IncidentType::Intrusion, &leaked(1)));
+        assert!(!is_personal_data_leak(IncidentType::Ddos, &IncidentFacts::default()));
     }
 }

@@ -220,6 +220,29 @@ pub struct IncidentReport {
     /// the schema stays `anbao.incident-report/1`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub follow_ups: Vec<ReportedFollowUp>,
+    /// A personal-data leak's details and reporting duty (R5.4); absent for
+    /// other incidents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub personal_data: Option<ReportedPersonalData>,
+}
+
+/// The personal-data section of a leak incident's report (R5.4).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportedPersonalData {
+    /// Personal-information records leaked (the grading fact).
+    pub records_leaked: u64,
+    /// Category codes (`identity`, `contact`, … see `LeakCategory`).
+    pub data_categories: Vec<String>,
+    /// Sensitive personal information is involved (PIPL art. 28).
+    pub sensitive: bool,
+    /// People affected; None: not known yet.
+    pub affected_users: Option<i64>,
+    /// When the leak-reporting duty was flagged, RFC 3339.
+    pub duty_flagged_at: String,
+    /// When the individuals were notified (PIPL art. 57); None: not yet.
+    pub individuals_notified_at: Option<String>,
+    /// When the regulator was notified (MIIT Order No. 24 art. 14, PIPL art. 57); None: not yet.
+    pub regulator_notified_at: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -303,6 +326,7 @@ mod tests {
             root_cause: String::new(),
             lessons: String::new(),
             follow_ups: Vec::new(),
+            personal_data: None,
         }
     }
 

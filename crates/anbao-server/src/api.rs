@@ -12,6 +12,7 @@ pub mod domains;
 pub mod flows;
 pub mod health;
 pub mod incident_evidence;
+pub mod incident_leaks;
 pub mod incident_tasks;
 pub mod incidents;
 pub mod intel;

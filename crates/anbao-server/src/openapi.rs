@@ -53,6 +53,7 @@ use crate::api;
         api::incident_evidence::delete, api::incident_evidence::observables, api::incident_evidence::add_observable,
         api::incident_evidence::from_alerts, api::incident_evidence::delete_observable, api::incident_evidence::lookup,
         api::incident_evidence::publish,
+        api::incident_leaks::get, api::incident_leaks::update, api::incident_leaks::notified,
         api::warnings::list, api::warnings::create, api::warnings::get, api::warnings::adjust, api::warnings::lift,
         api::warnings::ack,
         api::plans::list, api::plans::create, api::plans::get, api::plans::update, api::plans::reviewed,

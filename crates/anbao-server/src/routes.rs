@@ -325,6 +325,14 @@ pub fn table() -> Vec<Route> {
             ui::incidents::acknowledge,
         ),
         Route::new(post.clone(), "/incidents/{id}/timeline", perm(ManageIncidents), Page, ui::incidents::add_entry),
+        Route::new(post.clone(), "/incidents/{id}/leak", perm(ManageIncidents), Page, ui::incident_leaks::update),
+        Route::new(
+            post.clone(),
+            "/incidents/{id}/leak/notified",
+            perm(ManageIncidents),
+            Page,
+            ui::incident_leaks::notified,
+        ),
         Route::new(post.clone(), "/incidents/{id}/tasks", perm(ManageIncidents), Page, ui::board::create_task),
         Route::new(post.clone(), "/incidents/{id}/tasks/{task}", perm(ManageIncidents), Page, ui::board::update_task),
         Route::new(post.clone(), "/incidents/{id}/messages", perm(ManageIncidents), Page, ui::board::post_message),
@@ -751,6 +759,16 @@ pub fn table() -> Vec<Route> {
         // Regulator reports (issue #7; R2.4, R8.5, S1). The inbound endpoint
         // needs no session: the sender's signature over the body is checked.
         Route::new(get.clone(), "/api/v1/incidents/{id}/tasks", perm(ReadIncidents), Api, api::incident_tasks::list),
+        // Personal-data leaks and their reporting duty (R5.4).
+        Route::new(get.clone(), "/api/v1/incidents/{id}/leak", perm(ReadIncidents), Api, api::incident_leaks::get),
+        Route::new(put.clone(), "/api/v1/incidents/{id}/leak", perm(ManageIncidents), Api, api::incident_leaks::update),
+        Route::new(
+            post.clone(),
+            "/api/v1/incidents/{id}/leak/notified",
+            perm(ManageIncidents),
+            Api,
+            api::incident_leaks::notified,
+        ),
         Route::new(
             post.clone(),
             "/api/v1/incidents/{id}/tasks",

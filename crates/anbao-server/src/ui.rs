@@ -18,6 +18,7 @@ pub mod detection;
 pub mod domains;
 pub mod flows;
 pub mod incident_evidence;
+pub mod incident_leaks;
 pub mod incidents;
 pub mod intel;
 pub mod intel_sources;

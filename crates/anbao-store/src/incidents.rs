@@ -342,6 +342,7 @@ impl Store {
         .await?;
         let incident = read(tx, id).await?;
         crate::notifications::incident_opened(tx, &incident, &now_text).await?;
+        crate::incident_leaks::flag_duty_if_leak(tx, actor, &incident, &now_text).await?;
         append(
             tx,
             &now_text,
@@ -394,6 +395,7 @@ impl Store {
         }
         let after = read(&mut tx, id).await?;
         crate::notifications::incident_level_changed(&mut tx, before.level, &after, &now).await?;
+        crate::incident_leaks::flag_duty_if_leak(&mut tx, actor, &after, &now).await?;
         append(
             &mut tx,
             &now,

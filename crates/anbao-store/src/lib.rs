@@ -22,6 +22,7 @@ mod assets;
 mod audit;
 mod error;
 mod incident_evidence;
+mod incident_leaks;
 mod incident_metrics;
 mod incident_tasks;
 mod incidents;
@@ -71,6 +72,7 @@ pub use incident_evidence::{
     EVIDENCE_NOTE_MAX, EvidenceDraft, INCIDENT_EVIDENCE_MAX_CEILING, INCIDENT_EVIDENCE_MAX_DEFAULT, IncidentEvidence,
     IncidentObservable, ObservableDraft, PublishDraft, evidence_type,
 };
+pub use incident_leaks::{IncidentLeak, LEAK_AFFECTED_MAX, LEAK_DUTY_TEXT, parse_leak_categories};
 pub use incident_metrics::{DeadlineCounts, HandlingTime, IncidentMetrics, MonthTimes, WeekCount};
 pub use incident_tasks::{IncidentMessage, IncidentTask, MESSAGE_MAX, TaskDraft, TaskPatch};
 pub use incidents::{INCIDENT_TEXT_MAX, Incident, IncidentDraft, IncidentFilter, TimelineEntry};

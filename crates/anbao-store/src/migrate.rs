@@ -159,6 +159,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0024_intel_unused_indexes.sql"),
         postgres: include_str!("../migrations/postgres/0024_intel_unused_indexes.sql"),
     },
+    Migration {
+        version: 25,
+        name: "incident_leaks",
+        sqlite: include_str!("../migrations/sqlite/0025_incident_leaks.sql"),
+        postgres: include_str!("../migrations/postgres/0025_incident_leaks.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.

@@ -42,6 +42,7 @@ pub const NOTIFY_EVENTS: &[&str] = &[
     "warning_issued",
     "warning_adjusted",
     "warning_lifted",
+    "incident_leak_duty",
 ];
 
 /// Waits before the 2nd, 3rd, … attempt, in minutes; after the last entry the
@@ -220,16 +221,16 @@ pub fn notify_retry_after(attempts: i64) -> Option<time::Duration> {
 }
 
 /// What a queued notification says, before it is matched to rules.
-struct Event {
-    event: &'static str,
+pub(crate) struct Event {
+    pub(crate) event: &'static str,
     /// Unique per event occurrence; the rule id is prefixed per rule.
-    key: String,
-    subject: String,
-    body: String,
-    payload: serde_json::Value,
+    pub(crate) key: String,
+    pub(crate) subject: String,
+    pub(crate) body: String,
+    pub(crate) payload: serde_json::Value,
 }
 
-fn incident_payload(i: &Incident) -> serde_json::Value {
+pub(crate) fn incident_payload(i: &Incident) -> serde_json::Value {
     json!({
         "id": i.id,
         "title": i.title,
@@ -242,7 +243,7 @@ fn incident_payload(i: &Incident) -> serde_json::Value {
     })
 }
 
-fn incident_lines(i: &Incident) -> String {
+pub(crate) fn incident_lines(i: &Incident) -> String {
     let deadline = match (&i.report_by, i.report_immediately) {
         (Some(by), _) => by.clone(),
         (None, true) => "立即 / immediately".to_owned(),
@@ -261,7 +262,12 @@ fn incident_lines(i: &Incident) -> String {
 
 /// Queues `event` for every enabled rule it passes, inside the caller's
 /// transaction. Returns how many notifications were queued.
-async fn enqueue(tx: &mut WriteTx, e: &Event, passes: impl Fn(&NotifyRule) -> bool, now: &str) -> Result<u64> {
+pub(crate) async fn enqueue(
+    tx: &mut WriteTx,
+    e: &Event,
+    passes: impl Fn(&NotifyRule) -> bool,
+    now: &str,
+) -> Result<u64> {
     let rules = rules_for(tx, e.event).await?;
     enqueue_for(tx, &rules, e, passes, now).await
 }

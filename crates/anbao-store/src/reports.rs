@@ -224,6 +224,7 @@ impl Store {
         } else {
             Vec::new()
         };
+        let personal_data = crate::incident_leaks::reported(&mut tx, &incident).await?;
         let report = IncidentReport {
             schema: REPORT_SCHEMA.to_owned(),
             report_uid: random_hex(16),
@@ -257,6 +258,7 @@ impl Store {
             root_cause: incident.root_cause.clone(),
             lessons: incident.lessons.clone(),
             follow_ups,
+            personal_data,
         };
         report.check()?;
         let body = serde_json::to_string_pretty(&report).map_err(|e| corrupt("report", e))?;

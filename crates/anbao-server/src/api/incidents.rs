@@ -304,6 +304,9 @@ pub struct IncidentDetail {
     /// Registered assets (within the caller's units) those alerts' victims
     /// belong to.
     pub related_assets: Vec<AssetRef>,
+    /// Personal-data leak details and reporting duty (R5.4); null when not a leak.
+    #[schema(value_type = Option<Object>)]
+    pub leak: Option<anbao_store::IncidentLeak>,
 }
 
 /// Most related alerts whose victims are matched against the registry.
@@ -331,7 +334,17 @@ pub(crate) async fn detail(state: &AppState, p: &Principal, i: Incident) -> Resu
     let timeline = state.store.incident_timeline(i.id).await?;
     let (explanation, explanation_zh, criterion) = explain(state, &i)?;
     let (alert_ids, _, related_assets) = related(state, p, i.id).await?;
-    Ok(IncidentDetail { incident: i, explanation, explanation_zh, criterion, timeline, alert_ids, related_assets })
+    let leak = state.store.incident_leak(i.id).await?;
+    Ok(IncidentDetail {
+        incident: i,
+        explanation,
+        explanation_zh,
+        criterion,
+        timeline,
+        alert_ids,
+        related_assets,
+        leak,
+    })
 }
 
 /// Checks a new incident's body against the caller's scope.

@@ -132,7 +132,8 @@ pub async fn test_channel(
 #[serde(deny_unknown_fields)]
 pub struct RuleBody {
     pub channel_id: i64,
-    /// incident_opened, incident_level_raised, deadline_approaching, deadline_passed or alert.
+    /// incident_opened, incident_level_raised, deadline_approaching, deadline_passed, alert,
+    /// warning_issued, warning_adjusted, warning_lifted or incident_leak_duty.
     pub event: String,
     /// Incident events: the lowest level that notifies (none, IV, III, II, I).
     #[schema(value_type = String, example = "IV")]

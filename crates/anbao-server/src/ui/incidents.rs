@@ -438,6 +438,7 @@ pub async fn detail(
     let now = state.store.clock().now();
     let manage = ctx.can(Permission::ManageIncidents);
     let reports = super::reports::incident_section(&state, &ctx, &i).await?;
+    let leak = super::incident_leaks::section(&state, &ctx, &i, manage).await?;
     let tasks = state.store.incident_tasks(id).await?;
     let (_, related_alerts, related_assets) = crate::api::incidents::related(&state, &p, id).await?;
     let task_form = if manage { Some(super::board::task_form(&state, &ctx, &p, id, "incident").await?) } else { None };
@@ -445,6 +446,7 @@ pub async fn detail(
     let lines = |s: &str| html! { @for (n, line) in s.lines().enumerate() { @if n > 0 { br; } (line) } };
     let body = html! {
         (flash(&f))
+        (leak)
         p class="actions" { a href=(LIST) { (ctx.t("nav.incidents")) } " " a href={ "/incidents/" (i.id) "/board" } id="open-board" { (ctx.t("board.board")) } }
         section class="card" id="incident-detail" data-incident=(i.id) data-exercise=(i.exercise) {
             @if i.exercise { p { span class="badge blue" id="exercise-badge" { (ctx.t("incident.exercise")) } } }

@@ -224,6 +224,7 @@ fn report_document(
                     }
                     h2 { (ctx.t("report.impact")) }
                     (facts_list(ctx, &r.impact))
+                    @if let Some(pd) = &r.personal_data { (super::incident_leaks::report_section(ctx, pd)) }
                     h2 { (ctx.t("report.actions")) }
                     table class="form" id="report-actions" {
                         tr { th { (ctx.t("field.time")) } th { (ctx.t("incident.entry")) } th { (ctx.t("field.actor")) } }

@@ -14,6 +14,7 @@ mod evidence;
 mod handling;
 mod headers;
 mod import;
+mod incident_leaks;
 mod incidents;
 mod input;
 mod intel;

@@ -46,7 +46,9 @@ async fn incidents_are_graded_overridden_with_reasons_and_timed(db: TestDb) {
     assert_eq!(i.created_by, "bob");
     assert_audited(store, "bob", "incident.create", "incident", i.id).await;
     let timeline = store.incident_timeline(i.id).await.unwrap();
-    assert_eq!(timeline.len(), 1);
+    // Graded, then the personal-data leak's reporting duty (R5.4).
+    assert_eq!(timeline.len(), 2);
+    assert_eq!(timeline[1].entry, anbao_store::LEAK_DUTY_TEXT);
     assert_eq!(timeline[0].kind, "auto");
     assert!(timeline[0].entry.contains("III") && timeline[0].entry.contains("Plan 3.3(3)"), "{timeline:?}");
 
@@ -101,7 +103,7 @@ async fn incidents_are_graded_overridden_with_reasons_and_timed(db: TestDb) {
     assert_invalid(store.add_incident_entry(&bob, i.id, None, "").await, "entry");
     let timeline = store.incident_timeline(i.id).await.unwrap();
     let entries: Vec<&str> = timeline.iter().map(|t| t.entry.as_str()).collect();
-    assert_eq!(timeline.len(), 7, "{entries:?}");
+    assert_eq!(timeline.len(), 8, "{entries:?}");
     // Ordered by when it happened: the back-dated entry sits before the
     // changes made in the last minutes.
     assert!(timeline.windows(2).all(|w| w[0].at <= w[1].at), "{entries:?}");

@@ -15,6 +15,7 @@ mod assets;
 mod audit;
 mod incident_evidence;
 mod incident_handling;
+mod incident_leaks;
 mod incident_tasks;
 mod incidents;
 mod integrity;
