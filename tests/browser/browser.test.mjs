@@ -201,7 +201,7 @@ test('a person administers anbao through the web UI', { timeout: 10 * 60_000 }, 
 
   await step(t, '5. dashboard, then sign out', async () => {
     await clickAndLoad(navLink('Dashboard'), (u) => u.pathname === '/');
-    await page.locator('main .cards').waitFor();
+    await page.locator('main .cards').first().waitFor();
     await screenshot('dashboard');
 
     await clickAndLoad(page.locator('#logout'), (u) => u.pathname === '/login');

@@ -473,7 +473,7 @@ test('a security department works the Govern procedure through the web UI', { ti
     assert.equal(await text(page.locator('#unit-status')), 'Filed');
 
     await clickAndLoad(navLink('Dashboard'), (u) => u.pathname === '/');
-    await page.locator('main .cards').waitFor();
+    await page.locator('main .cards').first().waitFor();
     assert.equal(await page.locator('#dashboard-deadlines').count(), 0, 'nothing due soon or overdue on the dashboard');
     await screenshot('dashboard');
     await gotoPage('/govern/deadlines');
