@@ -577,6 +577,19 @@ impl Store {
         Ok(sql.query().fetch_one(self.pool()).await?.try_get("n")?)
     }
 
+    /// The alerts linked to an incident, in id order, at most `limit`.
+    pub async fn incident_alerts(&self, incident_id: i64, limit: i64) -> Result<Vec<StoredAlert>> {
+        let rows = sqlx::query(
+            "SELECT a.* FROM alerts a JOIN incident_alerts l ON l.alert_id = a.id \
+             WHERE l.incident_id = $1 ORDER BY a.id LIMIT $2",
+        )
+        .bind(incident_id)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(alert_of).collect()
+    }
+
     pub async fn alert(&self, id: i64) -> Result<StoredAlert> {
         let row = sqlx::query("SELECT * FROM alerts WHERE id = $1")
             .bind(id)

@@ -512,8 +512,7 @@ impl Store {
         incident_id: i64,
     ) -> Result<Vec<IncidentObservable>> {
         let mut values: Vec<(IndicatorKind, String, i64)> = Vec::new();
-        for alert_id in self.incident_alert_ids(incident_id).await? {
-            let a = self.alert(alert_id).await?;
+        for a in self.incident_alerts(incident_id, i64::MAX).await? {
             for (kind, value) in alert_values(&a.field, &a.indicator, &a.observed, &a.victim) {
                 if !values.iter().any(|(k, v, _)| *k == kind && *v == value) {
                     values.push((kind, value, a.id));

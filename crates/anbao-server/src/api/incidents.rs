@@ -310,7 +310,7 @@ pub struct IncidentDetail {
 }
 
 /// Most related alerts whose victims are matched against the registry.
-const RELATED_ALERTS_MATCHED: usize = 200;
+const RELATED_ALERTS_MATCHED: i64 = 200;
 
 /// The alerts linked to incident `id` and the assets, within `p`'s units,
 /// their victims belong to.
@@ -320,10 +320,7 @@ pub(crate) async fn related(
     id: i64,
 ) -> Result<(Vec<i64>, Vec<anbao_store::StoredAlert>, Vec<AssetRef>), ApiError> {
     let alert_ids = state.store.incident_alert_ids(id).await?;
-    let mut alerts = Vec::new();
-    for a in alert_ids.iter().take(RELATED_ALERTS_MATCHED) {
-        alerts.push(state.store.alert(*a).await?);
-    }
+    let alerts = state.store.incident_alerts(id, RELATED_ALERTS_MATCHED).await?;
     let victims: Vec<&str> = alerts.iter().map(|a| a.victim.as_str()).collect();
     let mask = crate::api::alerts::masks_subscribers(Some(p));
     let assets = crate::api::alerts::affected_assets(state, Some(p), &victims, mask).await?;
