@@ -62,10 +62,16 @@ impl<'a> Bytes<'a> {
 /// `None` for other lengths.
 #[inline]
 pub(crate) fn uint(bytes: &[u8]) -> Option<u64> {
-    if bytes.is_empty() || bytes.len() > 8 {
-        return None;
+    // The common widths without the byte loop.
+    match *bytes {
+        [a] => Some(u64::from(a)),
+        [a, b] => Some(u64::from(u16::from_be_bytes([a, b]))),
+        [a, b, c, d] => Some(u64::from(u32::from_be_bytes([a, b, c, d]))),
+        [a, b, c, d, e, f, g, h] => Some(u64::from_be_bytes([a, b, c, d, e, f, g, h])),
+        [] => None,
+        _ if bytes.len() > 8 => None,
+        _ => Some(bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b))),
     }
-    Some(bytes.iter().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
 }
 
 #[cfg(test)]

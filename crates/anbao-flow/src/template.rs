@@ -186,6 +186,15 @@ struct Field {
     action: Action,
 }
 
+/// A field of a fixed-length record that we read: where it sits in the
+/// record, its length and what it means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Placed {
+    at: usize,
+    len: usize,
+    action: Action,
+}
+
 /// A compiled template.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Template {
@@ -193,6 +202,35 @@ struct Template {
     fields: Box<[Field]>,
     /// The smallest record (variable-length fields count one byte): never 0.
     min_len: usize,
+    /// Without variable-length fields (nearly every flow template), every
+    /// record is `min_len` bytes and only these fields need reading: one
+    /// bounds check per record instead of one per field, and the skipped
+    /// elements cost nothing. `None` for templates with variable fields.
+    fixed: Option<Box<[Placed]>>,
+}
+
+impl Template {
+    fn new(options: bool, fields: Vec<Field>, min_len: usize) -> Template {
+        let mut placed = Vec::new();
+        let mut at = 0usize;
+        let mut fixed = true;
+        for f in &fields {
+            if f.len == VARIABLE {
+                fixed = false;
+                break;
+            }
+            if f.action != Action::Skip {
+                placed.push(Placed { at, len: usize::from(f.len), action: f.action });
+            }
+            at += usize::from(f.len);
+        }
+        Template {
+            options,
+            fields: fields.into_boxed_slice(),
+            min_len,
+            fixed: fixed.then(|| placed.into_boxed_slice()),
+        }
+    }
 }
 
 /// A data set that came before its template.
@@ -440,7 +478,7 @@ fn read_template(
         min_len += if len == VARIABLE { 1 } else { usize::from(len) };
         fields.push(Field { len, action });
     }
-    Ok((id, Some(Template { options, fields: fields.into_boxed_slice(), min_len }), p))
+    Ok((id, Some(Template::new(options, fields, min_len)), p))
 }
 
 /// Stores a template within the limits; false (and a template error) when
@@ -566,7 +604,18 @@ fn data_set(
             population: None,
             system_init: None,
         };
-        match record(&t, body, at, &mut acc) {
+        let read = match &t.fixed {
+            Some(placed) => fixed_record(placed, body.data.get(at..at + t.min_len).unwrap_or_default(), &mut acc)
+                .then_some(at + t.min_len)
+                .ok_or(FlowError::Truncated {
+                    what: "data record",
+                    at: body.base.saturating_add(at),
+                    needed: t.min_len,
+                    available: body.len().saturating_sub(at),
+                }),
+            None => record(&t, body, at, &mut acc),
+        };
+        match read {
             Ok(next) => at = next,
             Err(e) => {
                 // A variable-length field running past the set: the rest of
@@ -588,6 +637,18 @@ fn data_set(
         }
     }
     records
+}
+
+/// Reads one fixed-length record (`rec` is exactly the record: the loop
+/// above checked its length once); false when it is short, which the
+/// loop's condition rules out.
+#[inline]
+fn fixed_record(placed: &[Placed], rec: &[u8], acc: &mut Acc) -> bool {
+    for p in placed {
+        let Some(v) = rec.get(p.at..p.at + p.len) else { return false };
+        apply(p.action, v, acc);
+    }
+    !rec.is_empty()
 }
 
 /// Reads one record at `at`; returns where the next starts.
