@@ -5,7 +5,10 @@
 //! Per protected host and per group it keeps the current one-second
 //! bucket ([`Counters`]), top sources (per host) and top destinations
 //! (per group) in space-saving sketches, and per group an EWMA baseline of
-//! the per-second rates. Buckets are judged while they fill: counts only
+//! the per-second rates. A host's sources and sample flows are kept only
+//! while it is watched: from the moment its second reaches a quarter of
+//! one of its thresholds, and throughout an attack; the many hosts far
+//! from their thresholds cost a counter update per record. Buckets are judged while they fill: counts only
 //! grow within a second, so the moment a bucket's running count passes a
 //! threshold the second is over it. With `hold_secs = 1` (the default) an
 //! attack starts on the record that crosses the threshold, well inside the
@@ -270,6 +273,22 @@ impl Meter {
     }
 }
 
+/// A host's second is watched (its sources and sample flows kept for the
+/// evidence) from the moment it reaches this fraction (1/N) of one of its
+/// thresholds, and throughout an attack.
+const WATCH_FRACTION: u64 = 4;
+
+/// Whether a host's current second is near enough its thresholds to be
+/// watched. Most hosts never are: their per-record cost is then the
+/// counters alone, not a sketch update and a sample in memory of their own
+/// (with tens of thousands of hosts, those were the cache misses that cost
+/// most per record).
+#[inline]
+fn near(c: &Counters, t: &Thresholds) -> bool {
+    let over = |value: u64, limit: u64| limit > 0 && value.saturating_mul(WATCH_FRACTION) > limit;
+    over(c.packets, t.pps) || over(c.bytes.saturating_mul(8), t.bps) || over(c.flows, t.flows)
+}
+
 fn exceeds(c: &Counters, t: &Thresholds) -> Option<String> {
     let r = c.rates();
     if t.pps > 0 && r.pps > t.pps {
@@ -379,9 +398,11 @@ impl Detector {
             let m = &mut host.meter;
             m.roll(sec);
             m.cur.add(r);
-            m.top.add(r.src, r.packets, r.bytes);
-            if m.samples.len() < samples {
-                m.samples.push(FlowSample::from(r));
+            if m.attack.is_some() || near(&m.cur, &host_limits) {
+                m.top.add(r.src, r.packets, r.bytes);
+                if m.samples.len() < samples {
+                    m.samples.push(FlowSample::from(r));
+                }
             }
             if let Some(why) = exceeds(&m.cur, &host_limits) {
                 let attacked = m.attack.is_some();
@@ -883,6 +904,22 @@ mod tests {
         let events = d.take_events();
         assert_eq!(starts(&events).len(), 1);
         assert_eq!(events[0].started, at(5, 10));
+    }
+
+    #[test]
+    fn hosts_far_from_their_thresholds_keep_no_sources_or_samples() {
+        let mut d = Detector::new(config());
+        // 2000 pps is under a quarter of the host threshold (10000).
+        for i in 0..20u8 {
+            d.record(&flow(&format!("198.51.100.{i}"), "192.0.2.5", 6, 40000, 443, 0x18, 100), at(0, i64::from(i)));
+        }
+        let quiet = &d.hosts[&"192.0.2.5".parse::<IpAddr>().unwrap()].meter;
+        assert_eq!((quiet.cur.packets, quiet.top.len(), quiet.samples.len()), (2000, 0, 0));
+        // Past 2500 pps the host is watched: the record that crossed is kept.
+        d.record(&flow("203.0.113.9", "192.0.2.5", 6, 40000, 443, 0x18, 600), at(0, 30));
+        let watched = &d.hosts[&"192.0.2.5".parse::<IpAddr>().unwrap()].meter;
+        assert_eq!(watched.top.top()[0].addr.to_string(), "203.0.113.9");
+        assert_eq!(watched.samples.len(), 1);
     }
 
     #[test]
