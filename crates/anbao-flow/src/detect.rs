@@ -16,12 +16,17 @@
 //! `hold_secs = N` it starts in the N-th consecutive second over.
 //!
 //! Over means: a static threshold of the host (or group) exceeded (pps,
-//! bps, flows/s), or for a group, its pps over max(`baseline_floor_pps`,
-//! `baseline_factor` × EWMA baseline) once the baseline has seen
-//! `baseline_warmup_secs` seconds. The baseline is a plain EWMA of every
-//! second not under attack (idle seconds count as zero); a per-hour-of-week
-//! profile would keep 168 such EWMAs per group, each fed by the seconds of
-//! its hour and compared in the same way (not built).
+//! bps, flows/s), or for a group, a baseline deviation. When the group has
+//! a profile (`profile_factor` or `profile_deviations`) and the slot of
+//! the current hour of the week is ready (`profile_min_weeks` samples):
+//! its pps over max(`baseline_floor_pps`, `profile_factor` × the slot's
+//! mean, mean + `profile_deviations` × the slot's spread), and with
+//! `profile_floor_bps` its bps likewise ([`crate::profile`]). Otherwise:
+//! its pps over max(`baseline_floor_pps`, `baseline_factor` × EWMA
+//! baseline) once the baseline has seen `baseline_warmup_secs` seconds.
+//! The EWMA and the profile learn every finished second (idle seconds
+//! count as zero) except while the group or any of its hosts is under
+//! attack, so an attack's traffic never raises the baseline.
 //!
 //! A group over its threshold starts a group attack only when the hosts
 //! already under attack in it carry less than half of its packets: one
@@ -46,6 +51,7 @@ use serde::Serialize;
 
 use crate::aggregate::{Counters, Rates, Talker, TopN};
 use crate::groups::{Actions, GroupIndex, HostGroup, ModelConfig, Thresholds};
+use crate::profile::{self, GroupProfile, HourSums, Profile, ProfileError, ProfileSlot, Slot};
 use crate::record::FlowRecord;
 
 /// What kind of attack.
@@ -314,6 +320,7 @@ struct Group {
     ewma_pps: f64,
     ewma_bps: f64,
     seen_secs: u32,
+    profile: Profile,
 }
 
 #[derive(Debug, Clone)]
@@ -363,6 +370,7 @@ impl Detector {
                 ewma_pps: 0.0,
                 ewma_bps: 0.0,
                 seen_secs: 0,
+                profile: Profile::default(),
             })
             .collect();
         Detector {
@@ -416,7 +424,8 @@ impl Detector {
         let Some(group) = self.groups.get_mut(gi) else { return };
         let (done, gap) = group.meter.roll(sec);
         if gap > 0 {
-            feed_baseline(group, &done, gap, self.config.ewma_alpha);
+            let attacked = self.attacks.values().any(|a| a.group == gi);
+            feed_baseline(group, &done, gap, &self.config, attacked);
         }
         let m = &mut group.meter;
         m.cur.add(r);
@@ -426,7 +435,7 @@ impl Detector {
             m.samples.push(FlowSample::from(r));
         }
         let Some(cfg) = self.config.groups.get(gi) else { return };
-        let Some(why) = group_over(group, cfg, self.config.baseline_warmup_secs) else { return };
+        let Some(why) = group_over(group, cfg, &self.config) else { return };
         let m = &mut group.meter;
         let hold = if m.attack.is_some() { 1 } else { self.config.hold_secs };
         if !m.over(hold) || m.attack.is_some() {
@@ -541,13 +550,14 @@ impl Detector {
     pub fn tick(&mut self, now: Timestamp) {
         self.now_sec = self.now_sec.max(now.secs());
         let sec = self.now_sec;
-        for g in &mut self.groups {
+        for (gi, g) in self.groups.iter_mut().enumerate() {
             if g.meter.sec == i64::MIN {
                 continue;
             }
             let (done, gap) = g.meter.roll(sec);
             if gap > 0 {
-                feed_baseline(g, &done, gap, self.config.ewma_alpha);
+                let attacked = self.attacks.values().any(|a| a.group == gi);
+                feed_baseline(g, &done, gap, &self.config, attacked);
             }
         }
         let mut ended = Vec::new();
@@ -608,13 +618,92 @@ impl Detector {
             })
             .collect()
     }
+
+    fn group_index(&self, name: &str) -> Result<usize, ProfileError> {
+        self.config.groups.iter().position(|g| g.name == name).ok_or_else(|| ProfileError::UnknownGroup(name.into()))
+    }
+
+    /// Sets one hour-of-week slot of a group's profile (seeding from
+    /// figures kept elsewhere); `samples` says how many weeks it stands for.
+    pub fn seed_profile(&mut self, group: &str, slot: usize, value: Slot) -> Result<(), ProfileError> {
+        let gi = self.group_index(group)?;
+        if !value.is_valid() {
+            return Err(ProfileError::BadSlotValue(slot));
+        }
+        let g = self.groups.get_mut(gi).ok_or_else(|| ProfileError::UnknownGroup(group.into()))?;
+        if g.profile.set_slot(slot, value) { Ok(()) } else { Err(ProfileError::BadSlot(slot)) }
+    }
+
+    /// Learns a group's profile from stored per-minute traffic: `(minute
+    /// start in unix seconds, mean pps, mean bps)`, one point per minute,
+    /// in any order, leaving out minutes under attack; missing minutes are
+    /// unknown, not silent. Each hour with at least a quarter of its
+    /// minutes is one sample of its slot, learnt oldest first as live
+    /// seconds are. Meant for start-up, with history up to the current
+    /// hour. Returns the hours learnt; nothing is learnt on an error.
+    pub fn seed_profile_minutes(
+        &mut self,
+        group: &str,
+        points: impl IntoIterator<Item = (i64, f64, f64)>,
+    ) -> Result<usize, ProfileError> {
+        let gi = self.group_index(group)?;
+        let offset = self.config.profile_offset_secs();
+        let mut sums = HourSums::default();
+        for (minute, pps, bps) in points {
+            if !(pps.is_finite() && pps >= 0.0 && bps.is_finite() && bps >= 0.0) {
+                return Err(ProfileError::BadPoint { minute });
+            }
+            sums.add_minute(minute, pps, bps, offset);
+        }
+        let g = self.groups.get_mut(gi).ok_or_else(|| ProfileError::UnknownGroup(group.into()))?;
+        let mut learnt = 0;
+        for (hour, sum) in sums.into_hours() {
+            learnt += usize::from(g.profile.fold_hour(hour, &sum, self.config.profile_alpha));
+        }
+        Ok(learnt)
+    }
+
+    /// A group's hour-of-week profile, for the UI and API.
+    pub fn group_profile(&self, name: &str) -> Option<GroupProfile> {
+        let gi = self.group_index(name).ok()?;
+        let (cfg, g) = (self.config.groups.get(gi)?, self.groups.get(gi)?);
+        let min_weeks = self.config.profile_min_weeks;
+        Some(GroupProfile {
+            group: cfg.name.clone(),
+            enabled: cfg.profile_enabled(),
+            utc_offset_hours: self.config.profile_utc_offset_hours,
+            min_weeks,
+            current: (self.now_sec != i64::MIN)
+                .then(|| profile::slot_of(self.now_sec, self.config.profile_offset_secs())),
+            slots: g
+                .profile
+                .slots()
+                .iter()
+                .enumerate()
+                .map(|(i, s)| ProfileSlot {
+                    slot: i,
+                    label: profile::slot_label(i),
+                    pps: s.pps,
+                    bps: s.bps,
+                    samples: s.samples,
+                    ready: s.samples >= min_weeks,
+                })
+                .collect(),
+        })
+    }
 }
 
-fn group_over(g: &Group, cfg: &HostGroup, warmup: u32) -> Option<String> {
+fn group_over(g: &Group, cfg: &HostGroup, model: &ModelConfig) -> Option<String> {
     if let Some(why) = exceeds(&g.meter.cur, &cfg.group) {
         return Some(why);
     }
-    if cfg.baseline_factor > 0.0 && g.seen_secs >= warmup {
+    if cfg.profile_enabled() {
+        let slot = profile::slot_of(g.meter.sec, model.profile_offset_secs());
+        if let Some(s) = g.profile.slot(slot).filter(|s| s.samples >= model.profile_min_weeks) {
+            return profile_over(&g.meter.cur, s, slot, cfg);
+        }
+    }
+    if cfg.baseline_factor > 0.0 && g.seen_secs >= model.baseline_warmup_secs {
         let limit = (cfg.baseline_factor * g.ewma_pps).max(cfg.baseline_floor_pps as f64);
         if g.meter.cur.packets as f64 > limit {
             return Some(format!("baseline {} × {:.0} pps", cfg.baseline_factor, g.ewma_pps));
@@ -623,12 +712,49 @@ fn group_over(g: &Group, cfg: &HostGroup, warmup: u32) -> Option<String> {
     None
 }
 
-/// Feeds a finished second (and `gap - 1` silent ones) to the baseline,
-/// unless the group is under attack.
-fn feed_baseline(g: &mut Group, done: &Counters, gap: i64, alpha: f64) {
+/// Over a ready profile slot: the reason, e.g. `profile Tue 14:00 3 × 1200
+/// pps` (the highest of the limits, the one crossed).
+fn profile_over(c: &Counters, s: &Slot, slot: usize, cfg: &HostGroup) -> Option<String> {
+    let r = c.rates();
+    // Strings only once over: this runs for every record of the group.
+    let over = |value: u64, e: &profile::Estimate, floor: u64, unit: &str| {
+        let (f, k) = (cfg.profile_factor, cfg.profile_deviations);
+        let by_factor = if f > 0.0 { f * e.mean } else { 0.0 };
+        let by_spread = if k > 0.0 { e.mean + k * e.spread } else { 0.0 };
+        let limit = (floor as f64).max(by_factor).max(by_spread);
+        if value as f64 <= limit {
+            return None;
+        }
+        let which = if f > 0.0 && by_factor >= limit {
+            format!("{f} × {:.0} {unit}", e.mean)
+        } else if k > 0.0 && by_spread >= limit {
+            format!("{:.0} + {k} × {:.0} {unit}", e.mean, e.spread)
+        } else {
+            format!("floor {floor} {unit}")
+        };
+        Some(format!("profile {} {which}", profile::slot_label(slot)))
+    };
+    over(r.pps, &s.pps, cfg.baseline_floor_pps, "pps")
+        .or_else(|| if cfg.profile_floor_bps > 0 { over(r.bps, &s.bps, cfg.profile_floor_bps, "bps") } else { None })
+}
+
+/// Feeds a finished second (and `gap - 1` silent ones) to the EWMA
+/// baseline and the hour-of-week profile, unless the group or one of its
+/// hosts (`attacked`) is under attack.
+fn feed_baseline(g: &mut Group, done: &Counters, gap: i64, model: &ModelConfig, attacked: bool) {
     if g.meter.attack.is_some() {
         return;
     }
+    if !attacked {
+        learn(g, done, gap, model);
+    }
+    if g.meter.sec != i64::MIN {
+        g.top_dst.clear();
+    }
+}
+
+fn learn(g: &mut Group, done: &Counters, gap: i64, model: &ModelConfig) {
+    let alpha = model.ewma_alpha;
     let idle = gap.saturating_sub(1).min(100_000) as i32;
     let keep = (1.0 - alpha).powi(idle);
     g.ewma_pps *= keep;
@@ -637,8 +763,12 @@ fn feed_baseline(g: &mut Group, done: &Counters, gap: i64, alpha: f64) {
     g.ewma_pps = alpha * r.pps as f64 + (1.0 - alpha) * g.ewma_pps;
     g.ewma_bps = alpha * r.bps as f64 + (1.0 - alpha) * g.ewma_bps;
     g.seen_secs = g.seen_secs.saturating_add(u32::try_from(gap).unwrap_or(u32::MAX));
-    if g.meter.sec != i64::MIN {
-        g.top_dst.clear();
+    // The meter has moved on: the finished second was `gap` seconds ago.
+    let (offset, weight) = (model.profile_offset_secs(), model.profile_alpha);
+    let done_sec = g.meter.sec.saturating_sub(gap);
+    g.profile.learn(done_sec, 1, r.pps as f64, r.bps as f64, offset, weight);
+    if gap > 1 {
+        g.profile.learn(done_sec.saturating_add(1), gap - 1, 0.0, 0.0, offset, weight);
     }
 }
 
@@ -932,6 +1062,8 @@ mod tests {
             g.baseline_floor_pps = 1000;
             g.group = Thresholds::default();
             g.host = Thresholds::default();
+            // A profile too, but no slot of it is ready: the EWMA judges.
+            g.profile_factor = 2.0;
         }
         let mut d = Detector::new(c);
         normal(&mut d, 30); // 2800 pps
@@ -991,5 +1123,235 @@ mod tests {
         }
         assert!(d.hosts.contains_key(&"192.0.2.200".parse::<IpAddr>().unwrap()));
         assert!(d.stats().hosts <= 8);
+    }
+
+    /// Monday 2024-01-01 00:00 at +8 (the default offset), in unix seconds.
+    const MONDAY: i64 = 1_704_038_400;
+    const HOUR: i64 = 3600;
+    const DAY: i64 = 24 * HOUR;
+    const WEEK: i64 = 7 * DAY;
+
+    /// One protected host (plus `.99` for attacks); the group judged by
+    /// its hour-of-week profile alone (no EWMA rule), ready after 2 weeks.
+    fn profile_config() -> ModelConfig {
+        let c: ModelConfig = toml::from_str(
+            r#"
+            quiet_secs = 3
+            profile_min_weeks = 2
+            [[group]]
+            name = "dc1"
+            prefixes = ["192.0.2.0/24"]
+            host = { pps = 60000 }
+            baseline_floor_pps = 500
+            profile_factor = 3.0
+            "#,
+        )
+        .unwrap();
+        c.validate().unwrap();
+        c
+    }
+
+    /// `secs` seconds from unix second `from`: each second one flow of
+    /// `pps(second)` packets to 192.0.2.1, then a tick.
+    fn traffic(d: &mut Detector, from: i64, secs: i64, pps: impl Fn(i64) -> u64) {
+        for s in from..from + secs {
+            d.record(&flow("198.51.100.9", "192.0.2.1", 6, 40000, 443, 0x10, pps(s)), Timestamp(s * SEC + 100_000_000));
+            d.tick(Timestamp(s * SEC + 900_000_000));
+        }
+    }
+
+    /// The group's day: 1000 pps at night, 10 000 pps from 08:00 (local)
+    /// on the dot.
+    fn daily(s: i64) -> u64 {
+        let local_hour = (s + 8 * HOUR).rem_euclid(DAY) / HOUR;
+        if local_hour >= 8 { 10_000 } else { 1000 }
+    }
+
+    /// Tuesdays 00:00–10:00 of the first `weeks` weeks (the clock runs on
+    /// through the silent rest of each week).
+    fn tuesday_mornings(d: &mut Detector, weeks: i64) {
+        for w in 0..weeks {
+            traffic(d, MONDAY + w * WEEK + DAY, 10 * HOUR, daily);
+        }
+    }
+
+    #[test]
+    fn a_daily_peak_is_flagged_by_the_ewma_but_not_by_a_learnt_profile() {
+        // The EWMA rule sees the 08:00 step as abnormal, every day.
+        let mut ewma = profile_config();
+        ewma.groups[0].profile_factor = 0.0;
+        ewma.groups[0].baseline_factor = 3.0;
+        let mut d = Detector::new(ewma);
+        traffic(&mut d, MONDAY + DAY + 7 * HOUR, 2 * HOUR, daily);
+        let events = d.take_events();
+        let s = starts(&events);
+        assert_eq!(s.len(), 1, "{events:#?}");
+        assert_eq!((s[0].scope, s[0].reason.as_str()), (Scope::Group, "group baseline 3 × 1000 pps"));
+        assert_eq!(s[0].started.secs(), MONDAY + DAY + 8 * HOUR);
+
+        // The profile learns it in two weeks and then lets it pass.
+        let mut d = Detector::new(profile_config());
+        tuesday_mornings(&mut d, 2);
+        assert!(d.take_events().is_empty());
+        let p = d.group_profile("dc1").unwrap();
+        let (night, peak) = (&p.slots[24 + 3], &p.slots[24 + 8]);
+        assert_eq!((night.label.as_str(), night.samples, night.ready), ("Tue 03:00", 2, true));
+        assert_eq!((night.pps.mean, peak.pps.mean), (1000.0, 10_000.0));
+        assert_eq!(peak.bps.mean, 10_000.0 * 60.0 * 8.0);
+        assert_eq!(p.slots[24 + 10].samples, 1, "one silent week learnt so far");
+        traffic(&mut d, MONDAY + 2 * WEEK + DAY + 7 * HOUR, 2 * HOUR, daily);
+        assert!(d.take_events().is_empty());
+        assert_eq!(d.group_profile("dc1").unwrap().current, Some(24 + 8));
+
+        // Three times the peak at 08:00 is still an attack.
+        traffic(&mut d, MONDAY + 2 * WEEK + DAY + 9 * HOUR, 5, |_| 31_000);
+        let events = d.take_events();
+        let s = starts(&events);
+        assert_eq!(s.len(), 1, "{events:#?}");
+        assert_eq!(s[0].reason, "group profile Tue 09:00 3 × 10000 pps");
+    }
+
+    #[test]
+    fn a_night_surge_under_the_daytime_limit_is_flagged_by_the_night_profile() {
+        let mut d = Detector::new(profile_config());
+        tuesday_mornings(&mut d, 2);
+        // 8000 pps: under 3 × the daytime 10 000, 8 × the night's usual.
+        let night = MONDAY + 2 * WEEK + DAY + 3 * HOUR;
+        traffic(&mut d, night, 600, daily);
+        assert!(d.take_events().is_empty());
+        traffic(&mut d, night + 600, 10, |_| 8000);
+        let events = d.take_events();
+        let s = starts(&events);
+        assert_eq!(s.len(), 1, "{events:#?}");
+        assert_eq!(s[0].reason, "group profile Tue 03:00 3 × 1000 pps");
+        assert_eq!(s[0].started.secs(), night + 600);
+        // The same rate in the day is usual traffic.
+        let mut d = Detector::new(profile_config());
+        tuesday_mornings(&mut d, 2);
+        traffic(&mut d, MONDAY + 2 * WEEK + DAY + 9 * HOUR, 10, |_| 8000);
+        assert!(d.take_events().is_empty());
+    }
+
+    #[test]
+    fn attack_traffic_is_not_learnt() {
+        let flood = |d: &mut Detector, sec: i64| {
+            d.record(&flow("100.72.0.1", "192.0.2.99", 17, 123, 4444, 0, 100_000), Timestamp(sec * SEC));
+        };
+        let mut d = Detector::new(profile_config());
+        tuesday_mornings(&mut d, 1);
+        // Week 2, Tuesday 03:00–03:30: a host flood of 100 000 pps on top
+        // of the usual 1000; the rest of the hour is quiet.
+        let t = MONDAY + WEEK + DAY;
+        traffic(&mut d, t, 3 * HOUR, daily);
+        for sec in t + 3 * HOUR..t + 3 * HOUR + 1800 {
+            flood(&mut d, sec);
+            traffic(&mut d, sec, 1, daily);
+        }
+        traffic(&mut d, t + 3 * HOUR + 1800, 6 * HOUR + 1800, daily);
+        let events = d.take_events();
+        assert_eq!(starts(&events).len(), 1, "{events:#?}");
+        assert_eq!((events[0].scope, events[0].victim.as_str()), (Scope::Host, "192.0.2.99"));
+        assert_eq!(events.last().map(|e| e.event), Some(EventKind::End));
+        let p = d.group_profile("dc1").unwrap();
+        let slot = &p.slots[24 + 3];
+        // The quiet half hour was learnt (more than a quarter of the hour),
+        // the attacked half was not.
+        assert_eq!(slot.samples, 2);
+        assert_eq!(slot.pps.mean, 1000.0, "{slot:?}");
+        // Nor does the EWMA learn it.
+        let mut c = profile_config();
+        c.groups[0].profile_factor = 0.0;
+        let mut d = Detector::new(c);
+        traffic(&mut d, t, 1200, daily);
+        for sec in t + 1200..t + 1800 {
+            flood(&mut d, sec);
+            d.tick(Timestamp(sec * SEC + 1));
+        }
+        let ewma = d.group_rates()[0].baseline_pps;
+        assert!((ewma - 1000.0).abs() < 1.0, "{ewma}");
+    }
+
+    #[test]
+    fn seeding_from_minutes_gives_a_ready_profile() {
+        let mut c = profile_config();
+        c.groups[0].profile_deviations = 4.0;
+        let mut d = Detector::new(c);
+        // Three weeks of per-minute history of Tuesday 03:00 (local): 900
+        // to 1100 pps; minutes of the 04:00 hour only for 10 minutes.
+        let mut points = Vec::new();
+        for w in 0..3 {
+            let hour = MONDAY + w * WEEK + DAY + 3 * HOUR;
+            for m in 0..60 {
+                points.push((hour + m * 60, if m % 2 == 0 { 900.0 } else { 1100.0 }, 8e6));
+            }
+            for m in 0..10 {
+                points.push((hour + HOUR + m * 60, 1000.0, 8e6));
+            }
+        }
+        points.reverse();
+        assert_eq!(d.seed_profile_minutes("dc1", points), Ok(3));
+        let p = d.group_profile("dc1").unwrap();
+        let slot = &p.slots[24 + 3];
+        assert_eq!((slot.samples, slot.ready), (3, true));
+        assert!((slot.pps.mean - 1000.0).abs() < 1e-6 && (slot.pps.spread - 100.0).abs() < 1e-6, "{slot:?}");
+        assert_eq!(p.slots[24 + 4].samples, 0, "10 minutes are not an hour");
+        // Used at once: over max(3 × 1000, 1000 + 4 × 100).
+        let t = MONDAY + 3 * WEEK + DAY + 3 * HOUR;
+        traffic(&mut d, t, 5, |_| 2900);
+        assert!(d.take_events().is_empty());
+        traffic(&mut d, t + 5, 1, |_| 3100);
+        let events = d.take_events();
+        assert_eq!(starts(&events).first().map(|e| e.reason.as_str()), Some("group profile Tue 03:00 3 × 1000 pps"));
+
+        // A slot set directly, with a spread that makes the higher limit.
+        let mut d = Detector::new(d.config().clone());
+        let seeded = Slot {
+            pps: profile::Estimate { mean: 1000.0, spread: 800.0 },
+            bps: profile::Estimate::default(),
+            samples: 2,
+        };
+        d.seed_profile("dc1", 24 + 3, seeded).unwrap();
+        traffic(&mut d, t, 1, |_| 4300);
+        let events = d.take_events();
+        assert_eq!(
+            starts(&events).first().map(|e| e.reason.as_str()),
+            Some("group profile Tue 03:00 1000 + 4 × 800 pps")
+        );
+
+        // Bad input is refused, naming what.
+        assert_eq!(d.seed_profile("dc9", 0, seeded), Err(ProfileError::UnknownGroup("dc9".into())));
+        assert_eq!(d.seed_profile("dc1", 168, seeded), Err(ProfileError::BadSlot(168)));
+        let nan = Slot { pps: profile::Estimate { mean: f64::NAN, spread: 0.0 }, ..seeded };
+        assert_eq!(d.seed_profile("dc1", 3, nan), Err(ProfileError::BadSlotValue(3)));
+        assert_eq!(d.seed_profile_minutes("dc1", [(60, -1.0, 0.0)]), Err(ProfileError::BadPoint { minute: 60 }));
+        assert!(d.group_profile("dc9").is_none());
+    }
+
+    #[test]
+    fn the_profile_judges_bps_only_with_a_bps_floor() {
+        let mut c = profile_config();
+        c.groups[0].profile_floor_bps = 1_000_000;
+        let mut d = Detector::new(c.clone());
+        let usual = Slot {
+            pps: profile::Estimate { mean: 1000.0, spread: 0.0 },
+            bps: profile::Estimate { mean: 1000.0 * 480.0, spread: 0.0 },
+            samples: 2,
+        };
+        d.seed_profile("dc1", 24 + 3, usual).unwrap();
+        let t = MONDAY + DAY + 3 * HOUR;
+        // The usual packet rate in 25 times bigger packets.
+        let big = |d: &mut Detector, sec: i64| {
+            let mut r = flow("198.51.100.9", "192.0.2.1", 17, 443, 40000, 0, 1000);
+            r.set_counts(1000, 1000 * 1500, 1);
+            d.record(&r, Timestamp(sec * SEC));
+        };
+        big(&mut d, t);
+        let events = d.take_events();
+        assert_eq!(starts(&events).first().map(|e| e.reason.as_str()), Some("group profile Tue 03:00 3 × 480000 bps"));
+        c.groups[0].profile_floor_bps = 0;
+        let mut d = Detector::new(c);
+        d.seed_profile("dc1", 24 + 3, usual).unwrap();
+        big(&mut d, t);
+        assert!(d.take_events().is_empty());
     }
 }

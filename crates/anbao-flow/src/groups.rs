@@ -187,12 +187,36 @@ pub struct HostGroup {
     /// disables.
     #[serde(default)]
     pub baseline_factor: f64,
-    /// The static floor under which the baseline never judges traffic
-    /// abnormal (pps).
+    /// The static floor under which the baseline (EWMA or hour-of-week
+    /// profile) never judges traffic abnormal (pps).
     #[serde(default)]
     pub baseline_floor_pps: u64,
+    /// Hour-of-week profile, factor: abnormal when the group's pps is over
+    /// `profile_factor` × the usual pps of the current hour of the week
+    /// (and over the floor); 0 disables this part. Once the hour's slot is
+    /// ready (`profile_min_weeks`) the profile replaces the EWMA rule for
+    /// that hour.
+    #[serde(default)]
+    pub profile_factor: f64,
+    /// Hour-of-week profile, spread: abnormal when the group's pps is over
+    /// the hour's usual pps + `profile_deviations` × its usual deviation;
+    /// 0 disables this part. With both parts set the traffic must be over
+    /// both limits.
+    #[serde(default)]
+    pub profile_deviations: f64,
+    /// When set (> 0), the profile also judges bps against the same limits
+    /// with this floor (bits per second); 0: the profile judges pps only.
+    #[serde(default)]
+    pub profile_floor_bps: u64,
     #[serde(default)]
     pub actions: Actions,
+}
+
+impl HostGroup {
+    /// Whether the hour-of-week profile judges this group.
+    pub fn profile_enabled(&self) -> bool {
+        self.profile_factor > 0.0 || self.profile_deviations > 0.0
+    }
 }
 
 /// The whole protected space and the detector's settings.
@@ -220,6 +244,14 @@ pub struct ModelConfig {
     pub ewma_alpha: f64,
     /// Seconds of traffic before a group's baseline is used.
     pub baseline_warmup_secs: u32,
+    /// Hours of the week are counted in this UTC offset (hours, a multiple
+    /// of 0.25 in -12..=14; default +8, China Standard Time).
+    pub profile_utc_offset_hours: f64,
+    /// Weight of the latest week in an hour-of-week slot (0 < α ≤ 1; the
+    /// first weeks are averaged equally until 1/weeks falls under it).
+    pub profile_alpha: f64,
+    /// Weeks (hours learnt) before an hour-of-week slot is used (≥ 1).
+    pub profile_min_weeks: u32,
 }
 
 impl Default for ModelConfig {
@@ -234,6 +266,9 @@ impl Default for ModelConfig {
             samples: 5,
             ewma_alpha: 0.01,
             baseline_warmup_secs: 300,
+            profile_utc_offset_hours: 8.0,
+            profile_alpha: 0.25,
+            profile_min_weeks: 3,
         }
     }
 }
@@ -247,6 +282,8 @@ pub enum ConfigError {
     DuplicateGroup(String),
     #[error("host group {0:?} has no prefix")]
     NoPrefix(String),
+    #[error("host group {group:?}: {why}")]
+    InvalidGroup { group: String, why: &'static str },
     #[error("{0}")]
     Invalid(&'static str),
 }
@@ -262,9 +299,26 @@ impl ModelConfig {
             if g.prefixes.is_empty() {
                 return Err(ConfigError::NoPrefix(g.name.clone()));
             }
+            let invalid = |why| Err(ConfigError::InvalidGroup { group: g.name.clone(), why });
             if !(g.baseline_factor.is_finite() && g.baseline_factor >= 0.0) {
-                return Err(ConfigError::Invalid("baseline_factor must be a number ≥ 0"));
+                return invalid("baseline_factor must be a number ≥ 0");
             }
+            if !(g.profile_factor.is_finite() && g.profile_factor >= 0.0) {
+                return invalid("profile_factor must be a number ≥ 0");
+            }
+            if !(g.profile_deviations.is_finite() && g.profile_deviations >= 0.0) {
+                return invalid("profile_deviations must be a number ≥ 0");
+            }
+        }
+        let offset = self.profile_utc_offset_hours;
+        if !((-12.0..=14.0).contains(&offset) && (offset * 4.0).fract() == 0.0) {
+            return Err(ConfigError::Invalid("profile_utc_offset_hours must be a multiple of 0.25 in -12..=14"));
+        }
+        if !(self.profile_alpha > 0.0 && self.profile_alpha <= 1.0) {
+            return Err(ConfigError::Invalid("profile_alpha must be in (0, 1]"));
+        }
+        if self.profile_min_weeks == 0 {
+            return Err(ConfigError::Invalid("profile_min_weeks must be at least 1"));
         }
         if !(self.ewma_alpha > 0.0 && self.ewma_alpha <= 1.0) {
             return Err(ConfigError::Invalid("ewma_alpha must be in (0, 1]"));
@@ -273,6 +327,11 @@ impl ModelConfig {
             return Err(ConfigError::Invalid("max_hosts and top_n must be at least 1"));
         }
         Ok(())
+    }
+
+    /// The profile's UTC offset in seconds.
+    pub fn profile_offset_secs(&self) -> i64 {
+        (self.profile_utc_offset_hours * 3600.0).round() as i64
     }
 }
 
@@ -352,5 +411,31 @@ mod tests {
         )
         .unwrap();
         assert_eq!(dup.validate(), Err(ConfigError::DuplicateGroup("a".into())));
+    }
+
+    #[test]
+    fn profile_settings_default_off_and_are_checked() {
+        let one = "[[group]]\nname = \"a\"\nprefixes = [\"10.0.0.0/8\"]\n";
+        let c: ModelConfig = toml::from_str(one).unwrap();
+        c.validate().unwrap();
+        assert!(!c.groups[0].profile_enabled());
+        assert_eq!((c.profile_offset_secs(), c.profile_min_weeks), (8 * 3600, 3));
+        let c: ModelConfig = toml::from_str(&format!(
+            "profile_utc_offset_hours = 5.5\nprofile_min_weeks = 2\n{one}profile_factor = 3.0\nprofile_deviations = 4\nprofile_floor_bps = 1_000_000\n"
+        ))
+        .unwrap();
+        c.validate().unwrap();
+        assert!(c.groups[0].profile_enabled());
+        assert_eq!(c.profile_offset_secs(), 19_800);
+        let bad = |text: &str| toml::from_str::<ModelConfig>(text).unwrap().validate().unwrap_err().to_string();
+        assert_eq!(
+            bad(&format!("{one}profile_factor = -1.0\n")),
+            "host group \"a\": profile_factor must be a number ≥ 0"
+        );
+        assert!(bad(&format!("{one}profile_deviations = nan\n")).contains("profile_deviations"));
+        assert!(bad(&format!("profile_utc_offset_hours = 8.1\n{one}")).contains("profile_utc_offset_hours"));
+        assert!(bad(&format!("profile_utc_offset_hours = 15\n{one}")).contains("profile_utc_offset_hours"));
+        assert!(bad(&format!("profile_alpha = 0\n{one}")).contains("profile_alpha"));
+        assert!(bad(&format!("profile_min_weeks = 0\n{one}")).contains("profile_min_weeks"));
     }
 }

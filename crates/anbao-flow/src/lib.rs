@@ -13,6 +13,9 @@
 //!   id), sampling rates announced in options data, data sets waiting for
 //!   their template (bounded in count, bytes and age), sequence tracking and
 //!   the per-exporter [`Health`] counters.
+//! - [`profile`]: a host group's hour-of-week traffic profile (168 slots of
+//!   usual pps/bps and their spread, learnt across weeks or seeded from
+//!   stored per-minute traffic), the detector's second baseline.
 //! - [`status`]: [`FlowStatus`], what a running collector reports (exporter
 //!   health, group rates and their last minute, active attacks) for the
 //!   server to show.
@@ -58,6 +61,7 @@ pub mod detect;
 pub mod error;
 pub mod groups;
 pub mod mitigate;
+pub mod profile;
 pub mod record;
 pub mod sflow;
 pub mod status;
@@ -71,5 +75,6 @@ pub use decoder::{Decoder, DecoderConfig, Health, PacketReport, SourceKey};
 pub use detect::{AttackClass, AttackEvent, Detector, DetectorStats, EventKind, Scope};
 pub use error::FlowError;
 pub use groups::{ConfigError, HostGroup, ModelConfig, Prefix, Thresholds};
+pub use profile::{GroupProfile, ProfileError};
 pub use record::{FlowRecord, Version};
 pub use status::{FlowSnapshot, FlowStatus};
