@@ -165,6 +165,7 @@ impl Recorder {
         let thread = std::thread::spawn(move || {
             let mut kept = Vec::new();
             let mut buf = vec![0u8; 65_536];
+            let mut draining = false;
             loop {
                 match socket.recv_from(&mut buf) {
                     Ok((n, from)) => {
@@ -173,16 +174,14 @@ impl Recorder {
                         kept.push(Received { at, sport: from.port(), payload: buf[..n].to_vec() });
                     }
                     Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                        if draining {
+                            return kept;
+                        }
                         // The exporter has exited: what it sent is queued;
-                        // a read that finds nothing after that is the end.
+                        // read on without waiting until the socket is empty.
                         if stopping.load(Ordering::SeqCst) {
                             socket.set_nonblocking(true).unwrap();
-                            if matches!(socket.recv_from(&mut buf), Err(ref e) if e.kind() == std::io::ErrorKind::WouldBlock)
-                            {
-                                return kept;
-                            }
-                            socket.set_nonblocking(false).unwrap();
-                            panic!("a datagram came after the exporter exited");
+                            draining = true;
                         }
                     }
                     Err(e) => panic!("recorder: {e}"),
