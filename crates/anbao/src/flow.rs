@@ -59,6 +59,10 @@ pub struct CollectArgs {
     /// One JSON object per attack event instead of a line of text.
     #[arg(long)]
     pub json: bool,
+    /// Also print every decoded flow record on stdout as it arrives, one JSON object per line as
+    /// `flow decode --json` prints it (attack events, which have an `event` key, are printed among them).
+    #[arg(long, conflicts_with = "bus")]
+    pub records: bool,
     /// Print exporter health, detector counters and group rates (JSON) on stderr every N seconds.
     #[arg(long, value_name = "SECS", num_args = 0..=1, default_missing_value = "10")]
     pub stats: Option<u64>,
@@ -148,6 +152,7 @@ async fn run_collect(args: CollectArgs) -> Result<ExitCode> {
         },
         stats_every: args.stats.map(|s| std::time::Duration::from_secs(s.max(1))),
         forward: args.bus.is_some(),
+        records: args.records,
     };
     if let Some(url) = &args.bus {
         return run_collect_bus(&args, url, config).await;
@@ -160,7 +165,7 @@ async fn run_collect(args: CollectArgs) -> Result<ExitCode> {
             collect::Output::Stats(s) => {
                 serde_json::to_string(&s).map(|line| eprintln!("{line}")).map_err(std::io::Error::other)
             }
-            collect::Output::Records(_) => Ok(()),
+            collect::Output::Records(records) => print_records(&records),
         };
         if written.is_err() {
             let _ = closed_tx.try_send(());
@@ -231,6 +236,21 @@ fn print_events(events: &[anbao_flow::AttackEvent], json: bool) -> std::io::Resu
             }
         })
         .and_then(|()| w.flush())
+}
+
+/// Decoded flow records on stdout (`flow collect --records`), one JSON
+/// object each, as `flow decode --json` prints them.
+fn print_records(records: &[(FlowRecord, anbao_flow::Timestamp)]) -> std::io::Result<()> {
+    if records.is_empty() {
+        return Ok(());
+    }
+    let stdout = std::io::stdout();
+    let mut w = std::io::BufWriter::new(stdout.lock());
+    for (r, _) in records {
+        serde_json::to_writer(&mut w, r).map_err(std::io::Error::other)?;
+        w.write_all(b"\n")?;
+    }
+    w.flush()
 }
 
 /// One attack event as a line of text.

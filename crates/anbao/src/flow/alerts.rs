@@ -232,6 +232,7 @@ pub fn spawn(
         decoder: DecoderConfig::default(),
         stats_every: Some(Duration::from_secs(1)),
         forward: false,
+        records: false,
     };
     let feed = Arc::clone(&status);
     let collector = collect::start(config, move |out| match out {

@@ -46,6 +46,9 @@ pub struct CollectorConfig {
     /// of detecting here: `flow collect --bus` publishes them for the
     /// workers.
     pub forward: bool,
+    /// Hand the decoded records to the sink ([`Output::Records`]) as well
+    /// as detecting: `flow collect --records` prints them.
+    pub records: bool,
 }
 
 /// Exporter health, detector counters and group rates at one moment.
@@ -66,8 +69,9 @@ pub struct Snapshot {
 pub enum Output {
     Events(Vec<AttackEvent>),
     Stats(Box<Snapshot>),
-    /// In forward mode, after every round (at least every 100 ms, possibly
-    /// empty): the records decoded, each with its receive time.
+    /// In forward and records mode, after every round (at least every
+    /// 100 ms, possibly empty) and before that round's events and stats:
+    /// the records decoded, each with its receive time.
     Records(Vec<(FlowRecord, Timestamp)>),
 }
 
@@ -156,6 +160,11 @@ pub fn start(config: CollectorConfig, mut sink: impl FnMut(Output) + Send + 'sta
                 counts.0 += 1;
                 let decoded = if config.forward {
                     decoder.decode(d.from, d.at, &d.payload, &mut |r| forwarded.push((r, d.at)))
+                } else if config.records {
+                    decoder.decode(d.from, d.at, &d.payload, &mut |r| {
+                        detector.record(&r, d.at);
+                        forwarded.push((r, d.at));
+                    })
                 } else {
                     decoder.decode(d.from, d.at, &d.payload, &mut |r| detector.record(&r, d.at))
                 };
@@ -165,7 +174,7 @@ pub fn start(config: CollectorConfig, mut sink: impl FnMut(Output) + Send + 'sta
                     Err(_) => counts.2 += 1,
                 }
             }
-            if config.forward {
+            if config.forward || config.records {
                 sink(Output::Records(std::mem::take(&mut forwarded)));
             }
             detector.tick(now());

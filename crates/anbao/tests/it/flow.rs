@@ -14,10 +14,10 @@ use anbao_net::packet::{self, Transport};
 
 use crate::harness::{TempDir, Value, anbao};
 
-const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
+pub(crate) const SHARED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/data");
 
 /// Destination address → (packets, bytes).
-type Totals = BTreeMap<String, (u64, u64)>;
+pub(crate) type Totals = BTreeMap<String, (u64, u64)>;
 
 fn capture(name: &str) -> PathBuf {
     Path::new(SHARED).join("flow").join(name)
@@ -44,7 +44,7 @@ fn ours(file: &Path) -> Totals {
 }
 
 /// Every object in tshark's JSON tree that is one flow record.
-fn tshark_flows<'a>(v: &'a Value, out: &mut Vec<&'a serde_json::Map<String, Value>>) {
+pub(crate) fn tshark_flows<'a>(v: &'a Value, out: &mut Vec<&'a serde_json::Map<String, Value>>) {
     match v {
         Value::Object(m) => {
             if m.contains_key("cflow.octets") && (m.contains_key("cflow.dstaddr") || m.contains_key("cflow.dstaddrv6"))
@@ -216,11 +216,11 @@ fn table_summary_and_exit_codes() {
 // `anbao flow collect`: normal traffic then attacks replayed on loopback.
 
 /// A running `anbao flow collect`: its port and its stdout lines.
-struct Collector {
-    child: std::process::Child,
-    port: u16,
-    lines: std::sync::mpsc::Receiver<String>,
-    stderr: std::sync::Arc<std::sync::Mutex<String>>,
+pub(crate) struct Collector {
+    pub(crate) child: std::process::Child,
+    pub(crate) port: u16,
+    pub(crate) lines: std::sync::mpsc::Receiver<String>,
+    pub(crate) stderr: std::sync::Arc<std::sync::Mutex<String>>,
 }
 
 impl Drop for Collector {
@@ -240,7 +240,7 @@ impl Collector {
 
     /// Runs `anbao ARGS`, collecting its stdout lines; with `listens`, waits
     /// for the "listening … on udp ADDR" line and keeps its port.
-    fn spawn(args: &[std::ffi::OsString], listens: bool) -> Collector {
+    pub(crate) fn spawn(args: &[std::ffi::OsString], listens: bool) -> Collector {
         use std::io::BufRead;
         let mut child =
             Command::new(crate::harness::BIN).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();

@@ -13,6 +13,7 @@ mod bus;
 mod cluster;
 mod config;
 mod errors;
+mod exporters;
 mod flow;
 mod help;
 mod init;
