@@ -384,7 +384,8 @@ mod tests {
                     let n = s * 6 + i;
                     HostSecond {
                         addr: IpAddr::from([10, 0, (n / 256) as u8, (n % 256) as u8]),
-                        counters: counters(1000 + n as u64),
+                        // Half busy and growing, half tiny (dropped once full).
+                        counters: counters(if i < 3 { 1000 + n as u64 } else { 1 }),
                         attacked: false,
                     }
                 })
