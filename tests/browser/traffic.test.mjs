@@ -58,7 +58,7 @@ function seedTraffic(dataDir) {
     const attacked = m >= 18 && m <= 22;
     row('', minute, 60_000 + (attacked ? 600_000 : 0) + m * 60, attacked);
     row('192.0.2.1', minute, 30_000, false);
-    if (attacked) row(VICTIM, minute, 600_000, true);
+    if (attacked) row(VICTIM, minute, 2_000_000, true);
   }
   statements.push('COMMIT;');
   execFileSync('sqlite3', ['-cmd', '.timeout 10000', path.join(dataDir, 'anbao.db')], {
@@ -104,7 +104,7 @@ test('an operator reads a group\'s traffic over the last hour and day, then a ho
     const points = Number(await charts.first().getAttribute('data-points'));
     assert.ok(points >= 58 && points <= 60, `about 60 minutes, got ${points}`);
     assert.equal(await charts.first().locator('polyline.line').count(), 2, 'average and peak');
-    const split = await charts.nth(2).locator('g.legend').allInnerTexts();
+    const split = await charts.nth(2).locator('g.legend').evaluateAll((gs) => gs.map((g) => g.textContent));
     assert.deepEqual(split.map((s) => s.trim()), ['TCP', 'UDP', 'ICMP', 'other', 'SYN-only TCP', 'UDP from amplification ports']);
     const box = await charts.first().locator('polyline.line').first().boundingBox();
     assert.ok(box && box.width > 300, 'the line spans the chart');

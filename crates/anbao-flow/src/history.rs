@@ -279,16 +279,15 @@ impl TrafficMinutes {
 /// Frees a place in a full host table for `h`: evicts the smallest host
 /// not under attack when `h` has more bytes or is under attack (and the
 /// attacked hosts are under their cap). False when `h` must be dropped.
-fn make_room(
-    hosts: &mut HashMap<IpAddr, Acc, foldhash::fast::RandomState>,
-    h: &HostSecond,
-    attack_cap: usize,
-) -> bool {
+fn make_room(hosts: &mut HashMap<IpAddr, Acc, foldhash::fast::RandomState>, h: &HostSecond, attack_cap: usize) -> bool {
     if h.attacked && hosts.values().filter(|a| a.attacked).count() >= attack_cap {
         return false;
     }
-    let smallest =
-        hosts.iter().filter(|(_, a)| !a.attacked).min_by_key(|(_, a)| a.totals.bytes).map(|(k, a)| (*k, a.totals.bytes));
+    let smallest = hosts
+        .iter()
+        .filter(|(_, a)| !a.attacked)
+        .min_by_key(|(_, a)| a.totals.bytes)
+        .map(|(k, a)| (*k, a.totals.bytes));
     match smallest {
         Some((addr, bytes)) if h.attacked || h.counters.bytes > bytes => {
             hosts.remove(&addr);

@@ -219,7 +219,13 @@ impl Store {
 
     /// The hosts of `group` recorded from `from` to `to` (exclusive), most
     /// bytes first, at most `limit`.
-    pub async fn flow_traffic_hosts(&self, group: &str, from: i64, to: i64, limit: i64) -> Result<Vec<FlowTrafficHost>> {
+    pub async fn flow_traffic_hosts(
+        &self,
+        group: &str,
+        from: i64,
+        to: i64,
+        limit: i64,
+    ) -> Result<Vec<FlowTrafficHost>> {
         let rows = sqlx::query(
             "SELECT host, CAST(SUM(packets) AS BIGINT) AS packets, CAST(SUM(bytes) AS BIGINT) AS bytes, \
              MAX(peak_pps) AS peak_pps, COUNT(*) AS minutes, MAX(attacked) AS attacked FROM flow_traffic \

@@ -198,7 +198,8 @@ mod tests {
         let url = anbao_store::sqlite_url(&dir.path().join("anbao.db"));
         let store = Store::open(&url, anbao_store::StoreOptions::new(sealer)).await.unwrap();
         let model: ModelConfig =
-            toml::from_str("[[group]]\nname = \"dc1\"\nprefixes = [\"192.0.2.0/24\"]\nhost = { pps = 5000 }\n").unwrap();
+            toml::from_str("[[group]]\nname = \"dc1\"\nprefixes = [\"192.0.2.0/24\"]\nhost = { pps = 5000 }\n")
+                .unwrap();
         let mut detector = Detector::new(model);
         let mut recorder = Recorder::new(HistoryConfig { top_hosts: 2, attack_hosts: 10 }, false);
         let mut partial_seen = false;

@@ -566,7 +566,10 @@ fn serve_records_traffic_history_for_the_charts() {
         assert!(std::time::Instant::now() < deadline, "no traffic point: {traffic}\n{}", server.report());
         std::thread::sleep(std::time::Duration::from_millis(300));
     };
-    assert_eq!((traffic["group"].as_str(), traffic["range"].as_str(), traffic["step"].as_i64()), (Some("dc1"), Some("hour"), Some(60)));
+    assert_eq!(
+        (traffic["group"].as_str(), traffic["range"].as_str(), traffic["step"].as_i64()),
+        (Some("dc1"), Some("hour"), Some(60))
+    );
     assert_eq!(traffic["to"].as_i64().unwrap() - traffic["from"].as_i64().unwrap(), 3600);
     let point = traffic["points"].as_array().unwrap().iter().find(|p| p["pps"].as_f64() > Some(0.0)).unwrap().clone();
     // Every packet is UDP from NTP's port: the split says so.
