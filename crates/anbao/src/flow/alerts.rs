@@ -212,6 +212,7 @@ async fn open_incident(store: &Store, e: &AttackEvent, why: &str, rule: &Inciden
 /// attacks go to `store`, its state to `status`, its mitigation orders to
 /// `mitigation`, its traffic history (per-minute rows) to `store` too.
 /// Keep the returned collector alive.
+#[allow(clippy::too_many_arguments)]
 pub fn spawn(
     store: Store,
     listen: &[String],
