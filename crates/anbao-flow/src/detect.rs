@@ -51,6 +51,7 @@ use serde::Serialize;
 
 use crate::aggregate::{Counters, Rates, Talker, TopN};
 use crate::groups::{Actions, GroupIndex, HostGroup, ModelConfig, Thresholds};
+use crate::history::{GroupSecond, HostSecond, TrafficSecond};
 use crate::profile::{self, GroupProfile, HourSums, Profile, ProfileError, ProfileSlot, Slot};
 use crate::record::FlowRecord;
 
@@ -690,6 +691,84 @@ impl Detector {
                 })
                 .collect(),
         })
+    }
+}
+
+impl Detector {
+    /// The detector's clock (unix second), `None` before the first record
+    /// or tick.
+    pub fn clock_second(&self) -> Option<i64> {
+        (self.now_sec != i64::MIN).then_some(self.now_sec)
+    }
+
+    /// The second before the detector's clock, for the traffic history
+    /// ([`crate::history`]): each group's counters and, per group, at most
+    /// `top` hosts by bytes and at most `top` hosts under attack. `None`
+    /// before the clock has moved. Walks the host table (bounded by
+    /// `max_hosts`) once: call it once per second, not per record.
+    pub fn last_second(&self, top: usize) -> Option<TrafficSecond> {
+        if self.now_sec == i64::MIN {
+            return None;
+        }
+        let sec = self.now_sec.saturating_sub(1);
+        let top = top.max(1);
+        let mut groups: Vec<GroupSecond> = self
+            .config
+            .groups
+            .iter()
+            .zip(&self.groups)
+            .map(|(cfg, g)| GroupSecond {
+                name: cfg.name.clone(),
+                counters: second_of(&g.meter, sec),
+                active: g.meter.sec != i64::MIN,
+                attacked: g.meter.attack.is_some(),
+                hosts: Vec::new(),
+            })
+            .collect();
+        // Per group: the busiest hosts (trimmed back to `top` whenever the
+        // list doubles) and the attacked ones.
+        let mut attacked: Vec<Vec<HostSecond>> = vec![Vec::new(); groups.len()];
+        let by_bytes = |a: &HostSecond, b: &HostSecond| b.counters.bytes.cmp(&a.counters.bytes);
+        for (ip, h) in &self.hosts {
+            let under_attack = h.meter.attack.is_some();
+            let counters = second_of(&h.meter, sec);
+            if counters.packets == 0 && !under_attack {
+                continue;
+            }
+            let Some(gi) = self.index.lookup(*ip) else { continue };
+            let host = HostSecond { addr: *ip, counters, attacked: under_attack };
+            if under_attack {
+                if let Some(list) = attacked.get_mut(gi)
+                    && list.len() < top
+                {
+                    list.push(host);
+                }
+                continue;
+            }
+            let Some(list) = groups.get_mut(gi).map(|g| &mut g.hosts) else { continue };
+            list.push(host);
+            if list.len() >= top.saturating_mul(2) {
+                list.select_nth_unstable_by(top - 1, by_bytes);
+                list.truncate(top);
+            }
+        }
+        for (g, mut under) in groups.iter_mut().zip(attacked) {
+            g.hosts.sort_by(by_bytes);
+            g.hosts.truncate(top);
+            g.hosts.append(&mut under);
+        }
+        Some(TrafficSecond { sec, groups })
+    }
+}
+
+/// A meter's counters of second `sec`, if it still holds them.
+fn second_of(m: &Meter, sec: i64) -> Counters {
+    if m.sec == sec {
+        m.cur
+    } else if m.sec == sec.saturating_add(1) {
+        m.last
+    } else {
+        Counters::default()
     }
 }
 

@@ -19,6 +19,9 @@
 //! - [`status`]: [`FlowStatus`], what a running collector reports (exporter
 //!   health, group rates and their last minute, active attacks) for the
 //!   server to show.
+//! - [`history`]: per-minute traffic rows of each group and of its top
+//!   hosts and attacked hosts ([`TrafficMinutes`]), fed by the detector's
+//!   finished seconds, for the traffic charts.
 //! - [`mitigate`]: RTBH and FlowSpec as ExaBGP text API lines, and the
 //!   [`mitigate::Mitigator`] that decides when to announce and withdraw.
 //! - [`wire`]: decoded flows in batches for the NATS bus (scale-out), and
@@ -60,6 +63,7 @@ pub mod decoder;
 pub mod detect;
 pub mod error;
 pub mod groups;
+pub mod history;
 pub mod mitigate;
 pub mod profile;
 pub mod record;
@@ -75,6 +79,7 @@ pub use decoder::{Decoder, DecoderConfig, Health, PacketReport, SourceKey};
 pub use detect::{AttackClass, AttackEvent, Detector, DetectorStats, EventKind, Scope};
 pub use error::FlowError;
 pub use groups::{ConfigError, HostGroup, ModelConfig, Prefix, Thresholds};
+pub use history::{HistoryConfig, TrafficMinutes, TrafficRow, TrafficSecond};
 pub use profile::{GroupProfile, ProfileError};
 pub use record::{FlowRecord, Version};
 pub use status::{FlowSnapshot, FlowStatus};

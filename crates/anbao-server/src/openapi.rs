@@ -41,7 +41,7 @@ use crate::api;
         api::intel_sources::list, api::intel_sources::create, api::intel_sources::delete, api::intel_sources::update, api::intel_sources::pull,
         api::alerts::list, api::alerts::get, api::alerts::set_status, api::alerts::add_action, api::alerts::victims,
         api::alerts::hours, api::alerts::assign, api::alerts::bulk, api::alerts::suppressions,
-        api::alerts::create_suppression, api::alerts::delete_suppression, api::detection::status, api::flows::status,
+        api::alerts::create_suppression, api::alerts::delete_suppression, api::detection::status, api::flows::status, api::flows::traffic,
         api::mitigations::list, api::mitigations::get, api::mitigations::approve, api::mitigations::reject,
         api::mitigations::withdraw,
         api::incidents::grade, api::incidents::list, api::incidents::create, api::incidents::get,

@@ -284,6 +284,8 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/alerts/victims", perm(ReadAlerts), Page, ui::alerts::victims),
         Route::new(get.clone(), "/detection", perm(ReadAlerts), Page, ui::detection::page),
         Route::new(get.clone(), "/flows", perm(ReadAlerts), Page, ui::flows::page),
+        Route::new(get.clone(), "/flows/groups/{name}", perm(ReadAlerts), Page, ui::flows::group_page),
+        Route::new(get.clone(), "/flows/hosts/{addr}", perm(ReadAlerts), Page, ui::flows::host_page),
         // Flow mitigation rules (issue #6): everyone reads, triagers approve, reject, withdraw.
         Route::new(get.clone(), "/flows/mitigations", perm(ReadAlerts), Page, ui::mitigations::list),
         Route::new(post.clone(), "/flows/mitigations/{id}/approve", perm(TriageAlerts), Page, ui::mitigations::approve),
@@ -671,6 +673,7 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/api/v1/alerts/victims", perm(ReadAlerts), Api, api::alerts::victims),
         Route::new(get.clone(), "/api/v1/detection", perm(ReadAlerts), Api, api::detection::status),
         Route::new(get.clone(), "/api/v1/flows", perm(ReadAlerts), Api, api::flows::status),
+        Route::new(get.clone(), "/api/v1/flows/traffic", perm(ReadAlerts), Api, api::flows::traffic),
         Route::new(get.clone(), "/api/v1/flows/mitigations", perm(ReadAlerts), Api, api::mitigations::list),
         Route::new(get.clone(), "/api/v1/flows/mitigations/{id}", perm(ReadAlerts), Api, api::mitigations::get),
         Route::new(

@@ -21,6 +21,7 @@ mod asset_links;
 mod assets;
 mod audit;
 mod error;
+mod flow_traffic;
 mod incident_evidence;
 mod incident_leaks;
 mod incident_metrics;
@@ -68,6 +69,7 @@ pub use assets::{
 };
 pub use audit::{AuditEntry, AuditFilter, AuditVerification};
 pub use error::StoreError;
+pub use flow_traffic::{FlowTraffic, FlowTrafficHost};
 pub use incident_evidence::{
     EVIDENCE_NOTE_MAX, EvidenceDraft, INCIDENT_EVIDENCE_MAX_CEILING, INCIDENT_EVIDENCE_MAX_DEFAULT, IncidentEvidence,
     IncidentObservable, ObservableDraft, PublishDraft, evidence_type,

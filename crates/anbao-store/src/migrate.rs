@@ -165,6 +165,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0025_incident_leaks.sql"),
         postgres: include_str!("../migrations/postgres/0025_incident_leaks.sql"),
     },
+    Migration {
+        version: 26,
+        name: "flow_traffic",
+        sqlite: include_str!("../migrations/sqlite/0026_flow_traffic.sql"),
+        postgres: include_str!("../migrations/postgres/0026_flow_traffic.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.

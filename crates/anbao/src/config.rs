@@ -79,6 +79,10 @@ pub struct Config {
     pub flow_listen: Vec<String>,
     /// Flow collector: host groups and detection settings (TOML).
     pub flow_groups_file: String,
+    /// Flow traffic history: days per-minute traffic rows are kept.
+    pub flow_traffic_retention_days: u32,
+    /// Flow traffic history: hosts recorded per group and minute (the top by bytes).
+    pub flow_traffic_top_hosts: usize,
     /// Flow mitigation: the command whose stdin takes ExaBGP text API lines. Empty: none.
     pub flow_mitigation_command: String,
     /// Flow mitigation: the RTBH next hop.
@@ -154,6 +158,8 @@ impl Default for Config {
             heuristics_file: String::new(),
             flow_listen: Vec::new(),
             flow_groups_file: String::new(),
+            flow_traffic_retention_days: 7,
+            flow_traffic_top_hosts: 20,
             flow_mitigation_command: String::new(),
             flow_mitigation_next_hop: "192.0.2.1".into(),
             flow_mitigation_gobgp_command: String::new(),
@@ -253,6 +259,14 @@ pub const SETTINGS: &[(&str, &str)] = &[
     (
         "flow_groups_file",
         "Flow monitoring: the protected address space as host groups with their thresholds (TOML,\n# docs/flow-collect.md), e.g.\n#   [[group]]\n#   name = \"dc1\"\n#   prefixes = [\"192.0.2.0/24\"]\n#   host = { pps = 20000 }\n# Required when flow_listen is set.",
+    ),
+    (
+        "flow_traffic_retention_days",
+        "Flow traffic history (the charts of /flows/groups/NAME and /flows/hosts/ADDR): the flow\n# collector (`anbao serve` with flow_listen, or `anbao flow worker`) writes one row per minute for\n# every host group and for its busiest hosts and the hosts under attack. Days rows are kept;\n# older ones are purged every hour.",
+    ),
+    (
+        "flow_traffic_top_hosts",
+        "Flow traffic history: hosts recorded per group and minute, the busiest by bytes (hosts under\n# attack are recorded besides, up to 100 per group and minute).",
     ),
     (
         "flow_mitigation_command",

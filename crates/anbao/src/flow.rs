@@ -14,6 +14,7 @@ pub mod alerts;
 pub mod bus;
 pub mod collect;
 pub mod mitigation;
+pub mod traffic;
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -153,6 +154,7 @@ async fn run_collect(args: CollectArgs) -> Result<ExitCode> {
         stats_every: args.stats.map(|s| std::time::Duration::from_secs(s.max(1))),
         forward: args.bus.is_some(),
         records: args.records,
+        history: None,
     };
     if let Some(url) = &args.bus {
         return run_collect_bus(&args, url, config).await;
@@ -166,6 +168,7 @@ async fn run_collect(args: CollectArgs) -> Result<ExitCode> {
                 serde_json::to_string(&s).map(|line| eprintln!("{line}")).map_err(std::io::Error::other)
             }
             collect::Output::Records(records) => print_records(&records),
+            collect::Output::Traffic(_) => Ok(()),
         };
         if written.is_err() {
             let _ = closed_tx.try_send(());
@@ -200,7 +203,7 @@ async fn run_collect_bus(args: &CollectArgs, url: &str, config: collect::Collect
                 eprintln!("{line}");
             }
         }
-        collect::Output::Events(_) => {}
+        collect::Output::Events(_) | collect::Output::Traffic(_) => {}
     })?;
     for (addr, buf) in collector.local.iter().zip(&collector.rcvbuf) {
         eprintln!("anbao: listening for flow exports on udp {addr} (receive buffer {buf} bytes)");

@@ -190,8 +190,11 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
             state.flows.clone(),
             mitigation,
             crate::flow::alerts::IncidentRule::from_config(&c)?,
+            crate::flow::traffic::history_config(&c),
         )?)
     };
+    // Traffic history older than its retention goes; any node may purge.
+    crate::flow::traffic::spawn_purge(store.clone(), c.flow_traffic_retention_days);
     crate::detect::spawn(
         store.clone(),
         state.intel.clone(),

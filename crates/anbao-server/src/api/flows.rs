@@ -3,13 +3,22 @@
 //! gaps, template errors, last seen), per group the current pps/bps and
 //! the last minute of pps, and the attacks in progress. Read-only; the
 //! same numbers are in `/metrics`.
+//!
+//! `/api/v1/flows/traffic`: the traffic history the collectors write to
+//! the store (per-minute rows of each group and of its busiest and attacked
+//! hosts) as chart points over the last hour (per minute) or day (per five
+//! minutes); the pages `/flows/groups/{name}` and `/flows/hosts/{addr}`
+//! draw the same points.
 
 use anbao_flow::FlowSnapshot;
 use axum::Json;
 use axum::extract::State;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::AppState;
+use crate::api::intel::bad_param;
+use crate::error::{ApiError, ErrorBody};
+use crate::extract::Query;
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct FlowsStatus {
@@ -30,4 +39,237 @@ pub struct FlowsStatus {
     responses((status = 200, body = FlowsStatus)))]
 pub async fn status(State(state): State<AppState>) -> Json<FlowsStatus> {
     Json(FlowsStatus { flows: state.flows.snapshot() })
+}
+
+/// A traffic chart's range: `hour` (per-minute points) or `day`
+/// (per-5-minute points).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum TrafficRange {
+    Hour,
+    Day,
+}
+
+impl TrafficRange {
+    pub fn parse(s: Option<&str>) -> Result<TrafficRange, ApiError> {
+        match s.map(str::trim).unwrap_or("") {
+            "" | "hour" => Ok(TrafficRange::Hour),
+            "day" => Ok(TrafficRange::Day),
+            _ => Err(bad_param("range", "use hour or day")),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TrafficRange::Hour => "hour",
+            TrafficRange::Day => "day",
+        }
+    }
+
+    /// Seconds per point.
+    pub fn step(self) -> i64 {
+        match self {
+            TrafficRange::Hour => 60,
+            TrafficRange::Day => 300,
+        }
+    }
+
+    /// `[from, to)` in unix seconds, ending after the point holding `now`.
+    pub fn window(self, now: i64) -> (i64, i64) {
+        let step = self.step();
+        let to = now.div_euclid(step) * step + step;
+        let span = match self {
+            TrafficRange::Hour => 3600,
+            TrafficRange::Day => 86_400,
+        };
+        (to - span, to)
+    }
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+pub struct TrafficQuery {
+    /// The host group (required unless `host` is given).
+    pub group: Option<String>,
+    /// A protected host's address: its rows instead of the group's.
+    pub host: Option<String>,
+    /// `hour` (default; 60 per-minute points) or `day` (288 per-5-minute points).
+    pub range: Option<String>,
+}
+
+/// One point of a traffic chart: the averages over the minutes recorded in
+/// it (rates per second), the highest one-second peaks.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct TrafficPoint {
+    /// Unix seconds at the start of the point.
+    pub t: i64,
+    /// Minutes recorded in the point, and the seconds they cover.
+    pub minutes: i64,
+    pub seconds: i64,
+    pub pps: f64,
+    pub bps: f64,
+    /// Flow records per second.
+    pub flows: f64,
+    pub peak_pps: i64,
+    pub peak_bps: i64,
+    /// Packets per second by protocol, SYN-only TCP and UDP from
+    /// amplification source ports.
+    pub tcp: f64,
+    pub udp: f64,
+    pub icmp: f64,
+    pub other: f64,
+    pub syn: f64,
+    pub amplification: f64,
+    /// Under attack in some minute of the point.
+    pub attacked: bool,
+}
+
+/// A traffic chart's data.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct TrafficSeries {
+    pub group: Option<String>,
+    pub host: Option<String>,
+    pub range: TrafficRange,
+    /// Seconds per point (60 or 300).
+    pub step: i64,
+    /// The window, unix seconds, `to` exclusive.
+    pub from: i64,
+    pub to: i64,
+    /// Oldest first; points with no recorded minute are left out.
+    pub points: Vec<TrafficPoint>,
+}
+
+/// Folds stored minutes into points of `step` seconds from `from`.
+pub fn points(rows: &[anbao_store::FlowTraffic], from: i64, step: i64) -> Vec<TrafficPoint> {
+    let mut out: Vec<(TrafficPoint, [i64; 9])> = Vec::new();
+    for r in rows {
+        let t = from + (r.minute - from).div_euclid(step) * step;
+        if out.last().is_none_or(|(p, _)| p.t != t) {
+            let blank = TrafficPoint {
+                t,
+                minutes: 0,
+                seconds: 0,
+                pps: 0.0,
+                bps: 0.0,
+                flows: 0.0,
+                peak_pps: 0,
+                peak_bps: 0,
+                tcp: 0.0,
+                udp: 0.0,
+                icmp: 0.0,
+                other: 0.0,
+                syn: 0.0,
+                amplification: 0.0,
+                attacked: false,
+            };
+            out.push((blank, [0; 9]));
+        }
+        let Some((p, sums)) = out.last_mut() else { continue };
+        p.minutes += 1;
+        p.seconds += r.seconds;
+        p.peak_pps = p.peak_pps.max(r.peak_pps);
+        p.peak_bps = p.peak_bps.max(r.peak_bps);
+        p.attacked |= r.attacked;
+        let add = [r.packets, r.bytes, r.flows, r.tcp, r.udp, r.icmp, r.other, r.syn, r.amplification];
+        for (s, a) in sums.iter_mut().zip(add) {
+            *s = s.saturating_add(a);
+        }
+    }
+    out.into_iter()
+        .map(|(mut p, s)| {
+            let secs = p.seconds.max(1) as f64;
+            let rate = |n: i64| n as f64 / secs;
+            p.pps = rate(s[0]);
+            p.bps = rate(s[1]) * 8.0;
+            p.flows = rate(s[2]);
+            (p.tcp, p.udp, p.icmp, p.other, p.syn, p.amplification) =
+                (rate(s[3]), rate(s[4]), rate(s[5]), rate(s[6]), rate(s[7]), rate(s[8]));
+            p
+        })
+        .collect()
+}
+
+/// The chart data of a group or host over `range`, ending now.
+pub async fn series(
+    state: &AppState,
+    group: Option<&str>,
+    host: Option<&str>,
+    range: TrafficRange,
+) -> Result<TrafficSeries, ApiError> {
+    let group = group.map(str::trim).filter(|g| !g.is_empty());
+    let host = match host.map(str::trim).filter(|h| !h.is_empty()) {
+        Some(h) => Some(
+            h.parse::<std::net::IpAddr>()
+                .map_err(|_| bad_param("host", format!("{h:?} is not an IP address")))?
+                .to_canonical()
+                .to_string(),
+        ),
+        None => None,
+    };
+    if group.is_none() && host.is_none() {
+        return Err(bad_param("group", "a group (or a host) is required"));
+    }
+    let now = state.store.clock().now().unix_timestamp();
+    let (from, to) = range.window(now);
+    let rows = state.store.flow_traffic(group, host.as_deref(), from, to).await?;
+    Ok(TrafficSeries {
+        group: group.map(str::to_owned),
+        host,
+        range,
+        step: range.step(),
+        from,
+        to,
+        points: points(&rows, from, range.step()),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/flows/traffic", tag = "alerts", params(TrafficQuery),
+    responses((status = 200, body = TrafficSeries), (status = 400, body = ErrorBody)))]
+pub async fn traffic(
+    State(state): State<AppState>,
+    Query(q): Query<TrafficQuery>,
+) -> Result<Json<TrafficSeries>, ApiError> {
+    let range = TrafficRange::parse(q.range.as_deref())?;
+    Ok(Json(series(&state, q.group.as_deref(), q.host.as_deref(), range).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anbao_store::FlowTraffic;
+
+    fn minute(m: i64, packets: i64, seconds: i64) -> FlowTraffic {
+        FlowTraffic {
+            group: "dc1".into(),
+            minute: m * 60,
+            seconds,
+            packets,
+            bytes: packets * 100,
+            udp: packets,
+            peak_pps: packets,
+            ..FlowTraffic::default()
+        }
+    }
+
+    #[test]
+    fn minutes_fold_into_points_with_exact_averages() {
+        let rows = [minute(0, 600, 60), minute(1, 1200, 60), minute(4, 30, 30), minute(5, 60, 60)];
+        let p = points(&rows, 0, 300);
+        assert_eq!(p.len(), 2);
+        assert_eq!((p[0].t, p[0].minutes, p[0].seconds), (0, 3, 150));
+        assert_eq!(p[0].pps, 1830.0 / 150.0);
+        assert_eq!(p[0].bps, 1830.0 * 800.0 / 150.0);
+        assert_eq!((p[0].udp, p[0].peak_pps), (p[0].pps, 1200));
+        assert_eq!((p[1].t, p[1].pps), (300, 1.0));
+        let p = points(&rows, 0, 60);
+        assert_eq!(p.iter().map(|p| p.t).collect::<Vec<_>>(), vec![0, 60, 240, 300]);
+        assert_eq!(p[2].pps, 1.0);
+    }
+
+    #[test]
+    fn windows_end_after_the_current_point() {
+        assert_eq!(TrafficRange::Hour.window(3_725), (180, 3_780));
+        assert_eq!(TrafficRange::Day.window(86_400 + 10), (300, 86_700));
+        assert!(TrafficRange::parse(Some("week")).is_err());
+        assert_eq!(TrafficRange::parse(None).unwrap(), TrafficRange::Hour);
+    }
 }

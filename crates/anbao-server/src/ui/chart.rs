@@ -240,6 +240,67 @@ pub fn line(title: &str, points: &[(i64, u64)], end: i64, span: i64) -> Markup {
     }
 }
 
+/// A chart of several lines over time: `points` are `(unix second,
+/// values)` with `values` in the order of `series`, drawn from `from` to
+/// `to`; a legend below, times (UTC) under the axis, `show` formats the
+/// top-left maximum and each line's hover text (its latest value). The
+/// lines share one scale, so give it series of one unit.
+pub fn lines(
+    title: &str,
+    series: &[Series],
+    points: &[(i64, Vec<f64>)],
+    from: i64,
+    to: i64,
+    show: impl Fn(f64) -> String,
+) -> Markup {
+    let width = 640.0_f64;
+    let height = 160.0_f64;
+    let axis = 24.0_f64;
+    let legend_row = 18.0_f64;
+    let legend_columns = series.len().clamp(1, 4);
+    let total_height = height + axis + series.len().div_ceil(legend_columns) as f64 * legend_row;
+    let max = points.iter().flat_map(|(_, v)| v.iter()).fold(0.0_f64, |m, v| m.max(*v));
+    let scale = if max > 0.0 { max } else { 1.0 };
+    let span = (to - from).max(1) as f64;
+    let x = |t: i64| ((t - from) as f64 / span).clamp(0.0, 1.0) * width;
+    let y = |v: f64| height - (v.max(0.0) / scale) * height;
+    let fill = |i: usize| SERIES_FILLS.get(i % SERIES_FILLS.len()).copied().unwrap_or("#5b6577");
+    let clock = |t: i64| {
+        time::OffsetDateTime::from_unix_timestamp(t)
+            .map(|d| format!("{:02}-{:02} {:02}:{:02}", u8::from(d.month()), d.day(), d.hour(), d.minute()))
+            .unwrap_or_default()
+    };
+    let ticks = [(from, 0.0), (from + (to - from) / 2, width / 2.0), (to, width)];
+    html! {
+        figure class="chart" {
+            svg viewBox={ "0 0 " (width) " " (total_height) } role="img" aria-label=(title) data-points=(points.len()) {
+                line x1="0" y1=(height) x2=(width) y2=(height) stroke="#dde1e8" {}
+                text x="2" y="10" class="axis" { (show(max)) }
+                @for (j, s) in series.iter().enumerate() {
+                    @let path: Vec<String> = points.iter().filter_map(|(t, v)| v.get(j).map(|v| format!("{:.1},{:.1}", x(*t), y(*v)))).collect();
+                    @let last = points.last().and_then(|(_, v)| v.get(j)).copied().unwrap_or(0.0);
+                    polyline points=(path.join(" ")) fill="none" stroke=(fill(j)) stroke-width="1.5" class="line" data-series=(s.key) {
+                        title { (s.label) ": " (show(last)) }
+                    }
+                }
+                @for (t, tx) in ticks {
+                    @let (label_x, anchor) = axis_label_place(tx, width);
+                    text x=(format!("{label_x:.1}")) y=(format!("{:.1}", height + 16.0)) class="axis" text-anchor=(anchor) { (clock(t)) }
+                }
+                @for (j, s) in series.iter().enumerate() {
+                    @let lx = (j % legend_columns) as f64 * (width / legend_columns as f64);
+                    @let ly = height + axis + (j / legend_columns) as f64 * legend_row;
+                    g class="legend" data-series=(s.key) {
+                        rect x=(format!("{lx:.1}")) y=(format!("{:.1}", ly + 3.0)) width="10" height="10" fill=(fill(j)) {}
+                        text x=(format!("{:.1}", lx + 14.0)) y=(format!("{:.1}", ly + 12.0)) class="axis" { (s.label) }
+                    }
+                }
+            }
+            figcaption { (title) }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -285,5 +346,21 @@ mod tests {
         assert!(svg.contains("points=\"0.0,120.0 629.3,60.0 640.0,0.0\""), "{svg}");
         assert_eq!(svg.matches("class=\"point\"").count(), 3);
         assert!(svg.contains("<title>100</title>"), "{svg}");
+    }
+
+    #[test]
+    fn lines_share_one_scale_and_name_their_series() {
+        let one = |key: &str, label: &str| Series { key: key.to_owned(), label: label.to_owned() };
+        let series = vec![one("pps", "pps"), one("peak", "<peak>")];
+        let points = vec![(0, vec![10.0, 40.0]), (1800, vec![20.0, 20.0]), (3600, vec![0.0, 5.0])];
+        let svg = lines("traffic", &series, &points, 0, 3600, |v| format!("{v:.0}")).into_string();
+        assert_eq!(svg.matches("class=\"line\"").count(), 2);
+        assert!(svg.contains("data-points=\"3\""), "{svg}");
+        // 40 is the top; 10 of 40 is three quarters down; the end is on the right.
+        assert!(svg.contains("points=\"0.0,120.0 320.0,80.0 640.0,160.0\""), "{svg}");
+        assert!(svg.contains("points=\"0.0,0.0 320.0,80.0 640.0,140.0\""), "{svg}");
+        assert!(svg.contains("&lt;peak&gt;") && !svg.contains("<peak>"), "labels are text");
+        assert!(svg.contains(">01-01 00:00<") && svg.contains(">01-01 01:00<"), "{svg}");
+        assert!(svg.contains(">40<"), "the maximum is shown: {svg}");
     }
 }

@@ -3,15 +3,25 @@
 //! group with its current pps/bps and a chart of the last minute, and the
 //! attacks in progress. The numbers come from the shared
 //! `anbao_flow::FlowStatus`, the same as `/api/v1/flows` and `/metrics`.
+//!
+//! `/flows/groups/{name}` and `/flows/hosts/{addr}`: the traffic history in
+//! the store (written by the collector or the bus workers once a minute) as
+//! charts over the last hour or day (`?range=day`): average and peak pps,
+//! bps, and the protocol split; a group's page lists the hosts recorded in
+//! it. The points are those of `/api/v1/flows/traffic`.
 
 use axum::extract::State;
 use axum::response::Response;
-use maud::html;
+use maud::{Markup, html};
+use serde::Deserialize;
 
 use super::Ctx;
 use super::alerts::alerts_nav;
+use super::chart::Series;
 use crate::AppState;
+use crate::api::flows::{TrafficRange, TrafficSeries, series};
 use crate::error::ApiError;
+use crate::extract::{Path, Query};
 
 fn unix_time(secs: Option<i64>) -> String {
     secs.and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
@@ -76,8 +86,8 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
                     tbody {
                         @for a in &s.attacks {
                             tr data-attack=(a.key) {
-                                td { code { (a.victim) } }
-                                td { (a.group) }
+                                td { @if a.victim.parse::<std::net::IpAddr>().is_ok() { a href={ "/flows/hosts/" (a.victim) } { code { (a.victim) } } } @else { code { (a.victim) } } }
+                                td { a href={ "/flows/groups/" (a.group) } { (a.group) } }
                                 td { span class="badge red" { (a.class) @if let Some(svc) = a.service { " (" (svc) ")" } } div class="small" { (a.reason) } }
                                 td class="nowrap" { (unix_time(Some(a.started))) }
                                 td data-count="pps" { (a.pps) }
@@ -97,7 +107,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
                 tbody {
                     @for g in &s.groups {
                         tr data-group=(g.name) {
-                            td { (g.name) }
+                            td { a href={ "/flows/groups/" (g.name) } { (g.name) } }
                             td data-count="pps" { (g.pps) }
                             td data-count="bps" { (g.bps) }
                             td { @if g.baseline_ready { (format!("{:.0}", g.baseline_pps)) } @else { "—" } }
@@ -139,4 +149,146 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
         p class="small" { (ctx.t("flows.metrics_hint")) }
     };
     Ok(super::page(&ctx, ctx.t("nav.flows"), body))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TrafficQuery {
+    range: Option<String>,
+}
+
+/// Hosts listed on a group's page.
+const GROUP_HOSTS: i64 = 50;
+
+fn rate(v: f64) -> String {
+    let (n, unit) = if v >= 1e9 {
+        (v / 1e9, "G")
+    } else if v >= 1e6 {
+        (v / 1e6, "M")
+    } else if v >= 1e3 {
+        (v / 1e3, "k")
+    } else {
+        (v, "")
+    };
+    if unit.is_empty() { format!("{n:.1}") } else { format!("{n:.1} {unit}") }
+}
+
+fn named(ctx: &Ctx, keys: &[&'static str]) -> Vec<Series> {
+    keys.iter().copied().map(|k| Series { key: k.to_owned(), label: ctx.t(k).to_owned() }).collect()
+}
+
+/// The range switch and the three charts of a traffic series.
+fn charts(ctx: &Ctx, here: &str, s: &TrafficSeries) -> Markup {
+    let pick = |f: &dyn Fn(&crate::api::flows::TrafficPoint) -> Vec<f64>| -> Vec<(i64, Vec<f64>)> {
+        s.points.iter().map(|p| (p.t, f(p))).collect()
+    };
+    let pps = pick(&|p| vec![p.pps, p.peak_pps as f64]);
+    let bps = pick(&|p| vec![p.bps, p.peak_bps as f64]);
+    let split = pick(&|p| vec![p.tcp, p.udp, p.icmp, p.other, p.syn, p.amplification]);
+    let attacked = s.points.iter().filter(|p| p.attacked).count();
+    html! {
+        p class="actions" id="traffic-range" data-range=(s.range.as_str()) {
+            @for r in [TrafficRange::Hour, TrafficRange::Day] {
+                @let label = if r == TrafficRange::Hour { ctx.t("traffic.hour") } else { ctx.t("traffic.day") };
+                @if r == s.range { strong { (label) } } @else { a href={ (here) "?range=" (r.as_str()) } data-range=(r.as_str()) { (label) } }
+                " "
+            }
+            " · " a href={ "/api/v1/flows/traffic?" (api_query(s)) } { "JSON" }
+        }
+        @if s.points.is_empty() {
+            p id="no-traffic" { (ctx.t("traffic.none")) }
+        } @else {
+            @if attacked > 0 {
+                p id="traffic-attacked" { span class="badge red" { (ctx.t("traffic.attacked")) } " " (attacked) " " (ctx.t("traffic.points")) }
+            }
+            div id="traffic-charts" {
+                (super::chart::lines(ctx.t("traffic.pps_chart"), &named(ctx, &["traffic.pps", "traffic.peak_pps"]), &pps, s.from, s.to, rate))
+                (super::chart::lines(ctx.t("traffic.bps_chart"), &named(ctx, &["traffic.bps", "traffic.peak_bps"]), &bps, s.from, s.to, rate))
+                (super::chart::lines(ctx.t("traffic.split_chart"), &named(ctx, &["traffic.tcp", "traffic.udp", "traffic.icmp", "traffic.other", "traffic.syn", "traffic.amplification"]), &split, s.from, s.to, rate))
+            }
+        }
+        p class="small" { (ctx.t("traffic.help")) }
+    }
+}
+
+fn api_query(s: &TrafficSeries) -> String {
+    let mut q = Vec::new();
+    if let Some(g) = &s.group {
+        q.push(format!("group={}", urlencoding_min(g)));
+    }
+    if let Some(h) = &s.host {
+        q.push(format!("host={}", urlencoding_min(h)));
+    }
+    q.push(format!("range={}", s.range.as_str()));
+    q.join("&")
+}
+
+/// Percent-encodes what is not unreserved (RFC 3986) in a query value.
+fn urlencoding_min(v: &str) -> String {
+    let mut out = String::new();
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~:".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+pub async fn group_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(name): Path<String>,
+    Query(q): Query<TrafficQuery>,
+) -> Result<Response, ApiError> {
+    let range = TrafficRange::parse(q.range.as_deref())?;
+    let s = series(&state, Some(&name), None, range).await?;
+    let hosts = state.store.flow_traffic_hosts(&name, s.from, s.to, GROUP_HOSTS).await?;
+    let here = format!("/flows/groups/{}", urlencoding_min(&name));
+    let body = html! {
+        (alerts_nav(&ctx))
+        p { a href="/flows" { (ctx.t("nav.flows")) } " › " (ctx.t("flows.group")) " " strong data-group=(name) { (name) } }
+        (charts(&ctx, &here, &s))
+        h2 { (ctx.t("traffic.hosts")) }
+        @if hosts.is_empty() {
+            p id="no-hosts" { (ctx.t("traffic.no_hosts")) }
+        } @else {
+            table class="data" id="traffic-hosts" {
+                thead { tr {
+                    th { (ctx.t("traffic.host")) } th { (ctx.t("traffic.bytes")) } th { (ctx.t("traffic.packets")) }
+                    th { (ctx.t("traffic.peak_pps")) } th { (ctx.t("traffic.minutes")) }
+                } }
+                tbody {
+                    @for h in &hosts {
+                        tr data-host=(h.host) {
+                            td {
+                                a href={ "/flows/hosts/" (h.host) "?range=" (range.as_str()) } { code { (h.host) } }
+                                @if h.attacked { " " span class="badge red" { (ctx.t("traffic.attacked")) } }
+                            }
+                            td { (h.bytes) } td { (h.packets) } td { (h.peak_pps) } td { (h.minutes) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(super::page(&ctx, &format!("{} — {name}", ctx.t("traffic.title")), body))
+}
+
+pub async fn host_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(addr): Path<String>,
+    Query(q): Query<TrafficQuery>,
+) -> Result<Response, ApiError> {
+    let range = TrafficRange::parse(q.range.as_deref())?;
+    let s = series(&state, None, Some(&addr), range).await?;
+    let host = s.host.clone().unwrap_or_default();
+    let here = format!("/flows/hosts/{host}");
+    let body = html! {
+        (alerts_nav(&ctx))
+        p { a href="/flows" { (ctx.t("nav.flows")) } " › " (ctx.t("traffic.host")) " " strong data-host=(host) { code { (host) } } }
+        (charts(&ctx, &here, &s))
+    };
+    Ok(super::page(&ctx, &format!("{} — {host}", ctx.t("traffic.title")), body))
 }

@@ -161,6 +161,8 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/alerts/victims", PAGE, Roles(EVERY_ROLE)),
     ("GET", "/detection", PAGE, Roles(EVERY_ROLE)),
     ("GET", "/flows", PAGE, Roles(EVERY_ROLE)),
+    ("GET", "/flows/groups/{name}", PAGE, Roles(EVERY_ROLE)),
+    ("GET", "/flows/hosts/{addr}", PAGE, Roles(EVERY_ROLE)),
     ("GET", "/flows/mitigations", PAGE, Roles(EVERY_ROLE)),
     ("POST", "/flows/mitigations/{id}/approve", PAGE, Roles(ALERT_TRIAGERS)),
     ("POST", "/flows/mitigations/{id}/reject", PAGE, Roles(ALERT_TRIAGERS)),
@@ -333,6 +335,7 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/api/v1/alerts/victims", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/detection", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/flows", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/flows/traffic", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/flows/mitigations", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/flows/mitigations/{id}", API, Roles(EVERY_ROLE)),
     ("POST", "/api/v1/flows/mitigations/{id}/approve", API, Roles(ALERT_TRIAGERS)),
@@ -570,6 +573,8 @@ impl Fixture {
             .replace("{org_unit_id}", &self.unit.to_string())
             .replace("{area}", "govern")
             .replace("{file}", "app.css")
+            .replace("{name}", "dc1")
+            .replace("{addr}", "192.0.2.1")
     }
 }
 

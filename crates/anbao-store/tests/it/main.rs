@@ -13,6 +13,7 @@ mod alerts;
 mod assessments;
 mod assets;
 mod audit;
+mod flow_traffic;
 mod incident_evidence;
 mod incident_handling;
 mod incident_leaks;

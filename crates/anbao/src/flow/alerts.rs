@@ -5,7 +5,9 @@
 //! and the end move `last_seen` and may raise the severity as the peak
 //! grows. The collector also feeds the server's [`FlowStatus`] (exporter
 //! health and group rates once a second, active attacks as they change)
-//! for `/flows`, `/api/v1/flows` and `/metrics`.
+//! for `/flows`, `/api/v1/flows` and `/metrics`, and writes the traffic
+//! history (per-minute rows of groups and hosts, [`super::traffic`]) for
+//! the charts.
 //!
 //! Mitigation: with a mitigation hook configured, the start of an attack on
 //! a host of a group in automatic or manual mode records its rules in the
@@ -208,7 +210,9 @@ async fn open_incident(store: &Store, e: &AttackEvent, why: &str, rule: &Inciden
 
 /// Starts the collector on `listen` with the groups of `groups_file`; its
 /// attacks go to `store`, its state to `status`, its mitigation orders to
-/// `mitigation`. Keep the returned collector alive.
+/// `mitigation`, its traffic history (per-minute rows) to `store` too.
+/// Keep the returned collector alive.
+#[allow(clippy::too_many_arguments)]
 pub fn spawn(
     store: Store,
     listen: &[String],
@@ -217,6 +221,7 @@ pub fn spawn(
     status: Arc<FlowStatus>,
     mitigation: Option<super::mitigation::MitigationConfig>,
     incidents: IncidentRule,
+    history: anbao_flow::HistoryConfig,
 ) -> Result<Collector> {
     anyhow::ensure!(!groups_file.is_empty(), "flow_listen is set but flow_groups_file is not");
     let model = collect::load_groups(Path::new(groups_file))?;
@@ -233,8 +238,10 @@ pub fn spawn(
         stats_every: Some(Duration::from_secs(1)),
         forward: false,
         records: false,
+        history: Some(history),
     };
     let feed = Arc::clone(&status);
+    let traffic = super::traffic::spawn_writer(store.clone());
     let collector = collect::start(config, move |out| match out {
         Output::Events(events) => {
             feed.events(&events);
@@ -250,6 +257,11 @@ pub fn spawn(
                 receive_errors: s.receive_errors,
             };
             feed.report(s.at.secs(), counters, s.exporters, s.detector, &s.groups);
+        }
+        Output::Traffic(rows) => {
+            if traffic.blocking_send(rows).is_err() {
+                tracing::warn!("flow: the traffic history writer has stopped; rows dropped");
+            }
         }
         Output::Records(_) => {}
     })?;

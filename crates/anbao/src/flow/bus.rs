@@ -250,6 +250,7 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
         .with_context(|| format!("creating or opening consumer {name}"))?;
     println!("anbao flow worker consuming {} as {name} ({filter})", args.stream);
     let mut last_seq = 0u64;
+    let mut traffic = super::traffic::Worker::start(store.clone(), &config);
     let mut shutdown = std::pin::pin!(crate::serve::shutdown_signal());
     loop {
         let batch = consumer.fetch().max_messages(args.fetch.max(1)).expires(Duration::from_secs(1)).messages();
@@ -275,6 +276,7 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
                     .map(|v| v.as_str().to_owned())
                     .unwrap_or_default();
                 count(&mut detector, &message.payload, seq);
+                traffic.observe(&detector);
                 let events = detector.take_events();
                 super::print_events(&events, args.json).context("writing attack events")?;
                 let applied = (args.stream.as_str(), i64::try_from(seq).unwrap_or(i64::MAX));

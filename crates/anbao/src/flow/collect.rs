@@ -7,7 +7,8 @@
 //! nap when the socket is empty), each passing datagrams with their
 //! receive time in batches of up to 64 over a channel to the single
 //! decoder + detector thread, which ticks the detector after every few
-//! batches and at least every 100 ms.
+//! batches and at least every 100 ms (and, with `history`, takes each
+//! finished second into the traffic history).
 //! The receive buffer (SO_RCVBUF) is configurable: bursts of export
 //! datagrams are absorbed by the kernel while the decoder catches up.
 
@@ -49,6 +50,9 @@ pub struct CollectorConfig {
     /// Hand the decoded records to the sink ([`Output::Records`]) as well
     /// as detecting: `flow collect --records` prints them.
     pub records: bool,
+    /// Record the traffic history ([`Output::Traffic`]): per-minute rows
+    /// of every group and its busiest hosts (`None`: not recorded).
+    pub history: Option<anbao_flow::HistoryConfig>,
 }
 
 /// Exporter health, detector counters and group rates at one moment.
@@ -73,6 +77,9 @@ pub enum Output {
     /// 100 ms, possibly empty) and before that round's events and stats:
     /// the records decoded, each with its receive time.
     Records(Vec<(FlowRecord, Timestamp)>),
+    /// With `history`: a finished minute's rows, or the group rows of the
+    /// minute in progress (see [`super::traffic`]).
+    Traffic(Vec<anbao_flow::TrafficRow>),
 }
 
 /// A running collector; [`Collector::stop`] (or drop) ends its threads.
@@ -145,6 +152,7 @@ pub fn start(config: CollectorConfig, mut sink: impl FnMut(Output) + Send + 'sta
     collector.threads.push(std::thread::Builder::new().name("flow-detect".into()).spawn(move || {
         let mut decoder = Decoder::new(config.decoder);
         let mut detector = Detector::new(config.model);
+        let mut history = config.history.map(|h| super::traffic::Recorder::new(h, false));
         let mut forwarded: Vec<(FlowRecord, Timestamp)> = Vec::new();
         let mut counts = (0u64, 0u64, 0u64);
         let mut last_stats = Instant::now();
@@ -181,6 +189,12 @@ pub fn start(config: CollectorConfig, mut sink: impl FnMut(Output) + Send + 'sta
             let events = detector.take_events();
             if !events.is_empty() {
                 sink(Output::Events(events));
+            }
+            if let Some(h) = &mut history {
+                let rows = h.observe(&detector);
+                if !rows.is_empty() {
+                    sink(Output::Traffic(rows));
+                }
             }
             if let Some(every) = config.stats_every
                 && last_stats.elapsed() >= every

@@ -530,6 +530,73 @@ fn serve_with_flow_listen_writes_an_attack_alert() {
     assert!(summary.contains("(class amplification) from alert #"), "{summary}");
 }
 
+/// The traffic history of `anbao serve`'s collector reaches the store and
+/// comes back through `/api/v1/flows/traffic` and the group's chart page:
+/// the minute in progress is written every 10 seconds, so this waits for
+/// that, not for a minute to end (the writer with a driven clock, host
+/// rows included, is tested in the binary's `flow::traffic`).
+#[test]
+fn serve_records_traffic_history_for_the_charts() {
+    use crate::harness::{Auth, create_token, serve};
+    let dir = TempDir::new().unwrap();
+    let data = dir.path().join("data");
+    let token = create_token(&data, None, "regulator", "traffic-reader");
+    let groups = dir.path().join("groups.toml");
+    std::fs::write(&groups, "[[group]]\nname = \"dc1\"\nprefixes = [\"192.0.2.0/24\"]\nhost = { pps = 1000000 }\n")
+        .unwrap();
+    let port = UdpSocket::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let server = serve()
+        .data_dir(&data)
+        .env("ANBAO_FLOW_LISTEN", format!("127.0.0.1:{port}"))
+        .env("ANBAO_FLOW_GROUPS_FILE", &groups)
+        .start();
+    let client = server.client();
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    let mut sequence = 0;
+    let traffic = loop {
+        // 30 records of 10 UDP packets from port 123 to 192.0.2.44.
+        socket.send_to(&v9_attack(sequence, [192, 0, 2, 44], 17, 123, 0, 10), ("127.0.0.1", port)).unwrap();
+        sequence += 1;
+        let traffic = client.get("/api/v1/flows/traffic?group=dc1&range=hour", Auth::Bearer(&token)).expect(200).json();
+        let points = traffic["points"].as_array().cloned().unwrap_or_default();
+        if points.iter().any(|p| p["pps"].as_f64().is_some_and(|v| v > 0.0)) {
+            break traffic;
+        }
+        assert!(std::time::Instant::now() < deadline, "no traffic point: {traffic}\n{}", server.report());
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    assert_eq!(
+        (traffic["group"].as_str(), traffic["range"].as_str(), traffic["step"].as_i64()),
+        (Some("dc1"), Some("hour"), Some(60))
+    );
+    assert_eq!(traffic["to"].as_i64().unwrap() - traffic["from"].as_i64().unwrap(), 3600);
+    let point = traffic["points"].as_array().unwrap().iter().find(|p| p["pps"].as_f64() > Some(0.0)).unwrap().clone();
+    // Every packet is UDP from NTP's port: the split says so.
+    assert_eq!(point["udp"], point["pps"], "{point}");
+    assert_eq!(point["amplification"], point["pps"], "{point}");
+    assert_eq!(point["tcp"].as_f64(), Some(0.0), "{point}");
+    assert!(point["peak_pps"].as_i64().unwrap() >= 300, "{point}");
+    assert!(point["t"].as_i64().unwrap() % 60 == 0 && point["seconds"].as_i64().unwrap() >= 1, "{point}");
+
+    let day = client.get("/api/v1/flows/traffic?group=dc1&range=day", Auth::Bearer(&token)).expect(200).json();
+    assert_eq!(day["step"].as_i64(), Some(300));
+    assert!(!day["points"].as_array().unwrap().is_empty(), "{day}");
+    client.get("/api/v1/flows/traffic?range=hour", Auth::Bearer(&token)).expect(400);
+    client.get("/api/v1/flows/traffic?group=dc1&range=week", Auth::Bearer(&token)).expect(400);
+    client.get("/api/v1/flows/traffic?host=not-an-address", Auth::Bearer(&token)).expect(400);
+
+    let page = client.get("/flows/groups/dc1", Auth::Bearer(&token)).expect(200).body;
+    assert!(page.contains("id=\"traffic-charts\""), "{page}");
+    assert_eq!(page.matches("data-points=").count(), 3, "pps, bps and the protocol split");
+    assert_eq!(page.matches("class=\"line\"").count(), 2 + 2 + 6, "{page}");
+    assert!(page.contains("data-series=\"traffic.udp\""), "{page}");
+    let page = client.get("/flows/groups/dc1?range=day", Auth::Bearer(&token)).expect(200).body;
+    assert!(page.contains("data-range=\"day\""), "{page}");
+    let flows = client.get("/flows", Auth::Bearer(&token)).expect(200).body;
+    assert!(flows.contains("href=\"/flows/groups/dc1\""), "{flows}");
+}
+
 #[test]
 fn serve_announces_rtbh_and_flowspec_and_withdraws_after_the_hold() {
     use crate::harness::{serve, sqlite};
@@ -850,6 +917,16 @@ fn flow_workers_each_detect_the_attacks_of_their_partition_from_the_bus() {
     // Partition 1 waits in the stream for its own worker.
     std::thread::sleep(std::time::Duration::from_millis(1500));
     assert_eq!(alerts().trim(), "192.0.2.10|syn_flood|1|edge-7");
+    // Traffic history: each worker records only its own partition's groups.
+    let recorded = || db.psql("SELECT DISTINCT group_name FROM flow_traffic ORDER BY group_name");
+    let wait_recorded = |want: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while recorded().trim() != want {
+            assert!(std::time::Instant::now() < deadline, "traffic history of {:?}, want {want:?}", recorded());
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+    };
+    wait_recorded("dc1");
 
     let p1 = worker("1");
     wait_for("198.51.100.20", &p1);
@@ -863,6 +940,7 @@ fn flow_workers_each_detect_the_attacks_of_their_partition_from_the_bus() {
     // A few more seconds of heartbeats: updates and ends change no count.
     std::thread::sleep(std::time::Duration::from_millis(2500));
     assert_eq!(alerts().trim(), "192.0.2.10|syn_flood|1|edge-7\n198.51.100.20|amplification (ntp)|1|edge-7");
+    wait_recorded("dc1\ndc2");
     for (w, other) in [(&p0, "198.51.100.20"), (&p1, "192.0.2.10")] {
         while let Ok(line) = w.lines.try_recv() {
             assert!(!line.contains(other), "a worker saw another partition's host: {line}");
