@@ -252,9 +252,45 @@ impl Store {
             .collect()
     }
 
-    /// Deletes the minutes before `before` (unix seconds); returns how many.
-    pub async fn purge_flow_traffic(&self, before: i64) -> Result<u64> {
-        let r = sqlx::query("DELETE FROM flow_traffic WHERE minute < $1").bind(before).execute(self.pool()).await?;
+    /// Deletes host minutes before `hosts_before` and group minutes before
+    /// `groups_before` (unix seconds; group rows are kept longer, for the
+    /// hour-of-week profile); returns how many.
+    pub async fn purge_flow_traffic(&self, hosts_before: i64, groups_before: i64) -> Result<u64> {
+        let r = sqlx::query(
+            "DELETE FROM flow_traffic WHERE (scope = 'host' AND minute < $1) OR (scope = 'group' AND minute < $2)",
+        )
+        .bind(hosts_before)
+        .bind(groups_before)
+        .execute(self.pool())
+        .await?;
         Ok(r.rows_affected())
+    }
+
+    /// A group's minutes from `from` to `to` (exclusive) that no attack
+    /// touched, neither on the group nor on any of its recorded hosts, as
+    /// `(minute, mean pps, mean bps)`, oldest first: what the hour-of-week
+    /// profile learns from at start-up.
+    pub async fn flow_traffic_baseline(&self, group: &str, from: i64, to: i64) -> Result<Vec<(i64, f64, f64)>> {
+        let rows = sqlx::query(
+            "SELECT g.minute, g.seconds, g.packets, g.bytes FROM flow_traffic g \
+             WHERE g.scope = 'group' AND g.group_name = $1 AND g.host = '' AND g.minute >= $2 AND g.minute < $3 \
+             AND g.attacked = 0 AND g.seconds > 0 AND NOT EXISTS (SELECT 1 FROM flow_traffic h \
+             WHERE h.scope = 'host' AND h.group_name = g.group_name AND h.minute = g.minute AND h.attacked <> 0) \
+             ORDER BY g.minute",
+        )
+        .bind(group)
+        .bind(from)
+        .bind(to)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let minute: i64 = r.try_get("minute")?;
+                let seconds = r.try_get::<i64, _>("seconds")?.max(1) as f64;
+                let packets = r.try_get::<i64, _>("packets")? as f64;
+                let bytes = r.try_get::<i64, _>("bytes")? as f64;
+                Ok((minute, packets / seconds, 8.0 * bytes / seconds))
+            })
+            .collect()
     }
 }

@@ -81,6 +81,8 @@ pub struct Config {
     pub flow_groups_file: String,
     /// Flow traffic history: days per-minute traffic rows are kept.
     pub flow_traffic_retention_days: u32,
+    /// Flow traffic history: days the per-minute rows of groups (not hosts) are kept.
+    pub flow_traffic_group_retention_days: u32,
     /// Flow traffic history: hosts recorded per group and minute (the top by bytes).
     pub flow_traffic_top_hosts: usize,
     /// Flow mitigation: the command whose stdin takes ExaBGP text API lines. Empty: none.
@@ -159,6 +161,7 @@ impl Default for Config {
             flow_listen: Vec::new(),
             flow_groups_file: String::new(),
             flow_traffic_retention_days: 7,
+            flow_traffic_group_retention_days: 56,
             flow_traffic_top_hosts: 20,
             flow_mitigation_command: String::new(),
             flow_mitigation_next_hop: "192.0.2.1".into(),
@@ -263,6 +266,10 @@ pub const SETTINGS: &[(&str, &str)] = &[
     (
         "flow_traffic_retention_days",
         "Flow traffic history (the charts of /flows/groups/NAME and /flows/hosts/ADDR): the flow\n# collector (`anbao serve` with flow_listen, or `anbao flow worker`) writes one row per minute for\n# every host group and for its busiest hosts and the hosts under attack. Days rows are kept;\n# older ones are purged every hour.",
+    ),
+    (
+        "flow_traffic_group_retention_days",
+        "Flow traffic history: days the rows of the groups themselves are kept (hosts' rows follow\n# flow_traffic_retention_days). A group with an hour-of-week profile (profile_factor or\n# profile_deviations in the groups file) learns it from these rows when the collector starts,\n# so keep more weeks than the profile's profile_min_weeks.",
     ),
     (
         "flow_traffic_top_hosts",

@@ -155,6 +155,7 @@ async fn run_collect(args: CollectArgs) -> Result<ExitCode> {
         forward: args.bus.is_some(),
         records: args.records,
         history: None,
+        profile_history: Vec::new(),
     };
     if let Some(url) = &args.bus {
         return run_collect_bus(&args, url, config).await;

@@ -182,19 +182,26 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
     let _flow_collector = if c.flow_listen.is_empty() {
         None
     } else {
-        Some(crate::flow::alerts::spawn(
-            store.clone(),
-            &c.flow_listen,
-            &c.flow_groups_file,
-            sensor.clone(),
-            state.flows.clone(),
-            mitigation,
-            crate::flow::alerts::IncidentRule::from_config(&c)?,
-            crate::flow::traffic::history_config(&c),
-        )?)
+        Some(
+            crate::flow::alerts::spawn(
+                store.clone(),
+                &c.flow_listen,
+                &c.flow_groups_file,
+                sensor.clone(),
+                state.flows.clone(),
+                mitigation,
+                crate::flow::alerts::IncidentRule::from_config(&c)?,
+                crate::flow::traffic::history_config(&c),
+            )
+            .await?,
+        )
     };
     // Traffic history older than its retention goes; any node may purge.
-    crate::flow::traffic::spawn_purge(store.clone(), c.flow_traffic_retention_days);
+    crate::flow::traffic::spawn_purge(
+        store.clone(),
+        c.flow_traffic_retention_days,
+        c.flow_traffic_group_retention_days,
+    );
     crate::detect::spawn(
         store.clone(),
         state.intel.clone(),

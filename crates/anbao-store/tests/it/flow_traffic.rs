@@ -94,9 +94,25 @@ async fn hosts_are_listed_and_old_minutes_purged(db: TestDb) {
     assert_eq!(store.flow_traffic_hosts("dc1", T0, T0 + 300, 1).await.unwrap().len(), 1);
     assert_eq!(store.flow_traffic_hosts("dc1", T0 + 240, T0 + 300, 10).await.unwrap().len(), 3);
 
-    // Purge before minute 3: minutes 0..2 of dc1 (3 rows each) go.
-    assert_eq!(store.purge_flow_traffic(T0 + 180).await.unwrap(), 9);
+    // The profile's history: the group's minutes without an attack on the
+    // group or on one of its hosts (minute 4 had 192.0.2.9 attacked).
+    let mut group_attacked = minute("dc1", "", 5, 50_000);
+    group_attacked.attacked = true;
+    let mut short = minute("dc1", "", 6, 3000);
+    short.seconds = 30;
+    store.put_flow_traffic(&[group_attacked, short]).await.unwrap();
+    let baseline = store.flow_traffic_baseline("dc1", T0, T0 + 600).await.unwrap();
+    assert_eq!(baseline.iter().map(|p| p.0).collect::<Vec<_>>(), vec![T0, T0 + 60, T0 + 120, T0 + 180, T0 + 360]);
+    assert_eq!(baseline[0].1, 10_000.0 / 60.0);
+    assert_eq!(baseline[0].2, 8.0 * 1_000_000.0 / 60.0);
+    assert_eq!(baseline[4].1, 100.0, "a partial minute is averaged over its own seconds");
+    assert!(store.flow_traffic_baseline("dc9", T0, T0 + 600).await.unwrap().is_empty());
+
+    // Host rows before minute 3 and group rows before minute 1 go.
+    assert_eq!(store.purge_flow_traffic(T0 + 180, T0 + 60).await.unwrap(), 7);
     let left = store.flow_traffic(Some("dc1"), None, 0, i64::MAX).await.unwrap();
-    assert_eq!(left.iter().map(|r| r.minute).collect::<Vec<_>>(), vec![T0 + 180, T0 + 240]);
-    assert_eq!(store.purge_flow_traffic(T0 + 180).await.unwrap(), 0);
+    assert_eq!(left.iter().map(|r| r.minute).collect::<Vec<_>>(), (1..7).map(|m| T0 + 60 * m).collect::<Vec<_>>());
+    assert!(store.flow_traffic(Some("dc1"), Some("192.0.2.1"), 0, T0 + 180).await.unwrap().is_empty());
+    assert_eq!(store.flow_traffic(Some("dc1"), Some("192.0.2.1"), 0, i64::MAX).await.unwrap().len(), 2);
+    assert_eq!(store.purge_flow_traffic(T0 + 180, T0 + 60).await.unwrap(), 0);
 }

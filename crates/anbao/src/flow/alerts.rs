@@ -210,10 +210,11 @@ async fn open_incident(store: &Store, e: &AttackEvent, why: &str, rule: &Inciden
 
 /// Starts the collector on `listen` with the groups of `groups_file`; its
 /// attacks go to `store`, its state to `status`, its mitigation orders to
-/// `mitigation`, its traffic history (per-minute rows) to `store` too.
+/// `mitigation`, its traffic history (per-minute rows) to `store` too;
+/// groups with an hour-of-week profile learn it from that history first.
 /// Keep the returned collector alive.
 #[allow(clippy::too_many_arguments)]
-pub fn spawn(
+pub async fn spawn(
     store: Store,
     listen: &[String],
     groups_file: &str,
@@ -225,6 +226,7 @@ pub fn spawn(
 ) -> Result<Collector> {
     anyhow::ensure!(!groups_file.is_empty(), "flow_listen is set but flow_groups_file is not");
     let model = collect::load_groups(Path::new(groups_file))?;
+    let profile_history = super::traffic::profile_history(&store, &model, collect::now().secs()).await;
     let listen = listen
         .iter()
         .map(|a| a.parse::<SocketAddr>().with_context(|| format!("flow_listen: {a:?} is not ADDR:PORT")))
@@ -239,6 +241,7 @@ pub fn spawn(
         forward: false,
         records: false,
         history: Some(history),
+        profile_history,
     };
     let feed = Arc::clone(&status);
     let traffic = super::traffic::spawn_writer(store.clone());

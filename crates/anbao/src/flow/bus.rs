@@ -228,8 +228,11 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
         None if !config.flow_groups_file.is_empty() => config.flow_groups_file.clone().into(),
         None => anyhow::bail!("no --groups and no flow_groups_file in the configuration: nothing is protected"),
     };
-    let mut detector = Detector::new(collect::load_groups(&groups)?);
+    let model = collect::load_groups(&groups)?;
     let store = crate::open_store(&config).await?;
+    let profile_history = super::traffic::profile_history(&store, &model, collect::now().secs()).await;
+    let mut detector = Detector::new(model);
+    super::traffic::seed_profiles(&mut detector, profile_history);
     let incidents = super::alerts::IncidentRule::from_config(&config)?;
     let (_js, stream) = connect(&args.bus, &args.stream).await?;
     let name = format!("{}-p{}", args.consumer, args.partition);

@@ -53,6 +53,9 @@ pub struct CollectorConfig {
     /// Record the traffic history ([`Output::Traffic`]): per-minute rows
     /// of every group and its busiest hosts (`None`: not recorded).
     pub history: Option<anbao_flow::HistoryConfig>,
+    /// Stored per-minute history the groups' hour-of-week profiles learn
+    /// from before the first flow ([`super::traffic::profile_history`]).
+    pub profile_history: Vec<(String, Vec<(i64, f64, f64)>)>,
 }
 
 /// Exporter health, detector counters and group rates at one moment.
@@ -152,6 +155,7 @@ pub fn start(config: CollectorConfig, mut sink: impl FnMut(Output) + Send + 'sta
     collector.threads.push(std::thread::Builder::new().name("flow-detect".into()).spawn(move || {
         let mut decoder = Decoder::new(config.decoder);
         let mut detector = Detector::new(config.model);
+        super::traffic::seed_profiles(&mut detector, config.profile_history);
         let mut history = config.history.map(|h| super::traffic::Recorder::new(h, false));
         let mut forwarded: Vec<(FlowRecord, Timestamp)> = Vec::new();
         let mut counts = (0u64, 0u64, 0u64);

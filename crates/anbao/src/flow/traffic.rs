@@ -16,7 +16,7 @@
 
 use std::time::Duration;
 
-use anbao_flow::{Detector, HistoryConfig, TrafficMinutes, TrafficRow};
+use anbao_flow::{Detector, HistoryConfig, ModelConfig, TrafficMinutes, TrafficRow};
 use anbao_store::{FlowTraffic, Store};
 
 /// Seconds between writes of the minute in progress (group rows).
@@ -153,21 +153,53 @@ impl Worker {
     }
 }
 
-/// Purges history older than `retention_days` now and every hour.
-pub fn spawn_purge(store: Store, retention_days: u32) {
+/// Purges host rows older than `host_days` and group rows older than
+/// `group_days`, now and every hour.
+pub fn spawn_purge(store: Store, host_days: u32, group_days: u32) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(3600));
         loop {
             tick.tick().await;
             let now = super::collect::now().secs();
-            let before = now.saturating_sub(i64::from(retention_days.max(1)) * 86_400);
-            match store.purge_flow_traffic(before).await {
+            let days_ago = |days: u32| now.saturating_sub(i64::from(days.max(1)) * 86_400);
+            match store.purge_flow_traffic(days_ago(host_days), days_ago(group_days)).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(rows = n, "old flow traffic history purged"),
                 Err(e) => tracing::warn!(error = %e, "purging flow traffic history"),
             }
         }
     });
+}
+
+/// Weeks of stored history an hour-of-week profile is learnt from.
+pub const PROFILE_WEEKS: i64 = 8;
+
+/// The stored minutes each group with an hour-of-week profile learns from
+/// at start-up: the last [`PROFILE_WEEKS`] weeks up to the start of the
+/// current hour, without minutes under attack. A group whose history
+/// cannot be read starts with an empty profile (logged).
+pub async fn profile_history(store: &Store, model: &ModelConfig, now: i64) -> Vec<(String, Vec<(i64, f64, f64)>)> {
+    let to = now - now.rem_euclid(3600);
+    let from = to.saturating_sub(PROFILE_WEEKS * 7 * 86_400);
+    let mut out = Vec::new();
+    for g in model.groups.iter().filter(|g| g.profile_enabled()) {
+        match store.flow_traffic_baseline(&g.name, from, to).await {
+            Ok(points) => out.push((g.name.clone(), points)),
+            Err(e) => tracing::warn!(group = %g.name, error = %e, "reading the traffic history for the profile"),
+        }
+    }
+    out
+}
+
+/// Seeds `detector`'s profiles from [`profile_history`]'s minutes.
+pub fn seed_profiles(detector: &mut Detector, history: Vec<(String, Vec<(i64, f64, f64)>)>) {
+    for (group, points) in history {
+        let minutes = points.len();
+        match detector.seed_profile_minutes(&group, points) {
+            Ok(hours) => tracing::info!(%group, minutes, hours, "hour-of-week profile learnt from the stored history"),
+            Err(e) => tracing::warn!(%group, error = %e, "the stored history could not seed the profile"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -185,6 +217,63 @@ mod tests {
         r.sport = 123;
         r.set_counts(packets, packets * 400, 1);
         r
+    }
+
+    /// A group with a profile learns it at start-up from the stored group
+    /// minutes of the past weeks, leaving out the minutes under attack and
+    /// the hour in progress; a group without one reads nothing.
+    #[tokio::test]
+    async fn stored_minutes_seed_the_hour_of_week_profile() {
+        let dir = tempfile::tempdir().unwrap();
+        let sealer = crate::secrets::load_or_create(&dir.path().join("secrets.toml")).unwrap();
+        let url = anbao_store::sqlite_url(&dir.path().join("anbao.db"));
+        let store = Store::open(&url, anbao_store::StoreOptions::new(sealer)).await.unwrap();
+        let model: ModelConfig = toml::from_str(
+            "profile_min_weeks = 3\n[[group]]\nname = \"dc1\"\nprefixes = [\"192.0.2.0/24\"]\nprofile_factor = 3.0\n\
+             [[group]]\nname = \"dc2\"\nprefixes = [\"198.51.100.0/24\"]\n",
+        )
+        .unwrap();
+        model.validate().unwrap();
+        // Now: 30 minutes into an hour; the same hour of the 4 weeks before
+        // held 1200 pps, but for an attacked minute each week; the current
+        // hour holds more, which must not be learnt yet.
+        let hour = (T0 - T0.rem_euclid(3600)) + 4 * 7 * 86_400;
+        let now = hour + 1800;
+        let row = |group: &str, minute: i64, pps: i64, attacked: bool| FlowTraffic {
+            group: group.into(),
+            minute,
+            seconds: 60,
+            packets: pps * 60,
+            bytes: pps * 60 * 500,
+            attacked,
+            ..FlowTraffic::default()
+        };
+        let mut rows = Vec::new();
+        for week in 1..=4 {
+            let start = hour - week * 7 * 86_400;
+            for m in 0..60 {
+                let attacked = m == 7;
+                rows.push(row("dc1", start + 60 * m, if attacked { 90_000 } else { 1200 }, attacked));
+                rows.push(row("dc2", start + 60 * m, 500, false));
+            }
+        }
+        for m in 0..30 {
+            rows.push(row("dc1", hour + 60 * m, 5000, false));
+        }
+        store.put_flow_traffic(&rows).await.unwrap();
+
+        let history = profile_history(&store, &model, now).await;
+        assert_eq!(history.len(), 1, "only the group with a profile reads its history");
+        assert_eq!((history[0].0.as_str(), history[0].1.len()), ("dc1", 4 * 59));
+        let mut detector = Detector::new(model.clone());
+        seed_profiles(&mut detector, history);
+        let profile = detector.group_profile("dc1").unwrap();
+        let slot = &profile.slots[anbao_flow::profile::slot_of(now, model.profile_offset_secs())];
+        assert!(slot.ready, "{slot:?}");
+        assert_eq!(slot.samples, 4);
+        assert!((slot.pps.mean - 1200.0).abs() < 1.0, "{slot:?}");
+        assert!((slot.bps.mean - 1200.0 * 500.0 * 8.0).abs() < 1000.0, "{slot:?}");
+        assert_eq!(profile.slots.iter().filter(|s| s.samples > 0).count(), 1, "the hour in progress is not learnt");
     }
 
     /// A detector driven second by second over two minutes, as the
