@@ -165,6 +165,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0025_incident_leaks.sql"),
         postgres: include_str!("../migrations/postgres/0025_incident_leaks.sql"),
     },
+    Migration {
+        version: 27,
+        name: "flow_nodes",
+        sqlite: include_str!("../migrations/sqlite/0027_flow_nodes.sql"),
+        postgres: include_str!("../migrations/postgres/0027_flow_nodes.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.
