@@ -192,6 +192,11 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
             crate::flow::alerts::IncidentRule::from_config(&c)?,
         )?)
     };
+    if _flow_collector.is_some() {
+        // Its status in the store too, for the other web nodes of a cluster.
+        crate::flow::nodes::identify(&state.flows, format!("serve:{sensor}"), "collector", sensor.clone(), None);
+        crate::flow::nodes::spawn_reporter(store.clone(), state.flows.clone());
+    }
     crate::detect::spawn(
         store.clone(),
         state.intel.clone(),
