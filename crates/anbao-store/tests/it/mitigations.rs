@@ -208,7 +208,7 @@ async fn failed_withdrawals_are_retried_with_backoff(db: TestDb) {
         "each failure is recorded: {actions:?}"
     );
     assert_eq!(actions.iter().filter(|a| *a == "mitigation.retry").count(), 3, "{actions:?}");
-    assert_eq!(actions.last().map(String::as_str), Some("mitigation.withdrawn"));
+    assert_eq!(actions.first().map(String::as_str), Some("mitigation.withdrawn"), "newest first: {actions:?}");
     assert_eq!(anbao_store::withdraw_retry_secs(20), 1800, "at most half an hour");
 }
 
