@@ -244,8 +244,8 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
     let (_js, stream) = connect(&args.bus, &args.stream).await?;
     let name = format!("{}-p{}", args.consumer, args.partition);
     let filter = format!("{}.{}", subject_prefix(&args.stream), args.partition);
-    let status = worker_status(&args, &name, &filter);
-    super::nodes::spawn_reporter(store.clone(), Arc::clone(&status));
+    let mut status = WorkerStatus::new(&args, &name, &filter);
+    super::nodes::spawn_reporter(store.clone(), Arc::clone(&status.status));
     let consumer: jetstream::consumer::Consumer<pull::Config> = stream
         .get_or_create_consumer(
             &name,
@@ -288,7 +288,7 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
                     .unwrap_or_default();
                 let clock = count(&mut detector, &message.payload, seq);
                 let events = detector.take_events();
-                report(&status, &detector, &events, clock);
+                status.report(&detector, &events, clock);
                 super::print_events(&events, args.json).context("writing attack events")?;
                 let applied = (args.stream.as_str(), i64::try_from(seq).unwrap_or(i64::MAX));
                 super::alerts::write(&store, &events, &collector, Some(applied), &incidents)
@@ -307,24 +307,40 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
 }
 
 /// The worker's status: id `worker:STREAM:CONSUMER-pK` (one per partition,
-/// whichever host runs it), name `HOST-pK`.
-fn worker_status(args: &WorkerArgs, consumer: &str, subject: &str) -> Arc<FlowStatus> {
-    let status = Arc::new(FlowStatus::new());
-    let id = format!("worker:{}:{consumer}", args.stream);
-    let name = format!("{}-p{}", crate::scan::host_name(), args.partition);
-    super::nodes::identify(&status, id, "worker", name, Some(args.partition));
-    status.started(vec![subject.to_owned()]);
-    status
+/// whichever host runs it), name `HOST-pK`. Every worker knows every group
+/// of the groups file but receives only its partition's: it shows the
+/// groups it has had traffic for.
+struct WorkerStatus {
+    status: Arc<FlowStatus>,
+    seen: std::collections::BTreeSet<String>,
 }
 
-/// Feeds the worker's status: the attack events, and the group rates once
-/// per second of the collector's clock.
-fn report(status: &FlowStatus, detector: &Detector, events: &[anbao_flow::AttackEvent], clock: Option<Timestamp>) {
-    status.events(events);
-    if let Some(now) = clock.map(|c| c.secs())
-        && status.updated().is_none_or(|last| now > last)
-    {
-        status.report(now, CollectorCounters::default(), Default::default(), detector.stats(), &detector.group_rates());
+impl WorkerStatus {
+    fn new(args: &WorkerArgs, consumer: &str, subject: &str) -> WorkerStatus {
+        let status = Arc::new(FlowStatus::new());
+        let id = format!("worker:{}:{consumer}", args.stream);
+        let name = format!("{}-p{}", crate::scan::host_name(), args.partition);
+        super::nodes::identify(&status, id, "worker", name, Some(args.partition));
+        status.started(vec![subject.to_owned()]);
+        WorkerStatus { status, seen: Default::default() }
+    }
+
+    /// Takes the attack events, and the group rates once per second of the
+    /// collector's clock.
+    fn report(&mut self, detector: &Detector, events: &[anbao_flow::AttackEvent], clock: Option<Timestamp>) {
+        self.status.events(events);
+        let Some(now) = clock.map(|c| c.secs()) else { return };
+        if self.status.updated().is_some_and(|last| now <= last) {
+            return;
+        }
+        let mut groups = detector.group_rates();
+        for g in &groups {
+            if g.last.packets > 0 || g.baseline_pps > 0.0 {
+                self.seen.insert(g.name.clone());
+            }
+        }
+        groups.retain(|g| self.seen.contains(&g.name));
+        self.status.report(now, CollectorCounters::default(), Default::default(), detector.stats(), &groups);
     }
 }
 
