@@ -48,7 +48,7 @@ pub fn spawn_reporter(store: Store, status: Arc<FlowStatus>) {
             if let Err(e) = write(&store, &status).await {
                 tracing::warn!(error = format!("{e:#}"), "writing the flow node status");
             }
-            if round % (3600 / NODE_REPORT_SECS) == 0
+            if round.is_multiple_of(3600 / NODE_REPORT_SECS)
                 && let Err(e) = store.purge_flow_nodes(store.clock().now() - FORGET_AFTER).await
             {
                 tracing::warn!(error = %e, "removing old flow nodes");
