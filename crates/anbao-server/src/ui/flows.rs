@@ -56,6 +56,36 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
     let body = html! {
         (alerts_nav(&ctx))
         p { (ctx.t("flows.help")) }
+        // Stale nodes too, when no node reports.
+        @if multi {
+            h2 { (ctx.t("flows.nodes")) }
+            table class="data" id="nodes" {
+                thead { tr {
+                    th { (ctx.t("flows.node")) } th { (ctx.t("flows.role")) } th { (ctx.t("flows.partition")) }
+                    th { (ctx.t("flows.listen")) } th { (ctx.t("flows.seen")) } th { (ctx.t("flows.datagrams")) }
+                    th { (ctx.t("flows.records")) } th { (ctx.t("flows.groups")) } th { (ctx.t("flows.attacks")) }
+                } }
+                tbody {
+                    @for n in &s.nodes {
+                        tr data-node=(n.info.id) data-stale=(n.stale) {
+                            td { (n.info.name) }
+                            td { (n.info.role) }
+                            td { @if let Some(p) = n.info.partition { (p) } @else { "—" } }
+                            td { @for (i, l) in n.listen.iter().enumerate() { @if i > 0 { ", " } code { (l) } } }
+                            td class="nowrap" {
+                                (unix_time(Some(n.seen))) " "
+                                @if n.stale { span class="badge red" { (ctx.t("flows.node_stale")) } }
+                                @else { span class="badge green" { (ctx.t("flows.node_ok")) } }
+                            }
+                            td data-count="datagrams" { (n.counters.datagrams) }
+                            td data-count="records" { (n.records) }
+                            td data-count="groups" { (n.groups) }
+                            td data-count="attacks" { (n.attacks) }
+                        }
+                    }
+                }
+            }
+        }
         @if !s.enabled {
             p id="flows-disabled" { (ctx.t("flows.disabled")) }
             pre { "flow_listen = [\"0.0.0.0:2055\", \"0.0.0.0:4739\", \"0.0.0.0:6343\"]\nflow_groups_file = \"/etc/anbao/flow-groups.toml\"" }
@@ -66,35 +96,6 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
                 div class="card" { strong data-count="decode-errors" { (s.counters.decode_errors) } " " (ctx.t("flows.decode_errors")) }
                 div class="card" { strong data-count="attacks" { (s.attacks.len()) } " " (ctx.t("flows.attacks")) }
                 div class="card" { (ctx.t("flows.updated")) " " strong { (unix_time(s.updated)) } }
-            }
-            @if multi {
-                h2 { (ctx.t("flows.nodes")) }
-                table class="data" id="nodes" {
-                    thead { tr {
-                        th { (ctx.t("flows.node")) } th { (ctx.t("flows.role")) } th { (ctx.t("flows.partition")) }
-                        th { (ctx.t("flows.listen")) } th { (ctx.t("flows.seen")) } th { (ctx.t("flows.datagrams")) }
-                        th { (ctx.t("flows.records")) } th { (ctx.t("flows.groups")) } th { (ctx.t("flows.attacks")) }
-                    } }
-                    tbody {
-                        @for n in &s.nodes {
-                            tr data-node=(n.info.id) data-stale=(n.stale) {
-                                td { (n.info.name) }
-                                td { (n.info.role) }
-                                td { @if let Some(p) = n.info.partition { (p) } @else { "—" } }
-                                td { @for (i, l) in n.listen.iter().enumerate() { @if i > 0 { ", " } code { (l) } } }
-                                td class="nowrap" {
-                                    (unix_time(Some(n.seen))) " "
-                                    @if n.stale { span class="badge red" { (ctx.t("flows.node_stale")) } }
-                                    @else { span class="badge green" { (ctx.t("flows.node_ok")) } }
-                                }
-                                td data-count="datagrams" { (n.counters.datagrams) }
-                                td data-count="records" { (n.records) }
-                                td data-count="groups" { (n.groups) }
-                                td data-count="attacks" { (n.attacks) }
-                            }
-                        }
-                    }
-                }
             }
             h2 { (ctx.t("flows.attacks")) }
             @if s.attacks.is_empty() {
