@@ -30,18 +30,19 @@ export const NAV_TIMEOUT_MS = 60_000;
 // ---------------------------------------------------------------------------
 // The server under test.
 
-/** Starts `anbao serve` on a free port with an empty data directory and
+/** Starts `anbao serve` on a free port with an empty data directory (and
+ * the extra environment variables `env`, e.g. ANBAO_FLOW_LISTEN) and
  * resolves to { child, dataDir, url, password, stdout, stderr, exited } once
  * it listens. On failure the error carries the half-started server as
  * `err.server`, so that the caller can still stop it. */
-export function startServer() {
+export function startServer({ env = {} } = {}) {
   if (!fs.existsSync(BIN)) {
     throw new Error(`anbao binary not found at ${BIN}: build it first (cargo build -p anbao) or set ANBAO_BIN`);
   }
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'anbao-browser-'));
   const child = spawn(BIN, ['serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir], {
     cwd: dataDir,
-    env: { ...process.env, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG || 'info' },
+    env: { ...process.env, NO_COLOR: '1', RUST_LOG: process.env.RUST_LOG || 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const srv = { child, dataDir, url: null, password: null, stdout: [], stderr: [], exited: null };

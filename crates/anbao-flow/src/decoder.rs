@@ -78,7 +78,7 @@ pub struct SourceKey {
 }
 
 /// Counters of one source (or, summed, of one exporter).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Health {
     /// Export datagrams received (decodable or not).
     pub packets: u64,

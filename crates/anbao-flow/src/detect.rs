@@ -186,7 +186,7 @@ pub struct AttackEvent {
 }
 
 /// The detector's own counters.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct DetectorStats {
     pub records: u64,
     /// Records whose destination is in no group.

@@ -4,12 +4,19 @@
 //! and the attacks in progress. The collector writes it (a snapshot about
 //! once a second, attack events as they come); readers take a
 //! [`FlowSnapshot`]. Only a mutex over plain data: no I/O.
+//!
+//! Bus mode (R8.4): collectors and workers run as separate processes,
+//! each with its own status. Each writes its snapshot (serde both ways,
+//! named by its [`NodeInfo`]) to the store every [`NODE_REPORT_SECS`];
+//! `anbao serve` merges them with its own ([`merge`]): the nodes heard of
+//! in the last [`NODE_FRESH_SECS`] are summed (counters) and listed (rows
+//! tagged with the node's name), older ones only listed as stale.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Mutex;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::decoder::Health;
 use crate::detect::{AttackEvent, DetectorStats, EventKind, GroupRates};
@@ -17,8 +24,14 @@ use crate::detect::{AttackEvent, DetectorStats, EventKind, GroupRates};
 /// Seconds of per-group history kept for the chart.
 pub const HISTORY_SECS: usize = 60;
 
+/// How often a flow node writes its snapshot to the store.
+pub const NODE_REPORT_SECS: u64 = 5;
+
+/// A node not heard of for longer is stale: listed, not summed.
+pub const NODE_FRESH_SECS: i64 = 30;
+
 /// Collector-wide counters at one moment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CollectorCounters {
     /// Datagrams received on every listener.
     pub datagrams: u64,
@@ -30,16 +43,28 @@ pub struct CollectorCounters {
     pub receive_errors: u64,
 }
 
+impl CollectorCounters {
+    fn add(&mut self, o: &CollectorCounters) {
+        self.datagrams += o.datagrams;
+        self.not_flow += o.not_flow;
+        self.decode_errors += o.decode_errors;
+        self.receive_errors += o.receive_errors;
+    }
+}
+
 /// One exporter's row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExporterRow {
     pub exporter: IpAddr,
     #[serde(flatten)]
     pub health: Health,
+    /// The node that receives it (merged views only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 /// One group's current rates and recent history.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupRow {
     pub name: String,
     /// Packets per second in the last full second.
@@ -53,19 +78,22 @@ pub struct GroupRow {
     pub baseline_ready: bool,
     /// `(unix second, pps)`, oldest first, at most [`HISTORY_SECS`].
     pub history: Vec<(i64, u64)>,
+    /// The node that judges it (merged views only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
 }
 
 /// An attack in progress, as its latest event describes it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ActiveAttack {
     pub id: u64,
     pub key: String,
     pub victim: String,
     pub group: String,
     /// `amplification`, `syn_flood`, …
-    pub class: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub service: Option<&'static str>,
+    pub class: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
     pub reason: String,
     /// Unix seconds.
     pub started: i64,
@@ -75,13 +103,51 @@ pub struct ActiveAttack {
     pub bps: u64,
     pub peak_pps: u64,
     pub peak_bps: u64,
+    /// The node that saw it (merged views only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+}
+
+/// Who a snapshot is from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeInfo {
+    /// Stable across restarts (`collector:NAME`, `serve:NAME`,
+    /// `worker:STREAM:CONSUMER-pK`).
+    pub id: String,
+    /// `collector` or `worker`.
+    pub role: String,
+    /// The host or collector name, the `node` label in metrics.
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub partition: Option<u32>,
+}
+
+/// One node of a merged view.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NodeRow {
+    #[serde(flatten)]
+    pub info: NodeInfo,
+    /// Unix seconds of its last snapshot.
+    pub seen: i64,
+    /// Not heard of for more than [`NODE_FRESH_SECS`]: not summed.
+    pub stale: bool,
+    pub listen: Vec<String>,
+    pub counters: CollectorCounters,
+    /// Flow records it counted (workers and embedded collectors).
+    pub records: u64,
+    pub exporters: usize,
+    pub groups: usize,
+    pub attacks: usize,
 }
 
 /// A copy of the status at one moment.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FlowSnapshot {
-    /// Whether a collector runs in this process.
+    /// Whether a collector runs in this process (merged: on some fresh node).
     pub enabled: bool,
+    /// This node, when it has said who it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node: Option<NodeInfo>,
     /// The listening addresses.
     pub listen: Vec<String>,
     /// Unix seconds of the collector's last report (`None`: none yet).
@@ -92,6 +158,9 @@ pub struct FlowSnapshot {
     pub groups: Vec<GroupRow>,
     /// Oldest first.
     pub attacks: Vec<ActiveAttack>,
+    /// Merged views: every node, this one first, then by role and id.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<NodeRow>,
 }
 
 #[derive(Debug, Default)]
@@ -110,6 +179,13 @@ pub struct FlowStatus {
 impl FlowStatus {
     pub fn new() -> Self {
         FlowStatus::default()
+    }
+
+    /// Names this node (for its snapshots in the store and merged views).
+    pub fn set_node(&self, node: NodeInfo) {
+        if let Ok(mut i) = self.inner.lock() {
+            i.snap.node = Some(node);
+        }
     }
 
     /// Marks the collector as running on `listen`.
@@ -133,7 +209,8 @@ impl FlowStatus {
         i.snap.updated = Some(at);
         i.snap.counters = counters;
         i.snap.detector = detector;
-        i.snap.exporters = exporters.into_iter().map(|(exporter, health)| ExporterRow { exporter, health }).collect();
+        i.snap.exporters =
+            exporters.into_iter().map(|(exporter, health)| ExporterRow { exporter, health, node: None }).collect();
         // The rates are those of the last full second.
         let second = at - 1;
         let mut rows = Vec::with_capacity(groups.len());
@@ -156,6 +233,7 @@ impl FlowStatus {
                 baseline_bps: g.baseline_bps,
                 baseline_ready: g.baseline_ready,
                 history: h.iter().copied().collect(),
+                node: None,
             });
         }
         i.history.retain(|name, _| groups.iter().any(|g| &g.name == name));
@@ -178,8 +256,8 @@ impl FlowStatus {
                     key: e.key.clone(),
                     victim: e.victim.clone(),
                     group: e.group.clone(),
-                    class: e.class.as_str(),
-                    service: e.service,
+                    class: e.class.as_str().to_owned(),
+                    service: e.service.map(str::to_owned),
                     reason: e.reason.clone(),
                     started: e.started.secs(),
                     updated: e.at.secs(),
@@ -187,9 +265,15 @@ impl FlowStatus {
                     bps: e.rate.bps,
                     peak_pps: e.peak.pps,
                     peak_bps: e.peak.bps,
+                    node: None,
                 },
             );
         }
+    }
+
+    /// Unix second of the last report, without copying the snapshot.
+    pub fn updated(&self) -> Option<i64> {
+        self.inner.lock().ok().and_then(|i| i.snap.updated)
     }
 
     pub fn snapshot(&self) -> FlowSnapshot {
@@ -198,6 +282,88 @@ impl FlowStatus {
         snap.attacks = i.attacks.values().cloned().collect();
         snap
     }
+}
+
+/// A node's snapshot as read back from the store, with when it was written
+/// (unix seconds).
+#[derive(Debug, Clone)]
+pub struct RemoteNode {
+    pub info: NodeInfo,
+    pub seen: i64,
+    pub snapshot: FlowSnapshot,
+}
+
+fn add_stats(sum: &mut DetectorStats, o: &DetectorStats) {
+    sum.records += o.records;
+    sum.remote += o.remote;
+    sum.untracked += o.untracked;
+    sum.evicted_hosts += o.evicted_hosts;
+    sum.hosts += o.hosts;
+    sum.attacks_started += o.attacks_started;
+    sum.attacks_active += o.attacks_active;
+}
+
+fn node_row(info: NodeInfo, seen: i64, stale: bool, s: &FlowSnapshot) -> NodeRow {
+    NodeRow {
+        info,
+        seen,
+        stale,
+        listen: s.listen.clone(),
+        counters: s.counters,
+        records: s.detector.records,
+        exporters: s.exporters.len(),
+        groups: s.groups.len(),
+        attacks: s.attacks.len(),
+    }
+}
+
+/// Adds node `name`'s snapshot `s` to the merged view `out`.
+fn absorb(out: &mut FlowSnapshot, name: Option<&str>, s: FlowSnapshot) {
+    let tag = || name.map(str::to_owned);
+    out.enabled |= s.enabled;
+    out.listen.extend(s.listen);
+    out.updated = out.updated.max(s.updated);
+    out.counters.add(&s.counters);
+    add_stats(&mut out.detector, &s.detector);
+    out.exporters.extend(s.exporters.into_iter().map(|e| ExporterRow { node: tag(), ..e }));
+    out.groups.extend(s.groups.into_iter().map(|g| GroupRow { node: tag(), ..g }));
+    out.attacks.extend(s.attacks.into_iter().map(|a| ActiveAttack { node: tag(), ..a }));
+}
+
+/// The deployment as one snapshot: this process's `local` status and the
+/// `remote` nodes' (this node's own row in the store left out). Nodes seen
+/// within [`NODE_FRESH_SECS`] of `now` (unix seconds) are summed: counters
+/// and detector counters added, exporters, groups and attacks listed with
+/// their node's name; older ones are only listed, as stale. Without remote
+/// nodes the local snapshot comes back as it was.
+pub fn merge(local: FlowSnapshot, remote: Vec<RemoteNode>, now: i64) -> FlowSnapshot {
+    let own = local.node.as_ref().map(|n| n.id.clone());
+    let remote: Vec<RemoteNode> = remote.into_iter().filter(|r| Some(&r.info.id) != own.as_ref()).collect();
+    if remote.is_empty() {
+        return local;
+    }
+    let mut out = FlowSnapshot { node: local.node.clone(), ..FlowSnapshot::default() };
+    let mut rows = Vec::new();
+    if local.enabled {
+        if let Some(info) = &local.node {
+            rows.push(node_row(info.clone(), now, false, &local));
+        }
+        let name = local.node.as_ref().map(|n| n.name.clone());
+        absorb(&mut out, name.as_deref(), local);
+    }
+    let mut others = Vec::new();
+    for r in remote {
+        let stale = now - r.seen > NODE_FRESH_SECS;
+        others.push(node_row(r.info.clone(), r.seen, stale, &r.snapshot));
+        if !stale {
+            absorb(&mut out, Some(&r.info.name), r.snapshot);
+        }
+    }
+    others.sort_by(|a, b| (&a.info.role, &a.info.id).cmp(&(&b.info.role, &b.info.id)));
+    rows.extend(others);
+    out.attacks.sort_by_key(|a| (a.started, a.id));
+    out.nodes = rows;
+    out
 }
 
 #[cfg(test)]
@@ -240,5 +406,66 @@ mod tests {
         assert!(snap.exporters.is_empty(), "the latest report replaces the exporters");
         status.report(1_200, CollectorCounters::default(), BTreeMap::new(), DetectorStats::default(), &[]);
         assert!(status.snapshot().groups.is_empty());
+    }
+
+    fn node(id: &str, role: &str, name: &str) -> NodeInfo {
+        NodeInfo { id: id.into(), role: role.into(), name: name.into(), partition: None }
+    }
+
+    /// Two workers and a collector written to the store and read back
+    /// (JSON both ways), merged with a serve that runs no collector: the
+    /// fresh nodes' rows are tagged and their counters summed; the stale
+    /// worker is listed, not summed; the serve's own row is left out.
+    #[test]
+    fn merged_view_sums_fresh_nodes_and_lists_stale_ones() {
+        let worker = |name: &str, group_name: &str, records: u64| {
+            let status = FlowStatus::new();
+            status.set_node(node(&format!("worker:{name}"), "worker", name));
+            status.started(vec!["anbao_flows.flows.0".into()]);
+            let stats = DetectorStats { records, ..DetectorStats::default() };
+            status.report(1_000, CollectorCounters::default(), BTreeMap::new(), stats, &[group(group_name, 50)]);
+            let json = serde_json::to_string(&status.snapshot()).unwrap();
+            serde_json::from_str::<FlowSnapshot>(&json).unwrap()
+        };
+        let collector = {
+            let status = FlowStatus::new();
+            status.set_node(node("collector:edge", "collector", "edge"));
+            status.started(vec!["0.0.0.0:2055".into()]);
+            let mut exporters = BTreeMap::new();
+            exporters.insert("192.0.2.1".parse().unwrap(), Health { packets: 7, ..Health::default() });
+            let counters = CollectorCounters { datagrams: 7, ..Default::default() };
+            status.report(1_000, counters, exporters, DetectorStats::default(), &[]);
+            serde_json::from_str::<FlowSnapshot>(&serde_json::to_string(&status.snapshot()).unwrap()).unwrap()
+        };
+        let remote = |s: FlowSnapshot, seen: i64| RemoteNode { info: s.node.clone().unwrap(), seen, snapshot: s };
+        let local = FlowStatus::new();
+        local.set_node(node("serve:web", "collector", "web"));
+        let own = remote(
+            FlowSnapshot { node: Some(node("serve:web", "collector", "web")), enabled: true, ..Default::default() },
+            1_000,
+        );
+        let merged = merge(
+            local.snapshot(),
+            vec![
+                remote(worker("w1", "dc1", 10), 995),
+                remote(worker("w2", "dc2", 20), 990),
+                remote(worker("w3", "dc3", 40), 900),
+                remote(collector.clone(), 999),
+                own,
+            ],
+            1_000,
+        );
+        assert!(merged.enabled);
+        let groups: Vec<(&str, Option<&str>)> =
+            merged.groups.iter().map(|g| (g.name.as_str(), g.node.as_deref())).collect();
+        assert_eq!(groups, [("dc1", Some("w1")), ("dc2", Some("w2"))]);
+        assert_eq!(merged.exporters.len(), 1);
+        assert_eq!(merged.exporters[0].node.as_deref(), Some("edge"));
+        assert_eq!(merged.exporters[0].health.packets, 7);
+        assert_eq!((merged.counters.datagrams, merged.detector.records), (7, 30));
+        let nodes: Vec<(&str, bool)> = merged.nodes.iter().map(|n| (n.info.id.as_str(), n.stale)).collect();
+        assert_eq!(nodes, [("collector:edge", false), ("worker:w1", false), ("worker:w2", false), ("worker:w3", true)]);
+        // Nothing in the store: the local snapshot as it was.
+        assert_eq!(merge(collector.clone(), Vec::new(), 1_000), collector);
     }
 }

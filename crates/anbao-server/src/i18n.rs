@@ -738,6 +738,7 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("mitigations.withdraw", "撤销", "Withdraw"),
     ("mitigations.approved", "已批准，正在发布。", "Approved; announcing."),
     ("mitigations.withdrawing", "正在撤销。", "Withdrawing."),
+    ("mitigations.withdraw_failures", "次撤销失败，下次重试", "failed withdrawals; next try at"),
     (
         "flows.help",
         "anbao serve 按配置项 flow_listen 接收路由器导出的 NetFlow、IPFIX 和 sFlow，按 flow_groups_file 中的主机组统计流量并检测 DDoS 攻击。",
@@ -808,6 +809,14 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
         "采集器每分钟写入每个主机组的流量，以及组内字节最多的主机（flow_traffic_top_hosts）和遭受攻击的主机；保留 flow_traffic_retention_days 天。当前这一分钟的组流量每 10 秒更新一次。",
         "The collector writes every host group's traffic each minute, with its busiest hosts by bytes (flow_traffic_top_hosts) and the hosts under attack; kept flow_traffic_retention_days days. The current minute of a group is updated every 10 seconds.",
     ),
+    ("flows.nodes", "采集与检测节点", "Flow nodes"),
+    ("flows.node", "节点", "Node"),
+    ("flows.role", "角色", "Role"),
+    ("flows.partition", "分区", "Partition"),
+    ("flows.seen", "最近报告", "Last report"),
+    ("flows.records", "流记录", "Flow records"),
+    ("flows.node_ok", "在线", "reporting"),
+    ("flows.node_stale", "超过 30 秒未报告（不计入合计）", "silent for over 30 s (not counted)"),
     (
         "flows.metrics_hint",
         "同样的数据见 /api/v1/flows 和 /metrics（anbao_flow_*）。",

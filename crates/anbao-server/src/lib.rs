@@ -129,7 +129,8 @@ pub struct AppState {
     /// `anbao serve` runs none).
     pub detection: Arc<anbao_detect::PipelineStatus>,
     /// The embedded flow collector's exporters, group rates and active
-    /// attacks (`enabled: false` when `anbao serve` runs none).
+    /// attacks (`enabled: false` when `anbao serve` runs none); merged with
+    /// the other flow nodes' by `api::flows::view`.
     pub flows: Arc<anbao_flow::FlowStatus>,
     /// Wakes the open command-and-dispatch boards of an incident that
     /// changed (in-process; see `board` for several nodes).
@@ -146,7 +147,7 @@ impl AppState {
         AppState {
             store,
             config: Arc::new(config),
-            metrics: Arc::new(metrics::Metrics::new(detection.clone(), flows.clone())),
+            metrics: Arc::new(metrics::Metrics::new(detection.clone())),
             intel: Arc::new(anbao_feeds::LiveIndex::new()),
             detection,
             flows,

@@ -4,7 +4,10 @@
 //! the current snapshot when scraped), and the embedded detection
 //! pipeline's counters per input (read from its status when scraped), and
 //! the flow collector's per-exporter health, per-group rates and active
-//! attacks (read from its status when scraped).
+//! attacks (this process's status merged with the other flow nodes' in the
+//! store, read when scraped). Flow series carry a `node` label (the node's
+//! name: a handful of values); stale nodes have only `anbao_flow_node_up`
+//! (0) and no rates.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -43,6 +46,8 @@ pub struct Metrics {
     requests: Family<RequestLabels, Counter>,
     latency: Family<RouteLabels, Histogram>,
     intel: IntelGauges,
+    /// The merged flow view of the scrape in progress.
+    flows: Arc<std::sync::Mutex<anbao_flow::FlowSnapshot>>,
 }
 
 #[derive(Default)]
@@ -65,7 +70,7 @@ fn latency_histogram() -> Histogram {
 }
 
 impl Metrics {
-    pub fn new(detection: Arc<anbao_detect::PipelineStatus>, flows: Arc<anbao_flow::FlowStatus>) -> Metrics {
+    pub fn new(detection: Arc<anbao_detect::PipelineStatus>) -> Metrics {
         let mut registry = Registry::with_prefix("anbao");
         let requests = Family::<RequestLabels, Counter>::default();
         let latency = Family::<RouteLabels, Histogram>::new_with_constructor(latency_histogram as fn() -> Histogram);
@@ -82,8 +87,9 @@ impl Metrics {
         registry.register("intel_index_heap_bytes", "Memory the index owns", intel.heap_bytes.clone());
         registry.register("intel_index_build_seconds", "Time the last index build took", intel.build_seconds.clone());
         registry.register_collector(Box::new(DetectionCollector(detection)));
-        registry.register_collector(Box::new(FlowCollector(flows)));
-        Metrics { registry, requests, latency, intel }
+        let flows = Arc::new(std::sync::Mutex::new(anbao_flow::FlowSnapshot::default()));
+        registry.register_collector(Box::new(FlowCollector(flows.clone())));
+        Metrics { registry, requests, latency, intel, flows }
     }
 }
 
@@ -165,23 +171,47 @@ impl Collector for DetectionCollector {
     }
 }
 
-/// The flow collector's status, read at each scrape.
+/// The merged flow view, set by [`render`] before each scrape's encoding.
 #[derive(Debug)]
-struct FlowCollector(Arc<anbao_flow::FlowStatus>);
+struct FlowCollector(Arc<std::sync::Mutex<anbao_flow::FlowSnapshot>>);
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ExporterLabels {
     exporter: String,
+    node: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct GroupLabels {
     group: String,
+    node: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct NodeLabels {
+    node: String,
+    role: String,
 }
 
 impl Collector for FlowCollector {
     fn encode(&self, mut encoder: DescriptorEncoder) -> Result<(), std::fmt::Error> {
-        let snap = self.0.snapshot();
+        let snap = match self.0.lock() {
+            Ok(s) => s.clone(),
+            Err(_) => return Ok(()),
+        };
+        let local = snap.node.as_ref().map(|n| n.name.clone()).unwrap_or_default();
+        let node_of = |n: &Option<String>| n.clone().unwrap_or_else(|| local.clone());
+        if !snap.nodes.is_empty() {
+            encode_rows(
+                &mut encoder,
+                "flow_node_up",
+                "1 for each flow node heard of in the last 30 seconds, 0 for a stale one",
+                MetricType::Gauge,
+                &snap.nodes,
+                |n| NodeLabels { node: n.info.name.clone(), role: n.info.role.clone() },
+                |n| ConstGauge::new(i64::from(!n.stale)),
+            )?;
+        }
         if !snap.enabled {
             return Ok(());
         }
@@ -194,8 +224,10 @@ impl Collector for FlowCollector {
             }),
             ("flow_exporter_template_errors", "Templates of the exporter refused", |h| h.template_errors),
         ];
-        let exporter_labels =
-            |row: &anbao_flow::status::ExporterRow| ExporterLabels { exporter: row.exporter.to_string() };
+        let exporter_labels = |row: &anbao_flow::status::ExporterRow| ExporterLabels {
+            exporter: row.exporter.to_string(),
+            node: node_of(&row.node),
+        };
         for (name, help, value) in per_exporter {
             let metric = MetricType::Counter;
             encode_rows(&mut encoder, name, help, metric, &snap.exporters, exporter_labels, |row| {
@@ -208,7 +240,8 @@ impl Collector for FlowCollector {
             ("flow_group_pps", "Packets per second to the group in the last full second", |g| g.pps),
             ("flow_group_bps", "Bits per second to the group in the last full second", |g| g.bps),
         ];
-        let group_labels = |g: &anbao_flow::status::GroupRow| GroupLabels { group: g.name.clone() };
+        let group_labels =
+            |g: &anbao_flow::status::GroupRow| GroupLabels { group: g.name.clone(), node: node_of(&g.node) };
         for (name, help, value) in per_group {
             let metric = MetricType::Gauge;
             encode_rows(&mut encoder, name, help, metric, &snap.groups, group_labels, |g| {
@@ -253,6 +286,10 @@ pub async fn render(State(state): State<AppState>) -> Response {
     g.generation.set(snapshot.generation);
     g.heap_bytes.set(int(snapshot.index.heap_bytes() as u64));
     g.build_seconds.set(snapshot.build_time.as_secs_f64());
+    let flows = crate::api::flows::view(&state).await;
+    if let Ok(mut f) = state.metrics.flows.lock() {
+        *f = flows;
+    }
     let mut out = String::new();
     if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &state.metrics.registry) {
         tracing::error!(error = %e, "encoding metrics");

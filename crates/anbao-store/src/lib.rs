@@ -21,6 +21,7 @@ mod asset_links;
 mod assets;
 mod audit;
 mod error;
+mod flow_nodes;
 mod flow_traffic;
 mod incident_evidence;
 mod incident_leaks;
@@ -69,6 +70,7 @@ pub use assets::{
 };
 pub use audit::{AuditEntry, AuditFilter, AuditVerification};
 pub use error::StoreError;
+pub use flow_nodes::{FlowNode, FlowNodeDraft};
 pub use flow_traffic::{FlowTraffic, FlowTrafficHost};
 pub use incident_evidence::{
     EVIDENCE_NOTE_MAX, EvidenceDraft, INCIDENT_EVIDENCE_MAX_CEILING, INCIDENT_EVIDENCE_MAX_DEFAULT, IncidentEvidence,
@@ -87,7 +89,9 @@ pub use intel_sources::{
     SourceKind,
 };
 pub use migrate::{known_versions as known_schema_versions, latest_version as latest_schema_version};
-pub use mitigations::{MITIGATION_KINDS, MITIGATION_STATES, Mitigation, MitigationChange, MitigationDraft};
+pub use mitigations::{
+    MITIGATION_KINDS, MITIGATION_STATES, Mitigation, MitigationChange, MitigationDraft, withdraw_retry_secs,
+};
 pub use network_units::{AssessmentKind, NetworkUnit, NetworkUnitDraft, UnitStatus, date_text, parse_date};
 pub use notifications::{
     NOTIFY_BACKOFF_MINUTES, NOTIFY_CHANNEL_KINDS, NOTIFY_CLAIM_LEASE, NOTIFY_EVENTS, NOTIFY_MAX_ATTEMPTS, Notification,

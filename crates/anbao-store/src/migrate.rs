@@ -171,6 +171,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0026_flow_traffic.sql"),
         postgres: include_str!("../migrations/postgres/0026_flow_traffic.sql"),
     },
+    Migration {
+        version: 27,
+        name: "flow_nodes",
+        sqlite: include_str!("../migrations/sqlite/0027_flow_nodes.sql"),
+        postgres: include_str!("../migrations/postgres/0027_flow_nodes.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.

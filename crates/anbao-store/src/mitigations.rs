@@ -18,7 +18,9 @@
 //! before anyone approved it), `failed` (a hook refused; `error` says which
 //! and why, `failed_change` what failed). A failed announcement is retried
 //! when it is approved again, and withdrawn (at every hook) when its attack
-//! ends; a failed withdrawal when it is withdrawn again.
+//! ends. A failed withdrawal is retried by itself, after
+//! [`withdraw_retry_secs`] (30 s, doubling up to 30 min), each failure
+//! audited; or at once when a person withdraws it again.
 
 use std::fmt;
 
@@ -132,6 +134,10 @@ pub struct Mitigation {
     pub rejected_at: Option<String>,
     pub reject_reason: String,
     pub updated_at: String,
+    /// Failed attempts of the withdrawal so far.
+    pub withdraw_failures: i64,
+    /// When the executor tries a failed withdrawal again.
+    pub retry_at: Option<String>,
 }
 
 impl Mitigation {
@@ -185,11 +191,20 @@ fn mitigation_of(r: &AnyRow) -> Result<Mitigation> {
         rejected_at: r.try_get("rejected_at")?,
         reject_reason: r.try_get("reject_reason")?,
         updated_at: r.try_get("updated_at")?,
+        withdraw_failures: r.try_get("withdraw_failures")?,
+        retry_at: r.try_get("retry_at")?,
     })
 }
 
 fn to_json(m: &Mitigation) -> Result<serde_json::Value> {
     serde_json::to_value(m).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Seconds before a withdrawal that failed `failures` times (1, 2, …) is
+/// tried again: 30 s, doubling, at most 30 minutes.
+pub fn withdraw_retry_secs(failures: i64) -> i64 {
+    let doublings = u32::try_from(failures.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
+    (30i64 << doublings).min(1800)
 }
 
 fn plus(t: Timestamp, secs: i64) -> String {
@@ -382,7 +397,7 @@ impl Store {
         }
         sqlx::query(
             "UPDATE flow_mitigations SET pending = 'withdraw', withdraw_reason = 'manual', withdrawn_by = $1, \
-             updated_at = $2 WHERE id = $3",
+             retry_at = NULL, updated_at = $2 WHERE id = $3",
         )
         .bind(actor.name.clone())
         .bind(now.clone())
@@ -428,7 +443,14 @@ impl Store {
         let now = format_ts(now_ts);
         let system = Actor::system();
         let mut tx = self.write_tx().await?;
-        let steps: [(&str, &str, &str); 4] = [
+        let steps: [(&str, &str, &str); 5] = [
+            // Failed withdrawals whose retry is due.
+            (
+                "SELECT id FROM flow_mitigations WHERE state = 'failed' AND failed_change = 'withdraw' AND pending = '' \
+                 AND retry_at IS NOT NULL AND retry_at <= $1 ORDER BY id",
+                "UPDATE flow_mitigations SET pending = 'withdraw', retry_at = NULL, updated_at = $1 WHERE id = $2",
+                "mitigation.retry",
+            ),
             (
                 "SELECT id FROM flow_mitigations WHERE state = 'proposed' AND pending = '' \
                  AND ((withdraw_at IS NOT NULL AND withdraw_at <= $1) OR expires_at <= $1) ORDER BY id",
@@ -517,11 +539,18 @@ impl Store {
             ),
             (Ok(()), MitigationChange::Withdraw) => (
                 "UPDATE flow_mitigations SET state = 'withdrawn', pending = '', error = '', failed_change = '', \
-                 claimed_until = NULL, withdrawn_at = $1, updated_at = $1 WHERE id = $2",
+                 claimed_until = NULL, retry_at = NULL, withdrawn_at = $1, updated_at = $1 WHERE id = $2",
                 "mitigation.withdrawn",
                 String::new(),
             ),
-            (Err(e), _) => (
+            (Err(e), MitigationChange::Withdraw) => (
+                "UPDATE flow_mitigations SET state = 'failed', pending = '', error = $3, failed_change = $4, \
+                 claimed_until = NULL, withdraw_failures = withdraw_failures + 1, retry_at = $5, updated_at = $1 \
+                 WHERE id = $2",
+                "mitigation.failed",
+                e.chars().take(2000).collect(),
+            ),
+            (Err(e), MitigationChange::Announce) => (
                 "UPDATE flow_mitigations SET state = 'failed', pending = '', error = $3, failed_change = $4, \
                  claimed_until = NULL, updated_at = $1 WHERE id = $2",
                 "mitigation.failed",
@@ -531,6 +560,9 @@ impl Store {
         let mut q = sqlx::query(sql).bind(now.clone()).bind(id);
         if outcome.is_err() {
             q = q.bind(error).bind(change.as_str());
+        }
+        if outcome.is_err() && change == MitigationChange::Withdraw {
+            q = q.bind(plus(self.now(), withdraw_retry_secs(before.withdraw_failures + 1)));
         }
         q.execute(&mut *tx).await?;
         let after = read(&mut tx, id).await?;

@@ -9,11 +9,15 @@
 //!
 //! `anbao flow collect`: the live collector ([`collect`]) on UDP, printing
 //! attack events (start/update/end) as they happen (docs/flow-collect.md).
+//! With a database named (`--database`, `--data-dir`, `--config` or their
+//! `ANBAO_*` variables) it also writes its status to the store for the web
+//! nodes ([`nodes`]).
 
 pub mod alerts;
 pub mod bus;
 pub mod collect;
 pub mod mitigation;
+pub mod nodes;
 pub mod traffic;
 
 use std::collections::HashMap;
@@ -85,9 +89,14 @@ pub struct CollectArgs {
     /// Most flow records per bus message.
     #[arg(long, default_value_t = 2000, requires = "bus", value_parser = clap::value_parser!(u32).range(1..=8000))]
     pub batch: u32,
-    /// Collector name carried with the flows (alerts' sensor). Default: the host name.
-    #[arg(long, requires = "bus")]
+    /// Collector name carried with the flows (alerts' sensor) and naming its status. Default: the host name.
+    #[arg(long)]
     pub collector: Option<String>,
+    /// With a database named here (or by ANBAO_DATABASE, ANBAO_DATA_DIR, ANBAO_CONFIG), the collector writes
+    /// its status (exporter health, counters) there every few seconds for `anbao serve`'s /flows and
+    /// /metrics.
+    #[command(flatten)]
+    pub data: crate::DataArgs,
 }
 
 #[derive(Debug, Args)]
@@ -143,7 +152,8 @@ async fn run_collect(args: CollectArgs) -> Result<ExitCode> {
     } else {
         args.listen.clone()
     };
-    let config = collect::CollectorConfig {
+    let status = collector_status(&args).await?;
+    let mut config = collect::CollectorConfig {
         listen,
         rcvbuf: args.rcvbuf,
         model,
@@ -157,16 +167,29 @@ async fn run_collect(args: CollectArgs) -> Result<ExitCode> {
         history: None,
         profile_history: Vec::new(),
     };
+    let mut printed = StatsPrinter::new(args.stats);
+    if status.is_some() {
+        config.stats_every = Some(std::time::Duration::from_secs(1));
+    }
     if let Some(url) = &args.bus {
-        return run_collect_bus(&args, url, config).await;
+        return run_collect_bus(&args, url, config, status, printed).await;
     }
     let json = args.json;
     let (closed_tx, mut closed_rx) = tokio::sync::mpsc::channel::<()>(1);
+    let feed = status.clone();
     let collector = collect::start(config, move |out| {
         let written = match out {
-            collect::Output::Events(events) => print_events(&events, json),
+            collect::Output::Events(events) => {
+                if let Some(f) = &feed {
+                    f.events(&events);
+                }
+                print_events(&events, json)
+            }
             collect::Output::Stats(s) => {
-                serde_json::to_string(&s).map(|line| eprintln!("{line}")).map_err(std::io::Error::other)
+                if let Some(f) = &feed {
+                    feed_stats(f, &s, true);
+                }
+                printed.print(&s)
             }
             collect::Output::Records(records) => print_records(&records),
             collect::Output::Traffic(_) => Ok(()),
@@ -178,6 +201,9 @@ async fn run_collect(args: CollectArgs) -> Result<ExitCode> {
     for (addr, buf) in collector.local.iter().zip(&collector.rcvbuf) {
         eprintln!("anbao: listening for flow exports on udp {addr} (receive buffer {buf} bytes)");
     }
+    if let Some(s) = &status {
+        s.started(collector.local.iter().map(ToString::to_string).collect());
+    }
     tokio::select! {
         r = tokio::signal::ctrl_c() => r.context("waiting for Ctrl-C")?,
         _ = closed_rx.recv() => {}
@@ -188,28 +214,40 @@ async fn run_collect(args: CollectArgs) -> Result<ExitCode> {
 
 /// `flow collect --bus`: the collector forwards the decoded records to a
 /// [`bus::Partitioner`], the batches go to JetStream.
-async fn run_collect_bus(args: &CollectArgs, url: &str, config: collect::CollectorConfig) -> Result<ExitCode> {
+async fn run_collect_bus(
+    args: &CollectArgs,
+    url: &str,
+    config: collect::CollectorConfig,
+    status: Option<std::sync::Arc<anbao_flow::FlowStatus>>,
+    mut printed: StatsPrinter,
+) -> Result<ExitCode> {
     let (tx, rx) = tokio::sync::mpsc::channel::<(u32, Vec<u8>)>(256);
     let partitions = args.partitions;
     let mut partitioner = bus::Partitioner::new(&config.model, partitions, args.batch, tx);
     let unprotected = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
     let unprotected_seen = std::sync::Arc::clone(&unprotected);
+    let feed = status.clone();
     let collector = collect::start(config, move |out| match out {
         collect::Output::Records(records) => {
             partitioner.round(&records);
             unprotected_seen.store(partitioner.unprotected, std::sync::atomic::Ordering::Relaxed);
         }
         collect::Output::Stats(s) => {
-            if let Ok(line) = serde_json::to_string(&s) {
-                eprintln!("{line}");
+            if let Some(f) = &feed {
+                // The workers detect: no group rates here.
+                feed_stats(f, &s, false);
             }
+            let _ = printed.print(&s);
         }
         collect::Output::Events(_) | collect::Output::Traffic(_) => {}
     })?;
     for (addr, buf) in collector.local.iter().zip(&collector.rcvbuf) {
         eprintln!("anbao: listening for flow exports on udp {addr} (receive buffer {buf} bytes)");
     }
-    let name = args.collector.clone().unwrap_or_else(crate::scan::host_name);
+    if let Some(s) = &status {
+        s.started(collector.local.iter().map(ToString::to_string).collect());
+    }
+    let name = collector_name(args);
     let stop = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -223,6 +261,64 @@ async fn run_collect_bus(args: &CollectArgs, url: &str, config: collect::Collect
         unprotected.load(std::sync::atomic::Ordering::Relaxed)
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn collector_name(args: &CollectArgs) -> String {
+    args.collector.clone().unwrap_or_else(crate::scan::host_name)
+}
+
+/// With a database named, the collector's status, written to the store
+/// every few seconds as `collector:NAME`.
+async fn collector_status(args: &CollectArgs) -> Result<Option<std::sync::Arc<anbao_flow::FlowStatus>>> {
+    if !args.data.named() {
+        return Ok(None);
+    }
+    let store = crate::open_store(&args.data.config()?).await?;
+    let status = std::sync::Arc::new(anbao_flow::FlowStatus::new());
+    let name = collector_name(args);
+    nodes::identify(&status, format!("collector:{name}"), "collector", name, None);
+    nodes::spawn_reporter(store, std::sync::Arc::clone(&status));
+    Ok(Some(status))
+}
+
+/// A collector's periodic snapshot into its status; with `detects`, its
+/// detector's counters and group rates too.
+fn feed_stats(status: &anbao_flow::FlowStatus, s: &collect::Snapshot, detects: bool) {
+    let counters = anbao_flow::status::CollectorCounters {
+        datagrams: s.datagrams,
+        not_flow: s.not_flow,
+        decode_errors: s.decode_errors,
+        receive_errors: s.receive_errors,
+    };
+    if detects {
+        status.report(s.at.secs(), counters, s.exporters.clone(), s.detector.clone(), &s.groups);
+    } else {
+        status.report(s.at.secs(), counters, s.exporters.clone(), Default::default(), &[]);
+    }
+}
+
+/// `--stats N`: the snapshots on stderr every N seconds (the collector may
+/// take them more often for its status).
+struct StatsPrinter {
+    every: Option<std::time::Duration>,
+    last: Option<std::time::Instant>,
+}
+
+impl StatsPrinter {
+    fn new(secs: Option<u64>) -> StatsPrinter {
+        StatsPrinter { every: secs.map(|s| std::time::Duration::from_secs(s.max(1))), last: None }
+    }
+
+    fn print(&mut self, s: &collect::Snapshot) -> std::io::Result<()> {
+        let Some(every) = self.every else { return Ok(()) };
+        if self.last.is_some_and(|t| t.elapsed() + std::time::Duration::from_millis(50) < every) {
+            return Ok(());
+        }
+        self.last = Some(std::time::Instant::now());
+        let line = serde_json::to_string(s).map_err(std::io::Error::other)?;
+        let mut err = std::io::stderr().lock();
+        writeln!(err, "{line}")
+    }
 }
 
 /// Attack events on stdout: a line of text each, or a JSON object each.

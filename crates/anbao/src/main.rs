@@ -101,6 +101,16 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
+    /// Whether a database is named: by a flag, or by ANBAO_DATABASE,
+    /// ANBAO_DATA_DIR or ANBAO_CONFIG.
+    pub fn named(&self) -> bool {
+        let env = |k: &str| std::env::var_os(k).is_some_and(|v| !v.is_empty());
+        self.data_dir.is_some()
+            || self.database.is_some()
+            || self.config.is_some()
+            || ["ANBAO_DATABASE", "ANBAO_DATA_DIR", "ANBAO_CONFIG"].into_iter().any(env)
+    }
+
     /// The effective configuration: defaults, file, environment, flags.
     pub fn config(&self) -> anyhow::Result<config::Config> {
         let env = |k: &str| std::env::var(k).ok();

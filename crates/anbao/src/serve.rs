@@ -202,6 +202,11 @@ pub async fn run(args: ServeArgs) -> Result<ExitCode> {
         c.flow_traffic_retention_days,
         c.flow_traffic_group_retention_days,
     );
+    if _flow_collector.is_some() {
+        // Its status in the store too, for the other web nodes of a cluster.
+        crate::flow::nodes::identify(&state.flows, format!("serve:{sensor}"), "collector", sensor.clone(), None);
+        crate::flow::nodes::spawn_reporter(store.clone(), state.flows.clone());
+    }
     crate::detect::spawn(
         store.clone(),
         state.intel.clone(),

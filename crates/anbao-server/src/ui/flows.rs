@@ -2,7 +2,10 @@
 //! `anbao serve` (`flow_listen`): each exporter with its health, each host
 //! group with its current pps/bps and a chart of the last minute, and the
 //! attacks in progress. The numbers come from the shared
-//! `anbao_flow::FlowStatus`, the same as `/api/v1/flows` and `/metrics`.
+//! `anbao_flow::FlowStatus` merged with the other flow nodes' in the store
+//! (bus mode: collectors and workers elsewhere; `api::flows::view`), the
+//! same as `/api/v1/flows` and `/metrics`. With other nodes, a table lists
+//! each (stale ones marked) and the rows name their node.
 //!
 //! `/flows/groups/{name}` and `/flows/hosts/{addr}`: the traffic history in
 //! the store (written by the collector or the bus workers once a minute) as
@@ -58,10 +61,41 @@ fn health_key(h: &str) -> &'static str {
 }
 
 pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, ApiError> {
-    let s = state.flows.snapshot();
+    let s = crate::api::flows::view(&state).await;
+    let multi = !s.nodes.is_empty();
     let body = html! {
         (alerts_nav(&ctx))
         p { (ctx.t("flows.help")) }
+        // Stale nodes too, when no node reports.
+        @if multi {
+            h2 { (ctx.t("flows.nodes")) }
+            table class="data" id="nodes" {
+                thead { tr {
+                    th { (ctx.t("flows.node")) } th { (ctx.t("flows.role")) } th { (ctx.t("flows.partition")) }
+                    th { (ctx.t("flows.listen")) } th { (ctx.t("flows.seen")) } th { (ctx.t("flows.datagrams")) }
+                    th { (ctx.t("flows.records")) } th { (ctx.t("flows.groups")) } th { (ctx.t("flows.attacks")) }
+                } }
+                tbody {
+                    @for n in &s.nodes {
+                        tr data-node=(n.info.id) data-stale=(n.stale) {
+                            td { (n.info.name) }
+                            td { (n.info.role) }
+                            td { @if let Some(p) = n.info.partition { (p) } @else { "—" } }
+                            td { @for (i, l) in n.listen.iter().enumerate() { @if i > 0 { ", " } code { (l) } } }
+                            td class="nowrap" {
+                                (unix_time(Some(n.seen))) " "
+                                @if n.stale { span class="badge red" { (ctx.t("flows.node_stale")) } }
+                                @else { span class="badge green" { (ctx.t("flows.node_ok")) } }
+                            }
+                            td data-count="datagrams" { (n.counters.datagrams) }
+                            td data-count="records" { (n.records) }
+                            td data-count="groups" { (n.groups) }
+                            td data-count="attacks" { (n.attacks) }
+                        }
+                    }
+                }
+            }
+        }
         @if !s.enabled {
             p id="flows-disabled" { (ctx.t("flows.disabled")) }
             pre { "flow_listen = [\"0.0.0.0:2055\", \"0.0.0.0:4739\", \"0.0.0.0:6343\"]\nflow_groups_file = \"/etc/anbao/flow-groups.toml\"" }
@@ -82,17 +116,19 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
                         th { (ctx.t("flows.victim")) } th { (ctx.t("flows.group")) } th { (ctx.t("flows.class")) }
                         th { (ctx.t("flows.started")) } th { (ctx.t("flows.pps")) } th { (ctx.t("flows.bps")) }
                         th { (ctx.t("flows.peak")) }
+                        @if multi { th { (ctx.t("flows.node")) } }
                     } }
                     tbody {
                         @for a in &s.attacks {
                             tr data-attack=(a.key) {
                                 td { @if a.victim.parse::<std::net::IpAddr>().is_ok() { a href={ "/flows/hosts/" (a.victim) } { code { (a.victim) } } } @else { code { (a.victim) } } }
                                 td { a href={ "/flows/groups/" (a.group) } { (a.group) } }
-                                td { span class="badge red" { (a.class) @if let Some(svc) = a.service { " (" (svc) ")" } } div class="small" { (a.reason) } }
+                                td { span class="badge red" { (a.class) @if let Some(svc) = &a.service { " (" (svc) ")" } } div class="small" { (a.reason) } }
                                 td class="nowrap" { (unix_time(Some(a.started))) }
                                 td data-count="pps" { (a.pps) }
                                 td data-count="bps" { (a.bps) }
                                 td { (a.peak_pps) " pps, " (a.peak_bps) " bps" }
+                                @if multi { td { (a.node.as_deref().unwrap_or("")) } }
                             }
                         }
                     }
@@ -103,6 +139,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
                 thead { tr {
                     th { (ctx.t("flows.group")) } th { (ctx.t("flows.pps")) } th { (ctx.t("flows.bps")) }
                     th { (ctx.t("flows.baseline")) }
+                    @if multi { th { (ctx.t("flows.node")) } }
                 } }
                 tbody {
                     @for g in &s.groups {
@@ -111,6 +148,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
                             td data-count="pps" { (g.pps) }
                             td data-count="bps" { (g.bps) }
                             td { @if g.baseline_ready { (format!("{:.0}", g.baseline_pps)) } @else { "—" } }
+                            @if multi { td { (g.node.as_deref().unwrap_or("")) } }
                         }
                     }
                 }
@@ -127,6 +165,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
                         th { (ctx.t("flows.exporter")) } th { (ctx.t("flows.health")) } th { (ctx.t("flows.packets")) }
                         th { (ctx.t("flows.flows")) } th { (ctx.t("flows.sequence_gaps")) } th { (ctx.t("flows.template_errors")) }
                         th { (ctx.t("flows.sampling")) } th { (ctx.t("flows.last_seen")) }
+                        @if multi { th { (ctx.t("flows.node")) } }
                     } }
                     tbody {
                         @for e in &s.exporters {
@@ -140,6 +179,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx) -> Result<Response, A
                                 td data-count="template-errors" { (e.health.template_errors) }
                                 td { @if let Some(r) = e.health.announced_sampling_rate { "1:" (r) } @else { "—" } }
                                 td class="nowrap" { (unix_time(e.health.last_seen.map(|t| t.secs()))) }
+                                @if multi { td { (e.node.as_deref().unwrap_or("")) } }
                             }
                         }
                     }

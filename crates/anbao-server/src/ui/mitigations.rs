@@ -3,7 +3,9 @@
 //! (admin, analyst, responder) to approve or reject them; announced (or
 //! failed) rules can be withdrawn by hand. Each button is a form with the
 //! CSRF field; the store audits each change, and the mitigation executor
-//! carries approvals and withdrawals out within a second or two.
+//! carries approvals and withdrawals out within a second or two. A failed
+//! withdrawal shows its error, how many times it failed and when the
+//! executor tries again.
 
 use anbao_model::Permission;
 use anbao_store::{MITIGATION_STATES, Mitigation};
@@ -41,7 +43,7 @@ fn state_key(s: &str) -> &'static str {
 
 fn row(ctx: &Ctx, m: &Mitigation, triage: bool) -> Markup {
     html! {
-        tr data-mitigation=(m.id) data-state=(m.state) {
+        tr data-mitigation=(m.id) data-state=(m.state) data-pending=(m.pending) {
             td { (m.id) }
             td { code { (m.victim) } br; @if let Some(a) = m.alert_id { a href={ "/alerts/" (a) } { "#" (a) } } }
             td { (m.group_name) }
@@ -51,6 +53,9 @@ fn row(ctx: &Ctx, m: &Mitigation, triage: bool) -> Markup {
                 (ctx.t(state_key(&m.state)))
                 @if !m.pending.is_empty() { " (" (ctx.t("mitigations.pending")) " " (m.pending) ")" }
                 @if !m.error.is_empty() { br; small class="error" { (m.error) } }
+                @if let Some(at) = &m.retry_at {
+                    br; small class="retry" { (m.withdraw_failures) " " (ctx.t("mitigations.withdraw_failures")) " " (at) }
+                }
             }
             td {
                 small {

@@ -11,6 +11,8 @@ use crate::harness::*;
 on_both_backends! {
     manual_rules_wait_for_approval_and_are_withdrawn_after_the_hold => manual_rules_wait_for_approval_and_are_withdrawn_after_the_hold_sqlite, manual_rules_wait_for_approval_and_are_withdrawn_after_the_hold_postgres;
     automatic_rules_failures_rejections_expiry_and_restart => automatic_rules_failures_rejections_expiry_and_restart_sqlite, automatic_rules_failures_rejections_expiry_and_restart_postgres;
+    failed_withdrawals_are_retried_with_backoff => failed_withdrawals_are_retried_with_backoff_sqlite, failed_withdrawals_are_retried_with_backoff_postgres;
+    flow_nodes_are_upserted_listed_and_purged => flow_nodes_are_upserted_listed_and_purged_sqlite, flow_nodes_are_upserted_listed_and_purged_postgres;
 }
 
 fn draft(key: &str, kind: &str, automatic: bool) -> MitigationDraft {
@@ -162,4 +164,78 @@ async fn automatic_rules_failures_rejections_expiry_and_restart(db: TestDb) {
         (d, MitigationChange::Withdraw, "expired")
     );
     assert_chain_intact(store, audit(store, everything()).await.len() as i64).await;
+}
+
+/// A withdrawal that fails is tried again by itself after 30 s, then 60 s,
+/// …; each failure is audited and counted on the rule; a success ends it.
+async fn failed_withdrawals_are_retried_with_backoff(db: TestDb) {
+    let store = &db.store;
+    let id = store.propose_mitigations(&[draft("ddos:r", "rtbh", true)]).await.unwrap()[0].id;
+    store.claim_mitigation_work(30, 10).await.unwrap();
+    store.record_mitigation_result(id, MitigationChange::Announce, Ok(())).await.unwrap();
+    store.withdraw_mitigation(&actor("bob"), id).await.unwrap();
+    let fail = |n: u32| format!("webhook: HTTP 503: try {n}");
+    for (n, wait) in [(1, 30), (2, 60), (3, 120)] {
+        let work = store.claim_mitigation_work(30, 10).await.unwrap();
+        assert_eq!(work.len(), 1, "attempt {n}");
+        assert_eq!((work[0].0.id, work[0].1), (id, MitigationChange::Withdraw));
+        let m = store.record_mitigation_result(id, MitigationChange::Withdraw, Err(fail(n))).await.unwrap().unwrap();
+        assert_eq!((m.state.as_str(), m.failed_change.as_str(), m.withdraw_failures), ("failed", "withdraw", n.into()));
+        assert_eq!(m.error, fail(n));
+        let due = anbao_model::clock::format_ts(db.now() + Duration::seconds(wait));
+        assert_eq!(m.retry_at.as_deref(), Some(due.as_str()), "attempt {n}");
+        // Not before its time.
+        db.clock.advance(Duration::seconds(wait - 1));
+        assert!(store.claim_mitigation_work(30, 10).await.unwrap().is_empty(), "attempt {n}");
+        db.clock.advance(Duration::seconds(1));
+    }
+    let work = store.claim_mitigation_work(30, 10).await.unwrap();
+    assert_eq!((work[0].0.id, work[0].1), (id, MitigationChange::Withdraw));
+    assert_eq!(work[0].0.withdraw_reason, "manual", "the retry keeps who asked and why");
+    let m = store.record_mitigation_result(id, MitigationChange::Withdraw, Ok(())).await.unwrap().unwrap();
+    assert_eq!((m.state.as_str(), m.retry_at.as_deref(), m.withdraw_failures), ("withdrawn", None, 3));
+    db.clock.advance(Duration::seconds(3600));
+    assert!(store.claim_mitigation_work(30, 10).await.unwrap().is_empty());
+    let actions: Vec<String> = audit(store, everything())
+        .await
+        .into_iter()
+        .filter(|e| e.action.starts_with("mitigation.") && e.object_id == id.to_string())
+        .map(|e| e.action)
+        .collect();
+    assert_eq!(
+        actions.iter().filter(|a| *a == "mitigation.failed").count(),
+        3,
+        "each failure is recorded: {actions:?}"
+    );
+    assert_eq!(actions.iter().filter(|a| *a == "mitigation.retry").count(), 3, "{actions:?}");
+    assert_eq!(actions.first().map(String::as_str), Some("mitigation.withdrawn"), "newest first: {actions:?}");
+    assert_eq!(anbao_store::withdraw_retry_secs(20), 1800, "at most half an hour");
+}
+
+async fn flow_nodes_are_upserted_listed_and_purged(db: TestDb) {
+    use anbao_store::FlowNodeDraft;
+    let store = &db.store;
+    let node = |id: &str, role: &str, partition: Option<u32>, snapshot: &str| FlowNodeDraft {
+        node_id: id.into(),
+        role: role.into(),
+        name: "edge-7".into(),
+        partition,
+        snapshot: snapshot.into(),
+    };
+    store.put_flow_node(&node("worker:edge-7:p1", "worker", Some(1), "{\"n\":1}")).await.unwrap();
+    store.put_flow_node(&node("collector:edge-7", "collector", None, "{}")).await.unwrap();
+    db.clock.advance(Duration::seconds(5));
+    store.put_flow_node(&node("worker:edge-7:p1", "worker", Some(1), "{\"n\":2}")).await.unwrap();
+    assert_invalid(store.put_flow_node(&node(" ", "worker", None, "{}")).await, "node_id");
+    let nodes = store.flow_nodes().await.unwrap();
+    assert_eq!(nodes.len(), 2);
+    assert_eq!((nodes[0].node_id.as_str(), nodes[0].partition), ("collector:edge-7", None));
+    assert_eq!(
+        (nodes[1].node_id.as_str(), nodes[1].partition, nodes[1].snapshot.as_str()),
+        ("worker:edge-7:p1", Some(1), "{\"n\":2}")
+    );
+    assert_eq!(nodes[1].updated_at, db.now());
+    assert_eq!(nodes[0].updated_at, db.now() - Duration::seconds(5));
+    assert_eq!(store.purge_flow_nodes(db.now() - Duration::seconds(1)).await.unwrap(), 1);
+    assert_eq!(store.flow_nodes().await.unwrap().len(), 1);
 }

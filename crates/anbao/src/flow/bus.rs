@@ -28,13 +28,22 @@
 //! messages it has already counted (sequence at or below the last one).
 //! Alerts are keyed by the attack's key (scope, group, victim and start
 //! second, on the collector's clock), as in the embedded path.
+//!
+//! Like the embedded path, a worker records the mitigation rules its
+//! groups ask for (the configuration's `flow_mitigation_*` settings; the
+//! executor of `anbao serve` carries them out), and writes its status
+//! (group rates, attacks in progress) to the store's `flow_nodes` for the
+//! web nodes' /flows, /api/v1/flows and /metrics ([`super::nodes`]). So
+//! does `flow collect --bus` with a database (exporter health).
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anbao_flow::groups::GroupIndex;
+use anbao_flow::status::CollectorCounters;
 use anbao_flow::wire::{Batch, BatchWriter, partition_key, partition_of};
-use anbao_flow::{Detector, FlowRecord, ModelConfig, Timestamp};
+use anbao_flow::{Detector, FlowRecord, FlowStatus, ModelConfig, Timestamp};
 use anyhow::{Context, Result};
 use async_nats::jetstream;
 use async_nats::jetstream::consumer::pull;
@@ -234,9 +243,12 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
     let mut detector = Detector::new(model);
     super::traffic::seed_profiles(&mut detector, profile_history);
     let incidents = super::alerts::IncidentRule::from_config(&config)?;
+    let mitigation = super::mitigation::MitigationConfig::from_config(&config)?;
     let (_js, stream) = connect(&args.bus, &args.stream).await?;
     let name = format!("{}-p{}", args.consumer, args.partition);
     let filter = format!("{}.{}", subject_prefix(&args.stream), args.partition);
+    let mut status = WorkerStatus::new(&args, &name, &filter);
+    super::nodes::spawn_reporter(store.clone(), Arc::clone(&status.status));
     let consumer: jetstream::consumer::Consumer<pull::Config> = stream
         .get_or_create_consumer(
             &name,
@@ -278,14 +290,18 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
                     .and_then(|h| h.get(COLLECTOR_HEADER))
                     .map(|v| v.as_str().to_owned())
                     .unwrap_or_default();
-                count(&mut detector, &message.payload, seq);
+                let clock = count(&mut detector, &message.payload, seq);
                 traffic.observe(&detector);
                 let events = detector.take_events();
+                status.report(&detector, &events, clock);
                 super::print_events(&events, args.json).context("writing attack events")?;
                 let applied = (args.stream.as_str(), i64::try_from(seq).unwrap_or(i64::MAX));
                 super::alerts::write(&store, &events, &collector, Some(applied), &incidents)
                     .await
                     .context("writing attack alerts")?;
+                if let Some(m) = &mitigation {
+                    super::mitigation::propose(&store, &events, m).await;
+                }
                 last_seq = seq;
             }
             // Already counted by this worker: a redelivery after a slow acknowledgement.
@@ -295,14 +311,53 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Counts one batch's records and moves the clock to the collector's.
-fn count(detector: &mut Detector, payload: &[u8], seq: u64) {
+/// The worker's status: id `worker:STREAM:CONSUMER-pK` (one per partition,
+/// whichever host runs it), name `HOST-pK`. Every worker knows every group
+/// of the groups file but receives only its partition's: it shows the
+/// groups it has had traffic for.
+struct WorkerStatus {
+    status: Arc<FlowStatus>,
+    seen: std::collections::BTreeSet<String>,
+}
+
+impl WorkerStatus {
+    fn new(args: &WorkerArgs, consumer: &str, subject: &str) -> WorkerStatus {
+        let status = Arc::new(FlowStatus::new());
+        let id = format!("worker:{}:{consumer}", args.stream);
+        let name = format!("{}-p{}", crate::scan::host_name(), args.partition);
+        super::nodes::identify(&status, id, "worker", name, Some(args.partition));
+        status.started(vec![subject.to_owned()]);
+        WorkerStatus { status, seen: Default::default() }
+    }
+
+    /// Takes the attack events, and the group rates once per second of the
+    /// collector's clock.
+    fn report(&mut self, detector: &Detector, events: &[anbao_flow::AttackEvent], clock: Option<Timestamp>) {
+        self.status.events(events);
+        let Some(now) = clock.map(|c| c.secs()) else { return };
+        if self.status.updated().is_some_and(|last| now <= last) {
+            return;
+        }
+        let mut groups = detector.group_rates();
+        for g in &groups {
+            if g.last.packets > 0 || g.baseline_pps > 0.0 {
+                self.seen.insert(g.name.clone());
+            }
+        }
+        groups.retain(|g| self.seen.contains(&g.name));
+        self.status.report(now, CollectorCounters::default(), Default::default(), detector.stats(), &groups);
+    }
+}
+
+/// Counts one batch's records and moves the clock to the collector's
+/// (returned).
+fn count(detector: &mut Detector, payload: &[u8], seq: u64) -> Option<Timestamp> {
     let batch = match Batch::parse(payload) {
         Ok(b) => b,
         Err(e) => {
             // It would fail the same way on every delivery: report and go on.
             tracing::warn!(seq, error = %e, "a flow batch could not be read");
-            return;
+            return None;
         }
     };
     let mut bad = 0u64;
@@ -316,4 +371,5 @@ fn count(detector: &mut Detector, payload: &[u8], seq: u64) {
         tracing::warn!(seq, bad, "flow records in a batch could not be read");
     }
     detector.tick(batch.clock);
+    Some(batch.clock)
 }

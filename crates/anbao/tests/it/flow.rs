@@ -506,14 +506,24 @@ fn serve_with_flow_listen_writes_an_attack_alert() {
     };
     assert_eq!(value("anbao_flow_attacks_active"), Some(1), "{metrics}");
     assert!(
-        value("anbao_flow_exporter_packets_total{exporter=\"127.0.0.1\"}").is_some_and(|n| n >= packets),
+        value("anbao_flow_exporter_packets_total{exporter=\"127.0.0.1\",node=\"border-1\"}")
+            .is_some_and(|n| n >= packets),
         "{metrics}"
     );
-    assert!(value("anbao_flow_exporter_flows_total{exporter=\"127.0.0.1\"}").is_some_and(|n| n > 0), "{metrics}");
-    assert!(metrics.contains("anbao_flow_exporter_sequence_gaps_total{exporter=\"127.0.0.1\"}"), "{metrics}");
-    assert!(metrics.contains("anbao_flow_exporter_template_errors_total{exporter=\"127.0.0.1\"}"), "{metrics}");
-    assert!(value("anbao_flow_group_pps{group=\"dc1\"}").is_some(), "{metrics}");
-    assert!(value("anbao_flow_group_bps{group=\"dc1\"}").is_some(), "{metrics}");
+    assert!(
+        value("anbao_flow_exporter_flows_total{exporter=\"127.0.0.1\",node=\"border-1\"}").is_some_and(|n| n > 0),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("anbao_flow_exporter_sequence_gaps_total{exporter=\"127.0.0.1\",node=\"border-1\"}"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("anbao_flow_exporter_template_errors_total{exporter=\"127.0.0.1\",node=\"border-1\"}"),
+        "{metrics}"
+    );
+    assert!(value("anbao_flow_group_pps{group=\"dc1\",node=\"border-1\"}").is_some(), "{metrics}");
+    assert!(value("anbao_flow_group_bps{group=\"dc1\",node=\"border-1\"}").is_some(), "{metrics}");
 
     // The rule's class list names amplification: one large-scale DDoS
     // incident, opened from the alert, however many updates followed.
@@ -956,4 +966,191 @@ fn flow_workers_each_detect_the_attacks_of_their_partition_from_the_bus() {
     );
     assert_eq!(incidents.trim(), "ddos|198.51.100.20");
     assert_eq!(db.psql("SELECT COUNT(*) FROM incidents").trim(), "1");
+}
+
+/// Bus mode seen from the web node (issue #6, R8.4): a collector and two
+/// workers write their status to the shared PostgreSQL database, and an
+/// `anbao serve` that runs no collector itself shows them all on
+/// /api/v1/flows, /flows and /metrics. The workers record the mitigation
+/// rules their groups ask for, as the embedded path does: dc1's automatic
+/// RTBH rule is announced by the serve's executor, dc2's manual one waits
+/// for approval.
+#[test]
+fn a_bus_deployment_is_seen_and_mitigated_from_the_web_node() {
+    use crate::bus::{StreamGuard, nats_url};
+    use crate::harness::{Auth, PgDb, create_token, serve};
+    let dir = TempDir::new().unwrap();
+    let db = PgDb::create();
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+    let stream = format!("ANBAO_TEST_NODES_{}_{nanos}", std::process::id());
+    let _guard = StreamGuard(stream.clone());
+    let groups = dir.path().join("groups.toml");
+    std::fs::write(
+        &groups,
+        r#"
+        [[group]]
+        name = "dc1"
+        prefixes = ["192.0.2.0/24"]
+        host = { pps = 20000 }
+        actions = { mode = "auto", rtbh = true, hold_secs = 3600 }
+        [[group]]
+        name = "dc2"
+        prefixes = ["198.51.100.0/24"]
+        host = { pps = 20000 }
+        actions = { mode = "manual", rtbh = true }
+        "#,
+    )
+    .unwrap();
+    // One configuration for every process: the database and the mitigation
+    // hook (the BGP speaker's helper appends what it reads to a file).
+    let data_dir = dir.path().join("data");
+    std::fs::create_dir_all(&data_dir).unwrap();
+    let api = dir.path().join("exabgp-api.txt");
+    let script = dir.path().join("speaker.sh");
+    std::fs::write(&script, format!("#!/bin/sh\nexec cat >> '{}'\n", api.display())).unwrap();
+    std::fs::write(
+        data_dir.join("anbao.toml"),
+        format!(
+            "database = \"{}\"\nflow_mitigation_command = \"sh '{}'\"\nflow_mitigation_next_hop = \"192.0.2.254\"\n",
+            db.url,
+            script.display()
+        ),
+    )
+    .unwrap();
+    let token = create_token(&data_dir, None, "regulator", "watcher");
+    let os = |v: &[&str]| -> Vec<std::ffi::OsString> { v.iter().map(Into::into).collect() };
+    let mut collect = os(&["flow", "collect", "--listen", "127.0.0.1:0", "--bus", &nats_url(), "--stream", &stream]);
+    collect.extend(os(&["--partitions", "2", "--collector", "edge-7", "--groups"]));
+    collect.push(groups.clone().into());
+    collect.push("--data-dir".into());
+    collect.push(data_dir.clone().into());
+    let collector = Collector::spawn(&collect, true);
+    let worker = |partition: &str| {
+        let mut args = os(&["flow", "worker", "--json", "--bus", &nats_url(), "--stream", &stream]);
+        args.extend(os(&["--partition", partition, "--data-dir"]));
+        args.push(data_dir.clone().into());
+        args.push("--groups".into());
+        args.push(groups.clone().into());
+        let w = Collector::spawn(&args, false);
+        let first = w
+            .lines
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .unwrap_or_else(|e| panic!("worker {partition} did not start ({e}): {}", w.stderr.lock().unwrap()));
+        assert!(first.starts_with("anbao flow worker consuming"), "{first}");
+        w
+    };
+    let (p0, p1) = (worker("0"), worker("1"));
+    let server = serve().data_dir(&data_dir).start();
+
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    for sequence in 0..20 {
+        socket.send_to(&v9_attack(sequence, [192, 0, 2, 10], 6, 0, 0x02, 100), ("127.0.0.1", collector.port)).unwrap();
+        socket
+            .send_to(&v9_attack(sequence + 20, [198, 51, 100, 20], 17, 123, 0, 100), ("127.0.0.1", collector.port))
+            .unwrap();
+    }
+    let failure = || {
+        format!(
+            "p0: {}\np1: {}\ncollector: {}\n{}",
+            p0.stderr.lock().unwrap(),
+            p1.stderr.lock().unwrap(),
+            collector.stderr.lock().unwrap(),
+            server.report()
+        )
+    };
+    // The mitigation rules: dc1's announced by the serve's executor, dc2's
+    // waiting for a person.
+    let rules = || db.psql("SELECT victim, kind, mode, state FROM flow_mitigations ORDER BY victim");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(40);
+    while rules().trim() != "192.0.2.10|rtbh|automatic|announced\n198.51.100.20|rtbh|manual|proposed" {
+        assert!(std::time::Instant::now() < deadline, "rules: {}\n{}", rules(), failure());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    }
+    assert_eq!(
+        std::fs::read_to_string(&api).unwrap().trim(),
+        "announce route 192.0.2.10/32 next-hop 192.0.2.254 community [65535:666]"
+    );
+    let linked =
+        db.psql("SELECT m.victim, a.rule FROM flow_mitigations m JOIN alerts a ON a.id = m.alert_id ORDER BY m.victim");
+    assert_eq!(linked.trim(), "192.0.2.10|ddos\n198.51.100.20|ddos", "each rule names its attack's alert");
+
+    // The deployment from the web node: both workers' groups, the
+    // collector's exporter, each row with its node.
+    let client = server.client();
+    let flows = loop {
+        let flows = client.get("/api/v1/flows", Auth::Bearer(&token)).expect(200).json();
+        let groups = flows["groups"].as_array().map_or(0, Vec::len);
+        let exporters = flows["exporters"].as_array().map_or(0, Vec::len);
+        if groups == 2 && exporters == 1 && flows["nodes"].as_array().map_or(0, Vec::len) == 3 {
+            break flows;
+        }
+        assert!(std::time::Instant::now() < deadline, "/api/v1/flows: {flows}\n{}", failure());
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert_eq!(flows["enabled"], true);
+    let nodes: Vec<(String, String, Value, bool)> = flows["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["id"].as_str().unwrap().to_owned(),
+                n["role"].as_str().unwrap().to_owned(),
+                n["partition"].clone(),
+                n["stale"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    let worker_id = |k: u32| format!("worker:{stream}:anbao-flow-workers-p{k}");
+    assert_eq!(
+        nodes,
+        [
+            ("collector:edge-7".to_owned(), "collector".to_owned(), Value::Null, false),
+            (worker_id(0), "worker".to_owned(), Value::from(0), false),
+            (worker_id(1), "worker".to_owned(), Value::from(1), false),
+        ],
+        "{flows}"
+    );
+    let names: Vec<&str> = flows["nodes"].as_array().unwrap().iter().map(|n| n["name"].as_str().unwrap()).collect();
+    let mut groups: Vec<(&str, &str)> = flows["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| (g["name"].as_str().unwrap(), g["node"].as_str().unwrap()))
+        .collect();
+    groups.sort();
+    assert_eq!(groups, [("dc1", names[1]), ("dc2", names[2])], "{flows}");
+    assert!(names[1].ends_with("-p0") && names[2].ends_with("-p1"), "{names:?}");
+    let exporter = &flows["exporters"][0];
+    assert_eq!((exporter["exporter"].as_str(), exporter["node"].as_str()), (Some("127.0.0.1"), Some("edge-7")));
+    assert!(exporter["packets"].as_u64().unwrap() >= 40, "{flows}");
+    assert!(flows["counters"]["datagrams"].as_u64().unwrap() >= 40, "{flows}");
+
+    let page = client.get("/flows", Auth::Bearer(&token)).expect(200).body;
+    for id in ["collector:edge-7".to_owned(), worker_id(0), worker_id(1)] {
+        assert!(page.contains(&format!("data-node=\"{id}\" data-stale=\"false\"")), "{id}: {page}");
+    }
+    assert!(page.contains("data-group=\"dc1\"") && page.contains("data-group=\"dc2\""), "{page}");
+    assert!(page.contains("data-exporter=\"127.0.0.1\""), "{page}");
+
+    // Metrics: one series per group, exporter and node, labelled with the
+    // node's name (a handful of values), none per attack or per host.
+    let metrics = client.get("/metrics", Auth::None).expect(200).body;
+    let series = |prefix: &str| -> Vec<&str> { metrics.lines().filter(|l| l.starts_with(prefix)).collect() };
+    let mut pps = series("anbao_flow_group_pps{");
+    pps.sort();
+    assert_eq!(pps.len(), 2, "{metrics}");
+    assert!(pps[0].starts_with(&format!("anbao_flow_group_pps{{group=\"dc1\",node=\"{}\"}} ", names[1])), "{metrics}");
+    assert!(pps[1].starts_with(&format!("anbao_flow_group_pps{{group=\"dc2\",node=\"{}\"}} ", names[2])), "{metrics}");
+    assert_eq!(
+        series("anbao_flow_exporter_packets_total{"),
+        series("anbao_flow_exporter_packets_total{exporter=\"127.0.0.1\",node=\"edge-7\"}"),
+        "{metrics}"
+    );
+    assert_eq!(series("anbao_flow_exporter_packets_total{").len(), 1, "{metrics}");
+    let up = series("anbao_flow_node_up{");
+    assert_eq!(up.len(), 3, "{metrics}");
+    assert!(up.iter().all(|l| l.ends_with(" 1")), "{metrics}");
+    assert!(up.contains(&"anbao_flow_node_up{node=\"edge-7\",role=\"collector\"} 1"), "{metrics}");
+    assert!(!metrics.lines().any(|l| l.starts_with("anbao_flow") && l.contains("victim")), "{metrics}");
 }
