@@ -276,7 +276,13 @@ fn export(dir: &Path, exporter: impl FnOnce(u16) -> Command, tool: &str) -> Expo
     };
     let output = child.wait_with_output().unwrap();
     let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    assert!(status.success(), "{command:?}: {status}\n{said}");
+    // At the end of a capture file pmacctd's core and its plugin stop
+    // together; when the plugin has gone first (it logs its normal
+    // shutdown), the core exits 1 on the lost connection. What was
+    // exported is checked below either way.
+    let pmacct_race =
+        tool == "pmacct" && said.contains("Shutting down on user request") && said.contains("no more plugins active");
+    assert!(status.success() || pmacct_race, "{command:?}: {status}\n{said}");
     let received = recorder.finish();
     assert!(!received.is_empty(), "{command:?} exported nothing:\n{said}");
 
