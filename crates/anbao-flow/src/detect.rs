@@ -2,18 +2,19 @@
 //! I/O; time is a parameter (the receive time of each record, and `now`
 //! for [`Detector::tick`]).
 //!
-//! Per protected host and per group it keeps the current one-second
-//! bucket ([`Counters`]), top sources (per host) and top destinations
-//! (per group) in space-saving sketches, and per group an EWMA baseline of
-//! the per-second rates. A host's sources and sample flows are kept only
-//! while it is watched: from the moment its second reaches a quarter of
-//! one of its thresholds, and throughout an attack; the many hosts far
-//! from their thresholds cost a counter update per record. Buckets are judged while they fill: counts only
-//! grow within a second, so the moment a bucket's running count passes a
-//! threshold the second is over it. With `hold_secs = 1` (the default) an
-//! attack starts on the record that crosses the threshold, well inside the
-//! one second after the first attack flow the issue asks for; with
-//! `hold_secs = N` it starts in the N-th consecutive second over.
+//! Per protected host and per group it keeps the current one-second bucket
+//! ([`Counters`]) and top sources in space-saving sketches (a group's top
+//! destinations are read off the host table when an attack event is made),
+//! and per group an EWMA baseline of the per-second rates. A host's sources
+//! and sample flows are kept only while it is watched: from the moment its
+//! second reaches a quarter of one of its thresholds, and throughout an
+//! attack; the many hosts far from their thresholds cost a counter update
+//! per record. Buckets are judged while they fill: counts only grow within
+//! a second, so the moment a bucket's running count passes a threshold the
+//! second is over it. With `hold_secs = 1` (the default) an attack starts
+//! on the record that crosses the threshold, well inside the one second
+//! after the first attack flow the issue asks for; with `hold_secs = N` it
+//! starts in the N-th consecutive second over.
 //!
 //! Over means: a static threshold of the host (or group) exceeded (pps,
 //! bps, flows/s), or for a group, a baseline deviation. When the group has
@@ -312,12 +313,13 @@ fn exceeds(c: &Counters, t: &Thresholds) -> Option<String> {
 #[derive(Debug, Clone)]
 struct Host {
     meter: Meter,
+    /// Index of its group in the configuration.
+    group: usize,
 }
 
 #[derive(Debug, Clone)]
 struct Group {
     meter: Meter,
-    top_dst: TopN,
     ewma_pps: f64,
     ewma_bps: f64,
     seen_secs: u32,
@@ -367,7 +369,6 @@ impl Detector {
             .iter()
             .map(|_| Group {
                 meter: Meter::new(i64::MIN, config.top_n),
-                top_dst: TopN::new(config.top_n),
                 ewma_pps: 0.0,
                 ewma_bps: 0.0,
                 seen_secs: 0,
@@ -403,7 +404,7 @@ impl Detector {
         // The host first, so a group check sees its attack.
         let host_limits = self.config.groups.get(gi).map(|g| g.host).unwrap_or_default();
         let (hold, samples) = (self.config.hold_secs, self.config.samples);
-        if let Some(host) = self.host(r.dst, sec) {
+        if let Some(host) = self.host(r.dst, gi, sec) {
             let m = &mut host.meter;
             m.roll(sec);
             m.cur.add(r);
@@ -431,7 +432,6 @@ impl Detector {
         let m = &mut group.meter;
         m.cur.add(r);
         m.top.add(r.src, r.packets, r.bytes);
-        group.top_dst.add(r.dst, r.packets, r.bytes);
         if m.samples.len() < self.config.samples {
             m.samples.push(FlowSample::from(r));
         }
@@ -460,7 +460,7 @@ impl Detector {
 
     /// The host's state, made (and room made) if needed; `None` when the
     /// table is full of hosts under attack.
-    fn host(&mut self, ip: IpAddr, sec: i64) -> Option<&mut Host> {
+    fn host(&mut self, ip: IpAddr, group: usize, sec: i64) -> Option<&mut Host> {
         // One hash per record while the table has room (the usual case);
         // a full table first checks whether room must be made.
         if self.hosts.len() >= self.config.max_hosts && !self.hosts.contains_key(&ip) {
@@ -470,7 +470,7 @@ impl Detector {
             }
         }
         let top_n = self.config.top_n;
-        Some(self.hosts.entry(ip).or_insert_with(|| Host { meter: Meter::new(sec, top_n) }))
+        Some(self.hosts.entry(ip).or_insert_with(|| Host { meter: Meter::new(sec, top_n), group }))
     }
 
     /// Drops idle hosts, or else the least recently seen eighth of the
@@ -503,13 +503,16 @@ impl Detector {
         let Some(cfg) = self.config.groups.get(gi) else { return };
         let id = self.next_id;
         self.next_id += 1;
+        // A group's destinations this second, from the host table.
+        let top_dst =
+            target.is_none().then(|| top_destinations(&self.hosts, gi, self.now_sec, false, self.config.top_n));
         let (meter, top_dst) = match target {
             Some(ip) => match self.hosts.get_mut(&ip) {
                 Some(h) => (&mut h.meter, None),
                 None => return,
             },
             None => match self.groups.get_mut(gi) {
-                Some(g) => (&mut g.meter, Some(&g.top_dst)),
+                Some(g) => (&mut g.meter, top_dst.as_deref()),
                 None => return,
             },
         };
@@ -517,9 +520,8 @@ impl Detector {
         meter.totals = Counters::default();
         meter.peak = meter.cur.rates();
         let (vector, service) = classify(&meter.cur);
-        let carpet = top_dst.is_some_and(|t| {
-            t.top().first().is_none_or(|d| d.packets.saturating_mul(2) < meter.cur.packets) && t.len() > 1
-        });
+        let carpet = top_dst
+            .is_some_and(|t| t.first().is_none_or(|d| d.packets.saturating_mul(2) < meter.cur.packets) && t.len() > 1);
         let class = if carpet { AttackClass::CarpetBombing } else { vector };
         let victim = match target {
             Some(ip) => ip.to_string(),
@@ -564,13 +566,17 @@ impl Detector {
         let mut ended = Vec::new();
         for attack in self.attacks.values_mut() {
             let Some(cfg) = self.config.groups.get(attack.group) else { continue };
+            let top_dst = attack
+                .target
+                .is_none()
+                .then(|| top_destinations(&self.hosts, attack.group, sec, true, self.config.top_n));
             let (meter, top_dst) = match attack.target {
                 Some(ip) => match self.hosts.get_mut(&ip) {
                     Some(h) => (&mut h.meter, None),
                     None => continue,
                 },
                 None => match self.groups.get_mut(attack.group) {
-                    Some(g) => (&mut g.meter, Some(&g.top_dst)),
+                    Some(g) => (&mut g.meter, top_dst.as_deref()),
                     None => continue,
                 },
             };
@@ -735,7 +741,7 @@ impl Detector {
             if counters.packets == 0 && !under_attack {
                 continue;
             }
-            let Some(gi) = self.index.lookup(*ip) else { continue };
+            let gi = h.group;
             let host = HostSecond { addr: *ip, counters, attacked: under_attack };
             if under_attack {
                 if let Some(list) = attacked.get_mut(gi)
@@ -759,6 +765,33 @@ impl Detector {
         }
         Some(TrafficSecond { sec, groups })
     }
+}
+
+/// Group `gi`'s busiest destinations (at most `n`, most packets first) in
+/// second `sec` (`with_previous`: or, for hosts with nothing yet in `sec`,
+/// the second before), from the host table: exact per host, and nothing
+/// to count per record (a per-group sketch of destinations was a third of
+/// the detector's instructions). Walks the table: for attack events only.
+fn top_destinations(
+    hosts: &HashMap<IpAddr, Host, foldhash::fast::RandomState>,
+    gi: usize,
+    sec: i64,
+    with_previous: bool,
+    n: usize,
+) -> Vec<Talker> {
+    let since = if with_previous { sec.saturating_sub(1) } else { sec };
+    let mut top: Vec<Talker> = hosts
+        .iter()
+        .filter(|(_, h)| h.group == gi && h.meter.sec >= since && h.meter.sec <= sec && h.meter.cur.packets > 0)
+        .map(|(ip, h)| Talker { addr: *ip, packets: h.meter.cur.packets, bytes: h.meter.cur.bytes, error: 0 })
+        .collect();
+    let by_packets = |a: &Talker, b: &Talker| b.packets.cmp(&a.packets).then(a.addr.cmp(&b.addr));
+    if top.len() > n && n > 0 {
+        top.select_nth_unstable_by(n - 1, by_packets);
+        top.truncate(n);
+    }
+    top.sort_by(by_packets);
+    top
 }
 
 /// A meter's counters of second `sec`, if it still holds them.
@@ -827,9 +860,6 @@ fn feed_baseline(g: &mut Group, done: &Counters, gap: i64, model: &ModelConfig, 
     if !attacked {
         learn(g, done, gap, model);
     }
-    if g.meter.sec != i64::MIN {
-        g.top_dst.clear();
-    }
 }
 
 fn learn(g: &mut Group, done: &Counters, gap: i64, model: &ModelConfig) {
@@ -857,7 +887,7 @@ fn make_event(
     now: Timestamp,
     ended: Option<Timestamp>,
     meter: &Meter,
-    top_dst: Option<&TopN>,
+    top_dst: Option<&[Talker]>,
     cfg: &HostGroup,
 ) -> AttackEvent {
     let mut totals = meter.totals;
@@ -884,7 +914,7 @@ fn make_event(
         peak: meter.peak.max(rate),
         totals,
         top_sources: meter.top.top(),
-        top_destinations: top_dst.map(|t| t.top()).unwrap_or_default(),
+        top_destinations: top_dst.map(<[Talker]>::to_vec).unwrap_or_default(),
         samples: meter.samples.clone(),
         actions: cfg.actions.clone(),
     }
@@ -1041,6 +1071,19 @@ mod tests {
         );
         assert_eq!(s[0].victim, "192.0.2.0/24");
         assert_eq!(s[0].top_destinations.len(), 10);
+        assert!(s[0].top_destinations.iter().all(|t| t.packets == 1000 && t.error == 0));
+        // The next second one host takes more; the update, a second later,
+        // ranks the destinations of that last full second.
+        for h in 10..70 {
+            let packets = if h == 42 { 9000 } else { 1000 };
+            d.record(&flow("100.67.0.1", &format!("192.0.2.{h}"), 17, 53, 3333, 0, packets), at(4, h));
+        }
+        d.tick(at(5, 0));
+        let events = d.take_events();
+        let update = events.iter().find(|e| e.event == EventKind::Update).expect("an update");
+        assert_eq!(update.top_destinations.len(), 10);
+        assert_eq!(update.top_destinations[0].addr.to_string(), "192.0.2.42");
+        assert_eq!(update.top_destinations[0].packets, 9000);
     }
 
     #[test]
@@ -1185,7 +1228,6 @@ mod tests {
         assert_eq!(st.untracked, 0);
         // Top-N sketches are bounded by construction; the group's is full.
         assert_eq!(d.groups[0].meter.top.len(), 10);
-        assert_eq!(d.groups[0].top_dst.len(), 10);
     }
 
     #[test]
