@@ -55,7 +55,7 @@ pub struct CollectorConfig {
     pub history: Option<anbao_flow::HistoryConfig>,
     /// Stored per-minute history the groups' hour-of-week profiles learn
     /// from before the first flow ([`super::traffic::profile_history`]).
-    pub profile_history: Vec<(String, Vec<(i64, f64, f64)>)>,
+    pub profile_history: super::traffic::ProfileHistory,
 }
 
 /// Exporter health, detector counters and group rates at one moment.

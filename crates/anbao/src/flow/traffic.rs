@@ -171,6 +171,9 @@ pub fn spawn_purge(store: Store, host_days: u32, group_days: u32) {
     });
 }
 
+/// Each profiled group's stored minutes: `(minute, mean pps, mean bps)`.
+pub type ProfileHistory = Vec<(String, Vec<(i64, f64, f64)>)>;
+
 /// Weeks of stored history an hour-of-week profile is learnt from.
 pub const PROFILE_WEEKS: i64 = 8;
 
@@ -178,7 +181,7 @@ pub const PROFILE_WEEKS: i64 = 8;
 /// at start-up: the last [`PROFILE_WEEKS`] weeks up to the start of the
 /// current hour, without minutes under attack. A group whose history
 /// cannot be read starts with an empty profile (logged).
-pub async fn profile_history(store: &Store, model: &ModelConfig, now: i64) -> Vec<(String, Vec<(i64, f64, f64)>)> {
+pub async fn profile_history(store: &Store, model: &ModelConfig, now: i64) -> ProfileHistory {
     let to = now - now.rem_euclid(3600);
     let from = to.saturating_sub(PROFILE_WEEKS * 7 * 86_400);
     let mut out = Vec::new();
@@ -192,7 +195,7 @@ pub async fn profile_history(store: &Store, model: &ModelConfig, now: i64) -> Ve
 }
 
 /// Seeds `detector`'s profiles from [`profile_history`]'s minutes.
-pub fn seed_profiles(detector: &mut Detector, history: Vec<(String, Vec<(i64, f64, f64)>)>) {
+pub fn seed_profiles(detector: &mut Detector, history: ProfileHistory) {
     for (group, points) in history {
         let minutes = points.len();
         match detector.seed_profile_minutes(&group, points) {
