@@ -165,6 +165,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0025_incident_leaks.sql"),
         postgres: include_str!("../migrations/postgres/0025_incident_leaks.sql"),
     },
+    Migration {
+        version: 28,
+        name: "intel_provenance_checks",
+        sqlite: include_str!("../migrations/sqlite/0028_intel_provenance_checks.sql"),
+        postgres: include_str!("../migrations/postgres/0028_intel_provenance_checks.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.
