@@ -295,13 +295,15 @@ pub(super) async fn write_sqlite(
         .await?
         .rows_affected();
         written.existing = (rows.len() as u64).saturating_sub(written.accepted);
+        // In staging order, which is the order the new indicators got their
+        // ids in (sorting by id cost a sixth of this statement).
         // `WHERE true`: SQLite reads `ON` after a bare SELECT as a join's.
         sqlx::query(concat!(
             provenance_columns!(),
             "SELECT i.id, $1, s.external_id, s.category, s.confidence, s.tlp_rank, s.first_seen, s.last_seen, \
              s.valid_until, s.tags, s.context, $2, $3, $3 \
              FROM intel_stage s JOIN intel_indicators i ON i.kind = s.kind AND i.value = s.value \
-             WHERE true ORDER BY i.id ",
+             WHERE true ",
             provenance_conflict!()
         ))
         .bind(source)
