@@ -177,6 +177,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0027_flow_nodes.sql"),
         postgres: include_str!("../migrations/postgres/0027_flow_nodes.sql"),
     },
+    Migration {
+        version: 28,
+        name: "intel_provenance_checks",
+        sqlite: include_str!("../migrations/sqlite/0028_intel_provenance_checks.sql"),
+        postgres: include_str!("../migrations/postgres/0028_intel_provenance_checks.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.

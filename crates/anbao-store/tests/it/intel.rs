@@ -17,6 +17,7 @@ on_both_backends! {
     allowlists_are_saved_replaced_and_audited => allowlists_are_saved_replaced_and_audited_sqlite, allowlists_are_saved_replaced_and_audited_postgres;
     large_chunks_and_stix_objects => large_chunks_and_stix_objects_sqlite, large_chunks_and_stix_objects_postgres;
     duplicates_across_chunks_and_sources => duplicates_across_chunks_and_sources_sqlite, duplicates_across_chunks_and_sources_postgres;
+    a_failing_chunk_leaves_nothing_half_written => a_failing_chunk_leaves_nothing_half_written_sqlite, a_failing_chunk_leaves_nothing_half_written_postgres;
 }
 
 fn ind(kind: K, value: &str) -> Indicator {
@@ -415,4 +416,86 @@ async fn duplicates_across_chunks_and_sources(db: TestDb) {
     assert_eq!(ip.first_seen, Some(db.now()), "a statement without times is seen at the import");
     let d149 = store.intel_indicator_by_value(K::Domain, &domain(149)).await.unwrap().unwrap();
     assert_eq!((d149.sources, d149.category), (1, Category::Spam));
+}
+
+/// A chunk is one transaction: when a statement fails half-way through
+/// (here the provenance of one value, refused by a trigger), none of the
+/// chunk's indicators, provenance or counts are left, the other chunks
+/// stay whole, and writing the chunk again once the cause is gone gives
+/// what a first successful write would have.
+async fn a_failing_chunk_leaves_nothing_half_written(db: TestDb) {
+    let store = &db.store;
+    let alice = actor("alice");
+    let run = store.intel_import_begin(&alice, "feed", "list", "f.txt").await.unwrap();
+    let mut first = vec![ind(K::Domain, "kept-1.atomic.example"), ind(K::Domain, "kept-2.atomic.example")];
+    first[0].tags = vec!["first".into()];
+    let c1 = store.intel_import_chunk(run, "feed", Category::Spam, first, &[]).await.unwrap();
+    assert_eq!((c1.accepted, c1.updated), (2, 0));
+    let generation = store.intel_generation().await.unwrap();
+
+    match store.backend() {
+        anbao_store::Backend::Sqlite => store
+            .execute_raw(
+                "CREATE TRIGGER refuse_boom BEFORE INSERT ON intel_provenance WHEN NEW.context = 'boom' \
+                 BEGIN SELECT RAISE(ABORT, 'refused'); END",
+            )
+            .await
+            .unwrap(),
+        anbao_store::Backend::Postgres => store
+            .execute_raw(
+                "CREATE FUNCTION refuse_boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+                 IF NEW.context = 'boom' THEN RAISE EXCEPTION 'refused'; END IF; RETURN NEW; END $$; \
+                 CREATE TRIGGER refuse_boom BEFORE INSERT ON intel_provenance FOR EACH ROW \
+                 EXECUTE FUNCTION refuse_boom()",
+            )
+            .await
+            .unwrap(),
+    };
+    let second = || {
+        let mut again = ind(K::Domain, "kept-1.atomic.example");
+        again.tags = vec!["second".into()];
+        let mut boom = ind(K::Domain, "boom.atomic.example");
+        boom.context = "boom".into();
+        vec![again, ind(K::Domain, "new.atomic.example"), boom]
+    };
+    let objects = [StixObject {
+        id: "malware--atomic".into(),
+        object_type: "malware".into(),
+        spec_version: "2.1".into(),
+        version: "2026-01-01T00:00:00Z".into(),
+        json: r#"{"type":"malware","id":"malware--atomic"}"#.into(),
+    }];
+    let failed = store.intel_import_chunk(run, "feed", Category::Spam, second(), &objects).await;
+    assert!(failed.is_err(), "{failed:?}");
+
+    let filter = IndicatorFilter::default();
+    assert_eq!(store.intel_count(&filter).await.unwrap(), 2, "no indicator of the failed chunk");
+    for value in ["new.atomic.example", "boom.atomic.example"] {
+        assert_eq!(store.intel_indicator_by_value(K::Domain, value).await.unwrap(), None, "{value}");
+    }
+    let kept = store.intel_indicator_by_value(K::Domain, "kept-1.atomic.example").await.unwrap().unwrap();
+    let prov = store.intel_provenance(kept.id).await.unwrap();
+    assert_eq!(prov.len(), 1);
+    assert_eq!(prov[0].tags, ["first"], "the existing value's provenance is as the first chunk left it");
+    assert!(store.intel_objects(None, 10).await.unwrap().is_empty(), "no STIX object of the failed chunk");
+    let recorded = store.intel_import_run(run).await.unwrap();
+    assert_eq!(
+        (recorded.accepted, recorded.updated, recorded.objects),
+        (2, 0, 0),
+        "the run counts the first chunk only"
+    );
+    assert_eq!(store.intel_generation().await.unwrap(), generation, "index holders see no change");
+
+    let drop = match store.backend() {
+        anbao_store::Backend::Sqlite => "DROP TRIGGER refuse_boom",
+        anbao_store::Backend::Postgres => "DROP TRIGGER refuse_boom ON intel_provenance",
+    };
+    store.execute_raw(drop).await.unwrap();
+    let c2 = store.intel_import_chunk(run, "feed", Category::Spam, second(), &objects).await.unwrap();
+    assert_eq!((c2.accepted, c2.updated, c2.objects), (2, 1, 1));
+    assert_eq!(store.intel_count(&filter).await.unwrap(), 4);
+    let prov = store.intel_provenance(kept.id).await.unwrap();
+    assert_eq!(prov[0].tags, ["second"]);
+    let boom = store.intel_indicator_by_value(K::Domain, "boom.atomic.example").await.unwrap().unwrap();
+    assert_eq!(store.intel_provenance(boom.id).await.unwrap()[0].context, "boom");
 }
