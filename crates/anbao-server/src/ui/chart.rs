@@ -86,6 +86,26 @@ fn axis_label_place(x: f64, width: f64) -> (f64, &'static str) {
     }
 }
 
+/// The colour of series `i`.
+fn series_fill(i: usize) -> &'static str {
+    SERIES_FILLS.get(i % SERIES_FILLS.len()).copied().unwrap_or("#5b6577")
+}
+
+/// The legend under a chart: a swatch and a label per series, in rows of
+/// `columns` starting at `top`.
+fn legend(series: &[Series], width: f64, top: f64, columns: usize, row: f64) -> Markup {
+    html! {
+        @for (j, s) in series.iter().enumerate() {
+            @let x = (j % columns) as f64 * (width / columns as f64);
+            @let y = top + (j / columns) as f64 * row;
+            g class="legend" data-series=(s.key) {
+                rect x=(format!("{x:.1}")) y=(format!("{:.1}", y + 3.0)) width="10" height="10" fill=(series_fill(j)) {}
+                text x=(format!("{:.1}", x + 14.0)) y=(format!("{:.1}", y + 12.0)) class="axis" { (s.label) }
+            }
+        }
+    }
+}
+
 /// A stacked bar chart: one bar per `(label, values)` stack, one segment
 /// per series (`values` in the order of `series`), a legend below. Labels
 /// go under every `label_every`-th bar counting from the newest (the last),
@@ -105,7 +125,6 @@ pub fn stacked_bars(title: &str, series: &[Series], stacks: &[(String, Vec<i64>)
     let slot = width / n;
     let bar = (slot * 0.7).max(1.0);
     let label_every = label_every.max(1);
-    let fill = |i: usize| SERIES_FILLS.get(i % SERIES_FILLS.len()).copied().unwrap_or("#5b6577");
     // (series index, value, top, height) of each non-empty segment, stacked
     // upwards from the axis in series order.
     let segments = |values: &[i64]| {
@@ -132,7 +151,7 @@ pub fn stacked_bars(title: &str, series: &[Series], stacks: &[(String, Vec<i64>)
                         @for (j, value, y, h) in segments(values) {
                             @let name = series.get(j).map(|s| (s.key.as_str(), s.label.as_str())).unwrap_or_default();
                             rect x=(format!("{x:.1}")) y=(format!("{y:.1}")) width=(format!("{bar:.1}")) height=(format!("{h:.1}"))
-                                class="seg" fill=(fill(j)) data-series=(name.0) data-value=(value) {
+                                class="seg" fill=(series_fill(j)) data-series=(name.0) data-value=(value) {
                                 title { (label) " · " (name.1) ": " (value) }
                             }
                         }
@@ -142,14 +161,7 @@ pub fn stacked_bars(title: &str, series: &[Series], stacks: &[(String, Vec<i64>)
                         text x=(format!("{label_x:.1}")) y=(format!("{:.1}", height + 16.0)) class="axis" text-anchor=(anchor) { (label) }
                     }
                 }
-                @for (j, s) in series.iter().enumerate() {
-                    @let x = (j % legend_columns) as f64 * (width / legend_columns as f64);
-                    @let y = height + axis + (j / legend_columns) as f64 * legend_row;
-                    g class="legend" data-series=(s.key) {
-                        rect x=(format!("{x:.1}")) y=(format!("{:.1}", y + 3.0)) width="10" height="10" fill=(fill(j)) {}
-                        text x=(format!("{:.1}", x + 14.0)) y=(format!("{:.1}", y + 12.0)) class="axis" { (s.label) }
-                    }
-                }
+                (legend(series, width, height + axis, legend_columns, legend_row))
             }
             figcaption { (title) }
         }
@@ -177,7 +189,6 @@ pub fn grouped_bars(
     let scale = if max > 0.0 { max } else { 1.0 };
     let slot = width / groups.len().max(1) as f64;
     let bar = (slot * 0.8 / series.len().max(1) as f64).max(1.0);
-    let fill = |i: usize| SERIES_FILLS.get(i % SERIES_FILLS.len()).copied().unwrap_or("#5b6577");
     html! {
         figure class="chart" {
             svg viewBox={ "0 0 " (width) " " (total_height) } role="img" aria-label=(title) {
@@ -191,7 +202,7 @@ pub fn grouped_bars(
                                 @let h = (v.max(0.0) / scale) * height;
                                 @let name = series.get(j).map(|s| (s.key.as_str(), s.label.as_str())).unwrap_or_default();
                                 rect x=(format!("{:.1}", x0 + j as f64 * bar)) y=(format!("{:.1}", height - h)) width=(format!("{bar:.1}")) height=(format!("{h:.1}"))
-                                    class="seg" fill=(fill(j)) data-series=(name.0) data-value=(format!("{v}")) {
+                                    class="seg" fill=(series_fill(j)) data-series=(name.0) data-value=(format!("{v}")) {
                                     title { (label) " · " (name.1) ": " (show(*v)) }
                                 }
                             }
@@ -200,14 +211,7 @@ pub fn grouped_bars(
                     @let (label_x, anchor) = axis_label_place(x0 + slot * 0.4, width);
                     text x=(format!("{label_x:.1}")) y=(format!("{:.1}", height + 16.0)) class="axis" text-anchor=(anchor) { (label) }
                 }
-                @for (j, s) in series.iter().enumerate() {
-                    @let x = (j % legend_columns) as f64 * (width / legend_columns as f64);
-                    @let y = height + axis + (j / legend_columns) as f64 * legend_row;
-                    g class="legend" data-series=(s.key) {
-                        rect x=(format!("{x:.1}")) y=(format!("{:.1}", y + 3.0)) width="10" height="10" fill=(fill(j)) {}
-                        text x=(format!("{:.1}", x + 14.0)) y=(format!("{:.1}", y + 12.0)) class="axis" { (s.label) }
-                    }
-                }
+                (legend(series, width, height + axis, legend_columns, legend_row))
             }
             figcaption { (title) }
         }
@@ -264,7 +268,6 @@ pub fn lines(
     let span = (to - from).max(1) as f64;
     let x = |t: i64| ((t - from) as f64 / span).clamp(0.0, 1.0) * width;
     let y = |v: f64| height - (v.max(0.0) / scale) * height;
-    let fill = |i: usize| SERIES_FILLS.get(i % SERIES_FILLS.len()).copied().unwrap_or("#5b6577");
     let clock = |t: i64| {
         time::OffsetDateTime::from_unix_timestamp(t)
             .map(|d| format!("{:02}-{:02} {:02}:{:02}", u8::from(d.month()), d.day(), d.hour(), d.minute()))
@@ -279,7 +282,7 @@ pub fn lines(
                 @for (j, s) in series.iter().enumerate() {
                     @let path: Vec<String> = points.iter().filter_map(|(t, v)| v.get(j).map(|v| format!("{:.1},{:.1}", x(*t), y(*v)))).collect();
                     @let last = points.last().and_then(|(_, v)| v.get(j)).copied().unwrap_or(0.0);
-                    polyline points=(path.join(" ")) fill="none" stroke=(fill(j)) stroke-width="1.5" class="line" data-series=(s.key) {
+                    polyline points=(path.join(" ")) fill="none" stroke=(series_fill(j)) stroke-width="1.5" class="line" data-series=(s.key) {
                         title { (s.label) ": " (show(last)) }
                     }
                 }
@@ -287,14 +290,7 @@ pub fn lines(
                     @let (label_x, anchor) = axis_label_place(tx, width);
                     text x=(format!("{label_x:.1}")) y=(format!("{:.1}", height + 16.0)) class="axis" text-anchor=(anchor) { (clock(t)) }
                 }
-                @for (j, s) in series.iter().enumerate() {
-                    @let lx = (j % legend_columns) as f64 * (width / legend_columns as f64);
-                    @let ly = height + axis + (j / legend_columns) as f64 * legend_row;
-                    g class="legend" data-series=(s.key) {
-                        rect x=(format!("{lx:.1}")) y=(format!("{:.1}", ly + 3.0)) width="10" height="10" fill=(fill(j)) {}
-                        text x=(format!("{:.1}", lx + 14.0)) y=(format!("{:.1}", ly + 12.0)) class="axis" { (s.label) }
-                    }
-                }
+                (legend(series, width, height + axis, legend_columns, legend_row))
             }
             figcaption { (title) }
         }
