@@ -269,13 +269,14 @@ impl Store {
     /// A group's minutes from `from` to `to` (exclusive) that no attack
     /// touched, neither on the group nor on any of its recorded hosts, as
     /// `(minute, mean pps, mean bps)`, oldest first: what the hour-of-week
-    /// profile learns from at start-up.
+    /// profile learns from at start-up. The attacked minutes of its hosts
+    /// are gathered once (a few rows), not looked up per group minute.
     pub async fn flow_traffic_baseline(&self, group: &str, from: i64, to: i64) -> Result<Vec<(i64, f64, f64)>> {
         let rows = sqlx::query(
             "SELECT g.minute, g.seconds, g.packets, g.bytes FROM flow_traffic g \
              WHERE g.scope = 'group' AND g.group_name = $1 AND g.host = '' AND g.minute >= $2 AND g.minute < $3 \
-             AND g.attacked = 0 AND g.seconds > 0 AND NOT EXISTS (SELECT 1 FROM flow_traffic h \
-             WHERE h.scope = 'host' AND h.group_name = g.group_name AND h.minute = g.minute AND h.attacked <> 0) \
+             AND g.attacked = 0 AND g.seconds > 0 AND g.minute NOT IN (SELECT h.minute FROM flow_traffic h \
+             WHERE h.scope = 'host' AND h.group_name = $1 AND h.attacked <> 0 AND h.minute >= $2 AND h.minute < $3) \
              ORDER BY g.minute",
         )
         .bind(group)
