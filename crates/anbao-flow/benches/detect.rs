@@ -1,8 +1,10 @@
 //! Detector micro-benchmarks (`cargo bench -p anbao-flow --bench detect`):
 //! flow records per second through [`Detector::record`] for a /16 of
 //! protected hosts: ordinary traffic (a few thousand hosts, repeat
-//! sources) and a spoofed-source flood (every record a new source, many
-//! destinations, the host table at its bound). And the scale-out bus form:
+//! sources), a spoofed-source flood (every record a new source, many
+//! destinations, the host table at its bound) and many hosts (65,536
+//! active destinations in random order, the table at its default bound:
+//! what bench/flow replays, where the table no longer fits in the cache). And the scale-out bus form:
 //! records per second through `wire::BatchWriter` (collector side) and
 //! `wire::Batch` (worker side), in batches of 2000.
 
@@ -28,16 +30,34 @@ fn config() -> ModelConfig {
     c
 }
 
-fn records(spoofed: bool) -> Vec<FlowRecord> {
+#[derive(Clone, Copy, PartialEq)]
+enum Traffic {
+    Ordinary,
+    Spoofed,
+    ManyHosts,
+}
+
+fn records(traffic: Traffic) -> Vec<FlowRecord> {
+    let mut state = 0x9e37_79b9u32;
     (0..N)
         .map(|i| {
             let mut r = FlowRecord::empty(IpAddr::from([192, 0, 2, 1]), Version::NetflowV9, 0, Timestamp(0));
-            r.src = if spoofed {
+            r.src = if traffic == Traffic::Spoofed {
                 IpAddr::from((0x6400_0000 + i).to_be_bytes())
             } else {
                 IpAddr::from([198, 51, 100, (i % 200) as u8])
             };
-            let host = if spoofed { i % 60_000 } else { i % 3000 };
+            let host = match traffic {
+                Traffic::Ordinary => i % 3000,
+                Traffic::Spoofed => i % 60_000,
+                Traffic::ManyHosts => {
+                    // xorshift: a destination order no prefetcher guesses.
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    state % 65_536
+                }
+            };
             r.dst = IpAddr::from([10, 1, (host >> 8) as u8, host as u8]);
             r.proto = if i % 3 == 0 { 17 } else { 6 };
             r.sport = if i % 7 == 0 { 53 } else { 40000 };
@@ -49,9 +69,13 @@ fn records(spoofed: bool) -> Vec<FlowRecord> {
         .collect()
 }
 
-fn run(bencher: Bencher, spoofed: bool) {
-    let input = records(spoofed);
-    let mut d = Detector::new(config());
+fn run(bencher: Bencher, traffic: Traffic) {
+    let input = records(traffic);
+    let mut config = config();
+    if traffic == Traffic::ManyHosts {
+        config.max_hosts = 65_536;
+    }
+    let mut d = Detector::new(config);
     let mut sec = 1_700_000_000i64;
     bencher.counter(ItemsCount::new(input.len())).bench_local(|| {
         sec += 1;
@@ -65,17 +89,22 @@ fn run(bencher: Bencher, spoofed: bool) {
 
 #[divan::bench]
 fn ordinary_traffic(bencher: Bencher) {
-    run(bencher, false);
+    run(bencher, Traffic::Ordinary);
 }
 
 #[divan::bench]
 fn spoofed_flood(bencher: Bencher) {
-    run(bencher, true);
+    run(bencher, Traffic::Spoofed);
+}
+
+#[divan::bench]
+fn many_hosts(bencher: Bencher) {
+    run(bencher, Traffic::ManyHosts);
 }
 
 #[divan::bench]
 fn wire_encode(bencher: Bencher) {
-    let input = records(false);
+    let input = records(Traffic::Ordinary);
     let mut w = anbao_flow::wire::BatchWriter::default();
     bencher.counter(ItemsCount::new(input.len())).bench_local(|| {
         for chunk in input.chunks(2000) {
@@ -89,7 +118,7 @@ fn wire_encode(bencher: Bencher) {
 
 #[divan::bench]
 fn wire_decode(bencher: Bencher) {
-    let input = records(false);
+    let input = records(Traffic::Ordinary);
     let mut w = anbao_flow::wire::BatchWriter::default();
     let batches: Vec<Vec<u8>> = input
         .chunks(2000)

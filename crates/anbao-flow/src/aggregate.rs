@@ -79,30 +79,58 @@ const SYN: u8 = 0x02;
 const RST: u8 = 0x04;
 const ACK: u8 = 0x10;
 
+/// Where one record counts: its packets, the protocol counter they go
+/// to, whether they are SYN-only, and the amplification service (index
+/// into [`AMPLIFICATION_PORTS`]).
+#[derive(Clone, Copy)]
+struct Counted {
+    packets: u64,
+    proto: Proto,
+    syn_only: bool,
+    service: Option<usize>,
+}
+
+#[derive(Clone, Copy)]
+enum Proto {
+    Tcp,
+    Udp,
+    Icmp,
+    Other,
+}
+
+impl Counted {
+    #[inline]
+    fn of(r: &FlowRecord) -> Self {
+        let (proto, syn_only, service) = match r.proto {
+            6 => (Proto::Tcp, r.tcp_flags & (SYN | ACK | FIN | RST) == SYN, None),
+            17 => (Proto::Udp, false, AMPLIFICATION_PORTS.iter().position(|(port, _)| *port == r.sport)),
+            1 | 58 => (Proto::Icmp, false, None),
+            _ => (Proto::Other, false, None),
+        };
+        Counted { packets: r.packets, proto, syn_only, service }
+    }
+}
+
 impl Counters {
     /// Adds one flow record (its scaled counts).
     pub fn add(&mut self, r: &FlowRecord) {
-        let p = r.packets;
+        let c = Counted::of(r);
+        let p = c.packets;
         self.packets = self.packets.saturating_add(p);
         self.bytes = self.bytes.saturating_add(r.bytes);
         self.flows = self.flows.saturating_add(1);
-        match r.proto {
-            6 => {
-                self.tcp = self.tcp.saturating_add(p);
-                if r.tcp_flags & (SYN | ACK | FIN | RST) == SYN {
-                    self.syn_only = self.syn_only.saturating_add(p);
-                }
-            }
-            17 => {
-                self.udp = self.udp.saturating_add(p);
-                if let Some(i) = AMPLIFICATION_PORTS.iter().position(|(port, _)| *port == r.sport)
-                    && let Some(n) = self.amplification.0.get_mut(i)
-                {
-                    *n = n.saturating_add(p);
-                }
-            }
-            1 | 58 => self.icmp = self.icmp.saturating_add(p),
-            _ => self.other = self.other.saturating_add(p),
+        let proto = match c.proto {
+            Proto::Tcp => &mut self.tcp,
+            Proto::Udp => &mut self.udp,
+            Proto::Icmp => &mut self.icmp,
+            Proto::Other => &mut self.other,
+        };
+        *proto = proto.saturating_add(p);
+        if c.syn_only {
+            self.syn_only = self.syn_only.saturating_add(p);
+        }
+        if let Some(n) = c.service.and_then(|i| self.amplification.0.get_mut(i)) {
+            *n = n.saturating_add(p);
         }
     }
 
@@ -124,6 +152,67 @@ impl Counters {
     /// This bucket as per-second rates (it is one second long).
     pub fn rates(&self) -> Rates {
         Rates { pps: self.packets, bps: self.bytes.saturating_mul(8), flows: self.flows }
+    }
+}
+
+/// One second of one protected host as the detector's host array holds
+/// it: [`Counters`] with 32-bit flow, protocol and service counts (72
+/// bytes, not 128, so 65,536 hosts stay in the cache). A host's count over
+/// 4 billion in one second saturates; packets and bytes stay 64-bit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SecondCounters {
+    pub packets: u64,
+    pub bytes: u64,
+    pub flows: u32,
+    tcp: u32,
+    udp: u32,
+    icmp: u32,
+    other: u32,
+    syn_only: u32,
+    amplification: [u32; AMPLIFICATION_PORTS.len()],
+}
+
+impl SecondCounters {
+    /// Adds one flow record (its scaled counts).
+    #[inline]
+    pub fn add(&mut self, r: &FlowRecord) {
+        let c = Counted::of(r);
+        let p = u32::try_from(c.packets).unwrap_or(u32::MAX);
+        self.packets = self.packets.saturating_add(c.packets);
+        self.bytes = self.bytes.saturating_add(r.bytes);
+        self.flows = self.flows.saturating_add(1);
+        let proto = match c.proto {
+            Proto::Tcp => &mut self.tcp,
+            Proto::Udp => &mut self.udp,
+            Proto::Icmp => &mut self.icmp,
+            Proto::Other => &mut self.other,
+        };
+        *proto = proto.saturating_add(p);
+        if c.syn_only {
+            self.syn_only = self.syn_only.saturating_add(p);
+        }
+        if let Some(n) = c.service.and_then(|i| self.amplification.get_mut(i)) {
+            *n = n.saturating_add(p);
+        }
+    }
+
+    #[inline]
+    pub fn rates(&self) -> Rates {
+        Rates { pps: self.packets, bps: self.bytes.saturating_mul(8), flows: u64::from(self.flows) }
+    }
+
+    pub fn counters(&self) -> Counters {
+        Counters {
+            packets: self.packets,
+            bytes: self.bytes,
+            flows: u64::from(self.flows),
+            tcp: u64::from(self.tcp),
+            udp: u64::from(self.udp),
+            icmp: u64::from(self.icmp),
+            other: u64::from(self.other),
+            syn_only: u64::from(self.syn_only),
+            amplification: Amplification(self.amplification.map(u64::from)),
+        }
     }
 }
 
@@ -262,6 +351,34 @@ mod tests {
         assert_eq!(c.amplification.top(), Some(("ntp", 7)));
         assert_eq!(serde_json::to_value(c.amplification).unwrap(), serde_json::json!({"ntp": 7}));
         assert_eq!(c.rates(), Rates { pps: 28, bps: 22400, flows: 6 });
+    }
+
+    #[test]
+    fn a_host_second_counts_as_counters_do_and_saturates_its_narrow_counts() {
+        let records = [
+            flow(6, 1234, SYN, 10),
+            flow(6, 80, ACK, 4),
+            flow(17, 53, 0, 9),
+            flow(17, 11211, 0, 2),
+            flow(58, 0, 0, 1),
+            flow(50, 0, 0, 6),
+        ];
+        let (mut wide, mut narrow) = (Counters::default(), SecondCounters::default());
+        for r in &records {
+            wide.add(r);
+            narrow.add(r);
+        }
+        assert_eq!(narrow.counters(), wide);
+        assert_eq!(narrow.rates(), wide.rates());
+        // A hostile exporter's sampling rate: 64-bit packets and bytes go
+        // on, the 32-bit protocol count stops at its top.
+        let mut huge = flow(17, 123, 0, 0);
+        huge.set_counts(u64::from(u32::MAX), u64::from(u32::MAX) * 100, 1);
+        narrow.add(&huge);
+        narrow.add(&huge);
+        let c = narrow.counters();
+        assert_eq!(c.packets, wide.packets + 2 * u64::from(u32::MAX));
+        assert_eq!((c.udp, c.amplification.top()), (u64::from(u32::MAX), Some(("ntp", u64::from(u32::MAX)))));
     }
 
     #[test]

@@ -44,17 +44,18 @@
 //! fixed sizes; groups come from the configuration. A spoofed-source flood
 //! adds nothing but counts.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 
 use anbao_net::Timestamp;
 use serde::Serialize;
 
-use crate::aggregate::{Counters, Rates, Talker, TopN};
+use crate::aggregate::{Counters, Rates, SecondCounters, Talker, TopN};
 use crate::groups::{Actions, GroupIndex, HostGroup, ModelConfig, Thresholds};
 use crate::history::{GroupSecond, HostSecond, TrafficSecond};
 use crate::profile::{self, GroupProfile, HourSums, Profile, ProfileError, ProfileSlot, Slot};
 use crate::record::FlowRecord;
+use crate::slots::SlotTable;
 
 /// What kind of attack.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -212,12 +213,11 @@ pub struct GroupRates {
     pub baseline_ready: bool,
 }
 
-/// A bucket with its over-threshold run.
+/// What a second over a threshold, and an attack, keep beyond the
+/// counters: the over-threshold run, the attack's totals and peak, top
+/// sources and sample flows.
 #[derive(Debug, Clone)]
-struct Meter {
-    sec: i64,
-    cur: Counters,
-    last: Counters,
+struct Watch {
     run: u32,
     last_over: i64,
     attack: Option<u64>,
@@ -229,12 +229,9 @@ struct Meter {
     samples: Vec<FlowSample>,
 }
 
-impl Meter {
-    fn new(sec: i64, top_n: usize) -> Self {
-        Meter {
-            sec,
-            cur: Counters::default(),
-            last: Counters::default(),
+impl Watch {
+    fn new(top_n: usize) -> Self {
+        Watch {
             run: 0,
             last_over: i64::MIN,
             attack: None,
@@ -243,6 +240,57 @@ impl Meter {
             top: TopN::new(top_n),
             samples: Vec::new(),
         }
+    }
+
+    /// Takes in a finished second: an attack's totals and peak grow, else
+    /// the sources and samples start again.
+    fn finish(&mut self, done: &Counters) {
+        if self.attack.is_some() {
+            self.totals.merge(done);
+            self.peak = self.peak.max(done.rates());
+        } else {
+            self.top.clear();
+            self.samples.clear();
+        }
+    }
+
+    /// Records that second `sec` is over; true when the run reaches `hold`
+    /// seconds.
+    fn over(&mut self, sec: i64, hold: u32) -> bool {
+        if self.last_over != sec {
+            self.run = if self.last_over == sec - 1 { self.run.saturating_add(1) } else { 1 };
+            self.last_over = sec;
+        }
+        self.run >= hold
+    }
+
+    fn keep(&mut self, r: &FlowRecord, samples: usize) {
+        self.top.add(r.src, r.packets, r.bytes);
+        if self.samples.len() < samples {
+            self.samples.push(FlowSample::from(r));
+        }
+    }
+
+    fn end(&mut self) {
+        self.attack = None;
+        self.run = 0;
+        self.top.clear();
+        self.samples.clear();
+    }
+}
+
+/// A group's bucket with its watch.
+#[derive(Debug, Clone)]
+struct Meter {
+    sec: i64,
+    cur: Counters,
+    last: Counters,
+    watch: Watch,
+}
+
+impl Meter {
+    fn new(sec: i64, top_n: usize) -> Self {
+        Meter { sec, cur: Counters::default(), last: Counters::default(), watch: Watch::new(top_n) }
     }
 
     /// Moves to second `sec`; returns the finished bucket and how many
@@ -260,26 +308,59 @@ impl Meter {
         let done = std::mem::take(&mut self.cur);
         self.last = if gap == 1 { done } else { Counters::default() };
         self.sec = sec;
-        if self.attack.is_some() {
-            self.totals.merge(&done);
-            self.peak = self.peak.max(done.rates());
-        } else {
-            self.top.clear();
-            self.samples.clear();
-        }
+        self.watch.finish(&done);
         (done, gap)
     }
+}
 
-    /// Records that the current second is over; true when the run reaches
-    /// `hold` seconds.
-    fn over(&mut self, hold: u32) -> bool {
-        if self.last_over != self.sec {
-            self.run = if self.last_over == self.sec - 1 { self.run.saturating_add(1) } else { 1 };
-            self.last_over = self.sec;
+/// A protected host: what every record of it touches, in the dense hot
+/// array of the host table (96 bytes, where a plain [`Meter`] took over
+/// 500; the table's cold array holds its previous second). The watch is allocated only while the host is near a
+/// threshold or under attack.
+#[derive(Debug, Clone)]
+struct Host {
+    sec: i64,
+    cur: SecondCounters,
+    watch: Option<Box<Watch>>,
+    /// Index of its group in the configuration.
+    group: u32,
+}
+
+impl Host {
+    /// Moves to second `sec`, the finished second going to `last`. A
+    /// watch outlives the second only under attack or while the run of
+    /// seconds over a threshold may go on.
+    fn roll(&mut self, sec: i64, last: &mut Counters) {
+        if sec <= self.sec {
+            return;
         }
-        self.run >= hold
+        let gap = sec.saturating_sub(self.sec);
+        let done = std::mem::take(&mut self.cur).counters();
+        *last = if gap == 1 { done } else { Counters::default() };
+        let finished = self.sec;
+        self.sec = sec;
+        if let Some(w) = &mut self.watch {
+            if w.attack.is_some() || (gap == 1 && w.last_over == finished) {
+                w.finish(&done);
+            } else {
+                self.watch = None;
+            }
+        }
+    }
+
+    fn attacked(&self) -> bool {
+        self.watch.as_ref().is_some_and(|w| w.attack.is_some())
+    }
+
+    fn in_group(&self, gi: usize) -> bool {
+        self.group as usize == gi
     }
 }
+
+// The claim above, kept: a bigger entry spills the table out of the cache.
+const _: () = assert!(std::mem::size_of::<Host>() <= 96);
+
+type HostTable = SlotTable<Host, Counters>;
 
 /// A host's second is watched (its sources and sample flows kept for the
 /// evidence) from the moment it reaches this fraction (1/N) of one of its
@@ -292,13 +373,12 @@ const WATCH_FRACTION: u64 = 4;
 /// (with tens of thousands of hosts, those were the cache misses that cost
 /// most per record).
 #[inline]
-fn near(c: &Counters, t: &Thresholds) -> bool {
+fn near(r: Rates, t: &Thresholds) -> bool {
     let over = |value: u64, limit: u64| limit > 0 && value.saturating_mul(WATCH_FRACTION) > limit;
-    over(c.packets, t.pps) || over(c.bytes.saturating_mul(8), t.bps) || over(c.flows, t.flows)
+    over(r.pps, t.pps) || over(r.bps, t.bps) || over(r.flows, t.flows)
 }
 
-fn exceeds(c: &Counters, t: &Thresholds) -> Option<String> {
-    let r = c.rates();
+fn exceeds(r: Rates, t: &Thresholds) -> Option<String> {
     if t.pps > 0 && r.pps > t.pps {
         Some(format!("pps {}", t.pps))
     } else if t.bps > 0 && r.bps > t.bps {
@@ -308,13 +388,6 @@ fn exceeds(c: &Counters, t: &Thresholds) -> Option<String> {
     } else {
         None
     }
-}
-
-#[derive(Debug, Clone)]
-struct Host {
-    meter: Meter,
-    /// Index of its group in the configuration.
-    group: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -347,9 +420,7 @@ pub struct Detector {
     config: ModelConfig,
     index: GroupIndex,
     groups: Vec<Group>,
-    /// Keyed by attacker-chosen addresses (any destination inside a
-    /// protected prefix): foldhash with a per-process random seed.
-    hosts: HashMap<IpAddr, Host, foldhash::fast::RandomState>,
+    hosts: HostTable,
     attacks: BTreeMap<u64, Attack>,
     next_id: u64,
     now_sec: i64,
@@ -379,7 +450,7 @@ impl Detector {
             config,
             index,
             groups,
-            hosts: HashMap::default(),
+            hosts: HostTable::default(),
             attacks: BTreeMap::new(),
             next_id: 1,
             now_sec: i64::MIN,
@@ -404,19 +475,18 @@ impl Detector {
         // The host first, so a group check sees its attack.
         let host_limits = self.config.groups.get(gi).map(|g| g.host).unwrap_or_default();
         let (hold, samples) = (self.config.hold_secs, self.config.samples);
-        if let Some(host) = self.host(r.dst, gi, sec) {
-            let m = &mut host.meter;
-            m.roll(sec);
-            m.cur.add(r);
-            if m.attack.is_some() || near(&m.cur, &host_limits) {
-                m.top.add(r.src, r.packets, r.bytes);
-                if m.samples.len() < samples {
-                    m.samples.push(FlowSample::from(r));
-                }
+        let top_n = self.config.top_n;
+        if let Some((host, last)) = self.host(r.dst, gi, sec) {
+            host.roll(sec, last);
+            host.cur.add(r);
+            let rates = host.cur.rates();
+            if host.watch.is_some() || near(rates, &host_limits) {
+                host.watch.get_or_insert_with(|| Box::new(Watch::new(top_n))).keep(r, samples);
             }
-            if let Some(why) = exceeds(&m.cur, &host_limits) {
-                let attacked = m.attack.is_some();
-                if m.over(if attacked { 1 } else { hold }) && !attacked {
+            if let Some(why) = exceeds(rates, &host_limits) {
+                let w = host.watch.get_or_insert_with(|| Box::new(Watch::new(top_n)));
+                let attacked = w.attack.is_some();
+                if w.over(host.sec, if attacked { 1 } else { hold }) && !attacked {
                     self.start(Scope::Host, Some(r.dst), gi, format!("host {why}"), now);
                 }
             }
@@ -431,15 +501,12 @@ impl Detector {
         }
         let m = &mut group.meter;
         m.cur.add(r);
-        m.top.add(r.src, r.packets, r.bytes);
-        if m.samples.len() < self.config.samples {
-            m.samples.push(FlowSample::from(r));
-        }
+        m.watch.keep(r, samples);
         let Some(cfg) = self.config.groups.get(gi) else { return };
         let Some(why) = group_over(group, cfg, &self.config) else { return };
         let m = &mut group.meter;
-        let hold = if m.attack.is_some() { 1 } else { self.config.hold_secs };
-        if !m.over(hold) || m.attack.is_some() {
+        let attacked = m.watch.attack.is_some();
+        if !m.watch.over(m.sec, if attacked { 1 } else { hold }) || attacked {
             return;
         }
         // Explained by attacked hosts of the group?
@@ -449,8 +516,8 @@ impl Detector {
             .values()
             .filter(|a| a.group == gi && a.scope == Scope::Host)
             .filter_map(|a| a.target.and_then(|t| self.hosts.get(&t)))
-            .filter(|h| h.meter.sec == sec)
-            .map(|h| h.meter.cur.packets)
+            .filter(|h| h.sec == sec)
+            .map(|h| h.cur.packets)
             .sum();
         if attacked.saturating_mul(2) >= group_packets {
             return;
@@ -460,34 +527,34 @@ impl Detector {
 
     /// The host's state, made (and room made) if needed; `None` when the
     /// table is full of hosts under attack.
-    fn host(&mut self, ip: IpAddr, group: usize, sec: i64) -> Option<&mut Host> {
+    fn host(&mut self, ip: IpAddr, group: usize, sec: i64) -> Option<(&mut Host, &mut Counters)> {
         // One hash per record while the table has room (the usual case);
         // a full table first checks whether room must be made.
-        if self.hosts.len() >= self.config.max_hosts && !self.hosts.contains_key(&ip) {
+        if self.hosts.len() >= self.config.max_hosts && !self.hosts.contains(&ip) {
             self.evict(sec);
             if self.hosts.len() >= self.config.max_hosts {
                 return None;
             }
         }
-        let top_n = self.config.top_n;
-        Some(self.hosts.entry(ip).or_insert_with(|| Host { meter: Meter::new(sec, top_n), group }))
+        let group = u32::try_from(group).ok()?;
+        self.hosts.get_or_insert_with(ip, || {
+            (Host { sec, cur: SecondCounters::default(), watch: None, group }, Counters::default())
+        })
     }
 
     /// Drops idle hosts, or else the least recently seen eighth of the
     /// table, never a host under attack.
     fn evict(&mut self, sec: i64) {
-        let before = self.hosts.len();
-        self.hosts.retain(|_, h| h.meter.attack.is_some() || h.meter.sec > sec.saturating_sub(IDLE_SECS));
+        let mut gone = self.hosts.retain(|h| h.attacked() || h.sec > sec.saturating_sub(IDLE_SECS));
         if self.hosts.len() >= self.config.max_hosts {
-            let mut seen: Vec<i64> =
-                self.hosts.values().filter(|h| h.meter.attack.is_none()).map(|h| h.meter.sec).collect();
+            let mut seen: Vec<i64> = self.hosts.hot_values().filter(|h| !h.attacked()).map(|h| h.sec).collect();
             let k = (self.config.max_hosts / 8).max(1).min(seen.len());
             if k > 0 {
                 let (_, cut, _) = seen.select_nth_unstable(k - 1);
                 let cut = *cut;
                 let mut left = k;
-                self.hosts.retain(|_, h| {
-                    if left > 0 && h.meter.attack.is_none() && h.meter.sec <= cut {
+                gone += self.hosts.retain(|h| {
+                    if left > 0 && !h.attacked() && h.sec <= cut {
                         left -= 1;
                         false
                     } else {
@@ -496,7 +563,7 @@ impl Detector {
                 });
             }
         }
-        self.stats.evicted_hosts += (before - self.hosts.len()) as u64;
+        self.stats.evicted_hosts += gone as u64;
     }
 
     fn start(&mut self, scope: Scope, target: Option<IpAddr>, gi: usize, reason: String, now: Timestamp) {
@@ -506,22 +573,25 @@ impl Detector {
         // A group's destinations this second, from the host table.
         let top_dst =
             target.is_none().then(|| top_destinations(&self.hosts, gi, self.now_sec, false, self.config.top_n));
-        let (meter, top_dst) = match target {
+        let top_n = self.config.top_n;
+        let (cur, watch, top_dst) = match target {
             Some(ip) => match self.hosts.get_mut(&ip) {
-                Some(h) => (&mut h.meter, None),
+                Some((h, _)) => {
+                    (h.cur.counters(), &mut **h.watch.get_or_insert_with(|| Box::new(Watch::new(top_n))), None)
+                }
                 None => return,
             },
             None => match self.groups.get_mut(gi) {
-                Some(g) => (&mut g.meter, top_dst.as_deref()),
+                Some(g) => (g.meter.cur, &mut g.meter.watch, top_dst.as_deref()),
                 None => return,
             },
         };
-        meter.attack = Some(id);
-        meter.totals = Counters::default();
-        meter.peak = meter.cur.rates();
-        let (vector, service) = classify(&meter.cur);
-        let carpet = top_dst
-            .is_some_and(|t| t.first().is_none_or(|d| d.packets.saturating_mul(2) < meter.cur.packets) && t.len() > 1);
+        watch.attack = Some(id);
+        watch.totals = Counters::default();
+        watch.peak = cur.rates();
+        let (vector, service) = classify(&cur);
+        let carpet =
+            top_dst.is_some_and(|t| t.first().is_none_or(|d| d.packets.saturating_mul(2) < cur.packets) && t.len() > 1);
         let class = if carpet { AttackClass::CarpetBombing } else { vector };
         let victim = match target {
             Some(ip) => ip.to_string(),
@@ -542,7 +612,7 @@ impl Detector {
             last_update: self.now_sec,
         };
         self.stats.attacks_started += 1;
-        let event = make_event(&attack, EventKind::Start, now, None, meter, top_dst, cfg);
+        let event = make_event(&attack, EventKind::Start, now, None, &cur, watch, top_dst, cfg);
         self.events.push(event);
         self.attacks.insert(id, attack);
     }
@@ -570,29 +640,33 @@ impl Detector {
                 .target
                 .is_none()
                 .then(|| top_destinations(&self.hosts, attack.group, sec, true, self.config.top_n));
-            let (meter, top_dst) = match attack.target {
+            let (cur, watch, top_dst) = match attack.target {
                 Some(ip) => match self.hosts.get_mut(&ip) {
-                    Some(h) => (&mut h.meter, None),
+                    Some((h, last)) => {
+                        h.roll(sec, last);
+                        // Under attack, a host keeps its watch.
+                        let Some(w) = h.watch.as_deref_mut() else { continue };
+                        (h.cur.counters(), w, None)
+                    }
                     None => continue,
                 },
                 None => match self.groups.get_mut(attack.group) {
-                    Some(g) => (&mut g.meter, top_dst.as_deref()),
+                    Some(g) => {
+                        g.meter.roll(sec);
+                        (g.meter.cur, &mut g.meter.watch, top_dst.as_deref())
+                    }
                     None => continue,
                 },
             };
-            meter.roll(sec);
             let quiet = i64::from(self.config.quiet_secs.max(1));
-            if sec.saturating_sub(meter.last_over) > quiet {
-                let event = make_event(attack, EventKind::End, now, Some(now), meter, top_dst, cfg);
+            if sec.saturating_sub(watch.last_over) > quiet {
+                let event = make_event(attack, EventKind::End, now, Some(now), &cur, watch, top_dst, cfg);
                 self.events.push(event);
-                meter.attack = None;
-                meter.run = 0;
-                meter.top.clear();
-                meter.samples.clear();
+                watch.end();
                 ended.push(attack.id);
             } else if sec.saturating_sub(attack.last_update) >= i64::from(self.config.update_secs.max(1)) {
                 attack.last_update = sec;
-                let event = make_event(attack, EventKind::Update, now, None, meter, top_dst, cfg);
+                let event = make_event(attack, EventKind::Update, now, None, &cur, watch, top_dst, cfg);
                 self.events.push(event);
             }
         }
@@ -725,9 +799,9 @@ impl Detector {
             .zip(&self.groups)
             .map(|(cfg, g)| GroupSecond {
                 name: cfg.name.clone(),
-                counters: second_of(&g.meter, sec),
+                counters: second_of(g.meter.sec, &g.meter.cur, &g.meter.last, sec),
                 active: g.meter.sec != i64::MIN,
-                attacked: g.meter.attack.is_some(),
+                attacked: g.meter.watch.attack.is_some(),
                 hosts: Vec::new(),
             })
             .collect();
@@ -735,14 +809,14 @@ impl Detector {
         // list doubles) and the attacked ones.
         let mut attacked: Vec<Vec<HostSecond>> = vec![Vec::new(); groups.len()];
         let by_bytes = |a: &HostSecond, b: &HostSecond| b.counters.bytes.cmp(&a.counters.bytes);
-        for (ip, h) in &self.hosts {
-            let under_attack = h.meter.attack.is_some();
-            let counters = second_of(&h.meter, sec);
+        for (ip, h, last) in self.hosts.iter() {
+            let under_attack = h.attacked();
+            let counters = second_of(h.sec, &h.cur.counters(), last, sec);
             if counters.packets == 0 && !under_attack {
                 continue;
             }
-            let gi = h.group;
-            let host = HostSecond { addr: *ip, counters, attacked: under_attack };
+            let gi = h.group as usize;
+            let host = HostSecond { addr: ip, counters, attacked: under_attack };
             if under_attack {
                 if let Some(list) = attacked.get_mut(gi)
                     && list.len() < top
@@ -772,18 +846,12 @@ impl Detector {
 /// the second before), from the host table: exact per host, and nothing
 /// to count per record (a per-group sketch of destinations was a third of
 /// the detector's instructions). Walks the table: for attack events only.
-fn top_destinations(
-    hosts: &HashMap<IpAddr, Host, foldhash::fast::RandomState>,
-    gi: usize,
-    sec: i64,
-    with_previous: bool,
-    n: usize,
-) -> Vec<Talker> {
+fn top_destinations(hosts: &HostTable, gi: usize, sec: i64, with_previous: bool, n: usize) -> Vec<Talker> {
     let since = if with_previous { sec.saturating_sub(1) } else { sec };
     let mut top: Vec<Talker> = hosts
         .iter()
-        .filter(|(_, h)| h.group == gi && h.meter.sec >= since && h.meter.sec <= sec && h.meter.cur.packets > 0)
-        .map(|(ip, h)| Talker { addr: *ip, packets: h.meter.cur.packets, bytes: h.meter.cur.bytes, error: 0 })
+        .filter(|(_, h, _)| h.in_group(gi) && h.sec >= since && h.sec <= sec && h.cur.packets > 0)
+        .map(|(addr, h, _)| Talker { addr, packets: h.cur.packets, bytes: h.cur.bytes, error: 0 })
         .collect();
     let by_packets = |a: &Talker, b: &Talker| b.packets.cmp(&a.packets).then(a.addr.cmp(&b.addr));
     if top.len() > n && n > 0 {
@@ -794,19 +862,20 @@ fn top_destinations(
     top
 }
 
-/// A meter's counters of second `sec`, if it still holds them.
-fn second_of(m: &Meter, sec: i64) -> Counters {
-    if m.sec == sec {
-        m.cur
-    } else if m.sec == sec.saturating_add(1) {
-        m.last
+/// The counters of second `sec` of a bucket now at second `at` holding
+/// `cur` (and `last`, the second before), if it still holds them.
+fn second_of(at: i64, cur: &Counters, last: &Counters, sec: i64) -> Counters {
+    if at == sec {
+        *cur
+    } else if at == sec.saturating_add(1) {
+        *last
     } else {
         Counters::default()
     }
 }
 
 fn group_over(g: &Group, cfg: &HostGroup, model: &ModelConfig) -> Option<String> {
-    if let Some(why) = exceeds(&g.meter.cur, &cfg.group) {
+    if let Some(why) = exceeds(g.meter.cur.rates(), &cfg.group) {
         return Some(why);
     }
     if cfg.profile_enabled() {
@@ -854,7 +923,7 @@ fn profile_over(c: &Counters, s: &Slot, slot: usize, cfg: &HostGroup) -> Option<
 /// baseline and the hour-of-week profile, unless the group or one of its
 /// hosts (`attacked`) is under attack.
 fn feed_baseline(g: &mut Group, done: &Counters, gap: i64, model: &ModelConfig, attacked: bool) {
-    if g.meter.attack.is_some() {
+    if g.meter.watch.attack.is_some() {
         return;
     }
     if !attacked {
@@ -881,18 +950,20 @@ fn learn(g: &mut Group, done: &Counters, gap: i64, model: &ModelConfig) {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn make_event(
     a: &Attack,
     event: EventKind,
     now: Timestamp,
     ended: Option<Timestamp>,
-    meter: &Meter,
+    cur: &Counters,
+    watch: &Watch,
     top_dst: Option<&[Talker]>,
     cfg: &HostGroup,
 ) -> AttackEvent {
-    let mut totals = meter.totals;
-    totals.merge(&meter.cur);
-    let rate = meter.cur.rates();
+    let mut totals = watch.totals;
+    totals.merge(cur);
+    let rate = cur.rates();
     AttackEvent {
         event,
         id: a.id,
@@ -911,11 +982,11 @@ fn make_event(
         at: now,
         ended,
         rate,
-        peak: meter.peak.max(rate),
+        peak: watch.peak.max(rate),
         totals,
-        top_sources: meter.top.top(),
+        top_sources: watch.top.top(),
         top_destinations: top_dst.map(<[Talker]>::to_vec).unwrap_or_default(),
-        samples: meter.samples.clone(),
+        samples: watch.samples.clone(),
         actions: cfg.actions.clone(),
     }
 }
@@ -1165,11 +1236,11 @@ mod tests {
         for i in 0..20u8 {
             d.record(&flow(&format!("198.51.100.{i}"), "192.0.2.5", 6, 40000, 443, 0x18, 100), at(0, i64::from(i)));
         }
-        let quiet = &d.hosts[&"192.0.2.5".parse::<IpAddr>().unwrap()].meter;
-        assert_eq!((quiet.cur.packets, quiet.top.len(), quiet.samples.len()), (2000, 0, 0));
+        let quiet = d.hosts.get(&"192.0.2.5".parse::<IpAddr>().unwrap()).unwrap();
+        assert_eq!((quiet.cur.packets, quiet.watch.is_none()), (2000, true));
         // Past 2500 pps the host is watched: the record that crossed is kept.
         d.record(&flow("203.0.113.9", "192.0.2.5", 6, 40000, 443, 0x18, 600), at(0, 30));
-        let watched = &d.hosts[&"192.0.2.5".parse::<IpAddr>().unwrap()].meter;
+        let watched = d.hosts.get(&"192.0.2.5".parse::<IpAddr>().unwrap()).unwrap().watch.as_ref().unwrap();
         assert_eq!(watched.top.top()[0].addr.to_string(), "203.0.113.9");
         assert_eq!(watched.samples.len(), 1);
     }
@@ -1227,7 +1298,7 @@ mod tests {
         assert!(st.evicted_hosts > 90_000, "{st:?}");
         assert_eq!(st.untracked, 0);
         // Top-N sketches are bounded by construction; the group's is full.
-        assert_eq!(d.groups[0].meter.top.len(), 10);
+        assert_eq!(d.groups[0].meter.watch.top.len(), 10);
     }
 
     #[test]
@@ -1242,7 +1313,7 @@ mod tests {
         for h in 0..100 {
             d.record(&flow("100.71.0.2", &format!("192.0.2.{h}"), 17, 9, 9, 0, 1), at(1, h));
         }
-        assert!(d.hosts.contains_key(&"192.0.2.200".parse::<IpAddr>().unwrap()));
+        assert!(d.hosts.contains(&"192.0.2.200".parse::<IpAddr>().unwrap()));
         assert!(d.stats().hosts <= 8);
     }
 

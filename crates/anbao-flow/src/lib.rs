@@ -68,6 +68,7 @@ pub mod mitigate;
 pub mod profile;
 pub mod record;
 pub mod sflow;
+mod slots;
 pub mod status;
 pub mod template;
 pub mod v5;
