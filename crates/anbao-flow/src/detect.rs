@@ -5,11 +5,12 @@
 //! Per protected host and per group it keeps the current one-second bucket
 //! ([`Counters`]) and top sources in space-saving sketches (a group's top
 //! destinations are read off the host table when an attack event is made),
-//! and per group an EWMA baseline of the per-second rates. A host's sources
-//! and sample flows are kept only while it is watched: from the moment its
-//! second reaches a quarter of one of its thresholds, and throughout an
-//! attack; the many hosts far from their thresholds cost a counter update
-//! per record. Buckets are judged while they fill: counts only grow within
+//! and per group an EWMA baseline of the per-second rates. A host's (or
+//! group's) sources and sample flows are kept only while it is watched:
+//! from the moment its second reaches a quarter of one of its limits (for
+//! a group, the lowest of its thresholds and its baseline's limit, worked
+//! out once a second), and throughout an attack; the many hosts far from
+//! their thresholds cost a counter update per record. Buckets are judged while they fill: counts only grow within
 //! a second, so the moment a bucket's running count passes a threshold the
 //! second is over it. With `hold_secs = 1` (the default) an attack starts
 //! on the record that crosses the threshold, well inside the one second
@@ -397,6 +398,56 @@ struct Group {
     ewma_bps: f64,
     seen_secs: u32,
     profile: Profile,
+    /// The lowest of its limits in the meter's second, and that second
+    /// (`i64::MIN`: to be worked out again).
+    gate: Gate,
+    gate_sec: i64,
+}
+
+/// The lowest rates at which a group's second can be over (static
+/// thresholds, profile slot or EWMA baseline), worked out once a second,
+/// so that a record costs integer compares until one is near: only then
+/// are its sources and samples kept, and only over it is the group judged
+/// in full ([`group_over`], the authority). `u64::MAX`: no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Gate {
+    pps: u64,
+    bps: u64,
+    flows: u64,
+}
+
+impl Gate {
+    const OPEN: Gate = Gate { pps: u64::MAX, bps: u64::MAX, flows: u64::MAX };
+
+    fn of(t: &Thresholds) -> Gate {
+        let limit = |v: u64| if v == 0 { u64::MAX } else { v };
+        Gate { pps: limit(t.pps), bps: limit(t.bps), flows: limit(t.flows) }
+    }
+
+    /// Lowers the gate to a limit `value > limit` of a baseline: an
+    /// integer count is over a real limit exactly when it is over its floor.
+    fn lower_pps(&mut self, limit: f64) {
+        self.pps = self.pps.min(floor_of(limit));
+    }
+
+    fn lower_bps(&mut self, limit: f64) {
+        self.bps = self.bps.min(floor_of(limit));
+    }
+
+    fn crossed(&self, r: Rates) -> bool {
+        r.pps > self.pps || r.bps > self.bps || r.flows > self.flows
+    }
+
+    fn near(&self, r: Rates) -> bool {
+        let near = |value: u64, limit: u64| value.saturating_mul(WATCH_FRACTION) > limit;
+        near(r.pps, self.pps) || near(r.bps, self.bps) || near(r.flows, self.flows)
+    }
+}
+
+/// The floor of a non-negative limit as an integer (a NaN limit gives 0:
+/// everything is judged in full).
+fn floor_of(limit: f64) -> u64 {
+    limit.floor() as u64
 }
 
 #[derive(Debug, Clone)]
@@ -444,6 +495,8 @@ impl Detector {
                 ewma_bps: 0.0,
                 seen_secs: 0,
                 profile: Profile::default(),
+                gate: Gate::OPEN,
+                gate_sec: i64::MIN,
             })
             .collect();
         Detector {
@@ -499,10 +552,20 @@ impl Detector {
             let attacked = self.attacks.values().any(|a| a.group == gi);
             feed_baseline(group, &done, gap, &self.config, attacked);
         }
+        let Some(cfg) = self.config.groups.get(gi) else { return };
+        if group.gate_sec != group.meter.sec {
+            group.gate = gate_of(group, cfg, &self.config);
+            group.gate_sec = group.meter.sec;
+        }
         let m = &mut group.meter;
         m.cur.add(r);
-        m.watch.keep(r, samples);
-        let Some(cfg) = self.config.groups.get(gi) else { return };
+        let rates = m.cur.rates();
+        if m.watch.attack.is_some() || group.gate.near(rates) {
+            m.watch.keep(r, samples);
+        }
+        if !group.gate.crossed(rates) {
+            return;
+        }
         let Some(why) = group_over(group, cfg, &self.config) else { return };
         let m = &mut group.meter;
         let attacked = m.watch.attack.is_some();
@@ -712,6 +775,7 @@ impl Detector {
             return Err(ProfileError::BadSlotValue(slot));
         }
         let g = self.groups.get_mut(gi).ok_or_else(|| ProfileError::UnknownGroup(group.into()))?;
+        g.gate_sec = i64::MIN;
         if g.profile.set_slot(slot, value) { Ok(()) } else { Err(ProfileError::BadSlot(slot)) }
     }
 
@@ -740,6 +804,7 @@ impl Detector {
         let mut learnt = 0;
         for (hour, sum) in sums.into_hours() {
             learnt += usize::from(g.profile.fold_hour(hour, &sum, self.config.profile_alpha));
+            g.gate_sec = i64::MIN;
         }
         Ok(learnt)
     }
@@ -874,41 +939,68 @@ fn second_of(at: i64, cur: &Counters, last: &Counters, sec: i64) -> Counters {
     }
 }
 
+/// The ready profile slot of a group's current second, if it judges the
+/// group.
+fn ready_slot<'a>(g: &'a Group, cfg: &HostGroup, model: &ModelConfig) -> Option<(usize, &'a Slot)> {
+    if !cfg.profile_enabled() {
+        return None;
+    }
+    let slot = profile::slot_of(g.meter.sec, model.profile_offset_secs());
+    g.profile.slot(slot).filter(|s| s.samples >= model.profile_min_weeks).map(|s| (slot, s))
+}
+
+/// Whether the EWMA baseline judges the group (no ready profile slot).
+fn ewma_limit(g: &Group, cfg: &HostGroup, model: &ModelConfig) -> Option<f64> {
+    (cfg.baseline_factor > 0.0 && g.seen_secs >= model.baseline_warmup_secs)
+        .then(|| (cfg.baseline_factor * g.ewma_pps).max(cfg.baseline_floor_pps as f64))
+}
+
+/// A profile estimate's limit: the highest of the floor, `profile_factor`
+/// × the mean and mean + `profile_deviations` × the spread.
+fn profile_limit(e: &profile::Estimate, floor: u64, cfg: &HostGroup) -> f64 {
+    let (f, k) = (cfg.profile_factor, cfg.profile_deviations);
+    let by_factor = if f > 0.0 { f * e.mean } else { 0.0 };
+    let by_spread = if k > 0.0 { e.mean + k * e.spread } else { 0.0 };
+    (floor as f64).max(by_factor).max(by_spread)
+}
+
+fn gate_of(g: &Group, cfg: &HostGroup, model: &ModelConfig) -> Gate {
+    let mut gate = Gate::of(&cfg.group);
+    if let Some((_, s)) = ready_slot(g, cfg, model) {
+        gate.lower_pps(profile_limit(&s.pps, cfg.baseline_floor_pps, cfg));
+        if cfg.profile_floor_bps > 0 {
+            gate.lower_bps(profile_limit(&s.bps, cfg.profile_floor_bps, cfg));
+        }
+    } else if let Some(limit) = ewma_limit(g, cfg, model) {
+        gate.lower_pps(limit);
+    }
+    gate
+}
+
 fn group_over(g: &Group, cfg: &HostGroup, model: &ModelConfig) -> Option<String> {
     if let Some(why) = exceeds(g.meter.cur.rates(), &cfg.group) {
         return Some(why);
     }
-    if cfg.profile_enabled() {
-        let slot = profile::slot_of(g.meter.sec, model.profile_offset_secs());
-        if let Some(s) = g.profile.slot(slot).filter(|s| s.samples >= model.profile_min_weeks) {
-            return profile_over(&g.meter.cur, s, slot, cfg);
-        }
+    if let Some((slot, s)) = ready_slot(g, cfg, model) {
+        return profile_over(&g.meter.cur, s, slot, cfg);
     }
-    if cfg.baseline_factor > 0.0 && g.seen_secs >= model.baseline_warmup_secs {
-        let limit = (cfg.baseline_factor * g.ewma_pps).max(cfg.baseline_floor_pps as f64);
-        if g.meter.cur.packets as f64 > limit {
-            return Some(format!("baseline {} × {:.0} pps", cfg.baseline_factor, g.ewma_pps));
-        }
-    }
-    None
+    let limit = ewma_limit(g, cfg, model)?;
+    (g.meter.cur.packets as f64 > limit).then(|| format!("baseline {} × {:.0} pps", cfg.baseline_factor, g.ewma_pps))
 }
 
 /// Over a ready profile slot: the reason, e.g. `profile Tue 14:00 3 × 1200
 /// pps` (the highest of the limits, the one crossed).
 fn profile_over(c: &Counters, s: &Slot, slot: usize, cfg: &HostGroup) -> Option<String> {
     let r = c.rates();
-    // Strings only once over: this runs for every record of the group.
     let over = |value: u64, e: &profile::Estimate, floor: u64, unit: &str| {
         let (f, k) = (cfg.profile_factor, cfg.profile_deviations);
-        let by_factor = if f > 0.0 { f * e.mean } else { 0.0 };
-        let by_spread = if k > 0.0 { e.mean + k * e.spread } else { 0.0 };
-        let limit = (floor as f64).max(by_factor).max(by_spread);
+        let limit = profile_limit(e, floor, cfg);
         if value as f64 <= limit {
             return None;
         }
-        let which = if f > 0.0 && by_factor >= limit {
+        let which = if f > 0.0 && f * e.mean >= limit {
             format!("{f} × {:.0} {unit}", e.mean)
-        } else if k > 0.0 && by_spread >= limit {
+        } else if k > 0.0 && e.mean + k * e.spread >= limit {
             format!("{:.0} + {k} × {:.0} {unit}", e.mean, e.spread)
         } else {
             format!("floor {floor} {unit}")
@@ -1246,6 +1338,26 @@ mod tests {
     }
 
     #[test]
+    fn groups_far_from_their_limits_keep_no_sources_and_the_gate_is_exact() {
+        let mut d = Detector::new(config());
+        // 12 000 pps to a group of limit 50 000: under a quarter.
+        for i in 0..12u8 {
+            d.record(&flow(&format!("198.51.100.{i}"), "192.0.2.7", 17, 4000, 53, 0, 1000), at(0, i64::from(i)));
+        }
+        assert_eq!(d.groups[0].meter.watch.top.len(), 0);
+        d.record(&flow("203.0.113.4", "192.0.2.8", 17, 4000, 53, 0, 1000), at(0, 20));
+        assert_eq!(d.groups[0].meter.watch.top.top()[0].addr.to_string(), "203.0.113.4");
+        // A count is over a real limit exactly when it is over its floor.
+        let mut gate = Gate::OPEN;
+        gate.lower_pps(1000.5);
+        assert!(!gate.crossed(Rates { pps: 1000, bps: 0, flows: 0 }));
+        assert!(gate.crossed(Rates { pps: 1001, bps: 0, flows: 0 }));
+        gate.lower_bps(f64::NAN);
+        assert!(gate.crossed(Rates { pps: 0, bps: 1, flows: 0 }));
+        assert_eq!(Gate::of(&Thresholds { pps: 0, bps: 8, flows: 0 }), Gate { pps: u64::MAX, bps: 8, flows: u64::MAX });
+    }
+
+    #[test]
     fn baseline_deviation_flags_abnormal_group_traffic() {
         let mut c = config();
         c.baseline_warmup_secs = 10;
@@ -1280,7 +1392,8 @@ mod tests {
         let mut c = config();
         c.groups[0].prefixes = vec!["10.0.0.0/8".parse().unwrap()];
         c.groups[0].host.pps = 0;
-        c.groups[0].group.pps = 0;
+        // 100 000 pps: watched (over a quarter), not over.
+        c.groups[0].group.pps = 200_000;
         c.max_hosts = 1000;
         let mut d = Detector::new(c);
         // A million distinct sources to 100 000 distinct destinations.
@@ -1296,7 +1409,7 @@ mod tests {
         let st = d.stats();
         assert!(st.hosts <= 1000, "{st:?}");
         assert!(st.evicted_hosts > 90_000, "{st:?}");
-        assert_eq!(st.untracked, 0);
+        assert_eq!((st.untracked, st.attacks_started), (0, 0));
         // Top-N sketches are bounded by construction; the group's is full.
         assert_eq!(d.groups[0].meter.watch.top.len(), 10);
     }
