@@ -713,8 +713,8 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("mitigations.title", "DDoS 缓解规则", "DDoS mitigation rules"),
     (
         "mitigations.help",
-        "主机组动作为 rtbh/flowspec 时，攻击开始即生成 BGP 规则：自动模式立即发布，人工模式在此等待审批。规则在攻击结束并经过保持时间后自动撤销，也可手动撤销。",
-        "Groups whose actions include rtbh or flowspec get BGP rules when an attack starts: automatic mode announces them at once, manual mode waits here for approval. Rules are withdrawn the hold time after the attack ends, or by hand.",
+        "主机组动作为 rtbh/flowspec 时，攻击开始即生成 BGP 规则：自动模式立即发布，人工模式在此等待审批。规则在攻击结束并经过保持时间后自动撤销，也可手动撤销。发布失败的规则在攻击持续期间自动重试，撤销失败的规则重试直至成功。",
+        "Groups whose actions include rtbh or flowspec get BGP rules when an attack starts: automatic mode announces them at once, manual mode waits here for approval. Rules are withdrawn the hold time after the attack ends, or by hand. A failed announcement is tried again while the attack lasts, a failed withdrawal until it goes through.",
     ),
     ("mitigations.all", "全部", "All"),
     ("mitigations.none", "没有缓解规则。", "No mitigation rules."),
@@ -739,6 +739,12 @@ pub const MESSAGES: &[(&str, &str, &str)] = &[
     ("mitigations.approved", "已批准，正在发布。", "Approved; announcing."),
     ("mitigations.withdrawing", "正在撤销。", "Withdrawing."),
     ("mitigations.withdraw_failures", "次撤销失败，下次重试", "failed withdrawals; next try at"),
+    ("mitigations.announce_failures", "次发布失败，下次重试", "failed announcements; next try at"),
+    (
+        "mitigations.announce_retry_stopped",
+        "次发布失败；攻击已结束，不再重试（保持时间后撤销）",
+        "failed announcements; not tried again: the attack has ended (withdrawn after the hold)",
+    ),
     (
         "flows.help",
         "anbao serve 按配置项 flow_listen 接收路由器导出的 NetFlow、IPFIX 和 sFlow，按 flow_groups_file 中的主机组统计流量并检测 DDoS 攻击。",

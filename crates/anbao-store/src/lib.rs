@@ -90,7 +90,7 @@ pub use intel_sources::{
 };
 pub use migrate::{known_versions as known_schema_versions, latest_version as latest_schema_version};
 pub use mitigations::{
-    MITIGATION_KINDS, MITIGATION_STATES, Mitigation, MitigationChange, MitigationDraft, withdraw_retry_secs,
+    MITIGATION_KINDS, MITIGATION_STATES, Mitigation, MitigationChange, MitigationDraft, mitigation_retry_secs,
 };
 pub use network_units::{AssessmentKind, NetworkUnit, NetworkUnitDraft, UnitStatus, date_text, parse_date};
 pub use notifications::{

@@ -183,6 +183,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0028_intel_provenance_checks.sql"),
         postgres: include_str!("../migrations/postgres/0028_intel_provenance_checks.sql"),
     },
+    Migration {
+        version: 29,
+        name: "mitigation_announce_retry",
+        sqlite: include_str!("../migrations/sqlite/0029_mitigation_announce_retry.sql"),
+        postgres: include_str!("../migrations/postgres/0029_mitigation_announce_retry.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.

@@ -16,11 +16,16 @@
 //! approved and `pending = announce`), `announced`, `withdrawn`, `rejected`
 //! (by a person, or by the system when the attack ended or the rule expired
 //! before anyone approved it), `failed` (a hook refused; `error` says which
-//! and why, `failed_change` what failed). A failed announcement is retried
-//! when it is approved again, and withdrawn (at every hook) when its attack
-//! ends. A failed withdrawal is retried by itself, after
-//! [`withdraw_retry_secs`] (30 s, doubling up to 30 min), each failure
-//! audited; or at once when a person withdraws it again.
+//! and why, `failed_change` what failed). A failed change is retried by
+//! itself after [`mitigation_retry_secs`] (30 s, doubling up to 30 min;
+//! `retry_at`), each failure and each retry audited: a withdrawal until it
+//! goes through (a route left announced blackholes a customer), an
+//! announcement while its attack goes on (during a DDoS the rule is still
+//! wanted). When the attack ends, a failed announcement is no longer retried
+//! (`mitigation.retry_stopped`) and is withdrawn at every hook after the
+//! hold time like an announced rule. A person may retry at once: approve a
+//! failed announcement again, withdraw a failed withdrawal again; or stop
+//! the announcement's retries by withdrawing it.
 
 use std::fmt;
 
@@ -136,8 +141,13 @@ pub struct Mitigation {
     pub updated_at: String,
     /// Failed attempts of the withdrawal so far.
     pub withdraw_failures: i64,
-    /// When the executor tries a failed withdrawal again.
+    /// When the executor tries the failed change (`failed_change`) again;
+    /// `None` when no retry is due (nothing failed, a retry is pending, or
+    /// the announcement's attack has ended).
     pub retry_at: Option<String>,
+    /// Failed attempts of the announcement so far (since it was last
+    /// queued again at the executor's start).
+    pub announce_failures: i64,
 }
 
 impl Mitigation {
@@ -155,6 +165,24 @@ impl Mitigation {
     /// May be withdrawn by hand: announced, or failed (some hooks may hold it).
     pub fn withdrawable(&self) -> bool {
         self.pending.is_empty() && matches!(self.state.as_str(), "announced" | "failed")
+    }
+
+    /// Failed attempts of `change` so far.
+    pub fn failures(&self, change: MitigationChange) -> i64 {
+        match change {
+            MitigationChange::Announce => self.announce_failures,
+            MitigationChange::Withdraw => self.withdraw_failures,
+        }
+    }
+
+    /// An announcement that failed and is not retried because its attack
+    /// has ended (it is withdrawn after the hold time instead).
+    pub fn announce_retry_stopped(&self) -> bool {
+        self.state == "failed"
+            && self.failed_change == "announce"
+            && self.pending.is_empty()
+            && self.retry_at.is_none()
+            && self.attack_ended_at.is_some()
     }
 }
 
@@ -193,6 +221,7 @@ fn mitigation_of(r: &AnyRow) -> Result<Mitigation> {
         updated_at: r.try_get("updated_at")?,
         withdraw_failures: r.try_get("withdraw_failures")?,
         retry_at: r.try_get("retry_at")?,
+        announce_failures: r.try_get("announce_failures")?,
     })
 }
 
@@ -200,9 +229,10 @@ fn to_json(m: &Mitigation) -> Result<serde_json::Value> {
     serde_json::to_value(m).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
-/// Seconds before a withdrawal that failed `failures` times (1, 2, …) is
-/// tried again: 30 s, doubling, at most 30 minutes.
-pub fn withdraw_retry_secs(failures: i64) -> i64 {
+/// Seconds before a change (announcement or withdrawal) that failed
+/// `failures` times (1, 2, …) is tried again: 30 s, doubling, at most 30
+/// minutes.
+pub fn mitigation_retry_secs(failures: i64) -> i64 {
     let doublings = u32::try_from(failures.saturating_sub(1).clamp(0, 16)).unwrap_or(16);
     (30i64 << doublings).min(1800)
 }
@@ -297,8 +327,9 @@ impl Store {
 
     /// The attack `attack_key` ended at `ended`: its rules are due for
     /// withdrawal their hold time later (rules not yet approved are then
-    /// rejected). Returns how many rules got a withdrawal time; an end seen
-    /// again changes nothing.
+    /// rejected), and failed announcements are no longer retried (audited
+    /// as `mitigation.retry_stopped` by `system`). Returns how many rules
+    /// got a withdrawal time; an end seen again changes nothing.
     pub async fn end_mitigations(&self, attack_key: &str, ended: Timestamp) -> Result<u64> {
         let mut tx = self.write_tx().await?;
         let rows = sqlx::query(
@@ -312,8 +343,12 @@ impl Store {
         for r in &rows {
             let id: i64 = r.try_get("id")?;
             let hold: i64 = r.try_get("hold_secs")?;
+            let before = read(&mut tx, id).await?;
+            // An announcement retried after the end would only be withdrawn again.
+            let stop_retry = before.failed_change == "announce" && before.retry_at.is_some();
             sqlx::query(
-                "UPDATE flow_mitigations SET attack_ended_at = $1, withdraw_at = $2, updated_at = $3 WHERE id = $4",
+                "UPDATE flow_mitigations SET attack_ended_at = $1, withdraw_at = $2, updated_at = $3, \
+                 retry_at = CASE WHEN failed_change = 'announce' THEN NULL ELSE retry_at END WHERE id = $4",
             )
             .bind(format_ts(ended))
             .bind(plus(ended, hold))
@@ -321,13 +356,18 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+            if stop_retry {
+                let after = read(&mut tx, id).await?;
+                audit(&mut tx, &now, &Actor::system(), "mitigation.retry_stopped", Some(&before), &after).await?;
+            }
         }
         tx.commit().await?;
         Ok(rows.len() as u64)
     }
 
     /// Approves a proposed rule (or one whose announcement failed, to try
-    /// again): the executor announces it next.
+    /// again at once rather than at its `retry_at`): the executor announces
+    /// it next.
     pub async fn approve_mitigation(&self, actor: &Actor, id: i64) -> Result<Mitigation> {
         let now = self.now_text();
         let mut tx = self.write_tx().await?;
@@ -340,8 +380,8 @@ impl Store {
             )));
         }
         sqlx::query(
-            "UPDATE flow_mitigations SET pending = 'announce', approved_by = $1, approved_at = $2, updated_at = $2 \
-             WHERE id = $3",
+            "UPDATE flow_mitigations SET pending = 'announce', approved_by = $1, approved_at = $2, retry_at = NULL, \
+             updated_at = $2 WHERE id = $3",
         )
         .bind(actor.name.clone())
         .bind(now.clone())
@@ -412,13 +452,15 @@ impl Store {
 
     /// Every rule still announced is announced again (BGP speakers forget
     /// their routes when they, or the process feeding them, restart): the
-    /// executor calls this once when it starts. Returns how many.
+    /// executor calls this once when it starts. Its failures are counted
+    /// afresh, so a failure is retried after the shortest delay. Returns
+    /// how many.
     pub async fn requeue_announced_mitigations(&self) -> Result<u64> {
         let now = self.now_text();
         let mut tx = self.write_tx().await?;
         let done = sqlx::query(
-            "UPDATE flow_mitigations SET pending = 'announce', claimed_until = NULL, updated_at = $1 \
-             WHERE state = 'announced' AND pending = ''",
+            "UPDATE flow_mitigations SET pending = 'announce', claimed_until = NULL, announce_failures = 0, \
+             updated_at = $1 WHERE state = 'announced' AND pending = ''",
         )
         .bind(now)
         .execute(&mut *tx)
@@ -430,10 +472,11 @@ impl Store {
 
     /// The executor's pass: first the rules whose time has come get their
     /// withdrawal (`automatic` after the attack's end plus the hold time,
-    /// `expired` at `expires_at`) and rules nobody approved in time are
-    /// rejected by `system` (each audited); then up to `limit` pending rules
-    /// not leased by another executor are leased for `lease_secs` and
-    /// returned with what to do.
+    /// `expired` at `expires_at`), rules nobody approved in time are
+    /// rejected, and failed changes whose `retry_at` has come are pending
+    /// again (`mitigation.retry`), all by `system` and each audited; then up
+    /// to `limit` pending rules not leased by another executor are leased
+    /// for `lease_secs` and returned with what to do.
     pub async fn claim_mitigation_work(
         &self,
         lease_secs: i64,
@@ -444,13 +487,6 @@ impl Store {
         let system = Actor::system();
         let mut tx = self.write_tx().await?;
         let steps: [(&str, &str, &str); 5] = [
-            // Failed withdrawals whose retry is due.
-            (
-                "SELECT id FROM flow_mitigations WHERE state = 'failed' AND failed_change = 'withdraw' AND pending = '' \
-                 AND retry_at IS NOT NULL AND retry_at <= $1 ORDER BY id",
-                "UPDATE flow_mitigations SET pending = 'withdraw', retry_at = NULL, updated_at = $1 WHERE id = $2",
-                "mitigation.retry",
-            ),
             (
                 "SELECT id FROM flow_mitigations WHERE state = 'proposed' AND pending = '' \
                  AND ((withdraw_at IS NOT NULL AND withdraw_at <= $1) OR expires_at <= $1) ORDER BY id",
@@ -462,14 +498,14 @@ impl Store {
                 "SELECT id FROM flow_mitigations WHERE state IN ('announced', 'failed') AND pending = '' \
                  AND failed_change <> 'withdraw' AND withdraw_at IS NOT NULL AND withdraw_at <= $1 ORDER BY id",
                 "UPDATE flow_mitigations SET pending = 'withdraw', withdraw_reason = 'automatic', withdrawn_by = 'system', \
-                 updated_at = $1 WHERE id = $2",
+                 retry_at = NULL, updated_at = $1 WHERE id = $2",
                 "mitigation.withdraw",
             ),
             (
                 "SELECT id FROM flow_mitigations WHERE state IN ('announced', 'failed') AND pending = '' \
                  AND failed_change <> 'withdraw' AND expires_at <= $1 ORDER BY id",
                 "UPDATE flow_mitigations SET pending = 'withdraw', withdraw_reason = 'expired', withdrawn_by = 'system', \
-                 updated_at = $1 WHERE id = $2",
+                 retry_at = NULL, updated_at = $1 WHERE id = $2",
                 "mitigation.withdraw",
             ),
             // Automatic rules still waiting for their announcement when they expire.
@@ -479,6 +515,18 @@ impl Store {
                 "UPDATE flow_mitigations SET state = 'rejected', pending = '', rejected_by = 'system', rejected_at = $1, \
                  reject_reason = 'expired before it could be announced', updated_at = $1 WHERE id = $2",
                 "mitigation.reject",
+            ),
+            // Failed changes whose retry is due: a withdrawal always, an
+            // announcement while its attack goes on (`end_mitigations`
+            // clears its `retry_at`; checked here too). Last, so that a
+            // failed announcement due for withdrawal or expiry above is
+            // withdrawn rather than announced once more.
+            (
+                "SELECT id FROM flow_mitigations WHERE state = 'failed' AND pending = '' \
+                 AND retry_at IS NOT NULL AND retry_at <= $1 \
+                 AND (failed_change = 'withdraw' OR (failed_change = 'announce' AND attack_ended_at IS NULL)) ORDER BY id",
+                "UPDATE flow_mitigations SET pending = failed_change, retry_at = NULL, updated_at = $1 WHERE id = $2",
+                "mitigation.retry",
             ),
         ];
         for (select, update, action) in steps {
@@ -515,9 +563,10 @@ impl Store {
     }
 
     /// Records what the executor's hooks made of `change` on rule `id`:
-    /// announced / withdrawn, or failed with the error (audited by
-    /// `system`). A result for a change no longer pending is ignored
-    /// (returns `None`).
+    /// announced / withdrawn, or failed with the error, counted, and its
+    /// retry time (after [`mitigation_retry_secs`]; none for an
+    /// announcement whose attack has ended), audited by `system`. A result
+    /// for a change no longer pending is ignored (returns `None`).
     pub async fn record_mitigation_result(
         &self,
         id: i64,
@@ -533,7 +582,7 @@ impl Store {
         let (sql, action, error) = match (&outcome, change) {
             (Ok(()), MitigationChange::Announce) => (
                 "UPDATE flow_mitigations SET state = 'announced', pending = '', error = '', failed_change = '', \
-                 claimed_until = NULL, announced_at = COALESCE(announced_at, $1), updated_at = $1 WHERE id = $2",
+                 claimed_until = NULL, retry_at = NULL, announced_at = COALESCE(announced_at, $1), updated_at = $1 WHERE id = $2",
                 "mitigation.announced",
                 String::new(),
             ),
@@ -543,26 +592,24 @@ impl Store {
                 "mitigation.withdrawn",
                 String::new(),
             ),
-            (Err(e), MitigationChange::Withdraw) => (
+            (Err(e), _) => (
                 "UPDATE flow_mitigations SET state = 'failed', pending = '', error = $3, failed_change = $4, \
-                 claimed_until = NULL, withdraw_failures = withdraw_failures + 1, retry_at = $5, updated_at = $1 \
+                 claimed_until = NULL, announce_failures = $5, withdraw_failures = $6, retry_at = $7, updated_at = $1 \
                  WHERE id = $2",
-                "mitigation.failed",
-                e.chars().take(2000).collect(),
-            ),
-            (Err(e), MitigationChange::Announce) => (
-                "UPDATE flow_mitigations SET state = 'failed', pending = '', error = $3, failed_change = $4, \
-                 claimed_until = NULL, updated_at = $1 WHERE id = $2",
                 "mitigation.failed",
                 e.chars().take(2000).collect(),
             ),
         };
         let mut q = sqlx::query(sql).bind(now.clone()).bind(id);
         if outcome.is_err() {
-            q = q.bind(error).bind(change.as_str());
-        }
-        if outcome.is_err() && change == MitigationChange::Withdraw {
-            q = q.bind(plus(self.now(), withdraw_retry_secs(before.withdraw_failures + 1)));
+            let failures = before.failures(change) + 1;
+            let (announce_failures, withdraw_failures) = match change {
+                MitigationChange::Announce => (failures, before.withdraw_failures),
+                MitigationChange::Withdraw => (before.announce_failures, failures),
+            };
+            let retry = change == MitigationChange::Withdraw || before.attack_ended_at.is_none();
+            let retry_at = retry.then(|| plus(self.now(), mitigation_retry_secs(failures)));
+            q = q.bind(error).bind(change.as_str()).bind(announce_failures).bind(withdraw_failures).bind(retry_at);
         }
         q.execute(&mut *tx).await?;
         let after = read(&mut tx, id).await?;

@@ -3,7 +3,9 @@
 //! withdrawal. Groups in manual mode propose; a triager (`TriageAlerts`:
 //! admin, analyst, responder) approves — the mitigation executor of a node
 //! with hooks then announces it — or rejects; an announced (or failed) rule
-//! can be withdrawn by hand. The store audits every change. Like alerts,
+//! can be withdrawn by hand. A failed change shows its failure counts and
+//! the time of the executor's next try (`retry_at`). The store audits every
+//! change. Like alerts,
 //! rules are not scoped to org units (everyone with `ReadAlerts` reads them).
 
 use anbao_store::{MITIGATION_STATES, Mitigation};
@@ -67,6 +69,15 @@ pub struct MitigationView {
     pub rejected_at: Option<String>,
     pub reject_reason: String,
     pub updated_at: String,
+    /// Failed attempts of the announcement so far.
+    pub announce_failures: i64,
+    /// Failed attempts of the withdrawal so far.
+    pub withdraw_failures: i64,
+    /// When the executor tries the failed change again by itself: a
+    /// withdrawal until it goes through, an announcement while its attack
+    /// goes on (null once the attack has ended: it is withdrawn after the
+    /// hold time instead).
+    pub retry_at: Option<String>,
 }
 
 impl From<&Mitigation> for MitigationView {
@@ -102,6 +113,9 @@ impl From<&Mitigation> for MitigationView {
             rejected_at: m.rejected_at.clone(),
             reject_reason: m.reject_reason.clone(),
             updated_at: m.updated_at.clone(),
+            announce_failures: m.announce_failures,
+            withdraw_failures: m.withdraw_failures,
+            retry_at: m.retry_at.clone(),
         }
     }
 }

@@ -4,11 +4,12 @@
 //! failed) rules can be withdrawn by hand. Each button is a form with the
 //! CSRF field; the store audits each change, and the mitigation executor
 //! carries approvals and withdrawals out within a second or two. A failed
-//! withdrawal shows its error, how many times it failed and when the
-//! executor tries again.
+//! announcement or withdrawal shows its error, how many times it failed and
+//! when the executor tries again (or that an announcement is no longer
+//! tried because its attack has ended).
 
 use anbao_model::Permission;
-use anbao_store::{MITIGATION_STATES, Mitigation};
+use anbao_store::{MITIGATION_STATES, Mitigation, MitigationChange};
 use axum::extract::State;
 use axum::response::Response;
 use maud::{Markup, html};
@@ -41,6 +42,17 @@ fn state_key(s: &str) -> &'static str {
     }
 }
 
+fn change_of(failed_change: &str) -> MitigationChange {
+    if failed_change == "withdraw" { MitigationChange::Withdraw } else { MitigationChange::Announce }
+}
+
+fn failures_key(failed_change: &str) -> &'static str {
+    match change_of(failed_change) {
+        MitigationChange::Announce => "mitigations.announce_failures",
+        MitigationChange::Withdraw => "mitigations.withdraw_failures",
+    }
+}
+
 fn row(ctx: &Ctx, m: &Mitigation, triage: bool) -> Markup {
     html! {
         tr data-mitigation=(m.id) data-state=(m.state) data-pending=(m.pending) {
@@ -54,7 +66,13 @@ fn row(ctx: &Ctx, m: &Mitigation, triage: bool) -> Markup {
                 @if !m.pending.is_empty() { " (" (ctx.t("mitigations.pending")) " " (m.pending) ")" }
                 @if !m.error.is_empty() { br; small class="error" { (m.error) } }
                 @if let Some(at) = &m.retry_at {
-                    br; small class="retry" { (m.withdraw_failures) " " (ctx.t("mitigations.withdraw_failures")) " " (at) }
+                    br; small class="retry" data-failures=(m.failures(change_of(&m.failed_change))) {
+                        (m.failures(change_of(&m.failed_change))) " " (ctx.t(failures_key(&m.failed_change))) " " (at)
+                    }
+                } @else if m.announce_retry_stopped() {
+                    br; small class="retry" data-failures=(m.announce_failures) {
+                        (m.announce_failures) " " (ctx.t("mitigations.announce_retry_stopped"))
+                    }
                 }
             }
             td {

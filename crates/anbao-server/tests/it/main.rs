@@ -21,6 +21,7 @@ mod intel;
 mod intel_more;
 mod login;
 mod matrix;
+mod mitigations;
 mod notify;
 mod ops;
 mod plans;

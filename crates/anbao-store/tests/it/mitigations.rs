@@ -12,6 +12,8 @@ on_both_backends! {
     manual_rules_wait_for_approval_and_are_withdrawn_after_the_hold => manual_rules_wait_for_approval_and_are_withdrawn_after_the_hold_sqlite, manual_rules_wait_for_approval_and_are_withdrawn_after_the_hold_postgres;
     automatic_rules_failures_rejections_expiry_and_restart => automatic_rules_failures_rejections_expiry_and_restart_sqlite, automatic_rules_failures_rejections_expiry_and_restart_postgres;
     failed_withdrawals_are_retried_with_backoff => failed_withdrawals_are_retried_with_backoff_sqlite, failed_withdrawals_are_retried_with_backoff_postgres;
+    failed_announcements_are_retried_while_the_attack_lasts => failed_announcements_are_retried_while_the_attack_lasts_sqlite, failed_announcements_are_retried_while_the_attack_lasts_postgres;
+    announcement_retries_stop_at_the_attacks_end_or_a_withdrawal => announcement_retries_stop_at_the_attacks_end_or_a_withdrawal_sqlite, announcement_retries_stop_at_the_attacks_end_or_a_withdrawal_postgres;
     flow_nodes_are_upserted_listed_and_purged => flow_nodes_are_upserted_listed_and_purged_sqlite, flow_nodes_are_upserted_listed_and_purged_postgres;
 }
 
@@ -102,7 +104,7 @@ async fn automatic_rules_failures_rejections_expiry_and_restart(db: TestDb) {
     assert_eq!((auto[0].mode.as_str(), auto[0].pending.as_str()), ("automatic", "announce"));
     assert_eq!(auto[0].approved_by.as_deref(), Some("automatic"));
     let id = auto[0].id;
-    // The first announcement fails: recorded, not retried by itself.
+    // The first announcement fails: recorded, with its retry in 30 s.
     let work = store.claim_mitigation_work(30, 10).await.unwrap();
     assert_eq!(work.len(), 1);
     let m = store
@@ -117,10 +119,12 @@ async fn automatic_rules_failures_rejections_expiry_and_restart(db: TestDb) {
     assert_eq!((m.state.as_str(), m.failed_change.as_str()), ("failed", "announce"));
     assert!(m.error.contains("connection refused"));
     assert_audited(store, "system", "mitigation.failed", "mitigation", id).await;
-    db.clock.advance(Duration::seconds(60));
+    assert!(m.retry_at.is_some());
+    db.clock.advance(Duration::seconds(10));
     assert!(store.claim_mitigation_work(30, 10).await.unwrap().is_empty());
-    // Approved again: retried, and this time it works.
-    store.approve_mitigation(&actor("alice"), id).await.unwrap();
+    // Approved again: retried at once, and this time it works.
+    let m = store.approve_mitigation(&actor("alice"), id).await.unwrap();
+    assert_eq!(m.retry_at, None);
     let work = store.claim_mitigation_work(30, 10).await.unwrap();
     assert_eq!(work[0].1, MitigationChange::Announce);
     assert_eq!(work[0].0.attempts, 2);
@@ -209,7 +213,164 @@ async fn failed_withdrawals_are_retried_with_backoff(db: TestDb) {
     );
     assert_eq!(actions.iter().filter(|a| *a == "mitigation.retry").count(), 3, "{actions:?}");
     assert_eq!(actions.first().map(String::as_str), Some("mitigation.withdrawn"), "newest first: {actions:?}");
-    assert_eq!(anbao_store::withdraw_retry_secs(20), 1800, "at most half an hour");
+    assert_eq!(anbao_store::mitigation_retry_secs(20), 1800, "at most half an hour");
+}
+
+/// The audit actions on rule `id`, oldest first.
+async fn actions_on(store: &anbao_store::Store, id: i64) -> Vec<String> {
+    let mut actions: Vec<String> = audit(store, everything())
+        .await
+        .into_iter()
+        .filter(|e| e.action.starts_with("mitigation.") && e.object_id == id.to_string())
+        .map(|e| e.action)
+        .collect();
+    actions.reverse();
+    actions
+}
+
+/// An announcement that fails is tried again by itself while its attack
+/// goes on, after the withdrawals' backoff (30 s, 60 s, …); each failure
+/// and each retry audited, counted on the rule with the next try's time.
+async fn failed_announcements_are_retried_while_the_attack_lasts(db: TestDb) {
+    let store = &db.store;
+    let id = store.propose_mitigations(&[draft("ddos:s", "rtbh", true)]).await.unwrap()[0].id;
+    let fail = |n: u32| format!("script: exit status: 1: speaker down, try {n}");
+    for (n, wait) in [(1, 30), (2, 60)] {
+        let work = store.claim_mitigation_work(30, 10).await.unwrap();
+        assert_eq!(work.len(), 1, "attempt {n}");
+        assert_eq!((work[0].0.id, work[0].1), (id, MitigationChange::Announce), "attempt {n}");
+        let m = store.record_mitigation_result(id, MitigationChange::Announce, Err(fail(n))).await.unwrap().unwrap();
+        assert_eq!((m.state.as_str(), m.failed_change.as_str(), m.announce_failures), ("failed", "announce", n.into()));
+        assert_eq!((m.error.as_str(), m.withdraw_failures), (fail(n).as_str(), 0));
+        let due = anbao_model::clock::format_ts(db.now() + Duration::seconds(wait));
+        assert_eq!(m.retry_at.as_deref(), Some(due.as_str()), "attempt {n}");
+        assert!(m.approvable(), "a person may retry at once");
+        db.clock.advance(Duration::seconds(wait - 1));
+        assert!(store.claim_mitigation_work(30, 10).await.unwrap().is_empty(), "not before its time: attempt {n}");
+        db.clock.advance(Duration::seconds(1));
+    }
+    let work = store.claim_mitigation_work(30, 10).await.unwrap();
+    assert_eq!((work[0].0.id, work[0].1), (id, MitigationChange::Announce));
+    assert_eq!(work[0].0.approved_by.as_deref(), Some("automatic"), "the retry keeps who approved it");
+    let m = store.record_mitigation_result(id, MitigationChange::Announce, Ok(())).await.unwrap().unwrap();
+    assert_eq!((m.state.as_str(), m.error.as_str(), m.retry_at.as_deref()), ("announced", "", None));
+    assert_eq!(m.announce_failures, 2, "the failures stay counted");
+    db.clock.advance(Duration::seconds(3600 * 2));
+    assert!(
+        store.claim_mitigation_work(30, 10).await.unwrap().iter().all(|(_, c)| *c == MitigationChange::Withdraw),
+        "announced once, not again"
+    );
+    assert_eq!(
+        actions_on(store, id).await,
+        [
+            "mitigation.propose",
+            "mitigation.failed",
+            "mitigation.retry",
+            "mitigation.failed",
+            "mitigation.retry",
+            "mitigation.announced",
+            "mitigation.withdraw"
+        ]
+    );
+
+    // A restart queues the announced rule again; its failures count afresh.
+    let id = store.propose_mitigations(&[draft("ddos:s2", "rtbh", true)]).await.unwrap()[0].id;
+    store.claim_mitigation_work(30, 10).await.unwrap();
+    store.record_mitigation_result(id, MitigationChange::Announce, Err(fail(1))).await.unwrap();
+    db.clock.advance(Duration::seconds(30));
+    store.claim_mitigation_work(30, 10).await.unwrap();
+    store.record_mitigation_result(id, MitigationChange::Announce, Ok(())).await.unwrap();
+    assert_eq!(store.requeue_announced_mitigations().await.unwrap(), 1);
+    store.claim_mitigation_work(30, 10).await.unwrap();
+    let m = store.record_mitigation_result(id, MitigationChange::Announce, Err(fail(2))).await.unwrap().unwrap();
+    let due = anbao_model::clock::format_ts(db.now() + Duration::seconds(30));
+    assert_eq!((m.announce_failures, m.retry_at.as_deref()), (1, Some(due.as_str())));
+    assert_chain_intact(store, audit(store, everything()).await.len() as i64).await;
+}
+
+/// A failed announcement is not retried once its attack has ended (it is
+/// withdrawn after the hold instead), nor once a person withdrew it.
+async fn announcement_retries_stop_at_the_attacks_end_or_a_withdrawal(db: TestDb) {
+    let store = &db.store;
+    let fail = || Err("webhook: HTTP 503".to_owned());
+    // A manual rule, approved; its announcement fails; the attack ends
+    // before the retry.
+    let id = store.propose_mitigations(&[draft("ddos:t", "rtbh", false)]).await.unwrap()[0].id;
+    store.approve_mitigation(&actor("alice"), id).await.unwrap();
+    store.claim_mitigation_work(30, 10).await.unwrap();
+    let m = store.record_mitigation_result(id, MitigationChange::Announce, fail()).await.unwrap().unwrap();
+    assert!(m.retry_at.is_some(), "approved: retried while the attack lasts");
+    db.clock.advance(Duration::seconds(10));
+    assert_eq!(store.end_mitigations("ddos:t", db.now()).await.unwrap(), 1);
+    let m = store.mitigation(id).await.unwrap();
+    assert_eq!(m.retry_at, None);
+    assert!(m.announce_retry_stopped());
+    assert_audited(store, "system", "mitigation.retry_stopped", "mitigation", id).await;
+    db.clock.advance(Duration::seconds(59));
+    assert!(store.claim_mitigation_work(30, 10).await.unwrap().is_empty(), "no announcement after the end");
+    db.clock.advance(Duration::seconds(1));
+    let work = store.claim_mitigation_work(30, 10).await.unwrap();
+    assert_eq!(work.len(), 1);
+    assert_eq!(
+        (work[0].0.id, work[0].1, work[0].0.withdraw_reason.as_str()),
+        (id, MitigationChange::Withdraw, "automatic")
+    );
+    assert_eq!(
+        actions_on(store, id).await,
+        [
+            "mitigation.propose",
+            "mitigation.approve",
+            "mitigation.failed",
+            "mitigation.retry_stopped",
+            "mitigation.withdraw"
+        ]
+    );
+    store.record_mitigation_result(id, MitigationChange::Withdraw, Ok(())).await.unwrap();
+
+    // A retry under way when the attack ends: if it fails, no further one.
+    let id = store.propose_mitigations(&[draft("ddos:u", "rtbh", true)]).await.unwrap()[0].id;
+    store.claim_mitigation_work(30, 10).await.unwrap();
+    store.record_mitigation_result(id, MitigationChange::Announce, fail()).await.unwrap();
+    db.clock.advance(Duration::seconds(30));
+    let work = store.claim_mitigation_work(30, 10).await.unwrap();
+    assert_eq!((work[0].0.id, work[0].1), (id, MitigationChange::Announce));
+    store.end_mitigations("ddos:u", db.now()).await.unwrap();
+    let m = store.record_mitigation_result(id, MitigationChange::Announce, fail()).await.unwrap().unwrap();
+    assert_eq!((m.announce_failures, m.retry_at.as_deref()), (2, None));
+    assert!(m.announce_retry_stopped());
+    db.clock.advance(Duration::seconds(30));
+    assert!(store.claim_mitigation_work(30, 10).await.unwrap().is_empty());
+    db.clock.advance(Duration::seconds(30));
+    let work = store.claim_mitigation_work(30, 10).await.unwrap();
+    assert_eq!((work[0].0.id, work[0].1), (id, MitigationChange::Withdraw), "withdrawn after the hold");
+    store.record_mitigation_result(id, MitigationChange::Withdraw, Ok(())).await.unwrap();
+
+    // Withdrawn by a person while waiting for its retry: withdrawn at every
+    // hook, never announced again.
+    let id = store.propose_mitigations(&[draft("ddos:v", "rtbh", true)]).await.unwrap()[0].id;
+    store.claim_mitigation_work(30, 10).await.unwrap();
+    store.record_mitigation_result(id, MitigationChange::Announce, fail()).await.unwrap();
+    let m = store.withdraw_mitigation(&actor("bob"), id).await.unwrap();
+    assert_eq!((m.pending.as_str(), m.retry_at.as_deref()), ("withdraw", None));
+    let work = store.claim_mitigation_work(30, 10).await.unwrap();
+    assert_eq!((work[0].0.id, work[0].1), (id, MitigationChange::Withdraw));
+    store.record_mitigation_result(id, MitigationChange::Withdraw, Ok(())).await.unwrap();
+    db.clock.advance(Duration::seconds(3600));
+    assert!(store.claim_mitigation_work(30, 10).await.unwrap().is_empty());
+    assert_eq!(store.mitigation(id).await.unwrap().state, "withdrawn");
+
+    // A failed announcement reaching its expiry is withdrawn, not announced.
+    let id = store.propose_mitigations(&[draft("ddos:w", "rtbh", true)]).await.unwrap()[0].id;
+    store.claim_mitigation_work(30, 10).await.unwrap();
+    store.record_mitigation_result(id, MitigationChange::Announce, fail()).await.unwrap();
+    db.clock.advance(Duration::seconds(3600));
+    let work = store.claim_mitigation_work(30, 10).await.unwrap();
+    assert_eq!(work.len(), 1);
+    assert_eq!(
+        (work[0].0.id, work[0].1, work[0].0.withdraw_reason.as_str()),
+        (id, MitigationChange::Withdraw, "expired")
+    );
+    assert_eq!(work[0].0.retry_at, None);
 }
 
 async fn flow_nodes_are_upserted_listed_and_purged(db: TestDb) {

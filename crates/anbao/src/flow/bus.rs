@@ -293,7 +293,7 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
                 let clock = count(&mut detector, &message.payload, seq);
                 traffic.observe(&detector);
                 let events = detector.take_events();
-                status.report(&detector, &events, clock);
+                status.report(&detector, &events, clock, traffic.partition());
                 super::print_events(&events, args.json).context("writing attack events")?;
                 let applied = (args.stream.as_str(), i64::try_from(seq).unwrap_or(i64::MAX));
                 super::alerts::write(&store, &events, &collector, Some(applied), &incidents)
@@ -314,10 +314,9 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
 /// The worker's status: id `worker:STREAM:CONSUMER-pK` (one per partition,
 /// whichever host runs it), name `HOST-pK`. Every worker knows every group
 /// of the groups file but receives only its partition's: it shows the
-/// groups it has had traffic for.
+/// groups it has had traffic for, as its traffic history records them.
 struct WorkerStatus {
     status: Arc<FlowStatus>,
-    seen: std::collections::BTreeSet<String>,
 }
 
 impl WorkerStatus {
@@ -327,24 +326,27 @@ impl WorkerStatus {
         let name = format!("{}-p{}", crate::scan::host_name(), args.partition);
         super::nodes::identify(&status, id, "worker", name, Some(args.partition));
         status.started(vec![subject.to_owned()]);
-        WorkerStatus { status, seen: Default::default() }
+        WorkerStatus { status }
     }
 
-    /// Takes the attack events, and the group rates once per second of the
-    /// collector's clock.
-    fn report(&mut self, detector: &Detector, events: &[anbao_flow::AttackEvent], clock: Option<Timestamp>) {
+    /// Takes the attack events, and the group rates of `partition` (the
+    /// groups the detector has counted records of, from
+    /// [`super::traffic::Worker::partition`]: one rule for the status and
+    /// the history) once per second of the collector's clock.
+    fn report(
+        &mut self,
+        detector: &Detector,
+        events: &[anbao_flow::AttackEvent],
+        clock: Option<Timestamp>,
+        partition: &std::collections::BTreeSet<String>,
+    ) {
         self.status.events(events);
         let Some(now) = clock.map(|c| c.secs()) else { return };
         if self.status.updated().is_some_and(|last| now <= last) {
             return;
         }
         let mut groups = detector.group_rates();
-        for g in &groups {
-            if g.last.packets > 0 || g.baseline_pps > 0.0 {
-                self.seen.insert(g.name.clone());
-            }
-        }
-        groups.retain(|g| self.seen.contains(&g.name));
+        groups.retain(|g| partition.contains(&g.name));
         self.status.report(now, CollectorCounters::default(), Default::default(), detector.stats(), &groups);
     }
 }

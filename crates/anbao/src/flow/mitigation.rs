@@ -19,8 +19,10 @@
 //! executor sends each change. At start it queues every rule still
 //! announced for announcing again, because BGP speakers (and the ExaBGP
 //! helper it starts itself) forget their routes on restart. A hook that
-//! fails marks the rule failed with the hooks' errors; it is retried on the
-//! next change (approved again, or withdrawn).
+//! fails marks the rule failed with the hooks' errors; the store schedules
+//! the retry (30 s, doubling to 30 min: a withdrawal until it goes through,
+//! an announcement while its attack goes on) and a later pass claims it
+//! like any pending change.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -436,7 +438,11 @@ pub async fn run_once(store: &Store, hooks: &mut Hooks) -> anbao_store::Result<u
                 tracing::error!(id = m.id, attack = %m.attack_key, %line, error = %e, "flow mitigation {change} failed")
             }
         }
-        store.record_mitigation_result(m.id, change, outcome).await?;
+        if let Some(after) = store.record_mitigation_result(m.id, change, outcome).await?
+            && let Some(at) = &after.retry_at
+        {
+            tracing::warn!(id = m.id, failures = after.failures(change), retry_at = %at, "flow mitigation {change} retried later");
+        }
         if let Some(alert) = m.alert_id
             && let Err(e) = store.add_alert_action(&Actor::system(), alert, action, &detail).await
         {
@@ -475,7 +481,119 @@ pub fn spawn_executor(store: Store, config: MitigationConfig) {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
+    use anbao_model::Clock;
+    use anbao_model::clock::ManualClock;
+    use anbao_store::{AuditFilter, StoreOptions};
+    use time::macros::datetime;
+
     use super::*;
+
+    fn draft(key: &str, victim: &str, hold_secs: u32) -> MitigationDraft {
+        let rule = Rule::Rtbh { victim: victim.parse().unwrap(), community: "65535:666".into() };
+        let hop = IpAddr::from([192, 0, 2, 254]);
+        MitigationDraft {
+            attack_key: key.into(),
+            alert_id: None,
+            group_name: "dc1".into(),
+            victim: victim.into(),
+            kind: "rtbh".into(),
+            automatic: true,
+            rule: rule_json(&rule, hop),
+            announce_line: rule.announce(hop),
+            withdraw_line: rule.withdraw(hop),
+            hold_secs,
+            max_secs: 3600,
+        }
+    }
+
+    /// The executor through a script hook that fails its first two runs
+    /// for each rule: a rule whose attack goes on is announced at the third
+    /// try, 30 s and 60 s (the store's clock) after the failures, each
+    /// failure and retry audited; a rule whose attack ends before its retry
+    /// is not announced again, only withdrawn after the hold.
+    #[tokio::test]
+    async fn the_executor_retries_a_failed_announcement_while_the_attack_lasts() {
+        let dir = tempfile::tempdir().unwrap();
+        let sealer = crate::secrets::load_or_create(&dir.path().join("secrets.toml")).unwrap();
+        let url = anbao_store::sqlite_url(&dir.path().join("anbao.db"));
+        let clock = Arc::new(ManualClock::new(datetime!(2026-11-25 09:00 UTC)));
+        let store =
+            Store::open(&url, StoreOptions { clock: clock.clone(), ..StoreOptions::new(sealer) }).await.unwrap();
+        let calls = dir.path().join("calls");
+        let script = format!(
+            "f='{}.'\"$ANBAO_MITIGATION_ID\"; echo \"$ANBAO_MITIGATION_CHANGE\" >> \"$f\"; \
+             [ \"$(wc -l < \"$f\")\" -ge 3 ] || {{ echo 'speaker down' >&2; exit 1; }}",
+            calls.display()
+        );
+        let config = MitigationConfig {
+            script,
+            timeout: Duration::from_secs(10),
+            next_hop: Some(IpAddr::from([192, 0, 2, 254])),
+            max_secs: 3600,
+            ..MitigationConfig::default()
+        };
+        let mut hooks = Hooks::new(config);
+        let rules = store
+            .propose_mitigations(&[draft("ddos:on", "192.0.2.5", 300), draft("ddos:over", "192.0.2.6", 300)])
+            .await
+            .unwrap();
+        let (on, over) = (rules[0].id, rules[1].id);
+        let runs = |id: i64| {
+            std::fs::read_to_string(format!("{}.{id}", calls.display()))
+                .unwrap_or_default()
+                .lines()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let step = |secs: i64| clock.advance(time::Duration::seconds(secs));
+
+        assert_eq!(run_once(&store, &mut hooks).await.unwrap(), 2, "both announced, both fail");
+        let m = store.mitigation(on).await.unwrap();
+        assert_eq!((m.state.as_str(), m.announce_failures), ("failed", 1));
+        assert!(m.error.contains("script:") && m.error.contains("speaker down"), "{}", m.error);
+        step(10);
+        store.end_mitigations("ddos:over", clock.now()).await.unwrap();
+        step(19);
+        assert_eq!(run_once(&store, &mut hooks).await.unwrap(), 0, "not before 30 s");
+        step(1);
+        assert_eq!(run_once(&store, &mut hooks).await.unwrap(), 1, "the ongoing attack's rule only");
+        assert_eq!(store.mitigation(on).await.unwrap().announce_failures, 2);
+        step(59);
+        assert_eq!(run_once(&store, &mut hooks).await.unwrap(), 0, "not before 60 s");
+        step(1);
+        assert_eq!(run_once(&store, &mut hooks).await.unwrap(), 1);
+        let m = store.mitigation(on).await.unwrap();
+        assert_eq!((m.state.as_str(), m.announce_failures, m.retry_at.as_deref()), ("announced", 2, None));
+        assert_eq!(runs(on), ["announce", "announce", "announce"]);
+        let filter = AuditFilter {
+            object_type: Some("mitigation".into()),
+            object_id: Some(on.to_string()),
+            limit: 100,
+            ..AuditFilter::default()
+        };
+        let mut actions: Vec<String> = store.list_audit(&filter).await.unwrap().into_iter().map(|e| e.action).collect();
+        actions.reverse();
+        assert_eq!(
+            actions,
+            [
+                "mitigation.propose",
+                "mitigation.failed",
+                "mitigation.retry",
+                "mitigation.failed",
+                "mitigation.retry",
+                "mitigation.announced"
+            ]
+        );
+
+        // The ended attack's rule: announced once, then only withdrawn.
+        let m = store.mitigation(over).await.unwrap();
+        assert_eq!((m.state.as_str(), m.retry_at.as_deref()), ("failed", None));
+        step(300);
+        assert_eq!(run_once(&store, &mut hooks).await.unwrap(), 1);
+        assert_eq!(runs(over), ["announce", "withdraw"]);
+    }
 
     #[test]
     fn gobgp_template_renders_the_argv() {

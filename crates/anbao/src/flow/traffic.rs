@@ -14,6 +14,7 @@
 //! written are logged and dropped. `anbao serve` purges rows older than
 //! `flow_traffic_retention_days` every hour ([`spawn_purge`]).
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use anbao_flow::{Detector, HistoryConfig, ModelConfig, TrafficMinutes, TrafficRow};
@@ -35,6 +36,8 @@ pub struct Recorder {
     /// Record only the groups the detector has seen traffic of (a bus
     /// worker: the other groups are other workers').
     only_active: bool,
+    /// With `only_active`, those groups so far: the worker's partition.
+    partition: BTreeSet<String>,
     last_sec: Option<i64>,
     last_partial: i64,
 }
@@ -44,7 +47,20 @@ impl Recorder {
     /// (a bus worker: groups of other partitions never are); without, every
     /// group from the start (the embedded collector).
     pub fn new(config: HistoryConfig, only_active: bool) -> Self {
-        Recorder { minutes: TrafficMinutes::new(config), only_active, last_sec: None, last_partial: i64::MIN }
+        Recorder {
+            minutes: TrafficMinutes::new(config),
+            only_active,
+            partition: BTreeSet::new(),
+            last_sec: None,
+            last_partial: i64::MIN,
+        }
+    }
+
+    /// With `only_active`: the groups recorded so far, those the detector
+    /// has counted a record of (`GroupSecond::active`). One rule for the
+    /// worker's history and its status (`/flows` lists these groups).
+    pub fn partition(&self) -> &BTreeSet<String> {
+        &self.partition
     }
 
     /// Call after every tick of `detector`: when its clock has moved to a
@@ -61,6 +77,11 @@ impl Recorder {
         let Some(mut second) = detector.last_second(per_second) else { return Vec::new() };
         if self.only_active {
             second.groups.retain(|g| g.active);
+            for g in &second.groups {
+                if !self.partition.contains(&g.name) {
+                    self.partition.insert(g.name.clone());
+                }
+            }
         }
         let mut rows = self.minutes.feed(&second);
         if now.saturating_sub(self.last_partial) >= PARTIAL_EVERY {
@@ -142,6 +163,11 @@ pub struct Worker {
 impl Worker {
     pub fn start(store: Store, config: &crate::config::Config) -> Self {
         Worker { recorder: Recorder::new(history_config(config), true), tx: spawn_writer(store) }
+    }
+
+    /// The groups of this worker's partition seen so far ([`Recorder::partition`]).
+    pub fn partition(&self) -> &BTreeSet<String> {
+        self.recorder.partition()
     }
 
     /// Call after every batch the detector counted.
@@ -328,5 +354,29 @@ mod tests {
         assert_eq!(names, vec!["192.0.2.5", "192.0.2.4"]);
         let victim = store.flow_traffic(None, Some("192.0.2.200"), T0, T0 + 120).await.unwrap();
         assert_eq!((victim.len(), victim[0].packets, victim[0].peak_pps), (1, 90_000, 9_000));
+    }
+
+    /// A bus worker's recorder keeps to the groups it has flows of (its
+    /// partition), which its status lists too; the others are other
+    /// workers'.
+    #[test]
+    fn a_workers_recorder_keeps_to_its_partitions_groups() {
+        let model: ModelConfig = toml::from_str(
+            "[[group]]\nname = \"dc1\"\nprefixes = [\"192.0.2.0/24\"]\nhost = { pps = 5000 }\n\
+             [[group]]\nname = \"dc2\"\nprefixes = [\"198.51.100.0/24\"]\nhost = { pps = 5000 }\n",
+        )
+        .unwrap();
+        let mut detector = Detector::new(model);
+        let mut recorder = Recorder::new(HistoryConfig::default(), true);
+        let mut rows = Vec::new();
+        for s in 1..=70 {
+            let at = Timestamp::from_secs_nanos(T0 + s, 0);
+            detector.record(&flow("192.0.2.7", 100), at);
+            detector.tick(Timestamp::from_secs_nanos(T0 + s, 500_000_000));
+            rows.extend(recorder.observe(&detector));
+        }
+        assert_eq!(recorder.partition().iter().collect::<Vec<_>>(), ["dc1"]);
+        assert!(!rows.is_empty());
+        assert!(rows.iter().all(|r| r.group == "dc1"), "dc2 is another worker's");
     }
 }
