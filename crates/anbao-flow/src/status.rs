@@ -11,6 +11,12 @@
 //! `anbao serve` merges them with its own ([`merge`]): the nodes heard of
 //! in the last [`NODE_FRESH_SECS`] are summed (counters) and listed (rows
 //! tagged with the node's name), older ones only listed as stale.
+//!
+//! Each group's row also carries its hour-of-week [`ProfileRow`] (168
+//! compact slots and the settings it judges by), so that the web node can
+//! show the profile of a group detected anywhere. The detector's profiles
+//! change when an hour ends: the collector takes them again once a minute
+//! ([`ProfileRefresh`]), not every second.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
@@ -19,7 +25,7 @@ use std::sync::Mutex;
 use serde::{Deserialize, Serialize};
 
 use crate::decoder::Health;
-use crate::detect::{AttackEvent, DetectorStats, EventKind, GroupRates};
+use crate::detect::{AttackEvent, Detector, DetectorStats, EventKind, GroupRates};
 
 /// Seconds of per-group history kept for the chart.
 pub const HISTORY_SECS: usize = 60;
@@ -29,6 +35,10 @@ pub const NODE_REPORT_SECS: u64 = 5;
 
 /// A node not heard of for longer is stale: listed, not summed.
 pub const NODE_FRESH_SECS: i64 = 30;
+
+/// Seconds of the detector's clock between two readings of its profiles
+/// for the status.
+pub const PROFILE_REFRESH_SECS: i64 = 60;
 
 /// Collector-wide counters at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +91,142 @@ pub struct GroupRow {
     /// The node that judges it (merged views only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub node: Option<String>,
+    /// Its hour-of-week profile (none from nodes that do not send it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<ProfileRow>,
+}
+
+/// A group's hour-of-week profile as a node reports it: the slots the
+/// detector learnt (`Detector::group_profile`) and the group's settings
+/// that say how they judge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProfileRow {
+    /// Whether the profile judges the group (`profile_factor` or
+    /// `profile_deviations` set); it learns either way.
+    pub enabled: bool,
+    pub utc_offset_hours: f64,
+    /// Samples (weeks) a slot needs to judge (`profile_min_weeks`).
+    pub min_weeks: u32,
+    /// The slot of the node's detector clock (none before it has one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current: Option<usize>,
+    /// `profile_factor`: over factor × the usual pps is abnormal (0: off).
+    pub factor: f64,
+    /// `profile_deviations`: over usual + deviations × spread (0: off).
+    pub deviations: f64,
+    /// `baseline_floor_pps`: never abnormal under it.
+    pub floor_pps: u64,
+    /// `profile_floor_bps`: bps judged likewise over it (0: pps only).
+    pub floor_bps: u64,
+    /// `baseline_factor`: the EWMA rule, for the hours not ready (0: off).
+    pub baseline_factor: f64,
+    /// The 168 slots, Monday 00:00 first.
+    pub slots: Vec<ProfileSlotRow>,
+}
+
+impl ProfileRow {
+    /// The group's profile in `detector`, `None` for an unknown group.
+    pub fn of(detector: &Detector, group: &str) -> Option<ProfileRow> {
+        let p = detector.group_profile(group)?;
+        let cfg = detector.config().groups.iter().find(|g| g.name == group)?;
+        // Hundredths of a packet or bit per second are plenty, and keep
+        // the JSON of 168 slots small.
+        let round = |v: f64| (v * 100.0).round() / 100.0;
+        Some(ProfileRow {
+            enabled: p.enabled,
+            utc_offset_hours: p.utc_offset_hours,
+            min_weeks: p.min_weeks,
+            current: p.current,
+            factor: cfg.profile_factor,
+            deviations: cfg.profile_deviations,
+            floor_pps: cfg.baseline_floor_pps,
+            floor_bps: cfg.profile_floor_bps,
+            baseline_factor: cfg.baseline_factor,
+            slots: p
+                .slots
+                .iter()
+                .map(|s| ProfileSlotRow {
+                    pps: round(s.pps.mean),
+                    pps_spread: round(s.pps.spread),
+                    bps: round(s.bps.mean),
+                    bps_spread: round(s.bps.spread),
+                    samples: s.samples,
+                })
+                .collect(),
+        })
+    }
+
+    /// Samples over all slots: how much it has learnt.
+    pub fn samples(&self) -> u64 {
+        self.slots.iter().map(|s| u64::from(s.samples)).sum()
+    }
+
+    /// Whether `slot` has the samples to judge.
+    pub fn ready(&self, slot: &ProfileSlotRow) -> bool {
+        slot.samples >= self.min_weeks
+    }
+}
+
+/// One hour of the week: the usual rates and their spread. Written as a
+/// JSON array `[pps, pps_spread, bps, bps_spread, samples]`: 168 of them
+/// go into every report of every group.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+#[serde(from = "SlotWire", into = "SlotWire")]
+pub struct ProfileSlotRow {
+    pub pps: f64,
+    pub pps_spread: f64,
+    pub bps: f64,
+    pub bps_spread: f64,
+    /// Hours learnt.
+    pub samples: u32,
+}
+
+type SlotWire = (f64, f64, f64, f64, u32);
+
+impl From<SlotWire> for ProfileSlotRow {
+    fn from((pps, pps_spread, bps, bps_spread, samples): SlotWire) -> Self {
+        ProfileSlotRow { pps, pps_spread, bps, bps_spread, samples }
+    }
+}
+
+impl From<ProfileSlotRow> for SlotWire {
+    fn from(s: ProfileSlotRow) -> Self {
+        (s.pps, s.pps_spread, s.bps, s.bps_spread, s.samples)
+    }
+}
+
+/// Every group's profile in `detector`, by group name.
+pub fn profiles_of(detector: &Detector) -> BTreeMap<String, ProfileRow> {
+    detector.config().groups.iter().filter_map(|g| Some((g.name.clone(), ProfileRow::of(detector, &g.name)?))).collect()
+}
+
+/// When a collector takes its detector's profiles again: a slot changes
+/// when an hour ends and the current slot moves at the hour, so copying
+/// 168 slots per group every second would be waste.
+#[derive(Debug, Default)]
+pub struct ProfileRefresh {
+    /// The detector's clock when last taken (outer `None`: never).
+    taken: Option<Option<i64>>,
+}
+
+impl ProfileRefresh {
+    /// The profiles of `detector` when due: at the first call, when the
+    /// detector's clock first moves, then every [`PROFILE_REFRESH_SECS`] of
+    /// it (an hour's slot is learnt in the first second of the next hour:
+    /// it shows within a minute).
+    pub fn take(&mut self, detector: &Detector) -> Option<BTreeMap<String, ProfileRow>> {
+        let clock = detector.clock_second();
+        let due = match self.taken {
+            None => true,
+            Some(None) => clock.is_some(),
+            Some(Some(last)) => clock.is_some_and(|c| c < last || c - last >= PROFILE_REFRESH_SECS),
+        };
+        if !due {
+            return None;
+        }
+        self.taken = Some(clock);
+        Some(profiles_of(detector))
+    }
 }
 
 /// An attack in progress, as its latest event describes it.
@@ -168,6 +314,8 @@ struct Inner {
     snap: FlowSnapshot,
     history: BTreeMap<String, VecDeque<(i64, u64)>>,
     attacks: BTreeMap<u64, ActiveAttack>,
+    /// Attached to the group rows when a snapshot is taken.
+    profiles: BTreeMap<String, ProfileRow>,
 }
 
 /// The shared status; one per process.
@@ -234,10 +382,19 @@ impl FlowStatus {
                 baseline_ready: g.baseline_ready,
                 history: h.iter().copied().collect(),
                 node: None,
+                profile: None,
             });
         }
         i.history.retain(|name, _| groups.iter().any(|g| &g.name == name));
         i.snap.groups = rows;
+    }
+
+    /// Takes the groups' profiles ([`ProfileRefresh`]); each group row of
+    /// the snapshots carries its own until the next call.
+    pub fn set_profiles(&self, profiles: BTreeMap<String, ProfileRow>) {
+        if let Ok(mut i) = self.inner.lock() {
+            i.profiles = profiles;
+        }
     }
 
     /// Takes attack events: a start or update makes the attack active, an
@@ -280,7 +437,22 @@ impl FlowStatus {
         let Ok(i) = self.inner.lock() else { return FlowSnapshot::default() };
         let mut snap = i.snap.clone();
         snap.attacks = i.attacks.values().cloned().collect();
+        for g in &mut snap.groups {
+            g.profile = i.profiles.get(&g.name).cloned();
+        }
         snap
+    }
+}
+
+impl FlowSnapshot {
+    /// Group `name`'s row, the one with the profile learnt from most
+    /// samples. A merged view may list a group from several nodes (two
+    /// collectors each receiving part of its traffic, or its partition
+    /// moved to another worker): each learnt a profile from what it saw,
+    /// the one that saw most is shown, with its own rates beside it.
+    /// Rows without a profile (nodes that do not send one) come last.
+    pub fn group(&self, name: &str) -> Option<&GroupRow> {
+        self.groups.iter().filter(|g| g.name == name).max_by_key(|g| g.profile.as_ref().map(ProfileRow::samples))
     }
 }
 
@@ -406,6 +578,115 @@ mod tests {
         assert!(snap.exporters.is_empty(), "the latest report replaces the exporters");
         status.report(1_200, CollectorCounters::default(), BTreeMap::new(), DetectorStats::default(), &[]);
         assert!(status.snapshot().groups.is_empty());
+    }
+
+    /// A detector whose group dc1 is judged by its hour-of-week profile
+    /// (ready after 2 weeks) with two slots seeded: Tuesday 14:00 learnt
+    /// for 3 weeks, 15:00 for 1.
+    fn profiled_detector() -> Detector {
+        let model: crate::ModelConfig = toml::from_str(
+            r#"
+            profile_min_weeks = 2
+            profile_utc_offset_hours = 8.0
+            [[group]]
+            name = "dc1"
+            prefixes = ["192.0.2.0/24"]
+            baseline_factor = 4.0
+            baseline_floor_pps = 500
+            profile_factor = 3.0
+            profile_deviations = 5.0
+            "#,
+        )
+        .unwrap();
+        model.validate().unwrap();
+        let mut d = Detector::new(model);
+        let slot = |pps: f64, spread: f64, samples: u32| crate::profile::Slot {
+            pps: crate::profile::Estimate { mean: pps, spread },
+            bps: crate::profile::Estimate { mean: pps * 8000.0, spread: spread * 8000.0 },
+            samples,
+        };
+        d.seed_profile("dc1", 24 + 14, slot(1_200.123_456, 300.0, 3)).unwrap();
+        d.seed_profile("dc1", 24 + 15, slot(900.0, 50.0, 1)).unwrap();
+        d
+    }
+
+    /// 2024-01-02 06:30 UTC: Tuesday 14:30 at +8.
+    const TUESDAY_1430: i64 = 1_704_177_000;
+
+    #[test]
+    fn snapshots_carry_each_groups_profile_taken_once_a_minute() {
+        let mut d = profiled_detector();
+        let status = FlowStatus::new();
+        let mut refresh = ProfileRefresh::default();
+        status.set_profiles(refresh.take(&d).unwrap());
+        assert!(refresh.take(&d).is_none(), "taken once while the detector has no clock");
+        d.tick(crate::Timestamp::from_secs_nanos(TUESDAY_1430, 0));
+        status.set_profiles(refresh.take(&d).unwrap());
+        status.report(TUESDAY_1430, CollectorCounters::default(), BTreeMap::new(), d.stats(), &d.group_rates());
+
+        // Through the store and back, as the web node reads a worker's.
+        let json = serde_json::to_string(&status.snapshot()).unwrap();
+        let snap: FlowSnapshot = serde_json::from_str(&json).unwrap();
+        let p = snap.group("dc1").and_then(|g| g.profile.clone()).expect("dc1 carries its profile");
+        assert!(p.enabled);
+        assert_eq!((p.utc_offset_hours, p.min_weeks, p.current), (8.0, 2, Some(24 + 14)));
+        assert_eq!((p.factor, p.deviations, p.floor_pps, p.floor_bps, p.baseline_factor), (3.0, 5.0, 500, 0, 4.0));
+        assert_eq!(p.slots.len(), crate::profile::SLOTS);
+        let tue14 = p.slots[24 + 14];
+        assert_eq!(
+            tue14,
+            ProfileSlotRow { pps: 1200.12, pps_spread: 300.0, bps: 9_600_987.65, bps_spread: 2_400_000.0, samples: 3 }
+        );
+        assert!(p.ready(&tue14));
+        assert!(!p.ready(&p.slots[24 + 15]), "one week of two");
+        assert_eq!(p.slots[0], ProfileSlotRow::default());
+        assert_eq!(p.slots.iter().filter(|s| p.ready(s)).count(), 1);
+        // Compact: a slot is an array, not an object with names.
+        assert!(json.contains("[1200.12,300.0,9600987.65,2400000.0,3]"), "{json}");
+        assert!(json.len() < 6_000, "{} bytes for one group", json.len());
+
+        // Not taken again within a minute of the detector's clock; then the
+        // current slot has moved on.
+        d.tick(crate::Timestamp::from_secs_nanos(TUESDAY_1430 + 59, 0));
+        assert!(refresh.take(&d).is_none());
+        d.tick(crate::Timestamp::from_secs_nanos(TUESDAY_1430 + 1800, 0));
+        let later = refresh.take(&d).unwrap();
+        assert_eq!(later["dc1"].current, Some(24 + 15));
+    }
+
+    /// A group reported by two nodes: its page shows the profile that
+    /// learnt most, with that node's rates.
+    #[test]
+    fn a_group_from_two_nodes_shows_the_profile_with_most_samples() {
+        let d = profiled_detector();
+        let node_snapshot = |id: &str, packets: u64, seeded: bool| {
+            let status = FlowStatus::new();
+            status.set_node(node(id, "worker", id));
+            status.started(vec![]);
+            if seeded {
+                status.set_profiles(profiles_of(&d));
+            } else {
+                status.set_profiles(profiles_of(&Detector::new(d.config().clone())));
+            }
+            status.report(
+                1_000,
+                CollectorCounters::default(),
+                BTreeMap::new(),
+                DetectorStats::default(),
+                &[group("dc1", packets)],
+            );
+            let s = status.snapshot();
+            RemoteNode { info: s.node.clone().unwrap(), seen: 1_000, snapshot: s }
+        };
+        let merged = merge(
+            FlowSnapshot::default(),
+            vec![node_snapshot("w1", 10, false), node_snapshot("w2", 20, true), node_snapshot("w3", 30, false)],
+            1_000,
+        );
+        assert_eq!(merged.groups.len(), 3);
+        let g = merged.group("dc1").unwrap();
+        assert_eq!((g.node.as_deref(), g.pps, g.profile.as_ref().map(ProfileRow::samples)), (Some("w2"), 20, Some(4)));
+        assert!(merged.group("dc2").is_none());
     }
 
     fn node(id: &str, role: &str, name: &str) -> NodeInfo {

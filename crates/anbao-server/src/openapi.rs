@@ -42,6 +42,7 @@ use crate::api;
         api::alerts::list, api::alerts::get, api::alerts::set_status, api::alerts::add_action, api::alerts::victims,
         api::alerts::hours, api::alerts::assign, api::alerts::bulk, api::alerts::suppressions,
         api::alerts::create_suppression, api::alerts::delete_suppression, api::detection::status, api::flows::status, api::flows::traffic,
+        api::flows::profile,
         api::mitigations::list, api::mitigations::get, api::mitigations::approve, api::mitigations::reject,
         api::mitigations::withdraw,
         api::incidents::grade, api::incidents::list, api::incidents::create, api::incidents::get,

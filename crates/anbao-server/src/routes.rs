@@ -674,6 +674,7 @@ pub fn table() -> Vec<Route> {
         Route::new(get.clone(), "/api/v1/detection", perm(ReadAlerts), Api, api::detection::status),
         Route::new(get.clone(), "/api/v1/flows", perm(ReadAlerts), Api, api::flows::status),
         Route::new(get.clone(), "/api/v1/flows/traffic", perm(ReadAlerts), Api, api::flows::traffic),
+        Route::new(get.clone(), "/api/v1/flows/groups/{name}/profile", perm(ReadAlerts), Api, api::flows::profile),
         Route::new(get.clone(), "/api/v1/flows/mitigations", perm(ReadAlerts), Api, api::mitigations::list),
         Route::new(get.clone(), "/api/v1/flows/mitigations/{id}", perm(ReadAlerts), Api, api::mitigations::get),
         Route::new(

@@ -282,7 +282,7 @@ async fn collector_status(args: &CollectArgs) -> Result<Option<std::sync::Arc<an
 }
 
 /// A collector's periodic snapshot into its status; with `detects`, its
-/// detector's counters and group rates too.
+/// detector's counters, group rates and profiles too.
 fn feed_stats(status: &anbao_flow::FlowStatus, s: &collect::Snapshot, detects: bool) {
     let counters = anbao_flow::status::CollectorCounters {
         datagrams: s.datagrams,
@@ -291,6 +291,9 @@ fn feed_stats(status: &anbao_flow::FlowStatus, s: &collect::Snapshot, detects: b
         receive_errors: s.receive_errors,
     };
     if detects {
+        if let Some(profiles) = &s.profiles {
+            status.set_profiles(profiles.clone());
+        }
         status.report(s.at.secs(), counters, s.exporters.clone(), s.detector.clone(), &s.groups);
     } else {
         status.report(s.at.secs(), counters, s.exporters.clone(), Default::default(), &[]);

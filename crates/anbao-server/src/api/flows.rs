@@ -10,6 +10,12 @@
 //! minutes); the pages `/flows/groups/{name}` and `/flows/hosts/{addr}`
 //! draw the same points.
 //!
+//! `/api/v1/flows/groups/{name}/profile`: a group's hour-of-week profile
+//! (168 slots of usual pps and bps with their spread and the weeks learnt)
+//! and the settings it judges by, as the node that detects the group
+//! reports it; the page `/flows/groups/{name}` charts it. `/api/v1/flows`
+//! leaves the profiles out.
+//!
 //! In bus mode the collectors and workers are other processes: each writes
 //! its status to the store's `flow_nodes`, and [`view`] merges them with
 //! this process's (anbao-flow's `status::merge`): `nodes` lists every node
@@ -24,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use crate::AppState;
 use crate::api::intel::bad_param;
 use crate::error::{ApiError, ErrorBody};
-use crate::extract::Query;
+use crate::extract::{Path, Query};
 
 #[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct FlowsStatus {
@@ -37,7 +43,8 @@ pub struct FlowsStatus {
     /// victim, group, class, service, reason, started, updated, pps, bps,
     /// peak_pps, peak_bps); with other flow nodes in the store, `nodes`
     /// (id, role, name, partition, seen, stale, listen, counters, records,
-    /// exporters, groups, attacks) and each row's `node`.
+    /// exporters, groups, attacks) and each row's `node`. A group's
+    /// hour-of-week profile is at `/api/v1/flows/groups/{name}/profile`.
     #[serde(flatten)]
     #[schema(value_type = Object)]
     pub flows: FlowSnapshot,
@@ -46,7 +53,123 @@ pub struct FlowsStatus {
 #[utoipa::path(get, path = "/api/v1/flows", tag = "alerts",
     responses((status = 200, body = FlowsStatus)))]
 pub async fn status(State(state): State<AppState>) -> Json<FlowsStatus> {
-    Json(FlowsStatus { flows: view(&state).await })
+    let mut flows = view(&state).await;
+    // 168 slots a group: they have their own endpoint.
+    for g in &mut flows.groups {
+        g.profile = None;
+    }
+    Json(FlowsStatus { flows })
+}
+
+/// A group's hour-of-week profile and how it judges, as its node reports
+/// it.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct GroupProfileView {
+    pub group: String,
+    /// The node that reports it (with several flow nodes; when several
+    /// report the group, the one whose profile learnt most).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node: Option<String>,
+    /// Whether the profile judges the group (`profile_factor` or
+    /// `profile_deviations` set); it learns either way.
+    pub enabled: bool,
+    /// The hours of the week are counted in this UTC offset.
+    pub utc_offset_hours: f64,
+    /// Weeks (samples) a slot needs before it judges.
+    pub min_weeks: u32,
+    /// Abnormal over `profile_factor` × the slot's usual pps (0: off) …
+    pub profile_factor: f64,
+    /// … and over the usual pps + `profile_deviations` × its spread (0:
+    /// off) …
+    pub profile_deviations: f64,
+    /// … and over `baseline_floor_pps`.
+    pub floor_pps: u64,
+    /// With `profile_floor_bps` > 0, bps is judged likewise over it.
+    pub floor_bps: u64,
+    /// The slot of the node's clock now (none before its first second).
+    pub current: Option<usize>,
+    /// The group's rates in the node's last full second.
+    pub pps: u64,
+    pub bps: u64,
+    /// The EWMA baseline, which judges the hours whose slot is not ready
+    /// (`baseline_factor` × it; 0: no EWMA rule).
+    pub baseline_factor: f64,
+    pub baseline_pps: f64,
+    pub baseline_bps: f64,
+    pub baseline_ready: bool,
+    /// The 168 hours of the week, Monday 00:00 first.
+    pub slots: Vec<ProfileSlotView>,
+}
+
+/// One hour of the week.
+#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
+pub struct ProfileSlotView {
+    /// 0 (Monday 00:00) to 167 (Sunday 23:00).
+    pub slot: usize,
+    /// `Tue 14:00`.
+    pub label: String,
+    /// Usual packets per second in this hour, and the typical deviation of
+    /// a second from it.
+    pub pps: f64,
+    pub pps_spread: f64,
+    /// Usual bits per second, and its spread.
+    pub bps: f64,
+    pub bps_spread: f64,
+    /// Hours learnt (weeks, when none was missed).
+    pub samples: u32,
+    /// `samples` ≥ `min_weeks`: it judges this hour.
+    pub ready: bool,
+}
+
+/// Group `name`'s profile in the view `s` (`None`: no node reports the
+/// group, or none sends its profile).
+pub fn group_profile(s: &FlowSnapshot, name: &str) -> Option<GroupProfileView> {
+    let g = s.group(name)?;
+    let p = g.profile.as_ref()?;
+    Some(GroupProfileView {
+        group: g.name.clone(),
+        node: g.node.clone(),
+        enabled: p.enabled,
+        utc_offset_hours: p.utc_offset_hours,
+        min_weeks: p.min_weeks,
+        profile_factor: p.factor,
+        profile_deviations: p.deviations,
+        floor_pps: p.floor_pps,
+        floor_bps: p.floor_bps,
+        current: p.current,
+        pps: g.pps,
+        bps: g.bps,
+        baseline_factor: p.baseline_factor,
+        baseline_pps: g.baseline_pps,
+        baseline_bps: g.baseline_bps,
+        baseline_ready: g.baseline_ready,
+        slots: p
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, slot)| ProfileSlotView {
+                slot: i,
+                label: anbao_flow::profile::slot_label(i),
+                pps: slot.pps,
+                pps_spread: slot.pps_spread,
+                bps: slot.bps,
+                bps_spread: slot.bps_spread,
+                samples: slot.samples,
+                ready: p.ready(slot),
+            })
+            .collect(),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/flows/groups/{name}/profile", tag = "alerts",
+    params(("name" = String, Path, description = "host group name")),
+    responses((status = 200, body = GroupProfileView),
+        (status = 404, body = ErrorBody, description = "no flow node reports this group (or its profile)")))]
+pub async fn profile(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<GroupProfileView>, ApiError> {
+    group_profile(&view(&state).await, &name).map(Json).ok_or_else(|| ApiError::not_found("host group profile"))
 }
 
 /// This process's flow status merged with the other flow nodes' in the

@@ -297,6 +297,155 @@ pub fn lines(
     }
 }
 
+/// One slot of a [`week_profile`] chart.
+#[derive(Clone, Debug)]
+pub struct ProfileSlot {
+    /// Its name on hover (`Tue 14:00`).
+    pub label: String,
+    /// The usual value and its typical deviation.
+    pub usual: f64,
+    pub spread: f64,
+    /// Learnt enough to be used.
+    pub ready: bool,
+    /// More hover text (`3 weeks`).
+    pub note: String,
+}
+
+/// What a [`week_profile`] chart shows.
+#[derive(Clone, Debug)]
+pub struct WeekProfile<'a> {
+    pub title: &'a str,
+    /// Oldest hour of the week first (168 for a week of hours).
+    pub slots: &'a [ProfileSlot],
+    /// The slot of now, marked, with `now` (the value now) on it.
+    pub current: Option<usize>,
+    pub now: Option<f64>,
+    /// Labels under the axis, each centred on its equal share of the
+    /// slots (the days of the week).
+    pub days: &'a [&'a str],
+    /// The legend: the usual value, its spread, the slots not ready, now.
+    pub legend: [&'a str; 4],
+}
+
+/// Grey of the slots not ready: their shading and their dashed line.
+const NOT_READY_FILL: &str = "#eef1f5";
+const NOT_READY_STROKE: &str = "#98a2b3";
+
+/// The usual level through the slots of a week (an hour-of-week profile):
+/// a line with the spread as a band around it (usual ± spread), the slots
+/// not ready shaded and their stretch of line dashed, the current slot
+/// marked by a vertical line with the value now as a dot on it. Each slot
+/// (`g.slot`, `data-slot`, `data-ready`) tells its values on hover; `show`
+/// formats values.
+pub fn week_profile(p: &WeekProfile<'_>, show: impl Fn(f64) -> String) -> Markup {
+    let width = 640.0_f64;
+    let height = 160.0_f64;
+    let axis = 24.0_f64;
+    let legend_row = 18.0_f64;
+    let n = p.slots.len().max(1);
+    let w = width / n as f64;
+    let top = p.slots.iter().map(|s| s.usual.max(0.0) + s.spread.max(0.0)).fold(0.0_f64, f64::max);
+    let now = p.now.unwrap_or(0.0);
+    // A rate far over the usual (an attack) would flatten the week: the
+    // scale stops at twice the usual's top, the dot sits on the edge with
+    // its value.
+    let max = if top > 0.0 && now > 2.0 * top { 2.0 * top } else { top.max(now) };
+    let scale = if max > 0.0 { max } else { 1.0 };
+    let x = |i: usize| (i as f64 + 0.5) * w;
+    let y = |v: f64| height - (v.max(0.0) / scale).min(1.0) * height;
+    let point = |i: usize, v: f64| format!("{:.1},{:.1}", x(i), y(v));
+    let band: Vec<String> = (p.slots.iter().enumerate().map(|(i, s)| point(i, s.usual + s.spread.max(0.0))))
+        .chain(p.slots.iter().enumerate().rev().map(|(i, s)| point(i, s.usual - s.spread.max(0.0))))
+        .collect();
+    // Runs of slots alike in readiness, each joined to the slot before it.
+    let mut runs: Vec<(bool, Vec<String>)> = Vec::new();
+    for (i, s) in p.slots.iter().enumerate() {
+        match runs.last_mut() {
+            Some((ready, points)) if *ready == s.ready => points.push(point(i, s.usual)),
+            _ => {
+                let mut points = Vec::new();
+                if let Some(j) = i.checked_sub(1)
+                    && let Some(before) = p.slots.get(j)
+                {
+                    points.push(point(j, before.usual));
+                }
+                points.push(point(i, s.usual));
+                runs.push((s.ready, points));
+            }
+        }
+    }
+    let day_w = width / p.days.len().max(1) as f64;
+    let current = p.current.filter(|c| *c < p.slots.len());
+    let legend_x = |j: usize| j as f64 * (width / 4.0);
+    let legend_y = height + axis;
+    html! {
+        figure class="chart" {
+            svg viewBox={ "0 0 " (width) " " (height + axis + legend_row) } role="img" aria-label=(p.title) data-slots=(p.slots.len()) data-current=[current] {
+                @for (i, s) in p.slots.iter().enumerate() {
+                    @if !s.ready {
+                        rect x=(format!("{:.2}", i as f64 * w)) y="0" width=(format!("{w:.2}")) height=(height) fill=(NOT_READY_FILL) class="not-ready" {}
+                    }
+                }
+                @for d in 1..p.days.len() {
+                    line x1=(format!("{:.1}", d as f64 * day_w)) y1="0" x2=(format!("{:.1}", d as f64 * day_w)) y2=(height) stroke="#dde1e8" {}
+                }
+                line x1="0" y1=(height) x2=(width) y2=(height) stroke="#dde1e8" {}
+                polygon points=(band.join(" ")) fill=(series_fill(0)) fill-opacity="0.15" class="band" {}
+                @for (ready, points) in &runs {
+                    @if *ready {
+                        polyline points=(points.join(" ")) fill="none" stroke=(series_fill(0)) stroke-width="1.5" class="usual" data-ready="true" {}
+                    } @else {
+                        polyline points=(points.join(" ")) fill="none" stroke=(NOT_READY_STROKE) stroke-width="1.5" stroke-dasharray="3 2" class="usual" data-ready="false" {}
+                    }
+                }
+                @if let Some(c) = current {
+                    line x1=(format!("{:.1}", x(c))) y1="0" x2=(format!("{:.1}", x(c))) y2=(height) stroke=(series_fill(1)) stroke-width="1.5" class="current" data-slot=(c) {}
+                    @if let Some(v) = p.now {
+                        // Kept whole inside the chart.
+                        circle cx=(format!("{:.1}", x(c))) cy=(format!("{:.1}", y(v).max(3.0))) r="3" fill=(series_fill(1)) class="now" data-value=(format!("{v}")) {
+                            title { (p.legend[3]) ": " (show(v)) }
+                        }
+                        @if v > max {
+                            @let (label_x, anchor) = if x(c) > width / 2.0 { (x(c) - 6.0, "end") } else { (x(c) + 6.0, "start") };
+                            text x=(format!("{label_x:.1}")) y="12" class="value" text-anchor=(anchor) data-off-scale="true" { "↑ " (show(v)) }
+                        }
+                    }
+                }
+                text x="2" y="10" class="axis" { (show(max)) }
+                @for (d, label) in p.days.iter().enumerate() {
+                    text x=(format!("{:.1}", (d as f64 + 0.5) * day_w)) y=(format!("{:.1}", height + 16.0)) class="axis" text-anchor="middle" { (label) }
+                }
+                // Last, so that hovering anywhere in a slot's column tells it.
+                @for (i, s) in p.slots.iter().enumerate() {
+                    g class="slot" data-slot=(i) data-ready=(s.ready) {
+                        rect x=(format!("{:.2}", i as f64 * w)) y="0" width=(format!("{w:.2}")) height=(height) fill="#fff" fill-opacity="0" {
+                            title { (s.label) ": " (show(s.usual)) " ± " (show(s.spread)) @if !s.note.is_empty() { " (" (s.note) ")" } }
+                        }
+                    }
+                }
+                g class="legend" data-series="usual" {
+                    line x1=(legend_x(0)) y1=(legend_y + 8.0) x2=(legend_x(0) + 12.0) y2=(legend_y + 8.0) stroke=(series_fill(0)) stroke-width="2" {}
+                    text x=(legend_x(0) + 16.0) y=(legend_y + 12.0) class="axis" { (p.legend[0]) }
+                }
+                g class="legend" data-series="spread" {
+                    rect x=(legend_x(1)) y=(legend_y + 3.0) width="12" height="10" fill=(series_fill(0)) fill-opacity="0.15" {}
+                    text x=(legend_x(1) + 16.0) y=(legend_y + 12.0) class="axis" { (p.legend[1]) }
+                }
+                g class="legend" data-series="not-ready" {
+                    rect x=(legend_x(2)) y=(legend_y + 3.0) width="12" height="10" fill=(NOT_READY_FILL) stroke=(NOT_READY_STROKE) stroke-dasharray="3 2" {}
+                    text x=(legend_x(2) + 16.0) y=(legend_y + 12.0) class="axis" { (p.legend[2]) }
+                }
+                g class="legend" data-series="now" {
+                    line x1=(legend_x(3) + 6.0) y1=(legend_y + 2.0) x2=(legend_x(3) + 6.0) y2=(legend_y + 14.0) stroke=(series_fill(1)) stroke-width="1.5" {}
+                    circle cx=(legend_x(3) + 6.0) cy=(legend_y + 8.0) r="3" fill=(series_fill(1)) {}
+                    text x=(legend_x(3) + 16.0) y=(legend_y + 12.0) class="axis" { (p.legend[3]) }
+                }
+            }
+            figcaption { (p.title) }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -342,6 +491,48 @@ mod tests {
         assert!(svg.contains("points=\"0.0,120.0 629.3,60.0 640.0,0.0\""), "{svg}");
         assert_eq!(svg.matches("class=\"point\"").count(), 3);
         assert!(svg.contains("<title>100</title>"), "{svg}");
+    }
+
+    #[test]
+    fn a_week_profile_draws_the_usual_line_in_a_band_and_marks_not_ready_slots_and_now() {
+        let slot = |i: usize| ProfileSlot {
+            label: format!("s{i}"),
+            usual: if i == 1 { 30.0 } else { 10.0 },
+            spread: if i == 1 { 10.0 } else { 0.0 },
+            ready: i < 2,
+            note: String::new(),
+        };
+        let slots: Vec<ProfileSlot> = (0..4).map(slot).collect();
+        let p = WeekProfile {
+            title: "usual",
+            slots: &slots,
+            current: Some(2),
+            now: Some(80.0),
+            days: &["a", "<b>"],
+            legend: ["usual", "± spread", "not ready", "now"],
+        };
+        let svg = week_profile(&p, |v| format!("{v:.0}")).into_string();
+        assert!(svg.contains("data-slots=\"4\" data-current=\"2\""), "{svg}");
+        assert_eq!(svg.matches("class=\"slot\"").count(), 4);
+        assert_eq!(svg.matches("data-ready=\"false\"").count(), 2 + 1, "two slots and their stretch of line");
+        assert_eq!(svg.matches("class=\"not-ready\"").count(), 2);
+        // 80 now is the top: slot 1 at 30 is 3/8 of the way up; the line
+        // is solid over the ready slots, dashed from the last ready one on.
+        assert!(svg.contains("points=\"80.0,140.0 240.0,100.0\" fill=\"none\" stroke=\"#0b5cad\""), "{svg}");
+        assert!(svg.contains("points=\"240.0,100.0 400.0,140.0 560.0,140.0\""), "{svg}");
+        // The band: usual + spread forwards, usual - spread back.
+        assert!(svg.contains("points=\"80.0,140.0 240.0,80.0 400.0,140.0 560.0,140.0 560.0,140.0 400.0,140.0 240.0,120.0 80.0,140.0\""), "{svg}");
+        assert!(svg.contains("class=\"current\" data-slot=\"2\""), "{svg}");
+        assert!(svg.contains("cy=\"3.0\" r=\"3\""), "now at the top, whole: {svg}");
+        assert!(!svg.contains("data-off-scale"), "{svg}");
+        assert!(svg.contains("<title>s1: 30 ± 10</title>"), "{svg}");
+        assert!(svg.contains("&lt;b&gt;") && !svg.contains("<b>"), "labels are text");
+        // Far over the usual: the scale stops at twice its top (40), the
+        // value is written by the dot.
+        let svg = week_profile(&WeekProfile { now: Some(1000.0), ..p }, |v| format!("{v:.0}")).into_string();
+        assert!(svg.contains("points=\"80.0,140.0 240.0,100.0\""), "the same scale as with 80 now: {svg}");
+        assert!(svg.contains("data-off-scale=\"true\">↑ 1000<"), "{svg}");
+        assert!(svg.contains(">80<"), "the top of the scale: {svg}");
     }
 
     #[test]

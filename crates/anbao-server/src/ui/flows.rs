@@ -11,7 +11,11 @@
 //! the store (written by the collector or the bus workers once a minute) as
 //! charts over the last hour or day (`?range=day`): average and peak pps,
 //! bps, and the protocol split; a group's page lists the hosts recorded in
-//! it. The points are those of `/api/v1/flows/traffic`.
+//! it. The points are those of `/api/v1/flows/traffic`. Below them, the
+//! group's hour-of-week profile as its node reports it (that of
+//! `/api/v1/flows/groups/{name}/profile`): the usual pps of each of the 168
+//! hours with its spread, the hours not ready yet, the current hour with
+//! the rate now, and how the profile (or the EWMA baseline) judges.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -20,9 +24,9 @@ use serde::Deserialize;
 
 use super::Ctx;
 use super::alerts::alerts_nav;
-use super::chart::Series;
+use super::chart::{ProfileSlot, Series, WeekProfile};
 use crate::AppState;
-use crate::api::flows::{TrafficRange, TrafficSeries, series};
+use crate::api::flows::{GroupProfileView, TrafficRange, TrafficSeries, group_profile, series};
 use crate::error::ApiError;
 use crate::extract::{Path, Query};
 
@@ -275,6 +279,113 @@ fn urlencoding_min(v: &str) -> String {
     out
 }
 
+/// The days of the week, Monday first, as the profile's slots run.
+const DAYS: [&str; 7] =
+    ["profile.mon", "profile.tue", "profile.wed", "profile.thu", "profile.fri", "profile.sat", "profile.sun"];
+
+/// `周二 14:00` / `Tue 14:00`.
+fn slot_label(ctx: &Ctx, slot: usize) -> String {
+    let day = DAYS.get((slot / 24) % 7).copied().map(|d| ctx.t(d)).unwrap_or("?");
+    format!("{day} {:02}:00", slot % 24)
+}
+
+/// `UTC+8`, `UTC+5:30`, `UTC-3`.
+fn utc_offset(hours: f64) -> String {
+    let minutes = (hours * 60.0).round() as i64;
+    let (sign, m) = if minutes < 0 { ('-', -minutes) } else { ('+', minutes) };
+    if m % 60 == 0 { format!("UTC{sign}{}", m / 60) } else { format!("UTC{sign}{}:{:02}", m / 60, m % 60) }
+}
+
+/// A group's hour-of-week profile: what it judges now and by which rule,
+/// and the chart of its 168 hours.
+fn profile_section(ctx: &Ctx, p: Option<&GroupProfileView>, multi: bool) -> Markup {
+    let Some(p) = p else {
+        return html! {
+            h2 { (ctx.t("profile.title")) }
+            p id="no-profile" { (ctx.t("profile.none")) }
+        };
+    };
+    let current = p.current.and_then(|c| p.slots.get(c));
+    let ready = p.slots.iter().filter(|s| s.ready).count();
+    let slots: Vec<ProfileSlot> = p
+        .slots
+        .iter()
+        .map(|s| ProfileSlot {
+            label: slot_label(ctx, s.slot),
+            usual: s.pps,
+            spread: s.pps_spread,
+            ready: s.ready,
+            note: format!("{} / {} {}", s.samples, p.min_weeks, ctx.t("profile.weeks")),
+        })
+        .collect();
+    let days: Vec<&str> = DAYS.iter().copied().map(|d| ctx.t(d)).collect();
+    let chart = WeekProfile {
+        title: ctx.t("profile.chart"),
+        slots: &slots,
+        current: p.current,
+        now: current.map(|_| p.pps as f64),
+        days: &days,
+        legend: [
+            ctx.t("profile.usual"),
+            ctx.t("profile.band"),
+            ctx.t("profile.not_ready_legend"),
+            ctx.t("profile.now_legend"),
+        ],
+    };
+    let ewma = html! {
+        (ctx.t("profile.ewma")) " "
+        @if p.baseline_ready { strong data-count="baseline-pps" { (rate(p.baseline_pps)) " pps" } }
+        @else { span class="badge" { (ctx.t("profile.warming")) } }
+    };
+    html! {
+        h2 { (ctx.t("profile.title")) }
+        section id="group-profile" data-enabled=(p.enabled) data-ready-hours=(ready) {
+            p id="profile-now" {
+                (ctx.t("profile.now")) " " strong data-count="pps" { (rate(p.pps as f64)) " pps" }
+                @if let Some(s) = current {
+                    " · " (ctx.t("profile.usual_for")) " " strong data-slot=(s.slot) { (slot_label(ctx, s.slot)) } ": "
+                    strong { (rate(s.pps)) " ± " (rate(s.pps_spread)) " pps" } " "
+                    @if s.ready { span class="badge green" { (ctx.t("profile.ready")) } }
+                    @else { span class="badge" { (ctx.t("profile.not_ready")) " " (s.samples) " / " (p.min_weeks) " " (ctx.t("profile.weeks")) } }
+                }
+                " · " (ewma)
+                @if multi { @if let Some(n) = &p.node { " · " (ctx.t("profile.node")) " " (n) } }
+            }
+            @if p.enabled {
+                p id="profile-rule" {
+                    (ctx.t("profile.judge")) " "
+                    @if p.profile_factor > 0.0 { span class="rule" { (p.profile_factor) " × " (ctx.t("profile.usual_pps")) } "; " }
+                    @if p.profile_deviations > 0.0 {
+                        span class="rule" { (ctx.t("profile.usual_pps")) " + " (p.profile_deviations) " × " (ctx.t("profile.spread")) } "; "
+                    }
+                    span class="rule" { (ctx.t("profile.floor")) " " (p.floor_pps) " pps" } "."
+                    @if p.floor_bps > 0 { " " (ctx.t("profile.bps_too")) " " (p.floor_bps) " bps." }
+                }
+                p id="profile-weeks" {
+                    (ctx.t("profile.min_weeks")) " " strong { (p.min_weeks) } "; "
+                    (ctx.t("profile.ready_hours")) " " strong { (ready) " / " (p.slots.len()) } ". "
+                    @if p.baseline_factor > 0.0 {
+                        (ctx.t("profile.until_ready")) " " (p.baseline_factor) " × " (ctx.t("profile.ewma")) "."
+                    } @else {
+                        (ctx.t("profile.no_ewma"))
+                    }
+                }
+            } @else {
+                p id="profile-off" {
+                    (ctx.t("profile.off")) " "
+                    @if p.baseline_factor > 0.0 { (ctx.t("profile.ewma_rule")) " " (p.baseline_factor) " × " (ctx.t("profile.ewma")) "." }
+                    @else { (ctx.t("profile.no_ewma")) }
+                }
+            }
+            (super::chart::week_profile(&chart, rate))
+            p class="small" {
+                (ctx.t("profile.offset")) " " (utc_offset(p.utc_offset_hours)) ". " (ctx.t("profile.help")) " · "
+                a href={ "/api/v1/flows/groups/" (urlencoding_min(&p.group)) "/profile" } { "JSON" }
+            }
+        }
+    }
+}
+
 pub async fn group_page(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -284,11 +395,14 @@ pub async fn group_page(
     let range = TrafficRange::parse(q.range.as_deref())?;
     let s = series(&state, Some(&name), None, range).await?;
     let hosts = state.store.flow_traffic_hosts(&name, s.from, s.to, GROUP_HOSTS).await?;
+    let flows = crate::api::flows::view(&state).await;
+    let profile = group_profile(&flows, &name);
     let here = format!("/flows/groups/{}", urlencoding_min(&name));
     let body = html! {
         (alerts_nav(&ctx))
         p { a href="/flows" { (ctx.t("nav.flows")) } " › " (ctx.t("flows.group")) " " strong data-group=(name) { (name) } }
         (charts(&ctx, &here, &s))
+        (profile_section(&ctx, profile.as_ref(), !flows.nodes.is_empty()))
         h2 { (ctx.t("traffic.hosts")) }
         @if hosts.is_empty() {
             p id="no-hosts" { (ctx.t("traffic.no_hosts")) }

@@ -11,6 +11,7 @@ mod audit;
 mod board;
 mod escaping;
 mod evidence;
+mod flows;
 mod handling;
 mod headers;
 mod import;

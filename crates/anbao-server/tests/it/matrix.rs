@@ -336,6 +336,7 @@ const EXPECTED: &[(&str, &str, Kind, Who)] = &[
     ("GET", "/api/v1/detection", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/flows", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/flows/traffic", API, Roles(EVERY_ROLE)),
+    ("GET", "/api/v1/flows/groups/{name}/profile", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/flows/mitigations", API, Roles(EVERY_ROLE)),
     ("GET", "/api/v1/flows/mitigations/{id}", API, Roles(EVERY_ROLE)),
     ("POST", "/api/v1/flows/mitigations/{id}/approve", API, Roles(ALERT_TRIAGERS)),

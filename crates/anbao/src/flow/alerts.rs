@@ -259,6 +259,9 @@ pub async fn spawn(
                 decode_errors: s.decode_errors,
                 receive_errors: s.receive_errors,
             };
+            if let Some(profiles) = s.profiles {
+                feed.set_profiles(profiles);
+            }
             feed.report(s.at.secs(), counters, s.exporters, s.detector, &s.groups);
         }
         Output::Traffic(rows) => {

@@ -317,6 +317,7 @@ pub async fn run_worker(args: WorkerArgs) -> Result<ExitCode> {
 /// groups it has had traffic for, as its traffic history records them.
 struct WorkerStatus {
     status: Arc<FlowStatus>,
+    profiles: anbao_flow::status::ProfileRefresh,
 }
 
 impl WorkerStatus {
@@ -326,13 +327,14 @@ impl WorkerStatus {
         let name = format!("{}-p{}", crate::scan::host_name(), args.partition);
         super::nodes::identify(&status, id, "worker", name, Some(args.partition));
         status.started(vec![subject.to_owned()]);
-        WorkerStatus { status }
+        WorkerStatus { status, profiles: Default::default() }
     }
 
     /// Takes the attack events, and the group rates of `partition` (the
     /// groups the detector has counted records of, from
     /// [`super::traffic::Worker::partition`]: one rule for the status and
-    /// the history) once per second of the collector's clock.
+    /// the history) once per second of the collector's clock, their
+    /// profiles once a minute.
     fn report(
         &mut self,
         detector: &Detector,
@@ -347,6 +349,9 @@ impl WorkerStatus {
         }
         let mut groups = detector.group_rates();
         groups.retain(|g| partition.contains(&g.name));
+        if let Some(profiles) = self.profiles.take(detector) {
+            self.status.set_profiles(profiles);
+        }
         self.status.report(now, CollectorCounters::default(), Default::default(), detector.stats(), &groups);
     }
 }

@@ -69,6 +69,10 @@ pub struct Snapshot {
     pub exporters: BTreeMap<IpAddr, Health>,
     pub detector: DetectorStats,
     pub groups: Vec<GroupRates>,
+    /// The groups' hour-of-week profiles when taken again (about once a
+    /// minute, [`anbao_flow::status::ProfileRefresh`]); `None`: unchanged.
+    #[serde(skip)]
+    pub profiles: Option<BTreeMap<String, anbao_flow::status::ProfileRow>>,
 }
 
 /// What the decoder thread hands out.
@@ -158,6 +162,7 @@ pub fn start(config: CollectorConfig, mut sink: impl FnMut(Output) + Send + 'sta
         super::traffic::seed_profiles(&mut detector, config.profile_history);
         let mut history = config.history.map(|h| super::traffic::Recorder::new(h, false));
         let mut forwarded: Vec<(FlowRecord, Timestamp)> = Vec::new();
+        let mut profiles = anbao_flow::status::ProfileRefresh::default();
         let mut counts = (0u64, 0u64, 0u64);
         let mut last_stats = Instant::now();
         while !stop2.load(Ordering::Relaxed) {
@@ -213,6 +218,8 @@ pub fn start(config: CollectorConfig, mut sink: impl FnMut(Output) + Send + 'sta
                     exporters: decoder.exporters(),
                     detector: detector.stats(),
                     groups: detector.group_rates(),
+                    // Forwarding, the workers detect: no profiles here.
+                    profiles: if config.forward { None } else { profiles.take(&detector) },
                 })));
             }
         }

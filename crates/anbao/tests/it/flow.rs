@@ -601,6 +601,15 @@ fn serve_records_traffic_history_for_the_charts() {
     assert_eq!(page.matches("data-points=").count(), 3, "pps, bps and the protocol split");
     assert_eq!(page.matches("class=\"line\"").count(), 2 + 2 + 6, "{page}");
     assert!(page.contains("data-series=\"traffic.udp\""), "{page}");
+    // The hour-of-week profile the collector learns for dc1 (its groups
+    // file sets no profile rule: shown as learning only, nothing ready).
+    let profile = client.get("/api/v1/flows/groups/dc1/profile", Auth::Bearer(&token)).expect(200).json();
+    assert!(profile["group"] == "dc1" && profile["enabled"] == false && profile["min_weeks"] == 3, "{profile}");
+    assert_eq!(profile["slots"].as_array().map(Vec::len), Some(168), "{profile}");
+    assert!(profile["current"].as_u64().is_some_and(|c| c < 168), "{profile}");
+    assert_eq!(profile["slots"][38]["label"], "Tue 14:00");
+    client.get("/api/v1/flows/groups/dc9/profile", Auth::Bearer(&token)).expect(404);
+    assert!(page.contains("data-slots=\"168\"") && page.contains("id=\"profile-off\""), "{page}");
     let page = client.get("/flows/groups/dc1?range=day", Auth::Bearer(&token)).expect(200).body;
     assert!(page.contains("data-range=\"day\""), "{page}");
     let flows = client.get("/flows", Auth::Bearer(&token)).expect(200).body;
@@ -1132,6 +1141,14 @@ fn a_bus_deployment_is_seen_and_mitigated_from_the_web_node() {
     }
     assert!(page.contains("data-group=\"dc1\"") && page.contains("data-group=\"dc2\""), "{page}");
     assert!(page.contains("data-exporter=\"127.0.0.1\""), "{page}");
+    // Each group's hour-of-week profile, from the worker that detects it.
+    for (group, node) in [("dc1", names[1]), ("dc2", names[2])] {
+        let profile =
+            client.get(&format!("/api/v1/flows/groups/{group}/profile"), Auth::Bearer(&token)).expect(200).json();
+        assert_eq!(profile["node"].as_str(), Some(node), "{profile}");
+        assert_eq!(profile["slots"].as_array().map(Vec::len), Some(168), "{profile}");
+        assert!(profile["current"].as_u64().is_some_and(|c| c < 168), "{profile}");
+    }
 
     // Metrics: one series per group, exporter and node, labelled with the
     // node's name (a handful of values), none per attack or per host.
