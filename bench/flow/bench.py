@@ -39,14 +39,17 @@ def datagrams(exporter, count):
             dst = bytes([10, exporter & 255, (n >> 8) & 15, n & 255])
             recs.append(REC.pack(src, dst, 1024 + n % 50000, 443, 6, 0x1b, 0, 1, 2,
                                  10 + n % 7, 1500 + n % 9000, 3_000_000, 3_599_000))
-        data = b"".join(recs)
-        body = tmpl + struct.pack("!HH", 256, len(data) + 4) + data
-        now = int(time.time())
-        if FORMAT == "v9":
-            out.append(struct.pack("!HHIIII", 9, RECORDS + 1, 3_600_000, now, seq, exporter) + body)
-        else:
-            out.append(struct.pack("!HHIII", 10, 16 + len(body), now, seq * RECORDS, exporter) + body)
+        out.append(packet(tmpl, b"".join(recs), seq, exporter))
     return out
+
+
+def packet(tmpl, data, seq, exporter):
+    """One export datagram of FORMAT: the template and one data set."""
+    body = tmpl + struct.pack("!HH", 256, len(data) + 4) + data
+    now = int(time.time())
+    if FORMAT == "v9":
+        return struct.pack("!HHIIII", 9, RECORDS + 1, 3_600_000, now, seq, exporter) + body
+    return struct.pack("!HHIII", 10, 16 + len(body), now, seq * RECORDS, exporter) + body
 
 
 def cpu(pid):
@@ -182,8 +185,7 @@ def latency(work):
     tmpl = template_set()
     recs = b"".join(REC.pack(bytes([100, 64, 0, i]), bytes([10, 9, 9, 9]), 1024 + i, 80, 6, 0x02, 0, 1, 2,
                              1000, 60_000, 3_000_000, 3_599_000) for i in range(RECORDS))
-    body = tmpl + struct.pack("!HH", 256, len(recs) + 4) + recs
-    dgs = [struct.pack("!HHIIII", 9, RECORDS + 1, 3_600_000, int(time.time()), q, 99) + body for q in range(4)]
+    dgs = [packet(tmpl, recs, q, 99) for q in range(4)]
     t0 = time.perf_counter()
     for d in dgs:
         s.sendto(d, ("127.0.0.1", a.port))

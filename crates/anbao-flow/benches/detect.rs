@@ -4,7 +4,8 @@
 //! sources), a spoofed-source flood (every record a new source, many
 //! destinations, the host table at its bound) and many hosts (65,536
 //! active destinations in random order, the table at its default bound:
-//! what bench/flow replays, where the table no longer fits in the cache). And the scale-out bus form:
+//! what bench/flow replays, where the table no longer fits in the cache),
+//! one by one and in datagrams of 30 (`record_batch`). And the scale-out bus form:
 //! records per second through `wire::BatchWriter` (collector side) and
 //! `wire::Batch` (worker side), in batches of 2000.
 
@@ -70,6 +71,10 @@ fn records(traffic: Traffic) -> Vec<FlowRecord> {
 }
 
 fn run(bencher: Bencher, traffic: Traffic) {
+    run_as(bencher, traffic, false);
+}
+
+fn run_as(bencher: Bencher, traffic: Traffic, batched: bool) {
     let input = records(traffic);
     let mut config = config();
     if traffic == Traffic::ManyHosts {
@@ -77,10 +82,21 @@ fn run(bencher: Bencher, traffic: Traffic) {
     }
     let mut d = Detector::new(config);
     let mut sec = 1_700_000_000i64;
+    let mut datagram = Vec::with_capacity(30);
     bencher.counter(ItemsCount::new(input.len())).bench_local(|| {
         sec += 1;
-        for (i, r) in input.iter().enumerate() {
-            d.record(black_box(r), Timestamp(sec * 1_000_000_000 + i as i64));
+        if batched {
+            // As the collector hands them over: a datagram's 30 records.
+            for (i, records) in input.chunks(30).enumerate() {
+                let at = Timestamp(sec * 1_000_000_000 + i as i64);
+                datagram.clear();
+                datagram.extend(records.iter().map(|r| (*black_box(r), at)));
+                d.record_batch(&datagram);
+            }
+        } else {
+            for (i, r) in input.iter().enumerate() {
+                d.record(black_box(r), Timestamp(sec * 1_000_000_000 + i as i64));
+            }
         }
         d.tick(Timestamp(sec * 1_000_000_000 + 999_999_999));
         black_box(d.take_events());
@@ -100,6 +116,12 @@ fn spoofed_flood(bencher: Bencher) {
 #[divan::bench]
 fn many_hosts(bencher: Bencher) {
     run(bencher, Traffic::ManyHosts);
+}
+
+/// The same in datagrams of 30 through `Detector::record_batch`.
+#[divan::bench]
+fn many_hosts_batched(bencher: Bencher) {
+    run_as(bencher, Traffic::ManyHosts, true);
 }
 
 #[divan::bench]

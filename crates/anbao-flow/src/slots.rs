@@ -23,11 +23,14 @@ pub(crate) struct SlotTable<H, C> {
     addrs: Vec<IpAddr>,
     hot: Vec<H>,
     cold: Vec<C>,
+    /// Bumped whenever slots move ([`SlotTable::retain`]): a slot read
+    /// before is good while this has not changed.
+    generation: u64,
 }
 
 impl<H, C> Default for SlotTable<H, C> {
     fn default() -> Self {
-        SlotTable { index: HashMap::default(), addrs: Vec::new(), hot: Vec::new(), cold: Vec::new() }
+        SlotTable { index: HashMap::default(), addrs: Vec::new(), hot: Vec::new(), cold: Vec::new(), generation: 0 }
     }
 }
 
@@ -43,6 +46,24 @@ impl<H, C> SlotTable<H, C> {
     pub(crate) fn get(&self, addr: &IpAddr) -> Option<&H> {
         let slot = *self.index.get(addr)?;
         self.hot.get(slot as usize)
+    }
+
+    /// The slot of `addr`, good until the [`SlotTable::generation`]
+    /// changes.
+    #[inline]
+    pub(crate) fn slot_of(&self, addr: &IpAddr) -> Option<u32> {
+        self.index.get(addr).copied()
+    }
+
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The entry in `slot` (from [`SlotTable::slot_of`] in this generation).
+    #[inline]
+    pub(crate) fn at_mut(&mut self, slot: u32) -> Option<(&mut H, &mut C)> {
+        let slot = slot as usize;
+        Some((self.hot.get_mut(slot)?, self.cold.get_mut(slot)?))
     }
 
     pub(crate) fn get_mut(&mut self, addr: &IpAddr) -> Option<(&mut H, &mut C)> {
@@ -93,6 +114,7 @@ impl<H, C> SlotTable<H, C> {
         self.addrs.retain(|_| kept.next().unwrap_or(true));
         let gone = before - self.hot.len();
         if gone > 0 {
+            self.generation += 1;
             self.index.clear();
             // Fewer than u32::MAX entries: they were all indexed before.
             self.index.extend(self.addrs.iter().enumerate().map(|(slot, addr)| (*addr, slot as u32)));
@@ -131,6 +153,10 @@ mod tests {
             listed,
             ["192.0.2.1=1/cold", "192.0.2.3=30/cold", "192.0.2.5=5/cold", "192.0.2.7=7/cold", "192.0.2.9=9/cold"]
         );
+        // Slots moved: a slot read before is stale, one read now is good.
+        assert_eq!(t.generation(), 1);
+        let slot = t.slot_of(&ip("192.0.2.7")).unwrap();
+        assert_eq!(t.at_mut(slot).map(|(h, _)| *h), Some(7));
         // A new address after the removals gets its own slot.
         t.get_or_insert_with(ip("2001:db8::1"), || (7, "v6")).unwrap();
         let (hot, cold) = t.get_mut(&ip("2001:db8::1")).unwrap();

@@ -368,12 +368,17 @@ fn count(detector: &mut Detector, payload: &[u8], seq: u64) -> Option<Timestamp>
         }
     };
     let mut bad = 0u64;
-    for record in batch.records() {
-        match record {
-            Ok((r, at)) => detector.record(&r, at),
-            Err(_) => bad += 1,
-        }
-    }
+    let records: Vec<(FlowRecord, Timestamp)> = batch
+        .records()
+        .filter_map(|record| match record {
+            Ok(r) => Some(r),
+            Err(_) => {
+                bad += 1;
+                None
+            }
+        })
+        .collect();
+    detector.record_batch(&records);
     if bad > 0 {
         tracing::warn!(seq, bad, "flow records in a batch could not be read");
     }

@@ -162,6 +162,8 @@ pub fn start(config: CollectorConfig, mut sink: impl FnMut(Output) + Send + 'sta
         super::traffic::seed_profiles(&mut detector, config.profile_history);
         let mut history = config.history.map(|h| super::traffic::Recorder::new(h, false));
         let mut forwarded: Vec<(FlowRecord, Timestamp)> = Vec::new();
+        // A datagram's records, counted together (Detector::record_batch).
+        let mut decoded_records: Vec<(FlowRecord, Timestamp)> = Vec::new();
         let mut profiles = anbao_flow::status::ProfileRefresh::default();
         let mut counts = (0u64, 0u64, 0u64);
         let mut last_stats = Instant::now();
@@ -177,13 +179,14 @@ pub fn start(config: CollectorConfig, mut sink: impl FnMut(Output) + Send + 'sta
                 counts.0 += 1;
                 let decoded = if config.forward {
                     decoder.decode(d.from, d.at, &d.payload, &mut |r| forwarded.push((r, d.at)))
-                } else if config.records {
-                    decoder.decode(d.from, d.at, &d.payload, &mut |r| {
-                        detector.record(&r, d.at);
-                        forwarded.push((r, d.at));
-                    })
                 } else {
-                    decoder.decode(d.from, d.at, &d.payload, &mut |r| detector.record(&r, d.at))
+                    let decoded = decoder.decode(d.from, d.at, &d.payload, &mut |r| decoded_records.push((r, d.at)));
+                    detector.record_batch(&decoded_records);
+                    if config.records {
+                        forwarded.append(&mut decoded_records);
+                    }
+                    decoded_records.clear();
+                    decoded
                 };
                 match decoded {
                     Ok(_) => {}
