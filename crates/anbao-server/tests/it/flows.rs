@@ -150,3 +150,51 @@ async fn a_workers_group_profile_is_served_and_charted() {
     let off = html.split("id=\"profile-off\"").nth(1).and_then(|r| r.split("</p>").next()).unwrap_or_default();
     assert!(off.contains("profile_factor") && off.contains("3 × "), "{off}");
 }
+
+/// Bus mode from the web node when a worker goes quiet: a node not heard
+/// of for more than 30 s (by the store's clock) is listed as stale, and
+/// its groups and counters are no longer summed into the view.
+#[tokio::test]
+async fn a_node_not_heard_of_for_30_seconds_is_listed_stale_and_not_summed() {
+    let clock = std::sync::Arc::new(anbao_model::clock::ManualClock::new(time::OffsetDateTime::now_utc()));
+    let app = App::with_clock(Default::default(), clock.clone()).await;
+    let token = app.token(Role::Regulator).to_owned();
+    let put = |id: &str, name: &str, partition: u32| FlowNodeDraft {
+        node_id: id.into(),
+        role: "worker".into(),
+        name: name.into(),
+        partition: Some(partition),
+        snapshot: worker_snapshot(),
+    };
+    app.store.put_flow_node(&put("worker:ANBAO_FLOWS:w-p0", "edge-p0", 0)).await.unwrap();
+    app.store.put_flow_node(&put("worker:ANBAO_FLOWS:w-p1", "edge-p1", 1)).await.unwrap();
+    let dc1_pps = |flows: &serde_json::Value| -> u64 {
+        flows["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|g| g["name"] == "dc1")
+            .map(|g| g["pps"].as_u64().unwrap())
+            .sum()
+    };
+    let flows = app.send(Req::get("/api/v1/flows").bearer(&token)).await.json();
+    let stale: Vec<bool> = flows["nodes"].as_array().unwrap().iter().map(|n| n["stale"].as_bool().unwrap()).collect();
+    assert_eq!(stale, [false, false], "{flows}");
+    assert_eq!(dc1_pps(&flows), 5000, "both workers' rows: {flows}");
+
+    // p1 reports again 31 s later; p0 has gone quiet.
+    clock.advance(time::Duration::seconds(31));
+    app.store.put_flow_node(&put("worker:ANBAO_FLOWS:w-p1", "edge-p1", 1)).await.unwrap();
+    let flows = app.send(Req::get("/api/v1/flows").bearer(&token)).await.json();
+    let nodes: Vec<(&str, bool)> = flows["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["name"].as_str().unwrap(), n["stale"].as_bool().unwrap()))
+        .collect();
+    assert!(nodes.contains(&("edge-p0", true)) && nodes.contains(&("edge-p1", false)), "{flows}");
+    assert_eq!(dc1_pps(&flows), 2500, "only the fresh worker's rows: {flows}");
+    let html = app.send(Req::get("/flows").bearer(&token)).await.text();
+    assert!(html.contains("data-node=\"worker:ANBAO_FLOWS:w-p0\" data-stale=\"true\""), "{html}");
+    assert!(html.contains("data-node=\"worker:ANBAO_FLOWS:w-p1\" data-stale=\"false\""), "{html}");
+}
