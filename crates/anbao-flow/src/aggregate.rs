@@ -90,12 +90,13 @@ struct Counted {
     service: Option<usize>,
 }
 
+/// In [`SecondCounters::protos`] order.
 #[derive(Clone, Copy)]
 enum Proto {
-    Tcp,
-    Udp,
-    Icmp,
-    Other,
+    Tcp = 0,
+    Udp = 1,
+    Icmp = 2,
+    Other = 3,
 }
 
 impl Counted {
@@ -164,10 +165,8 @@ pub struct SecondCounters {
     pub packets: u64,
     pub bytes: u64,
     pub flows: u32,
-    tcp: u32,
-    udp: u32,
-    icmp: u32,
-    other: u32,
+    /// TCP, UDP, ICMP, other.
+    protos: [u32; 4],
     syn_only: u32,
     amplification: [u32; AMPLIFICATION_PORTS.len()],
 }
@@ -181,13 +180,9 @@ impl SecondCounters {
         self.packets = self.packets.saturating_add(c.packets);
         self.bytes = self.bytes.saturating_add(r.bytes);
         self.flows = self.flows.saturating_add(1);
-        let proto = match c.proto {
-            Proto::Tcp => &mut self.tcp,
-            Proto::Udp => &mut self.udp,
-            Proto::Icmp => &mut self.icmp,
-            Proto::Other => &mut self.other,
-        };
-        *proto = proto.saturating_add(p);
+        if let Some(n) = self.protos.get_mut(c.proto as usize) {
+            *n = n.saturating_add(p);
+        }
         if c.syn_only {
             self.syn_only = self.syn_only.saturating_add(p);
         }
@@ -202,14 +197,15 @@ impl SecondCounters {
     }
 
     pub fn counters(&self) -> Counters {
+        let [tcp, udp, icmp, other] = self.protos;
         Counters {
             packets: self.packets,
             bytes: self.bytes,
             flows: u64::from(self.flows),
-            tcp: u64::from(self.tcp),
-            udp: u64::from(self.udp),
-            icmp: u64::from(self.icmp),
-            other: u64::from(self.other),
+            tcp: u64::from(tcp),
+            udp: u64::from(udp),
+            icmp: u64::from(icmp),
+            other: u64::from(other),
             syn_only: u64::from(self.syn_only),
             amplification: Amplification(self.amplification.map(u64::from)),
         }
