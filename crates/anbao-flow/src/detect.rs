@@ -10,12 +10,13 @@
 //! from the moment its second reaches a quarter of one of its limits (for
 //! a group, the lowest of its thresholds and its baseline's limit, worked
 //! out once a second), and throughout an attack; the many hosts far from
-//! their thresholds cost a counter update per record. Buckets are judged while they fill: counts only grow within
-//! a second, so the moment a bucket's running count passes a threshold the
-//! second is over it. With `hold_secs = 1` (the default) an attack starts
-//! on the record that crosses the threshold, well inside the one second
-//! after the first attack flow the issue asks for; with `hold_secs = N` it
-//! starts in the N-th consecutive second over.
+//! their thresholds cost a counter update per record. Buckets are judged
+//! while they fill: counts only grow within a second, so the moment a
+//! bucket's running count passes a threshold the second is over it. With
+//! `hold_secs = 1` (the default) an attack starts on the record that
+//! crosses the threshold, well inside the one second after the first
+//! attack flow the issue asks for; with `hold_secs = N` it starts in the
+//! N-th consecutive second over.
 //!
 //! Over means: a static threshold of the host (or group) exceeded (pps,
 //! bps, flows/s), or for a group, a baseline deviation. When the group has
@@ -38,6 +39,11 @@
 //! Lifecycle: `start` (class, first rates, top sources, samples), `update`
 //! every `update_secs` (peak rates, totals, protocol mix, top sources),
 //! `end` after `quiet_secs` seconds without a second over the threshold.
+//!
+//! The host table ([`SlotTable`]) is an address → slot index in front of a
+//! dense array of small hosts, and [`Detector::record_batch`] reads the
+//! index for a run of records before counting them: with tens of thousands
+//! of hosts, waiting on memory for each host was most of the cost.
 //!
 //! Bounds: hosts tracked ≤ `max_hosts` (the idle are evicted first, then
 //! the least recently seen not under attack; records for hosts that cannot
