@@ -40,7 +40,7 @@
 //! every `update_secs` (peak rates, totals, protocol mix, top sources),
 //! `end` after `quiet_secs` seconds without a second over the threshold.
 //!
-//! The host table ([`SlotTable`]) is an address → slot index in front of a
+//! The host table (`slots::SlotTable`) is an address → slot index in front of a
 //! dense array of small hosts, and [`Detector::record_batch`] reads the
 //! index for a run of records before counting them: with tens of thousands
 //! of hosts, waiting on memory for each host was most of the cost.
