@@ -15,10 +15,9 @@
 // afterwards. Screenshots land in tests/browser/test-results/alerts/.
 // Environment variables: see lib.mjs.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import * as lib from './lib.mjs';
 import { NAV_TIMEOUT_MS, RESULTS, exactly } from './lib.mjs';
@@ -28,17 +27,18 @@ const VICTIM = '10.20.0.5';
 const OTHER_VICTIM = '10.20.0.9';
 
 let server;
-let browser;
 let page;
 let pageErrors = [];
 let badResponses = [];
 
-const url = (p) => server.url + p;
+const { url, step } = lib.suite({
+  dir: DIR,
+  ready: (s) => ({ server, page, pageErrors, badResponses } = s),
+});
 const clickAndLoad = (locator, match, opts) => lib.clickAndLoad(page, locator, match, opts);
 const gotoPage = (p) => page.goto(url(p), { waitUntil: 'load', timeout: NAV_TIMEOUT_MS });
 const navLink = (text) => page.locator('nav.main a', { hasText: exactly(text) });
 const screenshot = (name) => lib.screenshot(page, DIR, name);
-const step = lib.stepper(() => ({ page, server, dir: DIR }));
 const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ').trim();
 
 /** A SQL string literal. */
@@ -85,26 +85,6 @@ function seedAlerts(dataDir) {
   });
   return alerts.length;
 }
-
-before(async () => {
-  fs.rmSync(DIR, { recursive: true, force: true });
-  fs.mkdirSync(DIR, { recursive: true });
-  try {
-    server = await lib.startServer();
-  } catch (e) {
-    server = e.server; // so that after() still stops it
-    throw e;
-  }
-  ({ browser, page, pageErrors, badResponses } = await lib.launchBrowser());
-});
-
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await lib.stopServer(server);
-  }
-});
 
 test('a responder triages an alert: chart, filter, evidence, status and action', { timeout: 5 * 60_000 }, async (t) => {
   let alertPath;

@@ -13,7 +13,7 @@
 // Screenshots land in tests/browser/test-results/assessment/. Environment
 // variables: see lib.mjs.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -56,21 +56,28 @@ const LINK = 'https://wiki.example.cn/sec/waf-policy-review?id=42&v=2';
 const TASK_OWNER = '王芳';
 
 let server;
-let browser;
 let page;
 let pageErrors = [];
 let badResponses = [];
 let tmpDir; // holds the evidence file
 
+const { url, step } = lib.suite({
+  dir: DIR,
+  prepare: () => {
+    tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'anbao-evidence-'));
+    fs.writeFileSync(path.join(tmpDir, FILE_NAME), FILE_BYTES);
+  },
+  ready: (s) => ({ server, page, pageErrors, badResponses } = s),
+  cleanup: () => tmpDir && fs.rmSync(tmpDir, { recursive: true, force: true }),
+});
+
 // ---------------------------------------------------------------------------
 // Helpers (bound to this file's page; see lib.mjs).
 
-const url = (p) => server.url + p;
 const clickAndLoad = (locator, match, opts) => lib.clickAndLoad(page, locator, match, opts);
 const gotoPage = (p) => page.goto(url(p), { waitUntil: 'load', timeout: NAV_TIMEOUT_MS });
 const navLink = (text) => page.locator('nav.main a', { hasText: exactly(text) });
 const screenshot = (name) => lib.screenshot(page, DIR, name);
-const step = lib.stepper(() => ({ page, server, dir: DIR }));
 const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ').trim();
 
 /** YYYY-MM-DD `days` after the YYYY-MM-DD `date`. */
@@ -113,30 +120,6 @@ async function requirementStatuses() {
   }
   return out;
 }
-
-// ---------------------------------------------------------------------------
-
-before(async () => {
-  fs.rmSync(DIR, { recursive: true, force: true });
-  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'anbao-evidence-'));
-  fs.writeFileSync(path.join(tmpDir, FILE_NAME), FILE_BYTES);
-  try {
-    server = await lib.startServer();
-  } catch (e) {
-    server = e.server; // so that after() still stops it
-    throw e;
-  }
-  ({ browser, page, pageErrors, badResponses } = await lib.launchBrowser());
-});
-
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await lib.stopServer(server);
-    if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
-  }
-});
 
 test('a compliance assessment, item by item, through the web UI', { timeout: 10 * 60_000 }, async (t) => {
   const timings = [];

@@ -11,9 +11,8 @@
 // Screenshots land in tests/browser/test-results/board/.
 // Environment variables: see lib.mjs.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import * as lib from './lib.mjs';
 import { NAV_TIMEOUT_MS, RESULTS } from './lib.mjs';
@@ -26,41 +25,24 @@ const OFFICER_PASSWORD = 'Board-test-password-7';
 const PUSH_TIMEOUT_MS = 10_000;
 
 let server;
-let browser;
 let pageA;
 let pageB;
 let pageErrors = [];
 let badResponses = [];
 
-const url = (p) => server.url + p;
-const step = lib.stepper(() => ({ page: pageA, server, dir: DIR }));
+const { url, step } = lib.suite({
+  dir: DIR,
+  ready: async (s) => {
+    ({ server, page: pageA, pageErrors, badResponses } = s);
+    // B: a second, separate browser context (own cookies, own session).
+    ({ page: pageB } = await lib.secondSession(s.browser, 'B', pageErrors, badResponses));
+  },
+});
 
 const api = lib.api;
 
 /** Waits until the board's event stream is connected. */
 const live = (page) => page.waitForSelector('#board[data-live="true"]', { timeout: NAV_TIMEOUT_MS });
-
-before(async () => {
-  fs.rmSync(DIR, { recursive: true, force: true });
-  fs.mkdirSync(DIR, { recursive: true });
-  try {
-    server = await lib.startServer();
-  } catch (e) {
-    server = e.server;
-    throw e;
-  }
-  ({ browser, page: pageA, pageErrors, badResponses } = await lib.launchBrowser());
-  // B: a second, separate browser context (own cookies, own session).
-  ({ page: pageB } = await lib.secondSession(browser, 'B', pageErrors, badResponses));
-});
-
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await lib.stopServer(server);
-  }
-});
 
 test('two sessions on one board: a task assigned by A appears for B without reload', { timeout: 5 * 60_000 }, async (t) => {
   let boardPath;

@@ -8,7 +8,7 @@
 // The server, browser and navigation helpers are in lib.mjs (which also
 // lists the environment variables).
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as lib from './lib.mjs';
 import { NAV_TIMEOUT_MS, RESULTS, escapeRe, exactly, pathOf } from './lib.mjs';
@@ -27,15 +27,24 @@ const USER = {
 
 let grantsVisibleForAnalyst = null;
 let server; // { child, url, password, dataDir, stderr: string[] }
-let browser;
 let page;
 let pageErrors = [];
 let badResponses = [];
 
+const { url, step } = lib.suite({
+  // Only this file's screenshots: govern.test.mjs writes into a
+  // subdirectory, possibly at the same time.
+  dir: RESULTS,
+  sharedDir: true,
+  // The analyst's 403 on /audit is checked explicitly. Anything else
+  // >= 400 (a missing stylesheet or icon, a 500) is a bug.
+  expected: (r) => r.status() === 403 && pathOf(r.url()) === '/audit',
+  ready: (s) => ({ server, page, pageErrors, badResponses } = s),
+});
+
 // ---------------------------------------------------------------------------
 // Helpers (bound to this file's page; see lib.mjs).
 
-const url = (p) => server.url + p;
 const clickAndLoad = (locator, match, opts) => lib.clickAndLoad(page, locator, match, opts);
 
 async function gotoPage(p) {
@@ -46,34 +55,6 @@ async function gotoPage(p) {
 const navLink = (text) => page.locator('nav.main a', { hasText: exactly(text) });
 const logIn = (username, password) => lib.logIn(page, username, password);
 const screenshot = (name) => lib.screenshot(page, RESULTS, name);
-const step = lib.stepper(() => ({ page, server, dir: RESULTS }));
-
-// ---------------------------------------------------------------------------
-
-before(async () => {
-  // Only this file's screenshots: govern.test.mjs writes into a
-  // subdirectory, possibly at the same time.
-  lib.clearScreenshots(RESULTS);
-  try {
-    server = await lib.startServer();
-  } catch (e) {
-    server = e.server; // so that after() still stops it
-    throw e;
-  }
-  // The analyst's 403 on /audit is checked explicitly. Anything else
-  // >= 400 (a missing stylesheet or icon, a 500) is a bug.
-  ({ browser, page, pageErrors, badResponses } = await lib.launchBrowser({
-    expected: (r) => r.status() === 403 && pathOf(r.url()) === '/audit',
-  }));
-});
-
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await lib.stopServer(server);
-  }
-});
 
 test('a person administers anbao through the web UI', { timeout: 10 * 60_000 }, async (t) => {
   let unitId;

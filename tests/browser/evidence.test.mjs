@@ -10,7 +10,7 @@
 // Screenshots land in tests/browser/test-results/evidence/.
 // Environment variables: see lib.mjs.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -25,38 +25,21 @@ const FILE_TEXT = '2026-11-25T10:00:00Z 10.0.0.7 query c2.evidence-test.example 
 const DOMAIN = 'c2.evidence-test.example';
 
 let server;
-let browser;
 let page;
 let pageErrors = [];
 let badResponses = [];
 let tmpDir;
 
-const url = (p) => server.url + p;
-const step = lib.stepper(() => ({ page, server, dir: DIR }));
+const { url, step } = lib.suite({
+  dir: DIR,
+  prepare: () => {
+    tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'anbao-evidence-'));
+    fs.writeFileSync(path.join(tmpDir, FILE_NAME), FILE_TEXT);
+  },
+  ready: (s) => ({ server, page, pageErrors, badResponses } = s),
+  cleanup: () => fs.rmSync(tmpDir, { recursive: true, force: true }),
+});
 const text = async (l) => (await l.innerText()).trim();
-
-before(async () => {
-  fs.rmSync(DIR, { recursive: true, force: true });
-  fs.mkdirSync(DIR, { recursive: true });
-  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'anbao-evidence-'));
-  fs.writeFileSync(path.join(tmpDir, FILE_NAME), FILE_TEXT);
-  try {
-    server = await lib.startServer();
-  } catch (e) {
-    server = e.server;
-    throw e;
-  }
-  ({ browser, page, pageErrors, badResponses } = await lib.launchBrowser());
-});
-
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await lib.stopServer(server);
-    fs.rmSync(tmpDir, { recursive: true, force: true });
-  }
-});
 
 test('evidence is uploaded and downloaded; an observable is looked up, published and found in intel', { timeout: 5 * 60_000 }, async (t) => {
   let incidentPath;

@@ -13,7 +13,7 @@
 // Screenshots land in tests/browser/test-results/govern/. Environment
 // variables: see lib.mjs.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -69,20 +69,22 @@ const REVIEWERS = '王教授, 陈工';
 const FILING_NUMBER = '工信备-2026-0001';
 
 let server;
-let browser;
 let page;
 let pageErrors = [];
 let badResponses = [];
 
+const { url, step } = lib.suite({
+  dir: DIR,
+  ready: (s) => ({ server, page, pageErrors, badResponses } = s),
+});
+
 // ---------------------------------------------------------------------------
 // Helpers (bound to this file's page; see lib.mjs).
 
-const url = (p) => server.url + p;
 const clickAndLoad = (locator, match, opts) => lib.clickAndLoad(page, locator, match, opts);
 const gotoPage = (p) => page.goto(url(p), { waitUntil: 'load', timeout: NAV_TIMEOUT_MS });
 const navLink = (text) => page.locator('nav.main a', { hasText: exactly(text) });
 const screenshot = (name) => lib.screenshot(page, DIR, name);
-const step = lib.stepper(() => ({ page, server, dir: DIR }));
 const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ').trim();
 
 /** YYYY-MM-DD `days` after (or before) the YYYY-MM-DD `date`. */
@@ -139,27 +141,6 @@ async function assetNames() {
   await gotoPage('/govern/assets');
   return (await page.locator('table#assets tbody tr[data-asset] td:first-child a').allInnerTexts()).map((s) => s.trim());
 }
-
-// ---------------------------------------------------------------------------
-
-before(async () => {
-  fs.rmSync(DIR, { recursive: true, force: true });
-  try {
-    server = await lib.startServer();
-  } catch (e) {
-    server = e.server; // so that after() still stops it
-    throw e;
-  }
-  ({ browser, page, pageErrors, badResponses } = await lib.launchBrowser());
-});
-
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await lib.stopServer(server);
-  }
-});
 
 test('a security department works the Govern procedure through the web UI', { timeout: 10 * 60_000 }, async (t) => {
   const timings = [];

@@ -11,9 +11,8 @@
 // Screenshots land in tests/browser/test-results/handling/.
 // Environment variables: see lib.mjs.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import * as lib from './lib.mjs';
 import { RESULTS } from './lib.mjs';
@@ -21,32 +20,13 @@ import { RESULTS } from './lib.mjs';
 const DIR = path.join(RESULTS, 'handling');
 
 let server;
-let browser;
 let page;
 let pageErrors = [];
 let badResponses = [];
 
-const url = (p) => server.url + p;
-const step = lib.stepper(() => ({ page, server, dir: DIR }));
-
-before(async () => {
-  fs.rmSync(DIR, { recursive: true, force: true });
-  fs.mkdirSync(DIR, { recursive: true });
-  try {
-    server = await lib.startServer();
-  } catch (e) {
-    server = e.server;
-    throw e;
-  }
-  ({ browser, page, pageErrors, badResponses } = await lib.launchBrowser());
-});
-
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await lib.stopServer(server);
-  }
+const { url, step } = lib.suite({
+  dir: DIR,
+  ready: (s) => ({ server, page, pageErrors, badResponses } = s),
 });
 
 test('an incident is acknowledged and closed; the dashboard shows MTTA, MTTR and the charts', { timeout: 5 * 60_000 }, async (t) => {

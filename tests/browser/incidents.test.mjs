@@ -12,9 +12,8 @@
 // Screenshots land in tests/browser/test-results/incidents/.
 // Environment variables: see lib.mjs.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import * as lib from './lib.mjs';
 import { NAV_TIMEOUT_MS, RESULTS } from './lib.mjs';
@@ -22,39 +21,20 @@ import { NAV_TIMEOUT_MS, RESULTS } from './lib.mjs';
 const DIR = path.join(RESULTS, 'incidents');
 
 let server;
-let browser;
 let page;
 let pageErrors = [];
 let badResponses = [];
 
-const url = (p) => server.url + p;
+const { url, step } = lib.suite({
+  dir: DIR,
+  ready: (s) => ({ server, page, pageErrors, badResponses } = s),
+});
 const clickAndLoad = (locator, match, opts) => lib.clickAndLoad(page, locator, match, opts);
 const gotoPage = (p) => page.goto(url(p), { waitUntil: 'load', timeout: NAV_TIMEOUT_MS });
 const screenshot = (name) => lib.screenshot(page, DIR, name);
-const step = lib.stepper(() => ({ page, server, dir: DIR }));
 const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ').trim();
 /** Waits until the live preview shows `level`. */
 const previewShows = (level) => page.waitForSelector(`#preview-level[data-level="${level}"]`, { timeout: NAV_TIMEOUT_MS });
-
-before(async () => {
-  fs.rmSync(DIR, { recursive: true, force: true });
-  fs.mkdirSync(DIR, { recursive: true });
-  try {
-    server = await lib.startServer();
-  } catch (e) {
-    server = e.server; // so that after() still stops it
-    throw e;
-  }
-  ({ browser, page, pageErrors, badResponses } = await lib.launchBrowser());
-});
-
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await lib.stopServer(server);
-  }
-});
 
 test('a responder records an incident whose level preview follows the facts', { timeout: 5 * 60_000 }, async (t) => {
   let incidentPath;

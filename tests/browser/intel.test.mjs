@@ -10,7 +10,7 @@
 // Screenshots land in tests/browser/test-results/intel/. Environment
 // variables: see lib.mjs.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -28,17 +28,19 @@ const SOURCE = 'browser-feed';
 const BIG = 150_000;
 
 let server;
-let browser;
 let page;
 let pageErrors = [];
 let badResponses = [];
 
-const url = (p) => server.url + p;
+const { url, step } = lib.suite({
+  dir: DIR,
+  prepare: () => fs.writeFileSync(FEED_FILE, FEED),
+  ready: (s) => ({ server, page, pageErrors, badResponses } = s),
+});
 const clickAndLoad = (locator, match, opts) => lib.clickAndLoad(page, locator, match, opts);
 const gotoPage = (p) => page.goto(url(p), { waitUntil: 'load', timeout: NAV_TIMEOUT_MS });
 const navLink = (text) => page.locator('nav.main a', { hasText: exactly(text) });
 const screenshot = (name) => lib.screenshot(page, DIR, name);
-const step = lib.stepper(() => ({ page, server, dir: DIR }));
 const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ').trim();
 
 /** Looks `values` up with the form on /intel; returns the result rows. */
@@ -49,27 +51,6 @@ async function lookUp(values) {
   await clickAndLoad(form.locator('button[type=submit]'), (u) => u.pathname === '/intel' && u.searchParams.has('lookup'));
   return page.locator('table#lookup-results tbody tr');
 }
-
-before(async () => {
-  fs.rmSync(DIR, { recursive: true, force: true });
-  fs.mkdirSync(DIR, { recursive: true });
-  fs.writeFileSync(FEED_FILE, FEED);
-  try {
-    server = await lib.startServer();
-  } catch (e) {
-    server = e.server; // so that after() still stops it
-    throw e;
-  }
-  ({ browser, page, pageErrors, badResponses } = await lib.launchBrowser());
-});
-
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await lib.stopServer(server);
-  }
-});
 
 test('an analyst imports a feed, searches it, looks values up and allowlists one', { timeout: 5 * 60_000 }, async (t) => {
   let runPath;

@@ -8,7 +8,7 @@
 // directory, and always stops it and removes the directory afterwards.
 // Screenshots land in tests/browser/test-results/intel-more/.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -23,39 +23,20 @@ const SAMPLE = Buffer.concat([Buffer.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0]),
 const SHA256 = crypto.createHash('sha256').update(SAMPLE).digest('hex');
 
 let server;
-let browser;
 let page;
 let pageErrors = [];
 let badResponses = [];
 
-const url = (p) => server.url + p;
+const { url, step } = lib.suite({
+  dir: DIR,
+  prepare: () => fs.writeFileSync(SAMPLE_FILE, SAMPLE),
+  ready: (s) => ({ server, page, pageErrors, badResponses } = s),
+});
 const clickAndLoad = (locator, match, opts) => lib.clickAndLoad(page, locator, match, opts);
 const gotoPage = (p) => page.goto(url(p), { waitUntil: 'load', timeout: NAV_TIMEOUT_MS });
 const navLink = (text) => page.locator('nav.main a', { hasText: exactly(text) });
 const screenshot = (name) => lib.screenshot(page, DIR, name);
-const step = lib.stepper(() => ({ page, server, dir: DIR }));
 const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ').trim();
-
-before(async () => {
-  fs.rmSync(DIR, { recursive: true, force: true });
-  fs.mkdirSync(DIR, { recursive: true });
-  fs.writeFileSync(SAMPLE_FILE, SAMPLE);
-  try {
-    server = await lib.startServer();
-  } catch (e) {
-    server = e.server; // so that after() still stops it
-    throw e;
-  }
-  ({ browser, page, pageErrors, badResponses } = await lib.launchBrowser());
-});
-
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await lib.stopServer(server);
-  }
-});
 
 test('an admin uploads a sample and manages a TAXII collection', { timeout: 5 * 60_000 }, async (t) => {
   let samplePath;

@@ -1,7 +1,8 @@
 // Shared helpers of the browser tests (*.test.mjs): start and stop an
 // `anbao serve` with a fresh data directory, launch headless Chromium with
-// listeners for script errors and HTTP errors, navigate by clicking, sign in,
-// take screenshots, and run dependent steps as subtests.
+// listeners for script errors and HTTP errors (`suite()` does both around a
+// test file), navigate by clicking, sign in, take screenshots, and run
+// dependent steps as subtests.
 //
 // Environment:
 //   ANBAO_BIN        the anbao binary (default: ${CARGO_TARGET_DIR:-<repo>/target}/debug/anbao)
@@ -12,6 +13,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -203,6 +205,54 @@ export async function api(page, method, p, body) {
     },
     { method, p, body },
   );
+}
+
+// ---------------------------------------------------------------------------
+// A test file's server and browser.
+
+/** Registers the test file's before() and after() hooks. Before: empties the
+ * screenshot directory `dir` (with `sharedDir`, only the screenshots directly
+ * in it: other files write into its subdirectories), runs `prepare()`
+ * (fixtures; what it returns, if anything, is added to the server's
+ * environment), starts `anbao serve`, launches Chromium (`expected` as for
+ * launchBrowser) and hands { server, browser, context, page, pageErrors,
+ * badResponses } to `ready()`, which keeps what the tests use and may open
+ * more sessions. After: closes the browser, stops the server (even a
+ * half-started one) and runs `cleanup()`.
+ *
+ * Returns `url(p)`, the server's address of path `p`, and `step`, the
+ * stepper of the first page. */
+export function suite({ dir, sharedDir = false, prepare, expected, ready, cleanup }) {
+  const s = {};
+  before(async () => {
+    if (sharedDir) {
+      clearScreenshots(dir);
+    } else {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    fs.mkdirSync(dir, { recursive: true });
+    const env = await prepare?.();
+    try {
+      s.server = await startServer({ env });
+    } catch (e) {
+      s.server = e.server; // so that after() still stops it
+      throw e;
+    }
+    Object.assign(s, await launchBrowser({ expected }));
+    await ready?.(s);
+  });
+  after(async () => {
+    try {
+      await s.browser?.close();
+    } finally {
+      await stopServer(s.server);
+      await cleanup?.();
+    }
+  });
+  return {
+    url: (p) => s.server.url + p,
+    step: stepper(() => ({ page: s.page, server: s.server, dir })),
+  };
 }
 
 // ---------------------------------------------------------------------------

@@ -10,7 +10,7 @@
 // directories afterwards. Screenshots land in
 // tests/browser/test-results/mitigations/. Environment variables: see lib.mjs.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import dgram from 'node:dgram';
 import fs from 'node:fs';
@@ -25,15 +25,37 @@ const ANNOUNCE = 'announce route 198.51.100.7/32 next-hop 192.0.2.254 community 
 const WITHDRAW = 'withdraw route 198.51.100.7/32 next-hop 192.0.2.254';
 
 let server;
-let browser;
 let page;
 let work;
 let flowPort;
 let pageErrors = [];
 let badResponses = [];
 
-const url = (p) => server.url + p;
-const step = lib.stepper(() => ({ page, server, dir: DIR }));
+const { url, step } = lib.suite({
+  dir: DIR,
+  prepare: async () => {
+    work = fs.mkdtempSync(path.join(os.tmpdir(), 'anbao-mitigations-'));
+    process.once('exit', () => fs.rmSync(work, { recursive: true, force: true }));
+    const groups = path.join(work, 'groups.toml');
+    fs.writeFileSync(
+      groups,
+      '[[group]]\nname = "cust"\nprefixes = ["198.51.100.0/24"]\nhost = { pps = 20000 }\n' +
+        'actions = { mode = "manual", rtbh = true, rtbh_community = "64500:666", hold_secs = 3600 }\n',
+    );
+    // The BGP speaker's helper: appends the ExaBGP API lines it reads to a file.
+    const speaker = path.join(work, 'speaker.sh');
+    fs.writeFileSync(speaker, `#!/bin/sh\nexec cat >> '${path.join(work, 'exabgp-api.txt')}'\n`);
+    flowPort = await freeUdpPort();
+    return {
+      ANBAO_FLOW_LISTEN: `127.0.0.1:${flowPort}`,
+      ANBAO_FLOW_GROUPS_FILE: groups,
+      ANBAO_FLOW_MITIGATION_COMMAND: `sh '${speaker}'`,
+      ANBAO_FLOW_MITIGATION_NEXT_HOP: '192.0.2.254',
+    };
+  },
+  ready: (s) => ({ server, page, pageErrors, badResponses } = s),
+  cleanup: () => fs.rmSync(work, { recursive: true, force: true }),
+});
 
 /** A free UDP port on loopback. */
 async function freeUdpPort() {
@@ -119,46 +141,6 @@ const apiLines = () => {
   const file = path.join(work, 'exabgp-api.txt');
   return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').split('\n').filter(Boolean) : [];
 };
-
-before(async () => {
-  fs.rmSync(DIR, { recursive: true, force: true });
-  fs.mkdirSync(DIR, { recursive: true });
-  work = fs.mkdtempSync(path.join(os.tmpdir(), 'anbao-mitigations-'));
-  process.once('exit', () => fs.rmSync(work, { recursive: true, force: true }));
-  const groups = path.join(work, 'groups.toml');
-  fs.writeFileSync(
-    groups,
-    '[[group]]\nname = "cust"\nprefixes = ["198.51.100.0/24"]\nhost = { pps = 20000 }\n' +
-      'actions = { mode = "manual", rtbh = true, rtbh_community = "64500:666", hold_secs = 3600 }\n',
-  );
-  // The BGP speaker's helper: appends the ExaBGP API lines it reads to a file.
-  const speaker = path.join(work, 'speaker.sh');
-  fs.writeFileSync(speaker, `#!/bin/sh\nexec cat >> '${path.join(work, 'exabgp-api.txt')}'\n`);
-  flowPort = await freeUdpPort();
-  try {
-    server = await lib.startServer({
-      env: {
-        ANBAO_FLOW_LISTEN: `127.0.0.1:${flowPort}`,
-        ANBAO_FLOW_GROUPS_FILE: groups,
-        ANBAO_FLOW_MITIGATION_COMMAND: `sh '${speaker}'`,
-        ANBAO_FLOW_MITIGATION_NEXT_HOP: '192.0.2.254',
-      },
-    });
-  } catch (e) {
-    server = e.server;
-    throw e;
-  }
-  ({ browser, page, pageErrors, badResponses } = await lib.launchBrowser());
-});
-
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await lib.stopServer(server);
-    fs.rmSync(work, { recursive: true, force: true });
-  }
-});
 
 test('a manual rule is proposed, approved, announced and withdrawn on /flows/mitigations', { timeout: 5 * 60_000 }, async (t) => {
   await step(t, '1. an attack on a manual group proposes an RTBH rule', async () => {

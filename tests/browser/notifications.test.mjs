@@ -10,9 +10,8 @@
 // Screenshots land in tests/browser/test-results/notifications/.
 // Environment variables: see lib.mjs.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import * as lib from './lib.mjs';
 import { RESULTS } from './lib.mjs';
@@ -22,13 +21,14 @@ const URL_TOKEN = 'hook-token-4f1a9c';
 const SECRET = 'webhook-signing-secret-0123456789';
 
 let server;
-let browser;
 let page;
 let pageErrors = [];
 let badResponses = [];
 
-const url = (p) => server.url + p;
-const step = lib.stepper(() => ({ page, server, dir: DIR }));
+const { url, step } = lib.suite({
+  dir: DIR,
+  ready: (s) => ({ server, page, pageErrors, badResponses } = s),
+});
 const channelRow = () => page.locator('#notify-channels tr[data-channel]');
 const ruleRow = () => page.locator('#notify-rules tr[data-rule]');
 
@@ -38,26 +38,6 @@ async function noSecretsOnPage() {
   assert.ok(!html.includes(URL_TOKEN), 'the URL token is not shown');
   assert.ok(!html.includes(SECRET), 'the signing secret is not shown');
 }
-
-before(async () => {
-  fs.rmSync(DIR, { recursive: true, force: true });
-  fs.mkdirSync(DIR, { recursive: true });
-  try {
-    server = await lib.startServer();
-  } catch (e) {
-    server = e.server;
-    throw e;
-  }
-  ({ browser, page, pageErrors, badResponses } = await lib.launchBrowser());
-});
-
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await lib.stopServer(server);
-  }
-});
 
 test('an admin adds, edits, disables and tests notification channels and rules', { timeout: 5 * 60_000 }, async (t) => {
   await step(t, '1. add a webhook channel', async () => {

@@ -16,10 +16,9 @@
 // directory afterwards. Screenshots land in tests/browser/test-results/traffic/.
 // Environment variables: see lib.mjs.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import * as lib from './lib.mjs';
 import { ACTION_TIMEOUT_MS, NAV_TIMEOUT_MS, RESULTS } from './lib.mjs';
@@ -28,16 +27,17 @@ const DIR = path.join(RESULTS, 'traffic');
 const VICTIM = '192.0.2.9';
 
 let server;
-let browser;
 let page;
 let pageErrors = [];
 let badResponses = [];
 
-const url = (p) => server.url + p;
+const { url, step } = lib.suite({
+  dir: DIR,
+  ready: (s) => ({ server, page, pageErrors, badResponses } = s),
+});
 const clickAndLoad = (locator, match, opts) => lib.clickAndLoad(page, locator, match, opts);
 const gotoPage = (p) => page.goto(url(p), { waitUntil: 'load', timeout: NAV_TIMEOUT_MS });
 const screenshot = (name) => lib.screenshot(page, DIR, name);
-const step = lib.stepper(() => ({ page, server, dir: DIR }));
 
 /** Two hours of minutes of dc1 and of two hosts; the victim attacked 20 minutes ago. */
 function seedTraffic(dataDir) {
@@ -118,26 +118,6 @@ function seedWorker(dataDir) {
   ]);
   return current;
 }
-
-before(async () => {
-  fs.rmSync(DIR, { recursive: true, force: true });
-  fs.mkdirSync(DIR, { recursive: true });
-  try {
-    server = await lib.startServer();
-  } catch (e) {
-    server = e.server; // so that after() still stops it
-    throw e;
-  }
-  ({ browser, page, pageErrors, badResponses } = await lib.launchBrowser());
-});
-
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await lib.stopServer(server);
-  }
-});
 
 test('an operator reads a group\'s traffic over the last hour and day, then a host\'s', { timeout: 5 * 60_000 }, async (t) => {
   await step(t, '1. sign in, switch to English, open the group chart page', async () => {

@@ -9,9 +9,8 @@
 // Screenshots land in tests/browser/test-results/warnings/.
 // Environment variables: see lib.mjs.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
 import path from 'node:path';
 import * as lib from './lib.mjs';
 import { RESULTS } from './lib.mjs';
@@ -22,34 +21,17 @@ const OFFICER_PASSWORD = 'Warning-test-password-4';
 const TITLE = 'Botnet C&C wave against home routers';
 
 let server;
-let browser;
 let pageA;
 let pageB;
 let pageErrors = [];
 let badResponses = [];
 
-const url = (p) => server.url + p;
-const step = lib.stepper(() => ({ page: pageA, server, dir: DIR }));
-
-before(async () => {
-  fs.rmSync(DIR, { recursive: true, force: true });
-  fs.mkdirSync(DIR, { recursive: true });
-  try {
-    server = await lib.startServer();
-  } catch (e) {
-    server = e.server;
-    throw e;
-  }
-  ({ browser, page: pageA, pageErrors, badResponses } = await lib.launchBrowser());
-  ({ page: pageB } = await lib.secondSession(browser, 'B', pageErrors, badResponses));
-});
-
-after(async () => {
-  try {
-    await browser?.close();
-  } finally {
-    await lib.stopServer(server);
-  }
+const { url, step } = lib.suite({
+  dir: DIR,
+  ready: async (s) => {
+    ({ server, page: pageA, pageErrors, badResponses } = s);
+    ({ page: pageB } = await lib.secondSession(s.browser, 'B', pageErrors, badResponses));
+  },
 });
 
 test('a warning issued by A is acknowledged by B, adjusted and lifted', { timeout: 5 * 60_000 }, async (t) => {

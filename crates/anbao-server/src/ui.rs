@@ -122,15 +122,106 @@ pub fn form_value<'a>(raw: &'a [(String, String)], key: &str) -> &'a str {
 }
 
 /// The answer to a form post: back to `back` with `ok`, or with the
-/// message of an error the person can fix.
-pub fn after_change<T>(
+/// message of an error the person can fix. Generic in the error so that
+/// handlers answering `ApiError` and those answering `FormError` share it.
+pub fn after_change<T, E: From<crate::error::ApiError>>(
     result: Result<T, anbao_store::StoreError>,
     back: &str,
     ok: &str,
-) -> Result<Response, crate::error::ApiError> {
+) -> Result<Response, E> {
     match result {
         Ok(_) => Ok(redirect_with(back, "ok", ok)),
         Err(e) => Ok(redirect_with(back, "error", &user_message(e)?)),
+    }
+}
+
+/// Why a form handler stopped early: input the person can fix sends them
+/// back to the form with its message (`Bounce`); anything else answers as
+/// the API would. Lets handlers write `parse(…).or_bounce(&back)?`.
+/// (The redirect is boxed to keep handlers' `Result` small.)
+#[derive(Debug)]
+pub enum FormError {
+    Bounce(Box<Response>),
+    Api(crate::error::ApiError),
+}
+
+impl From<crate::error::ApiError> for FormError {
+    fn from(e: crate::error::ApiError) -> FormError {
+        FormError::Api(e)
+    }
+}
+
+impl From<anbao_store::StoreError> for FormError {
+    fn from(e: anbao_store::StoreError) -> FormError {
+        FormError::Api(e.into())
+    }
+}
+
+impl IntoResponse for FormError {
+    fn into_response(self) -> Response {
+        match self {
+            FormError::Bounce(r) => *r,
+            FormError::Api(e) => e.into_response(),
+        }
+    }
+}
+
+/// An error whose message is shown to the person on the form they posted.
+pub trait FormMessage {
+    /// The message, or the error itself when it is not the person's to fix.
+    fn form_message(self) -> Result<String, crate::error::ApiError>;
+}
+
+impl FormMessage for String {
+    fn form_message(self) -> Result<String, crate::error::ApiError> {
+        Ok(self)
+    }
+}
+
+impl FormMessage for &str {
+    fn form_message(self) -> Result<String, crate::error::ApiError> {
+        Ok(self.to_owned())
+    }
+}
+
+impl FormMessage for anbao_model::validate::Invalid {
+    fn form_message(self) -> Result<String, crate::error::ApiError> {
+        Ok(self.to_string())
+    }
+}
+
+/// Its message whatever the status, as the API would answer it.
+impl FormMessage for crate::error::ApiError {
+    fn form_message(self) -> Result<String, crate::error::ApiError> {
+        Ok(self.message)
+    }
+}
+
+/// Bad input, conflicts and missing records are shown; the rest stay errors.
+impl FormMessage for anbao_store::StoreError {
+    fn form_message(self) -> Result<String, crate::error::ApiError> {
+        user_message(self)
+    }
+}
+
+/// `?` for form handlers: a result whose error sends the person back.
+pub trait OrBounce<T> {
+    /// The value, or a redirect to `back` with the error's message.
+    fn or_bounce(self, back: &str) -> Result<T, FormError>;
+    /// The value, or `bounce` made of the error's message (for redirects
+    /// other than `redirect_with`, such as to an anchor).
+    fn or_bounce_with(self, bounce: impl FnOnce(&str) -> Response) -> Result<T, FormError>;
+}
+
+impl<T, E: FormMessage> OrBounce<T> for Result<T, E> {
+    fn or_bounce(self, back: &str) -> Result<T, FormError> {
+        self.or_bounce_with(|message| redirect_with(back, "error", message))
+    }
+    fn or_bounce_with(self, bounce: impl FnOnce(&str) -> Response) -> Result<T, FormError> {
+        match self {
+            Ok(v) => Ok(v),
+            Err(e) => Err(FormError::Bounce(Box::new(bounce(&e.form_message()?)))),
+        }
     }
 }
 
@@ -333,5 +424,37 @@ pub fn unit_options(units: &[anbao_model::OrgUnit], scope: &anbao_model::OrgScop
                 option value=(u.id) selected[selected == Some(u.id)] { ("\u{3000}".repeat(depth)) (u.name) }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::StatusCode;
+    use axum::http::header::LOCATION;
+    use axum::response::IntoResponse;
+
+    use super::{FormError, OrBounce};
+
+    fn location(e: FormError) -> String {
+        let r = e.into_response();
+        assert_eq!(r.status(), StatusCode::SEE_OTHER);
+        r.headers()[LOCATION].to_str().unwrap().to_owned()
+    }
+
+    #[test]
+    fn a_message_the_person_can_act_on_goes_back_to_the_form() {
+        let bad: Result<(), String> = Err("level: not a level".into());
+        assert_eq!(location(bad.or_bounce("/x?tab=a").unwrap_err()), "/x?tab=a&error=level%3A%20not%20a%20level");
+        let conflict: Result<(), _> = Err(anbao_store::StoreError::Conflict("name taken".into()));
+        assert_eq!(location(conflict.or_bounce("/x").unwrap_err()), "/x?error=name%20taken");
+        assert_eq!(Ok::<_, String>(7).or_bounce("/x").unwrap(), 7);
+    }
+
+    #[test]
+    fn a_server_fault_stays_an_error() {
+        let broken: Result<(), _> = Err(anbao_store::StoreError::Corrupt("bad row".into()));
+        let r = broken.or_bounce("/x").unwrap_err().into_response();
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(r.headers().get(LOCATION).is_none());
     }
 }

@@ -22,7 +22,7 @@ use serde::Deserialize;
 
 use super::chart::{Series, stacked_bars};
 use super::intel::category_key;
-use super::{Ctx, Flash, after_change, flash, short_time, urlencode};
+use super::{Ctx, Flash, FormError, OrBounce, after_change, flash, short_time, urlencode};
 use crate::AppState;
 use crate::api::alerts::{
     AlertView, DEFAULT_HOURS, SuppressionView, alert_detail, alert_filter, alert_page, assignee_filter, hour_counts,
@@ -526,15 +526,12 @@ pub async fn bulk(
     p: Principal,
     client: ClientAddr,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let back = bulk_back(&raw);
     let mut ids = Vec::new();
     for (k, v) in &raw {
         if k == "id" {
-            match v.trim().parse::<i64>() {
-                Ok(id) => ids.push(id),
-                Err(_) => return Ok(super::redirect_with(&back, "error", ctx.t("alerts.bulk_none"))),
-            }
+            ids.push(v.trim().parse::<i64>().map_err(|_| ctx.t("alerts.bulk_none")).or_bounce(&back)?);
         }
     }
     if ids.is_empty() {

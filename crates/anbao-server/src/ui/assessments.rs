@@ -8,7 +8,7 @@ use axum::extract::{Multipart, State};
 use axum::response::Response;
 use maud::{Markup, html};
 
-use super::{Ctx, Flash, after_change, flash, redirect_with};
+use super::{Ctx, Flash, FormError, OrBounce, after_change, flash, redirect_with};
 use crate::AppState;
 use crate::api::assessments::{catalogue, start_for, visible};
 use crate::auth::{ClientAddr, Principal};
@@ -226,14 +226,11 @@ pub async fn complete(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     visible(&state, &p, id).await?;
     let back = format!("/govern/assessments/{id}");
     let one = |k: &str| super::form_value(&raw, k);
-    let due = match parse_due(one("due_on")) {
-        Ok(d) => d,
-        Err(e) => return Ok(redirect_with(&back, "error", &e.to_string())),
-    };
+    let due = parse_due(one("due_on")).or_bounce(&back)?;
     after_change(
         state.store.complete_assessment(&p.actor(&client), id, one("owner"), due).await,
         &back,

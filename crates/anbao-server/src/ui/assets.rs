@@ -12,7 +12,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Ctx, Flash, after_change, flash, redirect_with, unit_options, user_message};
+use super::{Ctx, Flash, FormError, OrBounce, after_change, flash, redirect_with, unit_options, user_message};
 use crate::AppState;
 use crate::auth::{ClientAddr, Principal};
 use crate::error::ApiError;
@@ -253,12 +253,9 @@ pub async fn create(
     p: Principal,
     client: ClientAddr,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let draft = draft_from_form(&raw);
-    let checked = match draft.check() {
-        Ok(c) => c,
-        Err(e) => return Ok(redirect_with(BACK, "error", &e.to_string())),
-    };
+    let checked = draft.check().or_bounce(BACK)?;
     match state.store.create_asset(&p.actor(&client), &p.scope, &checked, &[]).await {
         Ok(a) => Ok(redirect_with(&format!("/govern/assets/{}", a.id), "ok", ctx.t("saved"))),
         Err(e) => Ok(redirect_with(BACK, "error", &user_message(e)?)),
@@ -370,13 +367,10 @@ pub async fn update(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     crate::api::assets::visible(&state, &p, id).await?;
     let back = format!("/govern/assets/{id}");
-    let checked = match draft_from_form(&raw).check() {
-        Ok(c) => c,
-        Err(e) => return Ok(redirect_with(&back, "error", &e.to_string())),
-    };
+    let checked = draft_from_form(&raw).check().or_bounce(&back)?;
     after_change(state.store.update_asset(&p.actor(&client), &p.scope, id, &checked).await, &back, ctx.t("saved"))
 }
 
@@ -416,7 +410,7 @@ pub async fn add_component(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(f): FormBody<ComponentForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     crate::api::assets::visible(&state, &p, id).await?;
     let back = format!("/govern/assets/{id}");
     let draft = ComponentDraft {
@@ -428,10 +422,7 @@ pub async fn add_component(
         purl: f.purl,
         end_of_support: f.end_of_support,
     };
-    let c = match draft.check() {
-        Ok(c) => c,
-        Err(e) => return Ok(redirect_with(&back, "error", &e.to_string())),
-    };
+    let c = draft.check().or_bounce(&back)?;
     state.store.add_component(&p.actor(&client), id, &c).await?;
     Ok(redirect_with(&back, "ok", ctx.t("saved")))
 }

@@ -26,7 +26,7 @@ use maud::{Markup, html};
 use tokio::sync::broadcast::error::RecvError;
 
 use super::incidents::{countdown, level_badge, status_key};
-use super::{Ctx, Flash, after_change, flash, form_value, redirect_with, short_time};
+use super::{Ctx, Flash, FormError, OrBounce, after_change, flash, form_value, short_time};
 use crate::AppState;
 use crate::api::incident_tasks::{MESSAGES_SHOWN, parse_due};
 use crate::api::incidents::visible;
@@ -311,19 +311,13 @@ pub async fn create_task(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     visible(&state, &p, id).await?;
     let back = back_to(id, &raw);
-    let due_at = match parse_due(form_value(&raw, "due_at")) {
-        Ok(d) => d,
-        Err(e) => return Ok(redirect_with(&back, "error", &e.message)),
-    };
+    let due_at = parse_due(form_value(&raw, "due_at")).or_bounce(&back)?;
     let kind = match form_value(&raw, "kind").trim() {
         "" => anbao_model::incident::TaskKind::Task,
-        s => match s.parse() {
-            Ok(k) => k,
-            Err(e) => return Ok(redirect_with(&back, "error", &format!("kind: {e}"))),
-        },
+        s => s.parse::<anbao_model::incident::TaskKind>().map_err(|e| format!("kind: {e}")).or_bounce(&back)?,
     };
     let draft = TaskDraft {
         title: form_value(&raw, "title").to_owned(),
@@ -341,13 +335,11 @@ pub async fn update_task(
     client: ClientAddr,
     Path((id, task_id)): Path<(i64, i64)>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     visible(&state, &p, id).await?;
     let back = back_to(id, &raw);
-    let status = match form_value(&raw, "status").trim().parse::<TaskStatus>() {
-        Ok(s) => s,
-        Err(e) => return Ok(redirect_with(&back, "error", &format!("status: {e}"))),
-    };
+    let status =
+        form_value(&raw, "status").trim().parse::<TaskStatus>().map_err(|e| format!("status: {e}")).or_bounce(&back)?;
     let patch = TaskPatch { status: Some(status), ..Default::default() };
     after_change(state.store.update_incident_task(&p.actor(&client), id, task_id, &patch).await, &back, ctx.t("saved"))
 }

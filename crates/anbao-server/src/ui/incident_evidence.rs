@@ -13,7 +13,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 
 use super::intel::{category_key, lookup_table};
-use super::{Ctx, after_change, form_value, redirect_with, short_time};
+use super::{Ctx, FormError, OrBounce, after_change, form_value, redirect_with, short_time};
 use crate::AppState;
 use crate::api::incident_evidence::{
     DEFAULT_CONFIDENCE, DEFAULT_TLP, PublishRequest, add_evidence, download_response, lookup_observable, max_bytes,
@@ -273,12 +273,9 @@ pub async fn add_observable(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     visible(&state, &p, id).await?;
-    let kind = match parse_kind(form_value(&raw, "kind")) {
-        Ok(k) => k,
-        Err(e) => return Ok(redirect(id, "observables", "error", &e.message)),
-    };
+    let kind = parse_kind(form_value(&raw, "kind")).or_bounce_with(|m| redirect(id, "observables", "error", m))?;
     let d = ObservableDraft {
         kind,
         value: form_value(&raw, "value").to_owned(),

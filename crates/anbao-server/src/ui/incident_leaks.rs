@@ -11,7 +11,7 @@ use axum::extract::State;
 use axum::response::Response;
 use maud::{Markup, html};
 
-use super::{Ctx, after_change, form_value, redirect_with, short_time};
+use super::{Ctx, FormError, OrBounce, after_change, form_value, redirect_with, short_time};
 use crate::AppState;
 use crate::api::incidents::visible;
 use crate::auth::{ClientAddr, Principal};
@@ -165,16 +165,12 @@ pub async fn notified(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     visible(&state, &p, id).await?;
     let back = format!("/incidents/{id}");
-    let who = match form_value(&raw, "who").trim().parse::<LeakDuty>() {
-        Ok(w) => w,
-        Err(e) => return Ok(redirect_with(&back, "error", &format!("who: {e}"))),
-    };
-    let at = match crate::api::incident_tasks::parse_due(form_value(&raw, "at")) {
-        Ok(t) => t,
-        Err(_) => return Ok(redirect_with(&back, "error", "at: not an RFC 3339 time")),
-    };
+    let who = form_value(&raw, "who").trim().parse::<LeakDuty>().map_err(|e| format!("who: {e}")).or_bounce(&back)?;
+    let at = crate::api::incident_tasks::parse_due(form_value(&raw, "at"))
+        .map_err(|_| "at: not an RFC 3339 time")
+        .or_bounce(&back)?;
     after_change(state.store.record_leak_notified(&p.actor(&client), id, who, at).await, &back, ctx.t("saved"))
 }

@@ -16,7 +16,9 @@ use axum::response::Response;
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Ctx, Flash, after_change, flash, form_value, redirect_with, short_time, unit_options};
+use super::{
+    Ctx, Flash, FormError, OrBounce, after_change, flash, form_value, redirect_with, short_time, unit_options,
+};
 use crate::AppState;
 use crate::api::incidents::{CreateBody, FactsBody, GradeOut, draft, explain, grade_facts, rules, visible};
 use crate::auth::{ClientAddr, Principal};
@@ -291,13 +293,10 @@ pub async fn create(
     p: Principal,
     client: ClientAddr,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let back = "/incidents/new";
     let one = |k: &str| form_value(&raw, k).trim().to_owned();
-    let facts = match facts_from_form(&raw) {
-        Ok(f) => f,
-        Err(m) => return Ok(redirect_with(back, "error", &m)),
-    };
+    let facts = facts_from_form(&raw).or_bounce(back)?;
     let parsed = (|| -> Result<CreateBody, String> {
         Ok(CreateBody {
             org_unit_id: one("org_unit_id").parse().ok(),
@@ -309,14 +308,8 @@ pub async fn create(
             discovered_at: Some(one("discovered_at")),
         })
     })();
-    let body = match parsed {
-        Ok(b) => b,
-        Err(m) => return Ok(redirect_with(back, "error", &m)),
-    };
-    let d = match draft(&state, &p, body) {
-        Ok(d) => d,
-        Err(e) => return Ok(redirect_with(back, "error", &e.message)),
-    };
+    let body = parsed.or_bounce(back)?;
+    let d = draft(&state, &p, body).or_bounce(back)?;
     match state.store.create_incident(&p.actor(&client), &d, rules(&state)?).await {
         Ok(i) => Ok(redirect_with(&format!("/incidents/{}", i.id), "ok", ctx.t("saved"))),
         Err(e) => Ok(redirect_with(back, "error", &super::user_message(e)?)),
@@ -537,13 +530,10 @@ pub async fn update_facts(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     visible(&state, &p, id).await?;
     let back = format!("/incidents/{id}");
-    let facts = match facts_from_form(&raw) {
-        Ok(f) => f,
-        Err(m) => return Ok(redirect_with(&back, "error", &m)),
-    };
+    let facts = facts_from_form(&raw).or_bounce(&back)?;
     after_change(
         state.store.update_incident_facts(&p.actor(&client), id, &facts.into(), rules(&state)?).await,
         &back,
@@ -558,15 +548,12 @@ pub async fn override_level(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     visible(&state, &p, id).await?;
     let back = format!("/incidents/{id}");
     let level = match form_value(&raw, "level").trim() {
         "" => None,
-        s => match s.parse::<IncidentLevel>() {
-            Ok(l) => Some(l),
-            Err(e) => return Ok(redirect_with(&back, "error", &format!("level: {e}"))),
-        },
+        s => Some(s.parse::<IncidentLevel>().map_err(|e| format!("level: {e}")).or_bounce(&back)?),
     };
     after_change(
         state
@@ -591,13 +578,14 @@ pub async fn set_status(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     visible(&state, &p, id).await?;
     let back = format!("/incidents/{id}");
-    let status = match form_value(&raw, "status").trim().parse::<IncidentStatus>() {
-        Ok(s) => s,
-        Err(e) => return Ok(redirect_with(&back, "error", &format!("status: {e}"))),
-    };
+    let status = form_value(&raw, "status")
+        .trim()
+        .parse::<IncidentStatus>()
+        .map_err(|e| format!("status: {e}"))
+        .or_bounce(&back)?;
     after_change(state.store.set_incident_status(&p.actor(&client), id, status).await, &back, ctx.t("saved"))
 }
 
@@ -621,15 +609,12 @@ pub async fn add_entry(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     visible(&state, &p, id).await?;
     let back = format!("/incidents/{id}");
     let at = match form_value(&raw, "at").trim() {
         "" => None,
-        s => match parse_ts(s) {
-            Ok(t) => Some(t),
-            Err(_) => return Ok(redirect_with(&back, "error", &format!("at: {s:?} is not an RFC 3339 time"))),
-        },
+        s => Some(parse_ts(s).map_err(|_| format!("at: {s:?} is not an RFC 3339 time")).or_bounce(&back)?),
     };
     after_change(
         state
@@ -664,7 +649,7 @@ pub async fn escalate_alert(
     p: Principal,
     client: ClientAddr,
     Path(alert_id): Path<i64>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let mask = crate::api::alerts::masks_subscribers(Some(&p));
     let a = crate::api::alerts::alert_detail(&state, alert_id, mask, None).await?.alert;
     let back = format!("/alerts/{alert_id}");
@@ -691,22 +676,26 @@ pub async fn escalate_alert(
     let actor = p.actor(&client);
     // Opened and linked in one transaction; an alert already linked shows
     // its incident instead of opening a second one.
-    let incident = match state.store.open_incident_for_alert(&actor, alert_id, &d, rules(&state)?).await {
-        Ok(Some(i)) => i,
-        Ok(None) => match state.store.incident_of_alert(alert_id).await? {
+    let incident = match state
+        .store
+        .open_incident_for_alert(&actor, alert_id, &d, rules(&state)?)
+        .await
+        .or_bounce(&back)?
+    {
+        Some(i) => i,
+        None => match state.store.incident_of_alert(alert_id).await? {
             Some(existing) => {
                 return Ok(redirect_with(&format!("/incidents/{existing}"), "ok", ctx.t("incident.already_escalated")));
             }
             None => return Ok(redirect_with(&back, "error", ctx.t("incident.already_escalated"))),
         },
-        Err(e) => return Ok(redirect_with(&back, "error", &super::user_message(e)?)),
     };
     // Two audited changes; should the second fail, the incident still
     // names the alert in its summary.
-    if let Err(e) =
-        state.store.add_alert_action(&actor, alert_id, "escalated", &format!("/incidents/{}", incident.id)).await
-    {
-        return Ok(redirect_with(&format!("/incidents/{}", incident.id), "error", &super::user_message(e)?));
-    }
+    state
+        .store
+        .add_alert_action(&actor, alert_id, "escalated", &format!("/incidents/{}", incident.id))
+        .await
+        .or_bounce(&format!("/incidents/{}", incident.id))?;
     Ok(redirect_with(&format!("/incidents/{}", incident.id), "ok", ctx.t("incident.escalated")))
 }

@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Ctx, Flash, after_change, flash, redirect_with, short_time, urlencode, user_message};
+use super::{Ctx, Flash, FormError, OrBounce, after_change, flash, redirect_with, short_time, urlencode, user_message};
 use crate::AppState;
 use crate::api::intel::{
     AllowlistBody, ImportRunView, LookupResult, indicator_filter, indicator_page, lookup_list, lookup_values,
@@ -444,23 +444,17 @@ pub async fn upload(
     p: Principal,
     client: ClientAddr,
     multipart: Multipart,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     const FORM: &str = "/intel/import";
-    let (file, body) = match read_upload(multipart).await {
-        Ok(upload) => upload,
-        Err(e) => return Ok(redirect_with(FORM, "error", &e.message)),
-    };
-    let options = match body.options() {
-        Ok(o) => o,
-        Err(e) => return Ok(redirect_with(FORM, "error", &e.message)),
-    };
+    let (file, body) = read_upload(multipart).await.or_bounce(FORM)?;
+    let options = body.options().or_bounce(FORM)?;
     let Some((name, bytes)) = file.filter(|(_, b)| !b.is_empty()) else {
         return Ok(redirect_with(FORM, "error", "file: choose a non-empty feed file"));
     };
     match start_import(&state, p.actor(&client), vec![Input::Bytes { name, bytes }], options).await {
         Ok(id) => Ok(Redirect::to(&format!("/intel/imports/{id}")).into_response()),
         Err(e) if e.status.is_client_error() => Ok(redirect_with(FORM, "error", &e.message)),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 

@@ -11,7 +11,7 @@ use axum::response::Response;
 use maud::{Markup, html};
 
 use super::intel::{category_key, intel_nav, time_or_dash};
-use super::{Ctx, Flash, after_change, flash, form_value, redirect_with};
+use super::{Ctx, Flash, FormError, OrBounce, after_change, flash, form_value, redirect_with};
 use crate::AppState;
 use crate::api::intel_sources::{CreateSource, UpdateSource, may_create, start_pull};
 use crate::auth::{ClientAddr, Principal};
@@ -146,10 +146,8 @@ pub async fn create(
     p: Principal,
     client: ClientAddr,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    if let Err(e) = may_create(&p) {
-        return Ok(redirect_with(PAGE, "error", &e.message));
-    }
+) -> Result<Response, FormError> {
+    may_create(&p).or_bounce(PAGE)?;
     let one = |k: &str| form_value(&raw, k).to_owned();
     let Some(interval_minutes) = interval_of(&one("interval_minutes")) else {
         return Ok(redirect_with(PAGE, "error", INTERVAL_ERROR));
@@ -167,10 +165,7 @@ pub async fn create(
         interval_minutes,
         enabled: !one("enabled").is_empty(),
     };
-    let draft = match body.draft() {
-        Ok(d) => d,
-        Err(e) => return Ok(redirect_with(PAGE, "error", &e.message)),
-    };
+    let draft = body.draft().or_bounce(PAGE)?;
     after_change(state.store.intel_source_create(&p.actor(&client), &draft).await, PAGE, ctx.t("saved"))
 }
 
@@ -247,7 +242,7 @@ pub async fn save(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let here = format!("{PAGE}/{id}");
     let one = |k: &str| form_value(&raw, k).to_owned();
     let Some(interval_minutes) = interval_of(&one("interval_minutes")) else {
@@ -273,9 +268,6 @@ pub async fn save(
         interval_minutes: Some(interval_minutes),
         enabled: Some(!one("enabled").is_empty()),
     };
-    let patch = match body.patch(&p) {
-        Ok(patch) => patch,
-        Err(e) => return Ok(redirect_with(&here, "error", &e.message)),
-    };
+    let patch = body.patch(&p).or_bounce(&here)?;
     after_change(state.store.intel_source_update(&p.actor(&client), id, &patch).await, PAGE, ctx.t("saved"))
 }

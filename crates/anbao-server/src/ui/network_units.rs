@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
-use super::{Ctx, Flash, after_change, flash, redirect_with, unit_options, user_message};
+use super::{Ctx, Flash, FormError, OrBounce, after_change, flash, redirect_with, unit_options, user_message};
 use crate::AppState;
 use crate::api::network_units::{
     DueView, assessment_kind, deadlines_for, due_view, filing_form_for, propose_answers, rules,
@@ -169,12 +169,11 @@ pub async fn create(
     p: Principal,
     client: ClientAddr,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let draft = match draft_of(&raw) {
-        Ok(d) if p.scope.contains(d.org_unit_id) => d,
-        Ok(_) => return Ok(redirect_with(BACK, "error", "org_unit_id: choose a unit within your scope")),
-        Err(e) => return Ok(redirect_with(BACK, "error", &e)),
-    };
+) -> Result<Response, FormError> {
+    let draft = draft_of(&raw).or_bounce(BACK)?;
+    if !p.scope.contains(draft.org_unit_id) {
+        return Ok(redirect_with(BACK, "error", "org_unit_id: choose a unit within your scope"));
+    }
     match state.store.create_network_unit(&p.actor(&client), &draft).await {
         Ok(u) => Ok(redirect_with(&format!("/govern/units/{}", u.id), "ok", ctx.t("saved"))),
         Err(e) => Ok(redirect_with(BACK, "error", &user_message(e)?)),
@@ -394,14 +393,13 @@ pub async fn update(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     crate::api::network_units::visible(&state, &p, id).await?;
     let back = format!("/govern/units/{id}");
-    let draft = match draft_of(&raw) {
-        Ok(d) if p.scope.contains(d.org_unit_id) => d,
-        Ok(_) => return Ok(redirect_with(&back, "error", "org_unit_id: choose a unit within your scope")),
-        Err(e) => return Ok(redirect_with(&back, "error", &e)),
-    };
+    let draft = draft_of(&raw).or_bounce(&back)?;
+    if !p.scope.contains(draft.org_unit_id) {
+        return Ok(redirect_with(&back, "error", "org_unit_id: choose a unit within your scope"));
+    }
     after_change(state.store.update_network_unit(&p.actor(&client), id, &draft).await, &back, ctx.t("saved"))
 }
 
@@ -426,15 +424,12 @@ pub async fn grade(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let unit = crate::api::network_units::visible(&state, &p, id).await?;
     let back = format!("/govern/units/{id}");
     let answers: GradingAnswers =
         raw.iter().filter_map(|(k, v)| k.strip_prefix("answer.").map(|f| (f.to_owned(), v.clone()))).collect();
-    let proposal = match propose_answers(&state.config, &answers) {
-        Ok(p) => p,
-        Err(e) => return Ok(redirect_with(&back, "error", &e.message)),
-    };
+    let proposal = propose_answers(&state.config, &answers).or_bounce(&back)?;
     let one = |k: &str| super::form_value(&raw, k);
     if one("step") != "accept" {
         let body = detail_body(&state, &ctx, &p, &unit, &Flash::default(), Some(&proposal)).await?;
@@ -442,10 +437,7 @@ pub async fn grade(
     }
     let level = match one("level") {
         "" => proposal.level,
-        s => match s.parse::<GradeLevel>() {
-            Ok(l) => l,
-            Err(e) => return Ok(redirect_with(&back, "error", &format!("level: {e:?}"))),
-        },
+        s => s.parse::<GradeLevel>().map_err(|e| format!("level: {e:?}")).or_bounce(&back)?,
     };
     after_change(
         state.store.record_grading(&p.actor(&client), id, &proposal, level, one("override_reason")).await,
@@ -466,13 +458,10 @@ pub async fn review(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     crate::api::network_units::visible(&state, &p, id).await?;
     let back = format!("/govern/units/{id}");
-    let on = match form_date(&raw, "passed_on") {
-        Ok(d) => d,
-        Err(e) => return Ok(redirect_with(&back, "error", &e)),
-    };
+    let on = form_date(&raw, "passed_on").or_bounce(&back)?;
     after_change(
         state
             .store
@@ -496,13 +485,10 @@ pub async fn file(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     crate::api::network_units::visible(&state, &p, id).await?;
     let back = format!("/govern/units/{id}");
-    let on = match form_date(&raw, "filed_on") {
-        Ok(d) => d,
-        Err(e) => return Ok(redirect_with(&back, "error", &e)),
-    };
+    let on = form_date(&raw, "filed_on").or_bounce(&back)?;
     after_change(
         state.store.record_filing(&p.actor(&client), id, on, super::form_value(&raw, "filing_number")).await,
         &back,
@@ -517,17 +503,11 @@ pub async fn record_assessment(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     crate::api::network_units::visible(&state, &p, id).await?;
     let back = format!("/govern/units/{id}");
-    let kind = match assessment_kind(super::form_value(&raw, "kind")) {
-        Ok(k) => k,
-        Err(e) => return Ok(redirect_with(&back, "error", &e.message)),
-    };
-    let on = match form_date(&raw, "completed_on") {
-        Ok(d) => d,
-        Err(e) => return Ok(redirect_with(&back, "error", &e)),
-    };
+    let kind = assessment_kind(super::form_value(&raw, "kind")).or_bounce(&back)?;
+    let on = form_date(&raw, "completed_on").or_bounce(&back)?;
     after_change(state.store.record_assessment(&p.actor(&client), id, kind, on).await, &back, ctx.t("saved"))
 }
 

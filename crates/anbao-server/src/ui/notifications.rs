@@ -12,7 +12,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Ctx, Flash, after_change, flash, redirect_with};
+use super::{Ctx, Flash, FormError, OrBounce, after_change, flash, redirect_with};
 use crate::AppState;
 use crate::auth::{ClientAddr, Principal};
 use crate::error::ApiError;
@@ -174,7 +174,7 @@ pub async fn create_channel(
     p: Principal,
     client: ClientAddr,
     FormBody(f): FormBody<ChannelForm>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let value = match f.kind.as_str() {
         "email" => json!({
             "kind": "email", "host": f.host.trim(), "port": f.port.trim().parse::<u16>().unwrap_or(0),
@@ -184,10 +184,7 @@ pub async fn create_channel(
         "wecom" => json!({ "kind": "wecom", "url": f.url.trim() }),
         kind => json!({ "kind": kind, "url": f.url.trim(), "secret": f.secret }),
     };
-    let settings = match crate::api::notifications::settings_of(value) {
-        Ok(s) => s,
-        Err(message) => return Ok(redirect_with(BACK, "error", &message)),
-    };
+    let settings = crate::api::notifications::settings_of(value).or_bounce(BACK)?;
     let draft = NotifyChannelDraft {
         name: f.name,
         kind: settings.kind().to_owned(),
@@ -299,14 +296,11 @@ pub async fn update_channel(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let before = state.store.get_notify_channel(id).await?;
     let stored = state.store.notify_channel_settings(id).await?;
     let merged = merged_settings(&stored, &raw);
-    let settings = match crate::api::notifications::settings_of(merged.clone()) {
-        Ok(s) => s,
-        Err(message) => return Ok(redirect_with(BACK, "error", &message)),
-    };
+    let settings = crate::api::notifications::settings_of(merged.clone()).or_bounce(BACK)?;
     let changed = serde_json::to_value(&settings).ok().filter(|v| *v != stored);
     let draft = NotifyChannelDraft {
         name: super::form_value(&raw, "name").to_owned(),

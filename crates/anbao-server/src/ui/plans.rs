@@ -16,7 +16,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use super::{Ctx, Flash, after_change, flash, form_value, redirect_with, short_time};
+use super::{Ctx, Flash, FormError, OrBounce, after_change, flash, form_value, redirect_with, short_time};
 use crate::AppState;
 use crate::auth::{ClientAddr, Principal};
 use crate::error::ApiError;
@@ -247,15 +247,12 @@ pub async fn create(
     p: Principal,
     client: ClientAddr,
     form: PlanForm,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let back = "/plans/new";
     if form.too_large {
         return Ok(redirect_with(back, "error", &too_large_message()));
     }
-    let mut draft = match draft_of(&form.fields) {
-        Ok(d) => d,
-        Err(m) => return Ok(redirect_with(back, "error", &m)),
-    };
+    let mut draft = draft_of(&form.fields).or_bounce(back)?;
     draft.document = form.document;
     match state.store.create_plan(&p.actor(&client), &draft).await {
         Ok(plan) => Ok(redirect_with(&format!("/plans/{}", plan.id), "ok", ctx.t("saved"))),
@@ -370,15 +367,12 @@ pub async fn update(
     client: ClientAddr,
     Path(id): Path<i64>,
     form: PlanForm,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let back = format!("/plans/{id}");
     if form.too_large {
         return Ok(redirect_with(&back, "error", &too_large_message()));
     }
-    let mut draft = match draft_of(&form.fields) {
-        Ok(d) => d,
-        Err(m) => return Ok(redirect_with(&back, "error", &m)),
-    };
+    let mut draft = draft_of(&form.fields).or_bounce(&back)?;
     // No file chosen keeps the previous version's document.
     draft.document = form.document;
     let note = form_value(&form.fields, "change_note").trim().to_owned();
@@ -458,7 +452,7 @@ pub async fn create_drill(
     p: Principal,
     client: ClientAddr,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let back = "/drills/new";
     let one = |k: &str| form_value(&raw, k).trim().replace("\r\n", "\n");
     let parsed = (|| -> Result<DrillDraft, String> {
@@ -470,10 +464,7 @@ pub async fn create_drill(
             participants: one("participants"),
         })
     })();
-    let draft = match parsed {
-        Ok(d) => d,
-        Err(m) => return Ok(redirect_with(back, "error", &m)),
-    };
+    let draft = parsed.or_bounce(back)?;
     match state.store.create_drill(&p.actor(&client), &draft).await {
         Ok(d) => Ok(redirect_with(&format!("/drills/{}", d.id), "ok", ctx.t("saved"))),
         Err(e) => Ok(redirect_with(back, "error", &super::user_message(e)?)),
@@ -580,17 +571,14 @@ pub async fn finding_task(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let back = format!("/drills/{id}");
     let d = state.store.get_drill(id).await?;
     let Some(incident) = d.incident_id else {
         return Ok(redirect_with(&back, "error", ctx.t("drill.finding_task_hint")));
     };
     crate::api::incidents::visible(&state, &p, incident).await?;
-    let due_at = match crate::api::incident_tasks::parse_due(form_value(&raw, "due_at")) {
-        Ok(d) => d,
-        Err(e) => return Ok(redirect_with(&back, "error", &e.message)),
-    };
+    let due_at = crate::api::incident_tasks::parse_due(form_value(&raw, "due_at")).or_bounce(&back)?;
     let draft = anbao_store::TaskDraft {
         title: form_value(&raw, "title").to_owned(),
         assignee: form_value(&raw, "assignee").to_owned(),

@@ -14,7 +14,7 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
 use super::incidents::{category_key, facts_list, level_badge, status_key, type_key};
-use super::{Ctx, Flash, after_change, flash, form_value, redirect_with, short_time};
+use super::{Ctx, Flash, FormError, OrBounce, after_change, flash, form_value, redirect_with, short_time};
 use crate::AppState;
 use crate::api::incidents::{rules, visible};
 use crate::api::reports::{organisation, signing_key, submit_report, visible_report};
@@ -301,13 +301,11 @@ pub async fn generate(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     visible(&state, &p, id).await?;
     let back = format!("/incidents/{id}");
-    let kind = match form_value(&raw, "kind").trim().parse::<ReportKind>() {
-        Ok(k) => k,
-        Err(e) => return Ok(redirect_with(&back, "error", &format!("kind: {e}"))),
-    };
+    let kind =
+        form_value(&raw, "kind").trim().parse::<ReportKind>().map_err(|e| format!("kind: {e}")).or_bounce(&back)?;
     after_change(
         state.store.create_incident_report(&p.actor(&client), id, kind, &organisation(&state), rules(&state)?).await,
         &back,

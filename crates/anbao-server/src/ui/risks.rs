@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::response::Response;
 use maud::{Markup, html};
 
-use super::{Ctx, Flash, after_change, flash, redirect_with, unit_options};
+use super::{Ctx, Flash, FormError, OrBounce, after_change, flash, unit_options};
 use crate::AppState;
 use crate::api::risks::{RiskBody, draft};
 use crate::auth::{ClientAddr, Principal};
@@ -112,7 +112,7 @@ pub async fn create(
     p: Principal,
     client: ClientAddr,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let one = |k: &str| super::form_value(&raw, k).to_owned();
     let int = |k: &str| one(k).parse::<i64>().unwrap_or(0);
     let asset_id = one("asset_id").parse::<i64>().ok();
@@ -132,10 +132,7 @@ pub async fn create(
         owner: one("owner"),
         review_on: one("review_on"),
     };
-    let d = match draft(&state, &p, body).await {
-        Ok(d) => d,
-        Err(e) => return Ok(redirect_with(&back, "error", &e.message)),
-    };
+    let d = draft(&state, &p, body).await.or_bounce(&back)?;
     after_change(
         state.store.save_risk(&p.actor(&client), None, &d, &state.config.risk_method).await,
         &back,

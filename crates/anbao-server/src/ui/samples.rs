@@ -12,7 +12,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::intel::{category_key, intel_nav};
-use super::{Ctx, Flash, after_change, flash, redirect_with, short_time};
+use super::{Ctx, Flash, FormError, OrBounce, after_change, flash, redirect_with, short_time};
 use crate::AppState;
 use crate::api::samples::{add_upload, read_sample_upload};
 use crate::auth::{ClientAddr, Principal};
@@ -103,11 +103,8 @@ pub async fn upload(
     p: Principal,
     client: ClientAddr,
     multipart: Multipart,
-) -> Result<Response, ApiError> {
-    let form = match read_sample_upload(multipart).await {
-        Ok(form) => form,
-        Err(e) => return Ok(redirect_with(LIST, "error", &e.message)),
-    };
+) -> Result<Response, FormError> {
+    let form = read_sample_upload(multipart).await.or_bounce(LIST)?;
     match add_upload(&state, &p, &client, form).await.as_deref() {
         Ok([one]) => {
             let key = if one.created { "intel.sample_added" } else { "intel.sample_known" };
@@ -119,7 +116,7 @@ pub async fn upload(
             Ok(redirect_with(LIST, "ok", &message))
         }
         Err(e) if e.status.is_client_error() => Ok(redirect_with(LIST, "error", &e.message)),
-        Err(e) => Err(ApiError { status: e.status, message: e.message.clone(), field: e.field.clone() }),
+        Err(e) => Err(ApiError { status: e.status, message: e.message.clone(), field: e.field.clone() }.into()),
     }
 }
 

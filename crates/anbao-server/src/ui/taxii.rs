@@ -15,7 +15,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use super::intel::{category_key, intel_nav};
-use super::{Ctx, Flash, after_change, flash, form_value, redirect_with, role_key};
+use super::{Ctx, Flash, FormError, OrBounce, after_change, flash, form_value, redirect_with, role_key};
 use crate::AppState;
 use crate::auth::{ClientAddr, Principal};
 use crate::error::ApiError;
@@ -215,11 +215,8 @@ pub async fn create(
     p: Principal,
     client: ClientAddr,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
-    let form = match posted(&raw) {
-        Ok(f) => f,
-        Err(m) => return Ok(redirect_with(PAGE, "error", &m)),
-    };
+) -> Result<Response, FormError> {
+    let form = posted(&raw).or_bounce(PAGE)?;
     let draft = CollectionDraft {
         title: form.title,
         description: form.description,
@@ -238,12 +235,9 @@ pub async fn update(
     client: ClientAddr,
     Path(id): Path<String>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let back = format!("{PAGE}?edit={}", super::urlencode(&id));
-    let form = match posted(&raw) {
-        Ok(f) => f,
-        Err(m) => return Ok(redirect_with(&back, "error", &m)),
-    };
+    let form = posted(&raw).or_bounce(&back)?;
     let patch = CollectionPatch {
         title: Some(form.title),
         description: Some(form.description),

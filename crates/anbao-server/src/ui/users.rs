@@ -8,7 +8,9 @@ use axum::response::Response;
 use maud::html;
 use serde::Deserialize;
 
-use super::{Ctx, Flash, after_change, flash, redirect_with, role_key, unit_options, user_message};
+use super::{
+    Ctx, Flash, FormError, OrBounce, after_change, flash, redirect_with, role_key, unit_options, user_message,
+};
 use crate::AppState;
 use crate::auth::{ClientAddr, Principal};
 use crate::error::ApiError;
@@ -116,27 +118,20 @@ pub async fn create(
     p: Principal,
     client: ClientAddr,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let back = "/admin/users";
-    let role = match one(&raw, "role").unwrap_or_default().parse::<Role>() {
-        Ok(r) => r,
-        Err(e) => return Ok(redirect_with(back, "error", &e.to_string())),
+    let role = one(&raw, "role").unwrap_or_default().parse::<Role>().map_err(|e| e.to_string()).or_bounce(back)?;
+    let unit = match parse_ids("org_unit_id", one(&raw, "org_unit_id").into_iter().collect()).or_bounce(back)?[..] {
+        [unit] => unit,
+        _ => return Ok(redirect_with(back, "error", "org_unit_id: choose a unit")),
     };
-    let unit = match parse_ids("org_unit_id", one(&raw, "org_unit_id").into_iter().collect()) {
-        Ok(v) if v.len() == 1 => v[0],
-        Ok(_) => return Ok(redirect_with(back, "error", "org_unit_id: choose a unit")),
-        Err(e) => return Ok(redirect_with(back, "error", &e)),
-    };
-    let grants = match parse_ids("grants", form_pairs(&raw, "grants")) {
-        Ok(g) if role == Role::Regulator => g,
-        Ok(_) => Vec::new(),
-        Err(e) => return Ok(redirect_with(back, "error", &e)),
+    let grants = match parse_ids("grants", form_pairs(&raw, "grants")).or_bounce(back)? {
+        g if role == Role::Regulator => g,
+        _ => Vec::new(),
     };
     let mut check = grants.clone();
     check.push(unit);
-    if let Err(e) = require_in_scope(&p, &check) {
-        return Ok(redirect_with(back, "error", &e));
-    }
+    require_in_scope(&p, &check).or_bounce(back)?;
     let new = NewUser {
         username: one(&raw, "username").unwrap_or_default().trim().to_owned(),
         display_name: one(&raw, "display_name").unwrap_or_default(),
@@ -232,35 +227,26 @@ pub async fn update(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let back = format!("/admin/users/{id}");
     let before = state.store.get_user(id).await?;
     if !p.may_see_user(&before) {
-        return Err(ApiError::not_found("user"));
+        return Err(ApiError::not_found("user").into());
     }
     if !p.may_manage_user(&before) {
-        return Err(ApiError::forbidden("this account is granted units outside your scope"));
+        return Err(ApiError::forbidden("this account is granted units outside your scope").into());
     }
-    let role = match one(&raw, "role").map(|r| r.parse::<Role>()) {
-        Some(Ok(r)) => Some(r),
-        Some(Err(e)) => return Ok(redirect_with(&back, "error", &e.to_string())),
-        None => None,
-    };
-    let unit = match parse_ids("org_unit_id", one(&raw, "org_unit_id").into_iter().collect()) {
-        Ok(v) => v.first().copied(),
-        Err(e) => return Ok(redirect_with(&back, "error", &e)),
-    };
+    let role = one(&raw, "role").map(|r| r.parse::<Role>()).transpose().map_err(|e| e.to_string()).or_bounce(&back)?;
+    let unit =
+        parse_ids("org_unit_id", one(&raw, "org_unit_id").into_iter().collect()).or_bounce(&back)?.first().copied();
     let effective_role = role.unwrap_or(before.role);
-    let grants = match parse_ids("grants", form_pairs(&raw, "grants")) {
-        Ok(g) if effective_role == Role::Regulator => g,
-        Ok(_) => Vec::new(),
-        Err(e) => return Ok(redirect_with(&back, "error", &e)),
+    let grants = match parse_ids("grants", form_pairs(&raw, "grants")).or_bounce(&back)? {
+        g if effective_role == Role::Regulator => g,
+        _ => Vec::new(),
     };
     let mut check = grants.clone();
     check.extend(unit);
-    if let Err(e) = require_in_scope(&p, &check) {
-        return Ok(redirect_with(&back, "error", &e));
-    }
+    require_in_scope(&p, &check).or_bounce(&back)?;
     let patch = UserPatch {
         display_name: one(&raw, "display_name"),
         email: one(&raw, "email"),

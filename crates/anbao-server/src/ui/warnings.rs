@@ -12,7 +12,9 @@ use axum::response::Response;
 use maud::{Markup, html};
 
 use super::assets::type_key;
-use super::{Ctx, Flash, after_change, flash, form_value, redirect_with, short_time, unit_options};
+use super::{
+    Ctx, Flash, FormError, OrBounce, after_change, flash, form_value, redirect_with, short_time, unit_options,
+};
 use crate::AppState;
 use crate::api::warnings::warning_out;
 use crate::auth::{ClientAddr, Principal};
@@ -160,7 +162,7 @@ pub async fn create(
     p: Principal,
     client: ClientAddr,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let back = "/warnings/new";
     let one = |k: &str| form_value(&raw, k).trim().replace("\r\n", "\n");
     let parsed = (|| -> Result<WarningDraft, String> {
@@ -175,10 +177,7 @@ pub async fn create(
             recipient_units: ids_of(&raw, "recipient_units")?,
         })
     })();
-    let draft = match parsed {
-        Ok(d) => d,
-        Err(m) => return Ok(redirect_with(back, "error", &m)),
-    };
+    let draft = parsed.or_bounce(back)?;
     match state.store.issue_warning(&p.actor(&client), &draft).await {
         Ok(w) => Ok(redirect_with(&format!("/warnings/{}", w.id), "ok", ctx.t("saved"))),
         Err(e) => Ok(redirect_with(back, "error", &super::user_message(e)?)),
@@ -293,7 +292,7 @@ pub async fn adjust(
     client: ClientAddr,
     Path(id): Path<i64>,
     FormBody(raw): FormBody<Vec<(String, String)>>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, FormError> {
     let back = format!("/warnings/{id}");
     let one = |k: &str| form_value(&raw, k).trim().replace("\r\n", "\n");
     let parsed = (|| -> Result<WarningPatch, String> {
@@ -307,10 +306,7 @@ pub async fn adjust(
             reason: one("reason"),
         })
     })();
-    let patch = match parsed {
-        Ok(p) => p,
-        Err(m) => return Ok(redirect_with(&back, "error", &m)),
-    };
+    let patch = parsed.or_bounce(&back)?;
     after_change(state.store.adjust_warning(&p.actor(&client), id, &patch).await, &back, ctx.t("saved"))
 }
 
