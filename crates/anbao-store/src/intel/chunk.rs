@@ -78,9 +78,9 @@ impl<'a> StageRow<'a> {
 }
 
 impl StageRow<'_> {
-    /// The first text field holding a NUL character, and its text:
-    /// PostgreSQL's text type cannot hold one (SQLite's can).
-    fn nul_field(&self) -> Option<(&'static str, &str)> {
+    /// The first text field holding a NUL character: PostgreSQL's text
+    /// type cannot hold one (SQLite's can).
+    fn nul_field(&self) -> Option<&'static str> {
         [
             ("value", self.value),
             ("external_id", self.external_id),
@@ -88,7 +88,7 @@ impl StageRow<'_> {
             ("context", self.context),
         ]
         .into_iter()
-        .find(|(_, text)| text.contains('\0'))
+        .find_map(|(field, text)| text.contains('\0').then_some(field))
     }
 }
 
@@ -204,10 +204,14 @@ pub(super) async fn write_postgres(
     now: &str,
     repeated: u64,
 ) -> Result<Written> {
-    if let Some((field, value)) = rows.iter().find_map(StageRow::nul_field) {
+    if let Some((row, field)) = rows.iter().find_map(|r| r.nul_field().map(|field| (r, field))) {
         return Err(Invalid::field(
             field,
-            format!("{value:?} contains a NUL character, which PostgreSQL cannot store in text; nothing of this chunk was written"),
+            format!(
+                "the {field} of {} {:?} contains a NUL character, which PostgreSQL cannot store in text; \
+                 nothing of this chunk was written",
+                row.kind, row.value
+            ),
         )
         .into());
     }

@@ -562,7 +562,7 @@ async fn nul_in_text(db: TestDb) {
     match db.backend() {
         anbao_store::Backend::Postgres => {
             let message = result.as_ref().map_err(ToString::to_string).unwrap_err().clone();
-            assert!(message.contains("NUL"), "{message}");
+            assert!(message.contains("NUL") && message.contains("nul.text.example"), "{message}");
             assert_invalid(result, "context");
             assert_eq!(store.intel_count(&IndicatorFilter::default()).await.unwrap(), 0, "nothing of the chunk");
         }
