@@ -219,10 +219,49 @@ pub struct Store {
     /// for what the `Any` driver cannot do (`COPY` for bulk intel imports).
     /// Connects on first use.
     pg_pool: Option<sqlx::PgPool>,
+    /// SQLite only: one connection of its own for import chunks, so that
+    /// each chunk finds the index pages the one before left in its page
+    /// cache (SQLite empties a connection's cache whenever another
+    /// connection has written; chunks spread over the pool's connections
+    /// read most of the file again). Connects on first use.
+    import_pool: Option<AnyPool>,
     backend: Backend,
     sealer: Arc<Sealer>,
     clock: Arc<dyn Clock>,
     write_gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// SQLite's settings for every connection. A 64 MiB page cache (the default
+/// is 8 MiB): bulk intel imports touch index pages all over a large file
+/// and otherwise re-read them. Temporary tables (an import chunk's staging
+/// table) in memory, not in a file.
+const SQLITE_SETTINGS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; \
+     PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;";
+
+/// The connection import chunks are written on checks no foreign keys: it
+/// writes only provenance for indicators it found or created in the same
+/// transaction and of the run the caller began, and deletes nothing. The
+/// checks were a fifth of the provenance insert's time, 6% of a list
+/// import's (bench/README.md). PostgreSQL has had no such keys since
+/// migration 0028.
+const SQLITE_IMPORT_SETTINGS: &str = "PRAGMA foreign_keys = OFF;";
+
+/// A pool of `max_connections` to `backend`; on SQLite with
+/// [`SQLITE_SETTINGS`], then `extra`.
+fn pool_options_for(backend: Backend, max_connections: u32, extra: &'static str) -> AnyPoolOptions {
+    let options = AnyPoolOptions::new().max_connections(max_connections).acquire_timeout(Duration::from_secs(30));
+    if backend != Backend::Sqlite {
+        return options;
+    }
+    options.after_connect(move |conn, _| {
+        Box::pin(async move {
+            conn.execute(SQLITE_SETTINGS).await?;
+            if !extra.is_empty() {
+                conn.execute(extra).await?;
+            }
+            Ok(())
+        })
+    })
 }
 
 impl Store {
@@ -230,20 +269,7 @@ impl Store {
     pub async fn open(url: &str, options: StoreOptions) -> Result<Store> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let mut pool_options =
-            AnyPoolOptions::new().max_connections(options.max_connections).acquire_timeout(Duration::from_secs(30));
-        if backend == Backend::Sqlite {
-            pool_options = pool_options.after_connect(|conn, _| {
-                Box::pin(async move {
-                    // A 64 MiB page cache (the default is 8 MiB): bulk intel imports touch
-                    // index pages all over a large file and otherwise re-read them. Temporary
-                    // tables (an import chunk's staging table) in memory, not in a file.
-                    conn.execute("PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL; PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY;")
-                        .await?;
-                    Ok(())
-                })
-            });
-        }
+        let pool_options = pool_options_for(backend, options.max_connections, "");
         // One direct connection first: a pool reports an unreachable server
         // only as a timeout after `acquire_timeout`, hiding the real cause.
         let probe = sqlx::AnyConnection::connect(url)
@@ -265,9 +291,18 @@ impl Store {
             ),
             Backend::Sqlite => None,
         };
+        let import_pool = match backend {
+            Backend::Sqlite => Some(
+                pool_options_for(backend, 1, SQLITE_IMPORT_SETTINGS)
+                    .connect_lazy(url)
+                    .map_err(|cause| StoreError::Connect { url: redact_url(url), cause })?,
+            ),
+            Backend::Postgres => None,
+        };
         let store = Store {
             pool,
             pg_pool,
+            import_pool,
             backend,
             sealer: Arc::new(options.sealer),
             clock: options.clock,
@@ -320,6 +355,9 @@ impl Store {
         if let Some(pg) = &self.pg_pool {
             pg.close().await;
         }
+        if let Some(import) = &self.import_pool {
+            import.close().await;
+        }
     }
 
     /// Whether the database answers; for `/healthz`.
@@ -334,11 +372,21 @@ impl Store {
     /// process also queue on an async mutex: SQLite's busy handler polls
     /// with sleeps, which gives long, unfair waits under load.
     pub(crate) async fn write_tx(&self) -> Result<WriteTx> {
+        self.write_tx_on(&self.pool).await
+    }
+
+    /// [`Store::write_tx`] on the connection kept for import chunks (SQLite;
+    /// elsewhere the pool's).
+    pub(crate) async fn import_write_tx(&self) -> Result<WriteTx> {
+        self.write_tx_on(self.import_pool.as_ref().unwrap_or(&self.pool)).await
+    }
+
+    async fn write_tx_on(&self, pool: &AnyPool) -> Result<WriteTx> {
         let gate = match self.backend {
             Backend::Sqlite => Some(self.write_gate.clone().lock_owned().await),
             Backend::Postgres => None,
         };
-        let mut tx = self.pool.begin().await?;
+        let mut tx = pool.begin().await?;
         sqlx::query("UPDATE write_lock SET n = n + 1 WHERE id = 1").execute(&mut *tx).await?;
         Ok(WriteTx { tx, _gate: gate })
     }

@@ -18,6 +18,9 @@ on_both_backends! {
     large_chunks_and_stix_objects => large_chunks_and_stix_objects_sqlite, large_chunks_and_stix_objects_postgres;
     duplicates_across_chunks_and_sources => duplicates_across_chunks_and_sources_sqlite, duplicates_across_chunks_and_sources_postgres;
     a_failing_chunk_leaves_nothing_half_written => a_failing_chunk_leaves_nothing_half_written_sqlite, a_failing_chunk_leaves_nothing_half_written_postgres;
+    text_comes_back_as_given_new_or_stated_again => text_comes_back_as_given_new_or_stated_again_sqlite, text_comes_back_as_given_new_or_stated_again_postgres;
+    nul_in_text => nul_in_text_sqlite, nul_in_text_postgres;
+    ids_taken_from_outside_the_store => ids_taken_from_outside_the_store_sqlite, ids_taken_from_outside_the_store_postgres;
 }
 
 fn ind(kind: K, value: &str) -> Indicator {
@@ -498,4 +501,103 @@ async fn a_failing_chunk_leaves_nothing_half_written(db: TestDb) {
     assert_eq!(prov[0].tags, ["second"]);
     let boom = store.intel_indicator_by_value(K::Domain, "boom.atomic.example").await.unwrap().unwrap();
     assert_eq!(store.intel_provenance(boom.id).await.unwrap()[0].context, "boom");
+}
+
+/// Text a bulk copy or a JSON array gives a meaning to (tab, newline,
+/// carriage return, backslash, `\N`, `\.`, quotes) and text beyond ASCII
+/// comes back as given, whether the value is new in its chunk (copied
+/// straight into the tables on PostgreSQL) or stated again (merged through
+/// the staging table).
+async fn text_comes_back_as_given_new_or_stated_again(db: TestDb) {
+    let store = &db.store;
+    let awkward = [
+        "tab\there",
+        "line one\nline two\r\nthree",
+        "back\\slash \\N \\. \\t",
+        "\\N",
+        "\\.",
+        "quotes ' \" `",
+        "恶意域名 — ünïcödé 🦀",
+    ];
+    let statement = |n: usize, text: &str, tag: &str| {
+        let mut i = ind(K::Domain, &format!("t{n}.text.example"));
+        i.context = text.to_owned();
+        i.external_id = Some(format!("ext\t{text}"));
+        i.tags = vec![format!("{tag}\\{n}"), "标签".into()];
+        i.confidence = Some(60);
+        i
+    };
+    let first: Vec<Indicator> = awkward.iter().enumerate().map(|(n, t)| statement(n, t, "a")).collect();
+    let counts = import(&db, "feed\\a", Category::Other, first).await;
+    assert_eq!((counts.accepted, counts.updated), (awkward.len() as u64, 0));
+    // The same values from another source: existing ones, merged.
+    let again: Vec<Indicator> = awkward.iter().enumerate().map(|(n, t)| statement(n, &format!("{t}|b"), "b")).collect();
+    let counts = import(&db, "feed \"b\"", Category::Other, again).await;
+    assert_eq!((counts.accepted, counts.updated), (0, awkward.len() as u64));
+
+    for (n, text) in awkward.iter().enumerate() {
+        let stored = store.intel_indicator_by_value(K::Domain, &format!("t{n}.text.example")).await.unwrap().unwrap();
+        assert_eq!(stored.sources, 2);
+        let prov = store.intel_provenance(stored.id).await.unwrap();
+        let a = prov.iter().find(|p| p.source == "feed\\a").expect("feed\\a's statement");
+        assert_eq!(a.context, *text);
+        assert_eq!(a.external_id, format!("ext\t{text}"));
+        let mut tags = vec![format!("a\\{n}"), "标签".to_owned()];
+        tags.sort_unstable();
+        assert_eq!(a.tags, tags);
+        let b = prov.iter().find(|p| p.source == "feed \"b\"").expect("feed \"b\"'s statement");
+        assert_eq!(b.context, format!("{text}|b"));
+    }
+}
+
+/// PostgreSQL's text cannot hold a NUL character: a chunk with one is
+/// refused, naming the field, before anything is written. SQLite stores it.
+async fn nul_in_text(db: TestDb) {
+    let store = &db.store;
+    let run = store.intel_import_begin(&actor("alice"), "feed", "stix", "f.json").await.unwrap();
+    let mut with_nul = ind(K::Domain, "nul.text.example");
+    with_nul.context = "before\0after".into();
+    let chunk = vec![ind(K::Domain, "fine.text.example"), with_nul];
+    let result = store.intel_import_chunk(run, "feed", Category::Other, chunk, &[]).await;
+    match db.backend() {
+        anbao_store::Backend::Postgres => {
+            let message = result.as_ref().map_err(ToString::to_string).unwrap_err().clone();
+            assert!(message.contains("NUL") && message.contains("nul.text.example"), "{message}");
+            assert_invalid(result, "context");
+            assert_eq!(store.intel_count(&IndicatorFilter::default()).await.unwrap(), 0, "nothing of the chunk");
+        }
+        anbao_store::Backend::Sqlite => {
+            assert_eq!(result.unwrap().accepted, 2);
+            let stored = store.intel_indicator_by_value(K::Domain, "nul.text.example").await.unwrap().unwrap();
+            assert_eq!(store.intel_provenance(stored.id).await.unwrap()[0].context, "before\0after");
+        }
+    }
+}
+
+/// On PostgreSQL new values are copied under ids reserved from the
+/// indicator sequence. When ids or values were taken from outside the
+/// store (here: the sequence set back, so the reserved ids are in use),
+/// the copy fails and the chunk is written the staged way instead, whole
+/// and with the right counts.
+async fn ids_taken_from_outside_the_store(db: TestDb) {
+    let store = &db.store;
+    let first: Vec<Indicator> = (0..5).map(|n| ind(K::Domain, &format!("o{n}.outside.example"))).collect();
+    let counts = import(&db, "feed", Category::Spam, first).await;
+    assert_eq!((counts.accepted, counts.updated), (5, 0));
+    if db.backend() == anbao_store::Backend::Postgres {
+        store.execute_raw("SELECT setval(pg_get_serial_sequence('intel_indicators', 'id'), 1)").await.unwrap();
+    }
+    let mut second: Vec<Indicator> = (3..10).map(|n| ind(K::Domain, &format!("o{n}.outside.example"))).collect();
+    second[0].confidence = Some(80);
+    let counts = import(&db, "other", Category::Spam, second).await;
+    assert_eq!((counts.accepted, counts.updated), (5, 2));
+    assert_eq!(store.intel_count(&IndicatorFilter::default()).await.unwrap(), 10);
+    let o3 = store.intel_indicator_by_value(K::Domain, "o3.outside.example").await.unwrap().unwrap();
+    assert_eq!((o3.sources, o3.confidence), (2, Some(80)));
+    for n in 5..10 {
+        let stored =
+            store.intel_indicator_by_value(K::Domain, &format!("o{n}.outside.example")).await.unwrap().unwrap();
+        let prov = store.intel_provenance(stored.id).await.unwrap();
+        assert_eq!((prov.len(), prov[0].source.as_str()), (1, "other"), "o{n}");
+    }
 }
