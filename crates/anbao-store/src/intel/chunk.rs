@@ -329,21 +329,9 @@ async fn copy_new(
         rows.iter().zip(first..),
         |out, (r, id)| {
             push_field(out, id);
-            copy_text(out, r.kind);
+            copy_key(out, r);
             out.push('\t');
-            copy_text(out, r.value);
-            out.push('\t');
-            copy_text(out, r.category);
-            out.push('\t');
-            copy_opt(out, r.confidence);
-            out.push('\t');
-            copy_opt(out, r.tlp_rank);
-            out.push('\t');
-            copy_text(out, &r.first_seen);
-            out.push('\t');
-            copy_text(out, &r.last_seen);
-            out.push('\t');
-            copy_opt_text(out, r.valid_until.as_deref());
+            copy_judgement(out, r);
             out.push_str("\t1\t");
             copy_text(out, now);
             out.push('\t');
@@ -374,17 +362,7 @@ async fn copy_new(
             out.push_str(&constant);
             copy_text(out, r.external_id);
             out.push('\t');
-            copy_text(out, r.category);
-            out.push('\t');
-            copy_opt(out, r.confidence);
-            out.push('\t');
-            copy_opt(out, r.tlp_rank);
-            out.push('\t');
-            copy_text(out, &r.first_seen);
-            out.push('\t');
-            copy_text(out, &r.last_seen);
-            out.push('\t');
-            copy_opt_text(out, r.valid_until.as_deref());
+            copy_judgement(out, r);
             out.push('\t');
             copy_text(out, &r.tags);
             out.push('\t');
@@ -637,10 +615,29 @@ fn anonymous_rows(rows: usize, cols: usize) -> String {
 /// Appends one row in `COPY … FROM STDIN` text format, columns in
 /// [`STAGE_COLUMNS`] order.
 fn copy_row(out: &mut String, r: &StageRow<'_>) {
+    copy_key(out, r);
+    out.push('\t');
+    copy_judgement(out, r);
+    out.push('\t');
+    copy_text(out, r.external_id);
+    out.push('\t');
+    copy_text(out, &r.tags);
+    out.push('\t');
+    copy_text(out, r.context);
+    out.push('\n');
+}
+
+/// The indicator's kind and value.
+fn copy_key(out: &mut String, r: &StageRow<'_>) {
     copy_text(out, r.kind);
     out.push('\t');
     copy_text(out, r.value);
-    out.push('\t');
+}
+
+/// What a source says of a value: category, confidence, TLP, first and
+/// last seen, valid until (the columns indicators, provenance and the
+/// staging table share, in that order).
+fn copy_judgement(out: &mut String, r: &StageRow<'_>) {
     copy_text(out, r.category);
     out.push('\t');
     copy_opt(out, r.confidence);
@@ -652,13 +649,6 @@ fn copy_row(out: &mut String, r: &StageRow<'_>) {
     copy_text(out, &r.last_seen);
     out.push('\t');
     copy_opt_text(out, r.valid_until.as_deref());
-    out.push('\t');
-    copy_text(out, r.external_id);
-    out.push('\t');
-    copy_text(out, &r.tags);
-    out.push('\t');
-    copy_text(out, r.context);
-    out.push('\n');
 }
 
 /// An id and the tab after it.
