@@ -61,7 +61,7 @@ let pageErrors = [];
 let badResponses = [];
 let tmpDir; // holds the evidence file
 
-const { url, step } = lib.suite({
+const { url, step, clickAndLoad, gotoPage, screenshot } = lib.suite({
   dir: DIR,
   prepare: () => {
     tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'anbao-evidence-'));
@@ -74,10 +74,7 @@ const { url, step } = lib.suite({
 // ---------------------------------------------------------------------------
 // Helpers (bound to this file's page; see lib.mjs).
 
-const clickAndLoad = (locator, match, opts) => lib.clickAndLoad(page, locator, match, opts);
-const gotoPage = (p) => page.goto(url(p), { waitUntil: 'load', timeout: NAV_TIMEOUT_MS });
 const navLink = (text) => page.locator('nav.main a', { hasText: exactly(text) });
-const screenshot = (name) => lib.screenshot(page, DIR, name);
 const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ').trim();
 
 /** YYYY-MM-DD `days` after the YYYY-MM-DD `date`. */

@@ -31,7 +31,7 @@ let page;
 let pageErrors = [];
 let badResponses = [];
 
-const { url, step } = lib.suite({
+const { url, step, clickAndLoad, screenshot } = lib.suite({
   // Only this file's screenshots: govern.test.mjs writes into a
   // subdirectory, possibly at the same time.
   dir: RESULTS,
@@ -45,7 +45,6 @@ const { url, step } = lib.suite({
 // ---------------------------------------------------------------------------
 // Helpers (bound to this file's page; see lib.mjs).
 
-const clickAndLoad = (locator, match, opts) => lib.clickAndLoad(page, locator, match, opts);
 
 async function gotoPage(p) {
   const resp = await page.goto(url(p), { waitUntil: 'load', timeout: NAV_TIMEOUT_MS });
@@ -54,7 +53,6 @@ async function gotoPage(p) {
 
 const navLink = (text) => page.locator('nav.main a', { hasText: exactly(text) });
 const logIn = (username, password) => lib.logIn(page, username, password);
-const screenshot = (name) => lib.screenshot(page, RESULTS, name);
 
 test('a person administers anbao through the web UI', { timeout: 10 * 60_000 }, async (t) => {
   let unitId;

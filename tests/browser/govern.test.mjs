@@ -73,7 +73,7 @@ let page;
 let pageErrors = [];
 let badResponses = [];
 
-const { url, step } = lib.suite({
+const { url, step, clickAndLoad, gotoPage, screenshot } = lib.suite({
   dir: DIR,
   ready: (s) => ({ server, page, pageErrors, badResponses } = s),
 });
@@ -81,10 +81,7 @@ const { url, step } = lib.suite({
 // ---------------------------------------------------------------------------
 // Helpers (bound to this file's page; see lib.mjs).
 
-const clickAndLoad = (locator, match, opts) => lib.clickAndLoad(page, locator, match, opts);
-const gotoPage = (p) => page.goto(url(p), { waitUntil: 'load', timeout: NAV_TIMEOUT_MS });
 const navLink = (text) => page.locator('nav.main a', { hasText: exactly(text) });
-const screenshot = (name) => lib.screenshot(page, DIR, name);
 const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ').trim();
 
 /** YYYY-MM-DD `days` after (or before) the YYYY-MM-DD `date`. */

@@ -25,13 +25,10 @@ let page;
 let pageErrors = [];
 let badResponses = [];
 
-const { url, step } = lib.suite({
+const { url, step, clickAndLoad, gotoPage, screenshot } = lib.suite({
   dir: DIR,
   ready: (s) => ({ server, page, pageErrors, badResponses } = s),
 });
-const clickAndLoad = (locator, match, opts) => lib.clickAndLoad(page, locator, match, opts);
-const gotoPage = (p) => page.goto(url(p), { waitUntil: 'load', timeout: NAV_TIMEOUT_MS });
-const screenshot = (name) => lib.screenshot(page, DIR, name);
 const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ').trim();
 /** Waits until the live preview shows `level`. */
 const previewShows = (level) => page.waitForSelector(`#preview-level[data-level="${level}"]`, { timeout: NAV_TIMEOUT_MS });

@@ -32,15 +32,12 @@ let page;
 let pageErrors = [];
 let badResponses = [];
 
-const { url, step } = lib.suite({
+const { url, step, clickAndLoad, gotoPage, screenshot } = lib.suite({
   dir: DIR,
   prepare: () => fs.writeFileSync(FEED_FILE, FEED),
   ready: (s) => ({ server, page, pageErrors, badResponses } = s),
 });
-const clickAndLoad = (locator, match, opts) => lib.clickAndLoad(page, locator, match, opts);
-const gotoPage = (p) => page.goto(url(p), { waitUntil: 'load', timeout: NAV_TIMEOUT_MS });
 const navLink = (text) => page.locator('nav.main a', { hasText: exactly(text) });
-const screenshot = (name) => lib.screenshot(page, DIR, name);
 const text = async (locator) => (await locator.innerText()).replace(/\s+/g, ' ').trim();
 
 /** Looks `values` up with the form on /intel; returns the result rows. */

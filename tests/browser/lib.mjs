@@ -249,9 +249,14 @@ export function suite({ dir, sharedDir = false, prepare, expected, ready, cleanu
       await cleanup?.();
     }
   });
+  const url = (p) => s.server.url + p;
   return {
-    url: (p) => s.server.url + p,
+    url,
     step: stepper(() => ({ page: s.page, server: s.server, dir })),
+    // The helpers below on the suite's page and screenshot directory.
+    gotoPage: (p) => s.page.goto(url(p), { waitUntil: 'load', timeout: NAV_TIMEOUT_MS }),
+    clickAndLoad: (locator, match, opts) => clickAndLoad(s.page, locator, match, opts),
+    screenshot: (name) => screenshot(s.page, dir, name),
   };
 }
 

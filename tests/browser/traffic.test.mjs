@@ -31,13 +31,10 @@ let page;
 let pageErrors = [];
 let badResponses = [];
 
-const { url, step } = lib.suite({
+const { url, step, clickAndLoad, gotoPage, screenshot } = lib.suite({
   dir: DIR,
   ready: (s) => ({ server, page, pageErrors, badResponses } = s),
 });
-const clickAndLoad = (locator, match, opts) => lib.clickAndLoad(page, locator, match, opts);
-const gotoPage = (p) => page.goto(url(p), { waitUntil: 'load', timeout: NAV_TIMEOUT_MS });
-const screenshot = (name) => lib.screenshot(page, DIR, name);
 
 /** Two hours of minutes of dc1 and of two hosts; the victim attacked 20 minutes ago. */
 function seedTraffic(dataDir) {
