@@ -31,7 +31,16 @@ fn delete_stream(name: &str) {
     let _ = tcp.read(&mut buf);
 }
 
+/// A JetStream stream name of its own for one test, deleted when dropped.
 pub(crate) struct StreamGuard(pub(crate) String);
+
+impl StreamGuard {
+    /// `PREFIX_<pid>_<nanos>`: no two tests (or runs) share a stream.
+    pub(crate) fn unique(prefix: &str) -> StreamGuard {
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        StreamGuard(format!("{prefix}_{}_{nanos}", std::process::id()))
+    }
+}
 
 impl Drop for StreamGuard {
     fn drop(&mut self) {
@@ -43,9 +52,8 @@ impl Drop for StreamGuard {
 fn two_workers_one_killed_mid_stream_process_every_event_exactly_once() {
     let dir = TempDir::new().unwrap();
     let db = PgDb::create();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let stream = format!("ANBAO_TEST_{}_{nanos}", std::process::id());
-    let _guard = StreamGuard(stream.clone());
+    let guard = StreamGuard::unique("ANBAO_TEST");
+    let stream = guard.0.clone();
 
     // Indicators: 20 C&C domains.
     let list = dir.path().join("cc.txt");
@@ -147,9 +155,8 @@ fn two_workers_one_killed_mid_stream_process_every_event_exactly_once() {
 fn partitioned_workers_each_own_their_clients_and_judge_all_of_their_traffic() {
     let dir = TempDir::new().unwrap();
     let db = PgDb::create();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let stream = format!("ANBAO_TEST_P_{}_{nanos}", std::process::id());
-    let _guard = StreamGuard(stream.clone());
+    let guard = StreamGuard::unique("ANBAO_TEST_P");
+    let stream = guard.0.clone();
     let list = dir.path().join("none.txt");
     std::fs::write(&list, "nothing-listed.example\n").unwrap();
     anbao(["intel", "import", "--quiet"]).arg(&list).database(Some(&db.url)).data_dir(dir.path()).run().ok();

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::flow::{Collector, SHARED, Totals, tshark_flows};
+use crate::flow::{Collector, SHARED, Totals, cflow_totals};
 use crate::harness::{TempDir, Value, anbao};
 
 /// Longest an exporter may take to read the capture and export it.
@@ -48,13 +48,7 @@ fn exporters_input(dir: &Path) -> PathBuf {
         std::fs::read_dir(&folder).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect();
     names.sort();
     let mut out = Vec::new();
-    // Classic pcap header, little-endian, microseconds, Ethernet.
-    out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&[0; 8]);
-    out.extend_from_slice(&262_144u32.to_le_bytes());
-    out.extend_from_slice(&1u32.to_le_bytes());
+    pcap_header(&mut out);
     let mut packets = 0u64;
     for name in &names {
         let data = std::fs::read(name).unwrap();
@@ -198,16 +192,21 @@ impl Recorder {
     }
 }
 
-/// The recorded datagrams as a pcap (Ethernet, IPv4 127.0.0.1 →
-/// 127.0.0.1, UDP to `port`).
-fn write_recording(path: &Path, port: u16, datagrams: &[Received]) {
-    let mut out = Vec::new();
+/// A classic pcap file header: little-endian, microseconds, Ethernet.
+fn pcap_header(out: &mut Vec<u8>) {
     out.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     out.extend_from_slice(&2u16.to_le_bytes());
     out.extend_from_slice(&4u16.to_le_bytes());
     out.extend_from_slice(&[0; 8]);
     out.extend_from_slice(&262_144u32.to_le_bytes());
     out.extend_from_slice(&1u32.to_le_bytes());
+}
+
+/// The recorded datagrams as a pcap (Ethernet, IPv4 127.0.0.1 →
+/// 127.0.0.1, UDP to `port`).
+fn write_recording(path: &Path, port: u16, datagrams: &[Received]) {
+    let mut out = Vec::new();
+    pcap_header(&mut out);
     for d in datagrams {
         let mut ip = Vec::new();
         ip.extend_from_slice(&[0x45, 0]);
@@ -353,18 +352,7 @@ fn check_health(export: &Export) {
 
 /// Wireshark's cflow dissector over the recording: per destination.
 fn tshark_cflow(export: &Export) -> Totals {
-    let v = tshark_json(export, "cflow");
-    let mut flows = Vec::new();
-    tshark_flows(&v, &mut flows);
-    let mut t = Totals::new();
-    for m in flows {
-        let dst = m.get("cflow.dstaddr").or(m.get("cflow.dstaddrv6")).and_then(Value::as_str).unwrap();
-        let num = |k: &str| m[k].as_str().unwrap().parse::<u64>().unwrap();
-        let e = t.entry(dst.to_owned()).or_default();
-        e.0 += num("cflow.packets");
-        e.1 += num("cflow.octets");
-    }
-    t
+    cflow_totals(&tshark_json(export, "cflow"))
 }
 
 fn tshark_json(export: &Export, dissector: &str) -> Value {

@@ -43,8 +43,24 @@ fn ours(file: &Path) -> Totals {
     t
 }
 
+/// Packets and bytes per destination of the flow records in tshark's
+/// JSON (the cflow dissector's).
+pub(crate) fn cflow_totals(v: &Value) -> Totals {
+    let mut flows = Vec::new();
+    tshark_flows(v, &mut flows);
+    let mut t = Totals::new();
+    for m in flows {
+        let dst = m.get("cflow.dstaddr").or(m.get("cflow.dstaddrv6")).and_then(Value::as_str).unwrap();
+        let num = |k: &str| m[k].as_str().unwrap().parse::<u64>().unwrap();
+        let e = t.entry(dst.to_owned()).or_default();
+        e.0 += num("cflow.packets");
+        e.1 += num("cflow.octets");
+    }
+    t
+}
+
 /// Every object in tshark's JSON tree that is one flow record.
-pub(crate) fn tshark_flows<'a>(v: &'a Value, out: &mut Vec<&'a serde_json::Map<String, Value>>) {
+fn tshark_flows<'a>(v: &'a Value, out: &mut Vec<&'a serde_json::Map<String, Value>>) {
     match v {
         Value::Object(m) => {
             if m.contains_key("cflow.octets") && (m.contains_key("cflow.dstaddr") || m.contains_key("cflow.dstaddrv6"))
@@ -66,18 +82,7 @@ fn tshark(file: &Path) -> Totals {
         .output()
         .expect("tshark runs (Debian package tshark; .ci/run installs it)");
     assert!(out.status.success(), "tshark: {}", String::from_utf8_lossy(&out.stderr));
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    let mut flows = Vec::new();
-    tshark_flows(&v, &mut flows);
-    let mut t = Totals::new();
-    for m in flows {
-        let dst = m.get("cflow.dstaddr").or(m.get("cflow.dstaddrv6")).and_then(Value::as_str).unwrap();
-        let num = |k: &str| m[k].as_str().unwrap().parse::<u64>().unwrap();
-        let e = t.entry(dst.to_owned()).or_default();
-        e.0 += num("cflow.packets");
-        e.1 += num("cflow.octets");
-    }
-    t
+    cflow_totals(&serde_json::from_slice(&out.stdout).unwrap())
 }
 
 /// The capture's UDP payloads, in order.
@@ -859,9 +864,8 @@ fn flow_workers_each_detect_the_attacks_of_their_partition_from_the_bus() {
     use crate::harness::PgDb;
     let dir = TempDir::new().unwrap();
     let db = PgDb::create();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let stream = format!("ANBAO_TEST_FLOWS_{}_{nanos}", std::process::id());
-    let _guard = StreamGuard(stream.clone());
+    let guard = StreamGuard::unique("ANBAO_TEST_FLOWS");
+    let stream = guard.0.clone();
     let groups = dir.path().join("groups.toml");
     std::fs::write(
         &groups,
@@ -990,9 +994,8 @@ fn a_bus_deployment_is_seen_and_mitigated_from_the_web_node() {
     use crate::harness::{Auth, PgDb, create_token, serve};
     let dir = TempDir::new().unwrap();
     let db = PgDb::create();
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
-    let stream = format!("ANBAO_TEST_NODES_{}_{nanos}", std::process::id());
-    let _guard = StreamGuard(stream.clone());
+    let guard = StreamGuard::unique("ANBAO_TEST_NODES");
+    let stream = guard.0.clone();
     let groups = dir.path().join("groups.toml");
     std::fs::write(
         &groups,
