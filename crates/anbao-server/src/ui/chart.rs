@@ -86,6 +86,31 @@ fn axis_label_place(x: f64, width: f64) -> (f64, &'static str) {
     }
 }
 
+/// The plot of the charts with a legend: its width and height, the axis
+/// labels' band under it, and a legend row.
+#[derive(Clone, Copy)]
+struct Frame {
+    width: f64,
+    height: f64,
+    axis: f64,
+    legend_row: f64,
+}
+
+const FRAME: Frame = Frame { width: 640.0, height: 160.0, axis: 24.0, legend_row: 18.0 };
+
+impl Frame {
+    /// The whole chart's height with a legend of `series` in `columns`.
+    fn total_height(&self, series: usize, columns: usize) -> f64 {
+        self.height + self.axis + series.div_ceil(columns.max(1)) as f64 * self.legend_row
+    }
+}
+
+/// The value at the top of a plot whose largest value is `max` (1 for an
+/// empty plot, so that nothing divides by zero).
+fn scale_of(max: f64) -> f64 {
+    if max > 0.0 { max } else { 1.0 }
+}
+
 /// The colour of series `i`.
 fn series_fill(i: usize) -> &'static str {
     SERIES_FILLS.get(i % SERIES_FILLS.len()).copied().unwrap_or("#5b6577")
@@ -112,13 +137,9 @@ fn legend(series: &[Series], width: f64, top: f64, columns: usize, row: f64) -> 
 /// so the current one is always labelled; each segment tells its series and
 /// value on hover.
 pub fn stacked_bars(title: &str, series: &[Series], stacks: &[(String, Vec<i64>)], label_every: usize) -> Markup {
-    let width = 640.0_f64;
-    let height = 160.0_f64;
-    let axis = 24.0_f64;
+    let Frame { width, height, axis, legend_row } = FRAME;
     let legend_columns = 4_usize;
-    let legend_row = 18.0_f64;
-    let legend_rows = series.len().div_ceil(legend_columns);
-    let total_height = height + axis + legend_rows as f64 * legend_row;
+    let total_height = FRAME.total_height(series.len(), legend_columns);
     let total = |values: &[i64]| values.iter().map(|v| (*v).max(0)).sum::<i64>();
     let max = stacks.iter().map(|(_, v)| total(v)).max().unwrap_or(0).max(1) as f64;
     let n = stacks.len().max(1) as f64;
@@ -178,15 +199,12 @@ pub fn grouped_bars(
     groups: &[(String, Vec<Option<f64>>)],
     show: impl Fn(f64) -> String,
 ) -> Markup {
-    let width = 640.0_f64;
-    let height = 160.0_f64;
-    let axis = 24.0_f64;
-    let legend_row = 18.0_f64;
+    let Frame { width, height, axis, legend_row } = FRAME;
     // Long series names: no more columns than series.
     let legend_columns = series.len().clamp(1, 3);
-    let total_height = height + axis + series.len().div_ceil(legend_columns) as f64 * legend_row;
+    let total_height = FRAME.total_height(series.len(), legend_columns);
     let max = groups.iter().flat_map(|(_, v)| v.iter().flatten()).fold(0.0_f64, |m, v| m.max(*v));
-    let scale = if max > 0.0 { max } else { 1.0 };
+    let scale = scale_of(max);
     let slot = width / groups.len().max(1) as f64;
     let bar = (slot * 0.8 / series.len().max(1) as f64).max(1.0);
     html! {
@@ -257,14 +275,11 @@ pub fn lines(
     to: i64,
     show: impl Fn(f64) -> String,
 ) -> Markup {
-    let width = 640.0_f64;
-    let height = 160.0_f64;
-    let axis = 24.0_f64;
-    let legend_row = 18.0_f64;
+    let Frame { width, height, axis, legend_row } = FRAME;
     let legend_columns = series.len().clamp(1, 4);
-    let total_height = height + axis + series.len().div_ceil(legend_columns) as f64 * legend_row;
+    let total_height = FRAME.total_height(series.len(), legend_columns);
     let max = points.iter().flat_map(|(_, v)| v.iter()).fold(0.0_f64, |m, v| m.max(*v));
-    let scale = if max > 0.0 { max } else { 1.0 };
+    let scale = scale_of(max);
     let span = (to - from).max(1) as f64;
     let x = |t: i64| ((t - from) as f64 / span).clamp(0.0, 1.0) * width;
     let y = |v: f64| height - (v.max(0.0) / scale) * height;
@@ -338,10 +353,7 @@ const NOT_READY_STROKE: &str = "#98a2b3";
 /// (`g.slot`, `data-slot`, `data-ready`) tells its values on hover; `show`
 /// formats values.
 pub fn week_profile(p: &WeekProfile<'_>, show: impl Fn(f64) -> String) -> Markup {
-    let width = 640.0_f64;
-    let height = 160.0_f64;
-    let axis = 24.0_f64;
-    let legend_row = 18.0_f64;
+    let Frame { width, height, axis, legend_row } = FRAME;
     let n = p.slots.len().max(1);
     let w = width / n as f64;
     let top = p.slots.iter().map(|s| s.usual.max(0.0) + s.spread.max(0.0)).fold(0.0_f64, f64::max);
@@ -350,7 +362,7 @@ pub fn week_profile(p: &WeekProfile<'_>, show: impl Fn(f64) -> String) -> Markup
     // scale stops at twice the usual's top, the dot sits on the edge with
     // its value.
     let max = if top > 0.0 && now > 2.0 * top { 2.0 * top } else { top.max(now) };
-    let scale = if max > 0.0 { max } else { 1.0 };
+    let scale = scale_of(max);
     let x = |i: usize| (i as f64 + 0.5) * w;
     let y = |v: f64| height - (v.max(0.0) / scale).min(1.0) * height;
     let point = |i: usize, v: f64| format!("{:.1},{:.1}", x(i), y(v));
