@@ -216,6 +216,8 @@ pub struct IndicatorIndexBuilder {
     t: Tables<KeyTableBuilder>,
     /// The most labels a listed domain has.
     max_depth: usize,
+    /// Whether a domain of one label (a top-level domain) is listed.
+    top_listed: bool,
     /// Recent phantom hashes (direct-mapped): top-level domains repeat
     /// endlessly, this keeps most repeats out of the phantom lists.
     recent: Box<[Option<u64>]>,
@@ -247,6 +249,7 @@ impl IndicatorIndexBuilder {
             hasher,
             t: Tables::default(),
             max_depth: 0,
+            top_listed: false,
             recent: vec![None; 4096].into_boxed_slice(),
             v4_lens: [false; 33],
             v6_lens: [false; 129],
@@ -306,6 +309,7 @@ impl IndicatorIndexBuilder {
                     }
                 }
                 self.max_depth = self.max_depth.max(labels);
+                self.top_listed |= labels == 1;
                 t.domains.push(hash, name.as_bytes(), id, until);
             }
             IndicatorKind::Url => {
@@ -366,6 +370,7 @@ impl IndicatorIndexBuilder {
             hasher: self.hasher,
             t,
             max_depth: self.max_depth,
+            first_level: usize::from(!self.top_listed),
             v4_lens: lens_desc(&self.v4_lens),
             v6_lens: lens_desc(&self.v6_lens),
         }
@@ -383,6 +388,12 @@ pub struct IndicatorIndex {
     t: Tables<KeyTable>,
     /// The most labels a listed domain has.
     max_depth: usize,
+    /// The first suffix a walk probes: 1 (the name below the top-level
+    /// domain) unless a top-level domain is listed. Below it the table
+    /// holds only phantoms, and an absent suffix means absent longer ones,
+    /// so probing the top-level domain would find nothing the next probe
+    /// does not: skipping it saves a probe per name.
+    first_level: usize,
     /// Prefix lengths with entries, longest first.
     v4_lens: Vec<u8>,
     v6_lens: Vec<u8>,
@@ -676,7 +687,8 @@ impl IndicatorIndex {
             if w.depth > 0 {
                 let depth = self.suffix_hashes(name, &mut w.hashes, &mut w.starts);
                 w.alone = depth > LEVELS;
-                w.depth = if w.alone { 0 } else { depth as u8 };
+                w.depth = if w.alone || depth <= self.first_level { 0 } else { depth as u8 };
+                w.level = self.first_level as u8;
             }
         }
         for w in walks.iter().filter(|w| w.depth > 1) {
@@ -684,16 +696,15 @@ impl IndicatorIndex {
         }
     }
 
-    /// The second pass: probes the first two suffixes of every name (their
-    /// slots were read in the last burst) and notes the records found and
-    /// the next slots of the walks going on.
+    /// The second pass: probes the suffixes of every name up to the second
+    /// (the top-level domain's slots are few and cached; the second's were
+    /// read in the last burst) and notes the records found and the next
+    /// slots of the walks going on.
     fn walk_group(&self, state: &mut Group, touches: &mut Touches, sink: &mut u64) {
         let Group { names, walks, len } = state;
         let walks = walks.get_mut(..*len).unwrap_or_default();
         for w in walks.iter_mut() {
-            if self.step(w) {
-                self.step(w);
-            }
+            while w.level <= 1 && self.step(w) {}
         }
         self.note_touches(walks, names, touches, sink);
     }
@@ -861,7 +872,11 @@ impl IndicatorIndex {
         let mut kept = [(0usize, 0usize); MAX_KEPT];
         match self.walk(name, &mut kept) {
             0 => 0,
-            found @ 1..=MAX_KEPT => self.report(qname, name, checked, kept.get(..found).unwrap_or_default(), now, f),
+            found @ 1..=MAX_KEPT => {
+                let kept = kept.get(..found).unwrap_or_default();
+                self.read_records(name, kept);
+                self.report(qname, name, checked, kept, now, f)
+            }
             _ => self.visit_domain_checked(qname, now, f),
         }
     }
@@ -878,8 +893,11 @@ impl IndicatorIndex {
         let t = &self.t.domains;
         let mut found = 0usize;
         let mut h = self.hasher.domain_start();
-        for (start, len) in name.labels_rev().take(self.max_depth) {
+        for (level, (start, len)) in name.labels_rev().take(self.max_depth).enumerate() {
             h = self.hasher.label_at(h, name.padded(), start, len);
+            if level < self.first_level {
+                continue;
+            }
             let deeper = t.scan(h, t.home_of(h), |off| {
                 if let Some(k) = kept.get_mut(found) {
                     *k = (start, off);
@@ -891,6 +909,20 @@ impl IndicatorIndex {
             }
         }
         found
+    }
+
+    /// Reads the records a walk found whole, all at once, before
+    /// [`report`](Self::report) looks at them (a record may cross into the
+    /// next cache line: reading it key first, ids later, would wait twice).
+    /// A batched walk read them in its last burst already.
+    #[inline]
+    fn read_records(&self, name: &fast::Name, kept: &[(usize, usize)]) {
+        let t = &self.t.domains;
+        let mut sink = 0u64;
+        for &(start, off) in kept {
+            t.record_lines(off, name.len().saturating_sub(start), |i| sink ^= t.touch_bytes(&[i]));
+        }
+        std::hint::black_box(sink);
     }
 
     /// The hits among a walk's candidates (`(suffix start, record)`,
@@ -910,13 +942,6 @@ impl IndicatorIndex {
     ) -> usize {
         let t = &self.t.domains;
         let full = name.as_bytes();
-        // The records whole, all at once (a record may cross into the next
-        // cache line: reading it key first, ids later, would wait twice).
-        let mut sink = 0u64;
-        for &(start, off) in kept {
-            t.record_lines(off, full.len().saturating_sub(start), |i| sink ^= t.touch_bytes(&[i]));
-        }
-        std::hint::black_box(sink);
         let is_key = |&(start, off): &(usize, usize)| {
             t.key_at(off).is_some_and(|key| full.get(start..).is_some_and(|suffix| same_bytes(suffix, key)))
         };
@@ -958,7 +983,11 @@ impl IndicatorIndex {
         }
         let mut kept = [(0usize, 0usize); MAX_KEPT];
         match self.walk(&name, &mut kept) {
-            found @ 0..=MAX_KEPT => self.report(qname, &name, true, kept.get(..found).unwrap_or_default(), now, f),
+            found @ 0..=MAX_KEPT => {
+                let kept = kept.get(..found).unwrap_or_default();
+                self.read_records(&name, kept);
+                self.report(qname, &name, true, kept, now, f)
+            }
             _ => self.visit_domain_all(name.as_bytes(), now, f),
         }
     }

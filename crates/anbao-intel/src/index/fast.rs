@@ -232,6 +232,47 @@ fn trimmed(raw: &str) -> Result<&[u8], Fast> {
 /// Characters other than `[a-z0-9._-]` are left to `normalize` too
 /// ([`Fast::Slow`]).
 pub(crate) fn check_before(name: &Name, start: usize) -> Fast {
+    match name.short_dots() {
+        Some(dots) if start > 1 => check_before_short(name, dots, start - 1),
+        _ => check_before_bytes(name, start),
+    }
+}
+
+/// [`check_before`] for names under 64 bytes, eight bytes at a time: the
+/// `before` bytes ahead of the listed suffix's dot, checked as [`short`]
+/// checks a whole name (no label of such a name is over 63 bytes).
+#[inline]
+fn check_before_short(name: &Name, dots: u64, before: usize) -> Fast {
+    let (mut bad, mut hyphens) = (0u64, 0u64);
+    let mut at = 0;
+    while at < before {
+        // Bytes past `before` read as letters.
+        let keep = KEEP_LOW.get(before - at).copied().unwrap_or(u64::MAX);
+        let w = (read8(&name.buf, at) & keep) | ((ONES * u64::from(b'a')) & !keep);
+        let (_, b, _, h) = word(w);
+        bad |= b;
+        hyphens |= h << at;
+        at += 8;
+    }
+    if bad != 0 {
+        return Fast::Slow;
+    }
+    let last = 1u64 << (before - 1);
+    let dots = dots & (last | (last - 1));
+    let starts = (dots << 1) | 1;
+    let ends = (dots >> 1) | last;
+    if dots & (1 | last | (dots >> 1)) != 0 || hyphens & (starts | ends) != 0 {
+        return Fast::Invalid;
+    }
+    Fast::Normal(name.len)
+}
+
+/// Masks of the low `n` bytes of a word, `n` from 0 to 7.
+const KEEP_LOW: [u64; 8] =
+    [0, 0xff, 0xffff, 0xff_ffff, 0xffff_ffff, 0xff_ffff_ffff, 0xffff_ffff_ffff, 0xff_ffff_ffff_ffff];
+
+/// [`check_before`] byte by byte, for any name.
+fn check_before_bytes(name: &Name, start: usize) -> Fast {
     let Some(before) = name.buf.get(..start.saturating_sub(1)) else {
         return Fast::Slow;
     };
@@ -668,7 +709,14 @@ mod tests {
                         if normalize(IndicatorKind::Domain, suffix).as_deref() != Ok(suffix) {
                             continue;
                         }
-                        match check_before(&name, start) {
+                        // The word-at-a-time check and the byte loop may
+                        // differ only in leaving a name to `normalize`.
+                        let (word, byte) = (check_before(&name, start), check_before_bytes(&name, start));
+                        assert!(
+                            word == byte || word == Fast::Slow || byte == Fast::Slow,
+                            "{raw:?} at {start}: {word:?} {byte:?}"
+                        );
+                        match word {
                             Fast::Normal(n) => {
                                 assert_eq!(n, text.len());
                                 assert_eq!(want.as_deref(), Ok(text.as_str()), "{raw:?} at {start}");

@@ -151,6 +151,33 @@ fn domain_hits(idx: &IndicatorIndex, q: &str, now: Option<i64>) -> Vec<Hit> {
 }
 
 #[test]
+fn listed_top_level_domains() {
+    // Without a listed top-level domain, lookups start one level down.
+    let mut b = IndicatorIndex::builder();
+    b.add(K::Domain, "evil.com", 1).unwrap();
+    let idx = b.build();
+    assert_eq!(ids(&domain_hits(&idx, "a.evil.com", None)), [vec![1]]);
+    for q in ["com", "localhost", "evil", "b.com", "evil.zip"] {
+        assert!(domain_hits(&idx, q, None).is_empty(), "{q}");
+    }
+
+    // With one, they start at the top.
+    let mut b = IndicatorIndex::builder();
+    b.add(K::Domain, "evil.com", 1).unwrap();
+    b.add(K::Domain, "ZIP.", 2).unwrap();
+    let idx = b.build();
+    assert_eq!(domain_hits(&idx, "zip", None), [Hit { kind: K::Domain, matched: Match::Exact, ids: vec![2] }]);
+    assert_eq!(
+        domain_hits(&idx, "a.b.Zip", None),
+        [Hit { kind: K::Domain, matched: Match::Parent { listed: "zip".into() }, ids: vec![2] }]
+    );
+    assert_eq!(ids(&domain_hits(&idx, "a.evil.com", None)), [vec![1]]);
+    for q in ["com", "localhost", "b.com", "zip.com"] {
+        assert!(domain_hits(&idx, q, None).is_empty(), "{q}");
+    }
+}
+
+#[test]
 fn one_id_and_many_ids() {
     let mut b = IndicatorIndex::builder();
     b.add(K::Domain, "one.com", 7).unwrap();

@@ -26,6 +26,11 @@ impl Rng {
 }
 
 fn domain(r: &mut Rng) -> String {
+    // Now and then a top-level domain alone: listed, it makes lookups
+    // probe the top level (which they skip when none is listed).
+    if r.below(16) == 0 {
+        return r.pick(&["com", "net", "zz"]).to_owned();
+    }
     let mut labels: Vec<&str> = (0..r.below(4)).map(|_| r.pick(&["a", "b", "ab", "x-y", "_s"])).collect();
     labels.push(r.pick(&["evil", "good"]));
     labels.push(r.pick(&["com", "net"]));
@@ -202,11 +207,15 @@ fn agree(seed: u64, adds: u64, lookups: usize, layouts: &[Option<u32>]) {
                 (_, Some(t)) => idx.lookup_ip_at(q.parse().unwrap(), t),
             };
             assert_eq!(got, want, "{kind} {raw} at {now:?}");
-            let any = match now {
-                None => idx.lookup(&raw),
-                Some(t) => idx.lookup_at(&raw, t),
-            };
-            assert_eq!(any, want, "lookup {raw} at {now:?}");
+            // `lookup` guesses the kind from the text, and a word without
+            // a dot is not taken for a domain.
+            if raw.contains('.') || kind != K::Domain {
+                let any = match now {
+                    None => idx.lookup(&raw),
+                    Some(t) => idx.lookup_at(&raw, t),
+                };
+                assert_eq!(any, want, "lookup {raw} at {now:?}");
+            }
         }
         if kind == K::Domain {
             names.push((raw, now, want.clone()));
