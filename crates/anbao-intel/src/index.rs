@@ -6,7 +6,8 @@
 //!   `notevil.com`. The name is walked from the right, one table probe per
 //!   label suffix, stopping at the first suffix that is neither listed nor
 //!   a parent of a listed domain, or has nothing listed below it: a miss
-//!   usually costs the top-level domain (cached) and one probe.
+//!   usually costs one probe (the top-level domain is probed only when one
+//!   is listed).
 //! - IP addresses: the address itself and every covering CIDR
 //!   ([`Match::Network`]), longest prefix first. A lookup masks the address
 //!   once per prefix length that has entries and probes one table.
@@ -881,8 +882,9 @@ impl IndicatorIndex {
         }
     }
 
-    /// Walks the name from the right, one probe per suffix: the top-level
-    /// domain, then the next label, … Thanks to the phantom slots and the
+    /// Walks the name from the right, one probe per suffix from the first
+    /// level with records (the top-level domain when one is listed, else
+    /// the name below it), then the next label, … Thanks to the phantom slots and the
     /// descendants bit (see `index/table.rs`) the walk ends at a suffix that
     /// is not there or has nothing listed below it. Keeps the records with
     /// a probed suffix's fingerprint (`(suffix start, record)`, shortest
