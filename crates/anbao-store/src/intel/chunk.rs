@@ -2,7 +2,7 @@
 //! no row travelling back to us but a probe's answer.
 //!
 //! PostgreSQL: the values that exist are found first (one probe of the
-//! unique index per value, skipped when a sample of the chunk finds none);
+//! unique index per value);
 //! the new ones are copied (binary `COPY`) straight into `intel_indicators`
 //! and their provenance straight into `intel_provenance`, under ids
 //! reserved from their sequences. The values that exist are copied into a
@@ -188,8 +188,7 @@ const EXISTING_AGGREGATES: &str = aggregate_sql!(
 );
 
 /// PostgreSQL: which of the chunk's values exist is asked first (one
-/// probe of the unique index per value; only of a sample when that finds
-/// none, see [`sample_finds_none`]); the new ones are copied straight
+/// probe of the unique index per value); the new ones are copied straight
 /// into `intel_indicators`, with ids taken from its sequence beforehand,
 /// and their provenance straight into `intel_provenance` (`COPY` writes a
 /// page of rows per heap insert, where `INSERT … SELECT` writes a row at a
@@ -221,16 +220,12 @@ pub(super) async fn write_postgres(
     let mut tx = pg.begin().await?;
     // Queue behind other writers like every store write (see `write_tx`).
     sqlx::query("UPDATE write_lock SET n = n + 1 WHERE id = 1").execute(&mut *tx).await?;
-    // A chunk whose sample holds no value that exists is copied whole
-    // without the probe of every value (a fifth of the server time of a new
-    // chunk); if one existed after all, the copy meets it, is taken back,
-    // and the chunk takes the probed way.
-    let copied_unprobed = !rows.is_empty()
-        && sample_finds_none(&mut tx, rows).await?
-        && copy_new(&mut tx, &rows.iter().collect::<Vec<_>>(), source, import_id, now).await?;
-    if copied_unprobed {
-        written.accepted = rows.len() as u64;
-    } else if !rows.is_empty() {
+    // The planner's estimates for the unanalysed import tables are far off
+    // (thousands of provenance rows per indicator), which put the
+    // re-aggregation of a few hundred existing indicators above the JIT
+    // thresholds: compiling it took 0.7 s, running it 10 ms.
+    sqlx::query("SET LOCAL jit = off").execute(&mut *tx).await?;
+    if !rows.is_empty() {
         let existing = existing_positions(&mut tx, rows.iter()).await?;
         let (mut stated_again, mut new) = (Vec::with_capacity(existing.len()), Vec::with_capacity(rows.len()));
         let mut next_existing = existing.iter().peekable();
@@ -272,29 +267,6 @@ pub(super) async fn write_postgres(
     );
     tx.commit().await?;
     Ok(written)
-}
-
-/// Rows of a chunk the sample probe asks about: evenly spaced, so that it
-/// sees every part of the chunk's key order. A chunk of at most this many
-/// is probed whole straight away.
-const PROBE_SAMPLE: usize = 256;
-
-/// The positions in a chunk of `len` rows that [`sample_finds_none`] probes.
-fn sample_positions(len: usize) -> impl Iterator<Item = usize> {
-    (0..len).step_by(len.div_ceil(PROBE_SAMPLE).max(1))
-}
-
-/// Whether none of a sample of the chunk's values exists: a chunk of a new
-/// feed, or of values stated for the first time, is then copied without
-/// probing the rest. A re-imported feed finds its values in the sample and
-/// pays one probe of [`PROBE_SAMPLE`] values more. Small chunks answer
-/// false (their whole probe is as cheap).
-async fn sample_finds_none(conn: &mut sqlx::PgConnection, rows: &[StageRow<'_>]) -> Result<bool> {
-    if rows.len() <= PROBE_SAMPLE {
-        return Ok(false);
-    }
-    let sample = sample_positions(rows.len()).filter_map(|at| rows.get(at));
-    Ok(existing_positions(conn, sample).await?.is_empty())
 }
 
 /// Positions among `rows` of the values that exist, ascending: one probe of
@@ -816,20 +788,6 @@ fn copy_text(out: &mut String, s: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// The store test `a_value_the_sample_probe_missed_is_an_update` puts
-    /// the value that exists at position 1 of a 1,000-value chunk.
-    #[test]
-    fn the_sample_is_evenly_spaced_and_bounded() {
-        let sample: Vec<usize> = sample_positions(1000).collect();
-        assert_eq!(&sample[..3], [0, 4, 8]);
-        assert!(!sample.contains(&1));
-        for len in [1, 255, 256, 257, 1000, 200_000] {
-            let n = sample_positions(len).count();
-            assert!(n > 0 && n <= PROBE_SAMPLE && n >= PROBE_SAMPLE.min(len) / 2, "{len}: {n}");
-            assert!(sample_positions(len).all(|at| at < len));
-        }
-    }
 
     #[test]
     fn binary_fields() {

@@ -21,7 +21,6 @@ on_both_backends! {
     text_comes_back_as_given_new_or_stated_again => text_comes_back_as_given_new_or_stated_again_sqlite, text_comes_back_as_given_new_or_stated_again_postgres;
     nul_in_text => nul_in_text_sqlite, nul_in_text_postgres;
     ids_taken_from_outside_the_store => ids_taken_from_outside_the_store_sqlite, ids_taken_from_outside_the_store_postgres;
-    a_value_the_sample_probe_missed_is_an_update => a_value_the_sample_probe_missed_is_an_update_sqlite, a_value_the_sample_probe_missed_is_an_update_postgres;
     search_lowers_text_beyond_ascii_on_postgres => search_lowers_text_beyond_ascii_on_postgres_sqlite, search_lowers_text_beyond_ascii_on_postgres_postgres;
 }
 
@@ -602,44 +601,6 @@ async fn ids_taken_from_outside_the_store(db: TestDb) {
         let prov = store.intel_provenance(stored.id).await.unwrap();
         assert_eq!((prov.len(), prov[0].source.as_str()), (1, "other"), "o{n}");
     }
-}
-
-/// On PostgreSQL a chunk of more than 256 values first probes an evenly
-/// spaced sample of them (every fourth of these 1,000); when none of the
-/// sample exists, the chunk is copied without probing the rest. Here the
-/// one value that exists is not in the sample: the copy meets it, is taken
-/// back, and the chunk is written the probed way, with the value counted
-/// as an update and its indicator kept.
-async fn a_value_the_sample_probe_missed_is_an_update(db: TestDb) {
-    let store = &db.store;
-    let name = |n: usize| format!("s{n:04}.sample.example");
-    let mut existing = ind(K::Domain, &name(1));
-    existing.confidence = Some(30);
-    let counts = import(&db, "first", Category::Spam, vec![existing]).await;
-    assert_eq!((counts.accepted, counts.updated), (1, 0));
-    let before = store.intel_indicator_by_value(K::Domain, &name(1)).await.unwrap().unwrap();
-
-    let mut chunk: Vec<Indicator> = (0..1000).map(|n| ind(K::Domain, &name(n))).collect();
-    chunk[1].confidence = Some(70);
-    let counts = import(&db, "second", Category::Spam, chunk).await;
-    assert_eq!((counts.accepted, counts.updated), (999, 1));
-    assert_eq!(store.intel_count(&IndicatorFilter::default()).await.unwrap(), 1000);
-    let after = store.intel_indicator_by_value(K::Domain, &name(1)).await.unwrap().unwrap();
-    assert_eq!(after.id, before.id, "the existing indicator is kept");
-    assert_eq!((after.sources, after.confidence), (2, Some(70)), "and merged with the new statement");
-    for n in [0, 2, 500, 999] {
-        let stored = store.intel_indicator_by_value(K::Domain, &name(n)).await.unwrap().unwrap();
-        let prov = store.intel_provenance(stored.id).await.unwrap();
-        assert_eq!((stored.sources, prov.len(), prov[0].source.as_str()), (1, 1, "second"), "{}", name(n));
-    }
-    let runs = store.intel_import_runs(1).await.unwrap();
-    assert_eq!((runs[0].accepted, runs[0].updated), (999, 1));
-
-    // A new chunk after the taken-back copy gets ids and provenance that fit.
-    let counts = import(&db, "third", Category::Spam, vec![ind(K::Domain, "after.sample.example")]).await;
-    assert_eq!((counts.accepted, counts.updated), (1, 0));
-    let last = store.intel_indicator_by_value(K::Domain, "after.sample.example").await.unwrap().unwrap();
-    assert_eq!(store.intel_provenance(last.id).await.unwrap()[0].source, "third");
 }
 
 /// On PostgreSQL the value column compares byte-wise (COLLATE "C"), but the
