@@ -659,7 +659,7 @@ impl Store {
         before_id: Option<i64>,
         limit: i64,
     ) -> Result<Vec<StoredIndicator>> {
-        let (where_sql, binds) = filter_sql(filter, before_id);
+        let (where_sql, binds) = filter_sql(self.backend(), filter, before_id);
         let sql =
             format!("SELECT i.* FROM intel_indicators i {where_sql} ORDER BY i.id DESC LIMIT ${}", binds.len() + 1);
         let mut q = sqlx::query(&sql);
@@ -672,7 +672,7 @@ impl Store {
 
     /// How many indicators match `filter`.
     pub async fn intel_count(&self, filter: &IndicatorFilter) -> Result<i64> {
-        let (where_sql, binds) = filter_sql(filter, None);
+        let (where_sql, binds) = filter_sql(self.backend(), filter, None);
         let sql = format!("SELECT COUNT(*) AS n FROM intel_indicators i {where_sql}");
         let mut q = sqlx::query(&sql);
         for b in &binds {
@@ -702,7 +702,7 @@ impl Store {
         filter: &IndicatorFilter,
         mut each: impl FnMut(ExportIndicator) -> Result<()>,
     ) -> Result<u64> {
-        let (where_sql, binds) = filter_sql(filter, None);
+        let (where_sql, binds) = filter_sql(self.backend(), filter, None);
         let sql = format!(
             "SELECT i.*, p.source AS p_source, p.tags AS p_tags, p.context AS p_context \
              FROM intel_indicators i JOIN intel_provenance p ON p.indicator_id = i.id {where_sql} \
@@ -917,7 +917,7 @@ async fn bump_generation(tx: &mut WriteTx) -> Result<()> {
     Ok(())
 }
 
-fn filter_sql(filter: &IndicatorFilter, before_id: Option<i64>) -> (String, Vec<String>) {
+fn filter_sql(backend: crate::Backend, filter: &IndicatorFilter, before_id: Option<i64>) -> (String, Vec<String>) {
     let mut clauses: Vec<String> = Vec::new();
     let mut binds: Vec<String> = Vec::new();
     let next = |v: String, binds: &mut Vec<String>| {
@@ -927,7 +927,14 @@ fn filter_sql(filter: &IndicatorFilter, before_id: Option<i64>) -> (String, Vec<
     if let Some(q) = filter.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
         let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         let p = next(format!("%{escaped}%"), &mut binds);
-        clauses.push(format!("LOWER(i.value) LIKE {p} ESCAPE '\\'"));
+        // PostgreSQL: `value` compares byte-wise (COLLATE "C", migration
+        // 0030), under which LOWER changes ASCII letters only; the database's
+        // own collation lowers the rest as before (an e-mail's local part).
+        let value = match backend {
+            crate::Backend::Postgres => "i.value COLLATE \"default\"",
+            crate::Backend::Sqlite => "i.value",
+        };
+        clauses.push(format!("LOWER({value}) LIKE {p} ESCAPE '\\'"));
     }
     if let Some(kind) = filter.kind {
         let p = next(kind.as_str().to_owned(), &mut binds);

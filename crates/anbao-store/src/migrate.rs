@@ -189,6 +189,12 @@ const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../migrations/sqlite/0029_mitigation_announce_retry.sql"),
         postgres: include_str!("../migrations/postgres/0029_mitigation_announce_retry.sql"),
     },
+    Migration {
+        version: 30,
+        name: "intel_key_collation",
+        sqlite: include_str!("../migrations/sqlite/0030_intel_key_collation.sql"),
+        postgres: include_str!("../migrations/postgres/0030_intel_key_collation.sql"),
+    },
 ];
 
 /// The versions of every migration this build knows, in order.

@@ -21,6 +21,7 @@ on_both_backends! {
     text_comes_back_as_given_new_or_stated_again => text_comes_back_as_given_new_or_stated_again_sqlite, text_comes_back_as_given_new_or_stated_again_postgres;
     nul_in_text => nul_in_text_sqlite, nul_in_text_postgres;
     ids_taken_from_outside_the_store => ids_taken_from_outside_the_store_sqlite, ids_taken_from_outside_the_store_postgres;
+    search_lowers_text_beyond_ascii_on_postgres => search_lowers_text_beyond_ascii_on_postgres_sqlite, search_lowers_text_beyond_ascii_on_postgres_postgres;
 }
 
 fn ind(kind: K, value: &str) -> Indicator {
@@ -599,5 +600,19 @@ async fn ids_taken_from_outside_the_store(db: TestDb) {
             store.intel_indicator_by_value(K::Domain, &format!("o{n}.outside.example")).await.unwrap().unwrap();
         let prov = store.intel_provenance(stored.id).await.unwrap();
         assert_eq!((prov.len(), prov[0].source.as_str()), (1, "other"), "o{n}");
+    }
+}
+
+/// On PostgreSQL the value column compares byte-wise (COLLATE "C"), but the
+/// search still lowers text beyond ASCII by the database's rules, as it did
+/// before (SQLite's LOWER changes ASCII letters only).
+async fn search_lowers_text_beyond_ascii_on_postgres(db: TestDb) {
+    let store = &db.store;
+    let counts = import(&db, "feed", Category::Phishing, vec![ind(K::Email, "ÜNAL.Kaya@mail.example")]).await;
+    assert_eq!(counts.accepted, 1);
+    let q = |q: &str| IndicatorFilter { q: Some(q.into()), ..IndicatorFilter::default() };
+    assert_eq!(store.intel_count(&q("kaya@")).await.unwrap(), 1, "ASCII letters, either backend");
+    if db.backend() == anbao_store::Backend::Postgres {
+        assert_eq!(store.intel_count(&q("ünal")).await.unwrap(), 1, "lowered by the database's collation");
     }
 }
