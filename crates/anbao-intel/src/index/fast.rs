@@ -395,29 +395,11 @@ fn short(s: &[u8], name: &mut Name) -> Fast {
 #[inline]
 fn short_unchecked(s: &[u8], name: &mut Name) -> Fast {
     let n = s.len();
-    let (mut high, mut dots, mut hyphens) = (0u64, 0u64, 0u64);
-    let mut each = |at: usize, w: u64| {
-        let upper = ge(w, b'A') & !ge(w, b'Z' + 1);
-        write8(&mut name.buf, at, w | ((upper & HIGH) >> 2));
-        high |= w;
-        dots |= movemask(eq(w, b'.')) << at;
-        hyphens |= movemask(eq(w, b'-')) << at;
-    };
-    match n.checked_sub(8) {
-        #[cfg(target_arch = "x86_64")]
-        Some(_) if n >= 16 => {
-            let (h, d, y) = sse2::lower(s, &mut name.buf);
-            (high, dots, hyphens) = (h, d, y);
-        }
-        Some(last) => {
-            for k in 0..n.div_ceil(8).max(4) {
-                let at = (8 * k).min(last);
-                each(at, read8(s, at));
-            }
-        }
-        None => each(0, s.iter().rev().fold(ONES * u64::from(b'a'), |w, &b| (w << 8) | u64::from(b))),
-    }
-    if high & HIGH != 0 {
+    #[cfg(target_arch = "x86_64")]
+    let (high, dots, hyphens) = sse2::lower(s, &mut name.buf);
+    #[cfg(not(target_arch = "x86_64"))]
+    let (high, dots, hyphens) = lower_words(s, &mut name.buf);
+    if high != 0 {
         return Fast::Slow;
     }
     let starts = (dots << 1) | 1;
@@ -434,6 +416,36 @@ fn short_unchecked(s: &[u8], name: &mut Name) -> Fast {
     Fast::Normal(n)
 }
 
+/// The lower-casing of [`short_unchecked`] with word arithmetic, eight
+/// bytes at a time: `s` (1 to 63 bytes) lower-cased into `buf`, something
+/// non-zero when a byte is not ASCII, and the masks of the dots and
+/// hyphens. Words are read as in [`short`], at least 4 of them (so that
+/// the loop's end is predictable for the usual lengths); under 8 bytes,
+/// one word padded with letters. (x86-64 uses [`sse2::lower`]; tests
+/// compare the two.)
+#[cfg_attr(all(target_arch = "x86_64", not(test)), allow(dead_code))]
+fn lower_words(s: &[u8], buf: &mut [u8]) -> (u64, u64, u64) {
+    let n = s.len();
+    let (mut high, mut dots, mut hyphens) = (0u64, 0u64, 0u64);
+    let mut each = |at: usize, w: u64| {
+        let upper = ge(w, b'A') & !ge(w, b'Z' + 1);
+        write8(buf, at, w | ((upper & HIGH) >> 2));
+        high |= w;
+        dots |= movemask(eq(w, b'.')) << at;
+        hyphens |= movemask(eq(w, b'-')) << at;
+    };
+    match n.checked_sub(8) {
+        Some(last) => {
+            for k in 0..n.div_ceil(8).max(4) {
+                let at = (8 * k).min(last);
+                each(at, read8(s, at));
+            }
+        }
+        None => each(0, s.iter().rev().fold(ONES * u64::from(b'a'), |w, &b| (w << 8) | u64::from(b))),
+    }
+    (high & HIGH, dots, hyphens)
+}
+
 /// The lower-casing and masks of [`short_unchecked`] sixteen bytes at a
 /// time with SSE2 (part of every x86-64 processor), through `safe_arch`'s
 /// safe wrappers (the workspace forbids `unsafe`): a third of the
@@ -445,14 +457,21 @@ mod sse2 {
         move_mask_i8_m128i, set_splat_i8_m128i,
     };
 
-    /// `s` (16 to 63 bytes) lower-cased into `buf`: the high bits of its
-    /// bytes (`HIGH` set when one is not ASCII), and the masks of its dots
-    /// and hyphens. Chunk `k` is read at `min(16k, n - 16)`, overlapping the
-    /// one before at the end of the name, which changes no byte and no bit.
+    /// [`lower_words`](super::lower_words) for `s` of 1 to 63 bytes. Chunk
+    /// `k` is read at `min(16k, n - 16)`, overlapping the one before at the
+    /// end of the name, which changes no byte and no bit; a name under 16
+    /// bytes is copied into a chunk padded with letters first.
     #[inline]
     pub(super) fn lower(s: &[u8], buf: &mut [u8]) -> (u64, u64, u64) {
         let n = s.len();
-        let last = n.saturating_sub(16);
+        if n < 16 {
+            let mut padded = [b'a'; 16];
+            if let Some(d) = padded.get_mut(..n) {
+                d.copy_from_slice(s);
+            }
+            return lower(&padded, buf);
+        }
+        let last = n - 16;
         let (mut high, mut dots, mut hyphens) = (0u64, 0u64, 0u64);
         // Signed comparisons: bytes from 0x80 are negative, never capitals.
         let after_at = set_splat_i8_m128i(b'@' as i8);
@@ -476,7 +495,7 @@ mod sse2 {
             dots |= bits(cmp_eq_mask_i8_m128i(v, dot));
             hyphens |= bits(cmp_eq_mask_i8_m128i(v, hyphen));
         }
-        (if high != 0 { super::HIGH } else { 0 }, dots, hyphens)
+        (high, dots, hyphens)
     }
 }
 
@@ -787,6 +806,42 @@ mod tests {
             }
         }
         assert!(decided > 10_000, "{decided}");
+    }
+
+    /// The two lower-casings give the same bytes and masks, and tell
+    /// non-ASCII apart, for every length of a short name.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn sixteen_bytes_at_a_time_agree_with_words() {
+        let (ascii, other) = (b"aZz09.-_AM.xn--\x7f@[`{", b"\xc3\xa9\x80\xff");
+        let mut x: u64 = 0x1234_5678;
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        for _ in 0..20_000 {
+            let len = 1 + next(63);
+            // Mostly ASCII, so that most names are compared whole.
+            let s: Vec<u8> = (0..len)
+                .map(|_| if next(200) == 0 { other[next(other.len())] } else { ascii[next(ascii.len())] })
+                .collect();
+            let (mut a, mut b) = ([0u8; BUF], [0u8; BUF]);
+            let (words, sse) = (lower_words(&s, &mut a), sse2::lower(&s, &mut b));
+            assert_eq!(words.0 != 0, !s.is_ascii(), "{s:?}");
+            assert_eq!(sse.0 != 0, !s.is_ascii(), "{s:?}");
+            if !s.is_ascii() {
+                // The words' arithmetic carries across a non-ASCII byte:
+                // the caller gives up on the name then.
+                continue;
+            }
+            assert_eq!(a[..len], b[..len], "{s:?}");
+            assert_eq!(a[..len], s.to_ascii_lowercase()[..], "{s:?}");
+            assert_eq!((words.1, words.2), (sse.1, sse.2), "{s:?}");
+            let dots = s.iter().enumerate().filter(|(_, c)| **c == b'.').fold(0u64, |m, (i, _)| m | 1 << i);
+            assert_eq!(sse.1, dots, "{s:?}");
+        }
     }
 
     #[test]
