@@ -737,19 +737,23 @@ mod tests {
         assert!(normal > 20_000 && invalid > 3_000, "{normal} {invalid}");
     }
 
+    /// Numbers below `n` from a xorshift generator seeded with `x`.
+    fn xorshift(mut x: u64) -> impl FnMut(usize) -> usize {
+        move |n| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        }
+    }
+
     /// The lookups' split of the checks: `domain_unchecked`, then, for a
     /// suffix that is a normal name (as a listed one is), `check_before`.
     /// Together they must say what `normalize` says of the whole name.
     #[test]
     fn unchecked_then_check_before_agrees_with_normalize() {
         let fragments = ["a", "Z", "0", "-", "_", "xn--", "XN--", "@", "!", " ", "\u{e9}", "abcdefghijklmnop"];
-        let mut x: u64 = 0xabc;
-        let mut next = |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % n as u64) as usize
-        };
+        let mut next = xorshift(0xabc);
         let mut decided = 0;
         for _ in 0..30_000 {
             let mut labels: Vec<String> = (0..next(4))
@@ -814,13 +818,7 @@ mod tests {
     #[test]
     fn sixteen_bytes_at_a_time_agree_with_words() {
         let (ascii, other) = (b"aZz09.-_AM.xn--\x7f@[`{", b"\xc3\xa9\x80\xff");
-        let mut x: u64 = 0x1234_5678;
-        let mut next = |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % n as u64) as usize
-        };
+        let mut next = xorshift(0x1234_5678);
         for _ in 0..20_000 {
             let len = 1 + next(63);
             // Mostly ASCII, so that most names are compared whole.
