@@ -348,7 +348,7 @@ async fn copy_new_rows(
     .await?;
     let first_indicator = reserved.try_get::<i64, _>("indicators")? - n + 1;
     let first_provenance = reserved.try_get::<i64, _>("provenance")? - n + 1;
-    copy_in_binary(
+    copy_in(
         conn,
         "COPY intel_indicators (id, kind, value, category, confidence, tlp_rank, first_seen, last_seen, valid_until, \
          sources, created_at, updated_at) FROM STDIN (FORMAT binary)",
@@ -365,7 +365,7 @@ async fn copy_new_rows(
         },
     )
     .await?;
-    copy_in_binary(
+    copy_in(
         conn,
         "COPY intel_provenance (id, indicator_id, source, external_id, category, confidence, tlp_rank, first_seen, \
          last_seen, valid_until, tags, context, import_id, created_at, updated_at) FROM STDIN (FORMAT binary)",
@@ -388,7 +388,9 @@ async fn copy_new_rows(
     Ok(())
 }
 
-/// [`copy_judgement`]'s columns in binary format.
+/// What a source says of a value: category, confidence, TLP, first and
+/// last seen, valid until (the columns indicators, provenance and the
+/// staging table share, in that order).
 fn binary_judgement(out: &mut Vec<u8>, r: &StageRow<'_>) -> Result<()> {
     binary::text(out, r.category)?;
     binary::opt_bigint(out, r.confidence);
@@ -446,8 +448,10 @@ mod binary {
 }
 
 /// Runs a `COPY … FROM STDIN (FORMAT binary)` of `items`, each encoded as
-/// one row by `encode`, sent in pieces of about 1 MiB.
-async fn copy_in_binary<T>(
+/// one row by `encode`, sent in pieces of about 1 MiB so that a chunk is
+/// never encoded whole. Every copy of the import is binary (see
+/// [`copy_new_rows`]): no text escaping to get right.
+async fn copy_in<T>(
     conn: &mut sqlx::PgConnection,
     statement: &str,
     items: impl Iterator<Item = T>,
@@ -468,30 +472,6 @@ async fn copy_in_binary<T>(
     }
     buf.extend_from_slice(binary::TRAILER);
     copy.send(buf.as_slice()).await?;
-    Ok(copy.finish().await?)
-}
-
-/// Runs a `COPY … FROM STDIN` (text format) of `items`, each encoded as one
-/// line by `encode`, sent in pieces of about 1 MiB so that a chunk is never
-/// encoded whole.
-async fn copy_in<T>(
-    conn: &mut sqlx::PgConnection,
-    statement: &str,
-    items: impl Iterator<Item = T>,
-    encode: impl Fn(&mut String, T),
-) -> Result<u64> {
-    let mut copy = conn.copy_in_raw(statement).await?;
-    let mut buf = String::with_capacity(1 << 20);
-    for item in items {
-        encode(&mut buf, item);
-        if buf.len() >= 1 << 20 {
-            copy.send(buf.as_bytes()).await?;
-            buf.clear();
-        }
-    }
-    if !buf.is_empty() {
-        copy.send(buf.as_bytes()).await?;
-    }
     Ok(copy.finish().await?)
 }
 
@@ -516,8 +496,16 @@ async fn write_staged_postgres(
     )
     .execute(&mut *tx)
     .await?;
-    copy_in(tx, &format!("COPY intel_stage ({STAGE_COLUMNS}) FROM STDIN"), rows.iter(), |out, r| copy_row(out, r))
-        .await?;
+    copy_in(tx, &format!("COPY intel_stage ({STAGE_COLUMNS}) FROM STDIN (FORMAT binary)"), rows.iter(), |out, r| {
+        binary::tuple(out, 11);
+        binary::text(out, r.kind)?;
+        binary::text(out, r.value)?;
+        binary_judgement(out, r)?;
+        binary::text(out, r.external_id)?;
+        binary::text(out, &r.tags)?;
+        binary::text(out, r.context)
+    })
+    .await?;
     let total = rows.len() as u64;
     written.existing = sqlx::query(EXISTING_PROVENANCE)
         .bind(source)
@@ -709,82 +697,6 @@ fn anonymous_rows(rows: usize, cols: usize) -> String {
     vec![tuple.as_str(); rows].join(",")
 }
 
-/// Appends one row in `COPY … FROM STDIN` text format, columns in
-/// [`STAGE_COLUMNS`] order.
-fn copy_row(out: &mut String, r: &StageRow<'_>) {
-    copy_key(out, r);
-    out.push('\t');
-    copy_judgement(out, r);
-    out.push('\t');
-    copy_text(out, r.external_id);
-    out.push('\t');
-    copy_text(out, &r.tags);
-    out.push('\t');
-    copy_text(out, r.context);
-    out.push('\n');
-}
-
-/// The indicator's kind and value.
-fn copy_key(out: &mut String, r: &StageRow<'_>) {
-    copy_text(out, r.kind);
-    out.push('\t');
-    copy_text(out, r.value);
-}
-
-/// What a source says of a value: category, confidence, TLP, first and
-/// last seen, valid until (the columns indicators, provenance and the
-/// staging table share, in that order).
-fn copy_judgement(out: &mut String, r: &StageRow<'_>) {
-    copy_text(out, r.category);
-    out.push('\t');
-    copy_opt(out, r.confidence);
-    out.push('\t');
-    copy_opt(out, r.tlp_rank);
-    out.push('\t');
-    copy_text(out, &r.first_seen);
-    out.push('\t');
-    copy_text(out, &r.last_seen);
-    out.push('\t');
-    copy_opt_text(out, r.valid_until.as_deref());
-}
-
-/// A number, or `COPY`'s NULL.
-fn copy_opt(out: &mut String, v: Option<u8>) {
-    use std::fmt::Write as _;
-    match v {
-        Some(v) => {
-            let _ = write!(out, "{v}");
-        }
-        None => out.push_str("\\N"),
-    }
-}
-
-/// A text value, or `COPY`'s NULL.
-fn copy_opt_text(out: &mut String, v: Option<&str>) {
-    match v {
-        Some(v) => copy_text(out, v),
-        None => out.push_str("\\N"),
-    }
-}
-
-/// A text value with the characters `COPY`'s text format gives a meaning
-/// (backslash, tab, newline, carriage return) escaped.
-fn copy_text(out: &mut String, s: &str) {
-    if !s.bytes().any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) {
-        out.push_str(s);
-        return;
-    }
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '\t' => out.push_str("\\t"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            c => out.push(c),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -798,15 +710,5 @@ mod tests {
         binary::opt_bigint(&mut out, None);
         assert_eq!(out, [0, 2, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 1, 2, 0, 0, 0, 2, 0xc3, 0xa9, 0xff, 0xff, 0xff, 0xff]);
         assert_eq!(binary::HEADER.len(), 19);
-    }
-
-    #[test]
-    fn copy_text_escapes_what_copy_reads_specially() {
-        let mut out = String::new();
-        copy_text(&mut out, "a\\b\tc\nd\re");
-        assert_eq!(out, "a\\\\b\\tc\\nd\\re");
-        out.clear();
-        copy_text(&mut out, "plain.example");
-        assert_eq!(out, "plain.example");
     }
 }
