@@ -67,6 +67,10 @@ def main():
         row("import into PostgreSQL, s", s.get("import_postgres_s"), None)
         if s.get("import_postgres_s"):
             row("  indicators/s", lines / s["import_postgres_s"], None, fmt_rate)
+        if s.get("import_postgres_copy_s"):
+            # The server alone: its COPY of the rows the import wrote.
+            row("  PostgreSQL's own COPY of them, s", s["import_postgres_copy_s"], None)
+            row("    indicators/s", lines / s["import_postgres_copy_s"], None, fmt_rate)
         row("load from file, CPU s", a.get("load_cpu_s"), p.get("load_cpu_s"), better=False)
         row("  wall s", a.get("load_s"), p.get("load_s"), better=False)
         row("  index (add+build), CPU s", a.get("index_cpu_s"), None)

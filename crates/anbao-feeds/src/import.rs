@@ -131,10 +131,12 @@ impl BatchingSink<'_> {
         if self.indicators.is_empty() && self.objects.is_empty() {
             return;
         }
-        let batch = Batch::Items {
-            indicators: std::mem::take(&mut self.indicators),
-            objects: std::mem::take(&mut self.objects),
-        };
+        let mut indicators = std::mem::take(&mut self.indicators);
+        // In the order the store writes a chunk in (it sorts by key,
+        // stably, as here): sorted on this thread while the writer is busy
+        // with the previous batch, the store's own sort is one pass.
+        indicators.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));
+        let batch = Batch::Items { indicators, objects: std::mem::take(&mut self.objects) };
         self.batch = (self.batch * 2).min(MAX_BATCH);
         // The writer stopped (a store error): keep parsing nothing more.
         if self.tx.blocking_send(batch).is_err() {
