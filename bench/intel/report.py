@@ -40,6 +40,38 @@ def ratio(a, p, higher_is_better=True):
     return "%.1f×" % r
 
 
+# Issue #4's targets: import over 200k indicators/s; over 20M domain
+# lookups/s per core with parent-domain matching; 10M domains indexed in
+# under 3 s into under 0.5 GB.
+IMPORT_TARGET = 200e3
+LOOKUP_TARGET = 20e6
+INDEX_TARGET_S = 3.0
+RESIDENT_TARGET_MIB = 500e6 / 2**20
+
+
+def targets(lines, a, s):
+    """One line per target: the measured figure and its share of the target."""
+    def share(x, target, higher_is_better=True):
+        r = x / target if higher_is_better else target / x
+        return "%.2f× (%s)" % (r, "met" if r > 1 else "not met")
+
+    out = []
+    for backend, key in (("SQLite", "import_sqlite_s"), ("PostgreSQL", "import_postgres_s")):
+        if s.get(key):
+            rate = lines / s[key]
+            out.append("import into %s: %s/s, %s" % (backend, fmt_rate(rate), share(rate, IMPORT_TARGET)))
+    for case, label in (("domain_hits", "hits"), ("domain_misses", "misses")):
+        rate = a.get(case + "_batch_per_cpu_s")
+        if rate:
+            out.append("domain %s, batched: %s/CPU-s, %s" % (label, fmt_rate(rate), share(rate, LOOKUP_TARGET)))
+    if lines >= 10e6 and a.get("index_cpu_s"):
+        out.append("index of %.0fM: %.2f CPU-s, %s" % (lines / 1e6, a["index_cpu_s"], share(a["index_cpu_s"], INDEX_TARGET_S, False)))
+        mib = a.get("rss_kib", 0) / 1024
+        if mib:
+            out.append("resident: %.0f MiB, %s" % (mib, share(mib, RESIDENT_TARGET_MIB, False)))
+    return out
+
+
 def main():
     root = sys.argv[1]
     for name in sorted(os.listdir(root), key=lambda n: (n.split("-")[1].rjust(4), n)):
@@ -89,6 +121,8 @@ def main():
                 row(label + " /CPU-s, visit_domains", a.get(case + "_batch_per_cpu_s"), p.get(key), fmt_rate)
             if case + "_vec_per_cpu_s" in a:
                 row(label + " /CPU-s, lookup_domain (Vec)", a.get(case + "_vec_per_cpu_s"), p.get(key), fmt_rate)
+        for line in targets(lines, a, s):
+            print("  target: " + line)
         for case in ["domain_hits", "domain_misses", "ip_hits", "ip_misses"]:
             for who, r in (("anbao", a), ("python", p)):
                 m = r.get(case + "_matched")
