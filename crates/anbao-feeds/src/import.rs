@@ -132,10 +132,11 @@ impl BatchingSink<'_> {
             return;
         }
         let mut indicators = std::mem::take(&mut self.indicators);
-        // In the order the store writes a chunk in (it sorts by key,
-        // stably, as here): sorted on this thread while the writer is busy
-        // with the previous batch, the store's own sort is one pass.
-        indicators.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));
+        // In the order the store writes a chunk in (it sorts by
+        // `Indicator::key`, stably, as here): sorted on this thread while
+        // the writer is busy with the previous batch, the store's own sort
+        // is one pass.
+        indicators.sort_by(|a, b| a.key().cmp(&b.key()));
         let batch = Batch::Items { indicators, objects: std::mem::take(&mut self.objects) };
         self.batch = (self.batch * 2).min(MAX_BATCH);
         // The writer stopped (a store error): keep parsing nothing more.

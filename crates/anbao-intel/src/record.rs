@@ -190,6 +190,13 @@ impl Indicator {
             external_id: None,
         }
     }
+
+    /// What makes two statements one indicator: kind and value. The store
+    /// writes a chunk in this key's order, and the importer sorts its
+    /// batches by it beforehand.
+    pub fn key(&self) -> (IndicatorKind, &str) {
+        (self.kind, &self.value)
+    }
 }
 
 /// A value the reader could not accept.

@@ -508,13 +508,13 @@ impl Store {
         // One row per value: a feed listing a value twice states it once.
         // Sorted by key (stable: the first statement stays first), which is
         // also the order index pages are best written in.
-        indicators.sort_by(|a, b| (a.kind, &a.value).cmp(&(b.kind, &b.value)));
+        indicators.sort_by(|a, b| a.key().cmp(&b.key()));
         let mut merged: Vec<Indicator> = Vec::with_capacity(indicators.len());
         let mut repeated = 0u64;
         for i in indicators {
             match merged.last_mut() {
                 // Counted as an update, as it would be in a later chunk.
-                Some(last) if last.kind == i.kind && last.value == i.value => {
+                Some(last) if last.key() == i.key() => {
                     merge_into(last, i);
                     repeated += 1;
                 }
